@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Participants} from "./Participants.sol";
+import {Role, AttestationState} from "./JourneyTypes.sol";
+
+/// @title Attestations
+/// @notice A verifier's statement about a customer commitment (or a journey), with a
+/// schema, an expiry and a data hash, revocable by its attester: the way the Ethereum
+/// Attestation Service models them. The newest attestation of a schema for a subject
+/// is the one a step checks.
+abstract contract Attestations is Participants {
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev One slot: attester (160 bits), expiry (64), revoked (8).
+    struct Attestation {
+        address attester;
+        uint64 expiry;
+        bool revoked;
+    }
+
+    mapping(bytes32 uid => Attestation) private _attestations;
+    mapping(bytes32 schema => mapping(bytes32 subject => bytes32 uid)) private _latest;
+    uint256 private _attestationNonce;
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Attests `schema` about `subject`; it replaces any earlier attestation of
+    /// the same schema for the same subject.
+    /// @dev Requirements: the caller is a VERIFIER who accepted the rulebook; schema and
+    /// subject are not zero; `expiry` is 0 (never) or in the future. Emits {Attested}.
+    /// @param schema What is attested (for example "identity_verified").
+    /// @param subject The customer commitment, or the journey id for "value_delivered".
+    /// @param expiry When it stops being valid (0: never).
+    /// @param data Hash of the off-chain statement.
+    /// @return uid The attestation's unique id.
+    function attest(bytes32 schema, bytes32 subject, uint64 expiry, bytes32 data) external returns (bytes32 uid) {
+        _checkActor(msg.sender, Role.Verifier);
+        if (schema == bytes32(0) || subject == bytes32(0)) revert EmptyAttestation();
+        if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
+        uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_attestationNonce));
+        _attestations[uid] = Attestation({attester: msg.sender, expiry: expiry, revoked: false});
+        _latest[schema][subject] = uid;
+        emit Attested(uid, schema, subject, msg.sender, expiry, data);
+    }
+
+    /// @notice Revokes an attestation.
+    /// @dev Requirements: the caller is its attester, still a VERIFIER who accepted the
+    /// rulebook; it is not revoked already. Emits {AttestationRevoked}.
+    /// @param uid The attestation.
+    function revoke(bytes32 uid) external {
+        _checkActor(msg.sender, Role.Verifier);
+        Attestation storage a = _attestations[uid];
+        if (a.attester == address(0)) revert UnknownAttestation(uid);
+        if (a.attester != msg.sender) revert NotAttester(uid, msg.sender);
+        if (a.revoked) revert AttestationAlreadyRevoked(uid);
+        a.revoked = true;
+        emit AttestationRevoked(uid, msg.sender);
+    }
+
+    /// @notice An attestation by its id.
+    /// @param uid The attestation.
+    /// @return attester The verifier (zero: no such attestation).
+    /// @return expiry When it stops being valid (0: never).
+    /// @return revoked Whether it was revoked.
+    function attestation(bytes32 uid) external view returns (address attester, uint64 expiry, bool revoked) {
+        Attestation memory a = _attestations[uid];
+        return (a.attester, a.expiry, a.revoked);
+    }
+
+    /// @notice The state of the newest attestation of `schema` about `subject`.
+    /// @param schema What is attested.
+    /// @param subject What it is about.
+    /// @return state Missing, valid, expired or revoked.
+    /// @return uid The attestation looked at (zero when missing).
+    function attestationState(bytes32 schema, bytes32 subject)
+        public
+        view
+        returns (AttestationState state, bytes32 uid)
+    {
+        uid = _latest[schema][subject];
+        if (uid == bytes32(0)) return (AttestationState.Missing, uid);
+        Attestation memory a = _attestations[uid];
+        if (a.revoked) return (AttestationState.Revoked, uid);
+        if (a.expiry != 0 && a.expiry <= block.timestamp) return (AttestationState.Expired, uid);
+        return (AttestationState.Valid, uid);
+    }
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Types shared by the journeychain contracts
+/// @notice The roles, statuses and packed records that the engine's modules share.
+
+/// @dev A step's owning role. `Customer` is not a participant role: a step owned by
+/// the customer is completed by the journey's customer, by signature.
+enum Role {
+    None,
+    Marketing,
+    Sales,
+    Success,
+    Vendor,
+    Verifier,
+    Funder,
+    Arbiter,
+    Admin,
+    Customer
+}
+
+/// @dev Where a journey stands.
+enum Status {
+    None,
+    Open,
+    Disputed,
+    ValueDelivered,
+    Expired,
+    Cancelled
+}
+
+/// @dev Where the penalties forfeited by breaching step owners go.
+enum PenaltyTo {
+    Funder,
+    Customer
+}
+
+/// @dev What the engine knows of an attestation for a (schema, subject) pair.
+enum AttestationState {
+    Missing,
+    Valid,
+    Expired,
+    Revoked
+}
+
+/// @dev A step of a playbook, as authored. `sla` is in seconds from the previous
+/// step's completion (from the opening of the journey for the first step); 0 means
+/// no deadline.
+struct StepSpec {
+    bytes32 name;
+    Role role;
+    uint32 sla;
+    uint16 shareBps;
+    uint16 penaltyBps;
+    bytes32[] fields;
+    bytes32[] attestations;
+}
+
+/// @dev Options of a playbook that are not per step.
+/// `commitStep`: the step whose completion commits the journey (booking). The pool
+/// must be funded before it completes when `fundBeforeCommit` is set, and ADMIN may
+/// cancel the journey only before it completes.
+/// `confirmWindow`: seconds after the customer's step starts within which a silent
+/// customer must confirm or dispute; 0 turns optimistic release off.
+/// `verifierMayConfirm`: whether a VERIFIER's "value delivered" attestation may
+/// stand in for the customer's signature.
+struct PlaybookOptions {
+    uint8 commitStep;
+    bool fundBeforeCommit;
+    PenaltyTo penaltyTo;
+    uint32 confirmWindow;
+    bool verifierMayConfirm;
+}
+
+/// @dev What a completed step left in the journey's rolling hash; supplied again,
+/// and checked against that hash, when value is confirmed.
+struct StepRecord {
+    address by;
+    bool late;
+    bytes32 evidence;
+}

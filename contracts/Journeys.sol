@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Playbooks} from "./Playbooks.sol";
+import {Attestations} from "./Attestations.sol";
+import {Role, Status, AttestationState} from "./JourneyTypes.sol";
+
+/// @title Journeys
+/// @notice One customer's run through one playbook, as a chain of linked, timed steps.
+/// Steps complete in order, each by its assignee or any holder of its role; the next
+/// step's deadline starts at that completion. A step completed late records a breach
+/// against its assignee; past a deadline anyone may flag the breach, and the owner of
+/// the previous step (or ADMIN) may escalate the step to someone else. Evidence is kept
+/// as commitments in events and folded into the journey's rolling hash.
+abstract contract Journeys is Playbooks, Attestations {
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Journey flag: the current step's deadline was flagged as breached.
+    uint8 internal constant _FLAGGED = 1;
+
+    /// @dev A journey's state, in one slot (32+32+96+40+16+8+8+16+8 = 256 bits):
+    /// participant numbers stand for addresses so that the assignee, the funder and the
+    /// pool share the slot with the step, its deadline and the breaches.
+    struct JourneyState {
+        uint32 assignee;
+        uint32 funder;
+        uint96 pool;
+        uint40 deadline;
+        uint16 playbookId;
+        uint8 step;
+        Status status;
+        uint16 breaches;
+        uint8 flags;
+    }
+
+    mapping(bytes32 journeyId => JourneyState) internal _journeys;
+    /// @dev The rolling hash: keccak256 of (journey, playbook, customer), then of
+    /// (previous hash, step, owner, late, evidence) for each completed step.
+    mapping(bytes32 journeyId => bytes32 head) internal _heads;
+    mapping(bytes32 journeyId => bytes32 customer) internal _customers;
+    mapping(address account => uint32 count) private _breachCounts;
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Opens a journey for a customer commitment (never personal data).
+    /// @dev Requirements: the playbook exists; the caller holds its first step's role and
+    /// accepted the rulebook; the reference and customer are not zero; the reference was
+    /// never used (so a retried script cannot open a duplicate); `assignee`, if not zero,
+    /// holds the first step's role. Emits {JourneyOpened}.
+    /// @param journeyId The journey's unique external reference.
+    /// @param playbookId The playbook to run.
+    /// @param customer The customer commitment: keccak256(abi.encode(signer, profile)),
+    /// where `signer` is the customer's signing address and `profile` a salted hash.
+    /// @param assignee Who owns the first step (zero: any holder of its role).
+    function openJourney(bytes32 journeyId, uint16 playbookId, bytes32 customer, address assignee) external {
+        _header(playbookId);
+        StepConfig memory first = _steps[playbookId][0];
+        _checkActor(msg.sender, first.role);
+        if (journeyId == bytes32(0) || customer == bytes32(0)) revert EmptyReference();
+        if (_journeys[journeyId].playbookId != 0) revert JourneyExists(journeyId);
+        uint40 deadline = _deadline(first.sla);
+        _journeys[journeyId] = JourneyState({
+            assignee: assignee == address(0) ? 0 : _assignable(assignee, first.role),
+            funder: 0,
+            pool: 0,
+            deadline: deadline,
+            playbookId: playbookId,
+            step: 0,
+            status: Status.Open,
+            breaches: 0,
+            flags: 0
+        });
+        _heads[journeyId] = keccak256(abi.encode(journeyId, playbookId, customer));
+        _customers[journeyId] = customer;
+        emit JourneyOpened(journeyId, playbookId, customer, msg.sender, deadline);
+    }
+
+    /// @notice Completes the journey's current step with its evidence, and starts the next.
+    /// @dev Requirements: the journey is open; the step is not the customer's; the caller
+    /// is its assignee (or, when none, holds its role) and accepted the rulebook; every
+    /// required field comes with a non-zero commitment (in the playbook's order for the
+    /// cheapest path; extra fields may follow); every required attestation is valid for
+    /// the customer; the pool is funded if the step requires it; `nextAssignee`, if not
+    /// zero, holds the next step's role. Completing after the deadline records a breach.
+    /// Emits {StepCompleted} and, when late, {BreachRecorded}.
+    /// @param journeyId The journey.
+    /// @param fields The field keys supplied.
+    /// @param commitments The salted commitment of each field's value, in the same order.
+    /// @param nextAssignee Who owns the next step (zero: any holder of its role).
+    function completeStep(
+        bytes32 journeyId,
+        bytes32[] calldata fields,
+        bytes32[] calldata commitments,
+        address nextAssignee
+    ) external {
+        JourneyState memory j = _openJourney(journeyId);
+        uint8 step = j.step;
+        _checkStep(journeyId, j, fields, commitments);
+        bool late = j.deadline != 0 && block.timestamp > j.deadline;
+        if (late && j.flags & _FLAGGED == 0) _recordBreach(journeyId, j, msg.sender);
+        bytes32 evidence = keccak256(abi.encode(fields, commitments));
+        _heads[journeyId] = keccak256(abi.encode(_heads[journeyId], step, msg.sender, late, evidence));
+
+        // `step` is below the step count (at most 16), so the increment cannot overflow.
+        unchecked {
+            j.step = step + 1;
+        }
+        j.deadline = _deadline(_steps[j.playbookId][step].nextSla);
+        j.flags = 0;
+        j.assignee = nextAssignee == address(0) ? 0 : _assignable(nextAssignee, _steps[j.playbookId][j.step].role);
+        _journeys[journeyId] = j;
+        emit StepCompleted(journeyId, step, msg.sender, late, evidence, fields, commitments, nextAssignee, j.deadline);
+    }
+
+    /// @notice Flags the current step as breached once its deadline has passed, without
+    /// waiting for it to complete. Anyone may call it (the SLA keeper does).
+    /// @dev Requirements: the journey is open; the step is not the customer's; its
+    /// deadline has passed and was not flagged yet. Emits {BreachRecorded}.
+    /// @param journeyId The journey.
+    function flagBreach(bytes32 journeyId) external {
+        JourneyState memory j = _openJourney(journeyId);
+        if (_steps[j.playbookId][j.step].role == Role.Customer) revert CustomerStep(journeyId, j.step);
+        if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
+        if (j.flags & _FLAGGED != 0) revert AlreadyBreached(journeyId, j.step);
+        j.flags |= _FLAGGED;
+        _recordBreach(journeyId, j, _accountOf(j.assignee));
+        _journeys[journeyId] = j;
+    }
+
+    /// @notice Reassigns a breached step, with a new deadline from now.
+    /// @dev Requirements: the journey is open; the current step's deadline was flagged as
+    /// breached; the caller holds the previous step's role (or is ADMIN) and accepted the
+    /// rulebook; `to` holds the step's role. Emits {Escalated}.
+    /// @param journeyId The journey.
+    /// @param to The new assignee.
+    function escalate(bytes32 journeyId, address to) external {
+        JourneyState memory j = _openJourney(journeyId);
+        if (j.flags & _FLAGGED == 0) revert NotBreached(journeyId, j.step);
+        StepConfig memory c = _steps[j.playbookId][j.step];
+        Role escalationRole = j.step == 0 ? Role.Admin : _steps[j.playbookId][j.step - 1].role;
+        if (escalationRole == Role.Admin || !hasRole(roleId(escalationRole), msg.sender)) {
+            _checkActor(msg.sender, Role.Admin);
+        } else {
+            _checkActor(msg.sender, escalationRole);
+        }
+        address from = _accountOf(j.assignee);
+        j.assignee = _assignable(to, c.role);
+        j.deadline = _deadline(c.sla);
+        j.flags = 0;
+        _journeys[journeyId] = j;
+        emit Escalated(journeyId, j.step, from, to, j.deadline);
+    }
+
+    /// @notice A journey's state.
+    /// @param journeyId The journey.
+    /// @return playbookId The playbook it runs.
+    /// @return step The current step (the next to complete).
+    /// @return status Its status.
+    /// @return assignee Who owns the current step (zero: any holder of its role).
+    /// @return deadline The current step's deadline (0: none).
+    /// @return breaches Bit i set: step i was breached.
+    /// @return flagged Whether the current deadline was flagged as breached.
+    /// @return pool The escrowed incentive pool.
+    /// @return funder Who funded the pool.
+    function journey(bytes32 journeyId)
+        external
+        view
+        returns (
+            uint16 playbookId,
+            uint8 step,
+            Status status,
+            address assignee,
+            uint40 deadline,
+            uint16 breaches,
+            bool flagged,
+            uint96 pool,
+            address funder
+        )
+    {
+        JourneyState memory j = _journeys[journeyId];
+        if (j.playbookId == 0) revert UnknownJourney(journeyId);
+        return (
+            j.playbookId,
+            j.step,
+            j.status,
+            _accountOf(j.assignee),
+            j.deadline,
+            j.breaches,
+            j.flags & _FLAGGED != 0,
+            j.pool,
+            _accountOf(j.funder)
+        );
+    }
+
+    /// @notice A journey's customer commitment and rolling hash.
+    /// @param journeyId The journey.
+    /// @return customer The customer commitment.
+    /// @return head The rolling hash of its completed steps.
+    function journeyCommitments(bytes32 journeyId) external view returns (bytes32 customer, bytes32 head) {
+        return (_customers[journeyId], _heads[journeyId]);
+    }
+
+    /// @notice How many breaches have been recorded against an account, for good.
+    /// @param account The participant.
+    function breachCount(address account) external view returns (uint32) {
+        return _breachCounts[account];
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function _openJourney(bytes32 journeyId) internal view returns (JourneyState memory j) {
+        j = _journeys[journeyId];
+        if (j.playbookId == 0) revert UnknownJourney(journeyId);
+        if (j.status != Status.Open) revert JourneyNotOpen(journeyId, j.status);
+    }
+
+    function _deadline(uint32 sla) internal view returns (uint40) {
+        // A timestamp plus 2^32 seconds fits 40 bits until the year 36812.
+        return sla == 0 ? 0 : uint40(block.timestamp + sla);
+    }
+
+    /// @dev The rules a step completion must pass: the step is a participant's, the
+    /// caller may complete it, and its fields, attestations and funding are all there.
+    function _checkStep(
+        bytes32 journeyId,
+        JourneyState memory j,
+        bytes32[] calldata fields,
+        bytes32[] calldata commitments
+    ) private view {
+        StepConfig memory c = _steps[j.playbookId][j.step];
+        if (c.role == Role.Customer) revert CustomerStep(journeyId, j.step);
+        uint32 id = _checkActor(msg.sender, c.role);
+        if (j.assignee != 0 && j.assignee != id) {
+            revert NotAssignee(journeyId, j.step, msg.sender, _accountOf(j.assignee));
+        }
+        _checkFields(journeyId, j.playbookId, j.step, c, fields, commitments);
+        if (c.attestationCount != 0) _checkAttestations(journeyId, j.playbookId, j.step);
+        if (c.flags & _FUND_GATE != 0 && j.pool == 0) revert PoolNotFunded(journeyId, j.step);
+    }
+
+    /// @dev Records a breach of the current step against `assignee`, for good.
+    function _recordBreach(bytes32 journeyId, JourneyState memory j, address assignee) private {
+        j.breaches |= uint16(1 << j.step);
+        if (assignee != address(0)) ++_breachCounts[assignee];
+        emit BreachRecorded(journeyId, j.step, assignee, j.deadline);
+    }
+
+    /// @dev Every required field must come with a non-zero commitment. The supplied keys
+    /// in the playbook's order match the step's hash in one comparison; otherwise each
+    /// required key is looked for, and the first missing one names the refusal.
+    function _checkFields(
+        bytes32 journeyId,
+        uint16 playbookId,
+        uint8 step,
+        StepConfig memory c,
+        bytes32[] calldata fields,
+        bytes32[] calldata commitments
+    ) private view {
+        if (fields.length != commitments.length) revert FieldsMismatch(fields.length, commitments.length);
+        uint256 n = c.fieldCount;
+        if (n == 0) return;
+        if (fields.length >= n && bytes16(keccak256(abi.encodePacked(fields[:n]))) == c.fieldsHash) {
+            for (uint256 i; i < n; ++i) {
+                if (commitments[i] == bytes32(0)) revert MissingField(journeyId, step, fields[i]);
+            }
+            return;
+        }
+        bytes32[] storage required = _requiredFields(playbookId, step);
+        for (uint256 r; r < n; ++r) {
+            bytes32 key = required[r];
+            bool found;
+            for (uint256 i; i < fields.length; ++i) {
+                if (fields[i] == key && commitments[i] != bytes32(0)) {
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) revert MissingField(journeyId, step, key);
+        }
+    }
+
+    function _checkAttestations(bytes32 journeyId, uint16 playbookId, uint8 step) private view {
+        bytes32 customer = _customers[journeyId];
+        bytes32[] storage schemas = _attestationSchemas[playbookId][step];
+        uint256 n = schemas.length;
+        for (uint256 i; i < n; ++i) {
+            (AttestationState state,) = attestationState(schemas[i], customer);
+            if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, schemas[i], state);
+        }
+    }
+}

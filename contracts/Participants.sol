@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
+import {Role} from "./JourneyTypes.sol";
+
+/// @title Participants and the rulebook
+/// @notice Roles (OpenZeppelin AccessControl; ADMIN is the default admin role) and the
+/// versioned rulebook: a participant acts only after accepting the version in force,
+/// on chain or by an EIP-712 signature relayed by anyone.
+abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
+    /*//////////////////////////////////////////////////////////////
+                                  ROLES
+    //////////////////////////////////////////////////////////////*/
+
+    bytes32 public constant MARKETING_ROLE = keccak256("MARKETING");
+    bytes32 public constant SALES_ROLE = keccak256("SALES");
+    bytes32 public constant SUCCESS_ROLE = keccak256("SUCCESS");
+    bytes32 public constant VENDOR_ROLE = keccak256("VENDOR");
+    bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER");
+    bytes32 public constant FUNDER_ROLE = keccak256("FUNDER");
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER");
+
+    bytes32 private constant _ACCEPT_TYPEHASH =
+        keccak256("AcceptRulebook(address account,uint32 version,bytes32 rulebook,uint256 deadline)");
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev One slot: the participant's number and the rulebook version it accepted.
+    struct Participant {
+        uint32 id;
+        uint32 accepted;
+    }
+
+    mapping(address account => Participant) private _participants;
+    mapping(uint32 id => address account) private _accounts;
+    /// @dev One slot: the rulebook version in force and the number of participants.
+    uint32 private _rulebookVersion;
+    uint32 private _participantCount;
+    bytes32 private _rulebook;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param admin The first ADMIN, who accepts the first rulebook on deployment.
+    /// @param rulebookHash Hash of the consensus rules' text, version 1.
+    constructor(address admin, bytes32 rulebookHash) EIP712("journeychain", "1") {
+        _publishRulebook(rulebookHash);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _accept(admin, 1);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Publishes a new rulebook version; every participant must accept it again.
+    /// @dev Requirements: the caller is ADMIN; `rulebook` is not zero.
+    /// Emits {RulebookPublished}.
+    /// @param hash Hash of the new rules' text.
+    function publishRulebook(bytes32 hash) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _publishRulebook(hash);
+    }
+
+    /// @notice Accepts the rulebook in force for the caller.
+    /// @dev Requirements: the caller is a participant. Emits {RulebookAccepted}.
+    function acceptRulebook() external {
+        _accept(msg.sender, _rulebookVersion);
+    }
+
+    /// @notice Accepts a rulebook version for `account`, who signed it (EIP-712); anyone may relay.
+    /// @dev Requirements: `version` is the version in force; `deadline` has not passed;
+    /// the signature is `account`'s. Emits {RulebookAccepted}.
+    /// @param account The participant who signed.
+    /// @param version The version signed, which must be the one in force.
+    /// @param deadline The last second the signature is good for.
+    /// @param signature The 65-byte signature.
+    function acceptRulebookFor(address account, uint32 version, uint256 deadline, bytes calldata signature)
+        external
+    {
+        if (version != _rulebookVersion) revert StaleRulebook(version, _rulebookVersion);
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(_ACCEPT_TYPEHASH, account, version, _rulebook, deadline)));
+        address signer = ECDSA.recover(digest, signature);
+        if (signer != account) revert WrongSigner(account, signer);
+        _accept(account, version);
+    }
+
+    /// @notice The rulebook in force.
+    /// @return version Its version number.
+    /// @return hash Its hash.
+    function rulebook() external view returns (uint32 version, bytes32 hash) {
+        return (_rulebookVersion, _rulebook);
+    }
+
+    /// @notice A participant's record.
+    /// @param account The address.
+    /// @return id Its number (0: not a participant).
+    /// @return accepted The rulebook version it accepted (0: none).
+    function participant(address account) external view returns (uint32 id, uint32 accepted) {
+        Participant memory p = _participants[account];
+        return (p.id, p.accepted);
+    }
+
+    /// @notice The AccessControl role id for a playbook role.
+    /// @param role The role; `Customer` and `None` have no id.
+    /// @return The role id (bytes32(0) for ADMIN, AccessControl's default admin role).
+    function roleId(Role role) public pure returns (bytes32) {
+        if (role == Role.Marketing) return MARKETING_ROLE;
+        if (role == Role.Sales) return SALES_ROLE;
+        if (role == Role.Success) return SUCCESS_ROLE;
+        if (role == Role.Vendor) return VENDOR_ROLE;
+        if (role == Role.Verifier) return VERIFIER_ROLE;
+        if (role == Role.Funder) return FUNDER_ROLE;
+        if (role == Role.Arbiter) return ARBITER_ROLE;
+        if (role == Role.Admin) return DEFAULT_ADMIN_ROLE;
+        return keccak256("NO_ROLE");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Every action of a participant goes through here: the account must hold
+    /// `role` and have accepted the rulebook in force. Returns the account's number.
+    function _checkActor(address account, Role role) internal view returns (uint32 id) {
+        if (!hasRole(roleId(role), account)) revert MissingRole(account, role);
+        Participant memory p = _participants[account];
+        if (p.accepted != _rulebookVersion) revert RulebookNotAccepted(account, p.accepted, _rulebookVersion);
+        return p.id;
+    }
+
+    /// @dev The number of `account`, which must hold `role` (assignment does not need
+    /// the assignee's acceptance yet: it needs it to act).
+    function _assignable(address account, Role role) internal view returns (uint32) {
+        if (!hasRole(roleId(role), account)) revert MissingRole(account, role);
+        return _participants[account].id;
+    }
+
+    function _accountOf(uint32 id) internal view returns (address) {
+        return _accounts[id];
+    }
+
+    /// @dev Numbers every new participant the first time it is granted a role.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && _participants[account].id == 0) {
+            uint32 id = ++_participantCount;
+            _participants[account].id = id;
+            _accounts[id] = account;
+            emit ParticipantRegistered(account, id);
+        }
+    }
+
+    function _publishRulebook(bytes32 hash) private {
+        if (hash == bytes32(0)) revert EmptyRulebook();
+        uint32 version = ++_rulebookVersion;
+        _rulebook = hash;
+        emit RulebookPublished(version, hash);
+    }
+
+    function _accept(address account, uint32 version) private {
+        Participant storage p = _participants[account];
+        if (p.id == 0) revert NotParticipant(account);
+        p.accepted = version;
+        emit RulebookAccepted(account, version);
+    }
+}

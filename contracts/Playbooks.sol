@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Participants} from "./Participants.sol";
+import {Role, StepSpec, PlaybookOptions} from "./JourneyTypes.sol";
+
+/// @title Playbooks
+/// @notice Published, immutable, numbered templates of a journey: an ordered list of
+/// steps, each with an owning role, an SLA, required fields and attestations, a payout
+/// share and a breach penalty. The last step is the customer's.
+abstract contract Playbooks is Participants {
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    uint256 internal constant _MAX_STEPS = 16;
+    uint256 internal constant _MAX_REQUIREMENTS = 32;
+    uint256 internal constant _BPS = 10_000;
+
+    /// @dev Step flag: the pool must be funded before this step completes.
+    uint8 internal constant _FUND_GATE = 1;
+    /// @dev Step flag: completing this step commits the journey (no cancellation after).
+    uint8 internal constant _COMMIT = 2;
+
+    /// @dev What a step completion reads, in one slot (8+32+32+16+16+8+8+8+128 bits).
+    /// `nextSla` repeats the next step's SLA so that starting it costs no second read;
+    /// `fieldsHash` is the first 16 bytes of keccak256 of the required field keys in order.
+    struct StepConfig {
+        Role role;
+        uint32 sla;
+        uint32 nextSla;
+        uint16 shareBps;
+        uint16 penaltyBps;
+        uint8 fieldCount;
+        uint8 attestationCount;
+        uint8 flags;
+        bytes16 fieldsHash;
+    }
+
+    /// @dev One slot: the author's version, the step count and the options.
+    struct PlaybookHeader {
+        uint32 version;
+        uint8 stepCount;
+        PlaybookOptions options;
+    }
+
+    uint16 private _playbookCount;
+    mapping(uint16 playbookId => bytes32 name) private _playbookNames;
+    mapping(uint16 playbookId => PlaybookHeader) private _playbooks;
+    mapping(uint16 playbookId => mapping(uint256 step => StepConfig)) internal _steps;
+    mapping(uint16 playbookId => mapping(uint256 step => bytes32 name)) private _stepNames;
+    mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) private _fields;
+    mapping(uint16 playbookId => mapping(uint256 step => bytes32[] schemas)) internal _attestationSchemas;
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Publishes a playbook. It can never change afterwards; a new version is a new playbook.
+    /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 16 steps;
+    /// shares sum to at most 10,000 bps; every step has a role; penalties at most 10,000 bps;
+    /// only the last step, which must exist, is the customer's; at most 32 fields and 32
+    /// attestations per step; the commit step is a participant step.
+    /// Emits {PlaybookPublished}.
+    /// @param name Short name of the playbook.
+    /// @param version The author's version number.
+    /// @param steps The ordered steps.
+    /// @param options Options that are not per step.
+    /// @return playbookId The new playbook's number.
+    function publishPlaybook(
+        bytes32 name,
+        uint32 version,
+        StepSpec[] calldata steps,
+        PlaybookOptions calldata options
+    ) external returns (uint16 playbookId) {
+        _checkActor(msg.sender, Role.Admin);
+        uint256 count = steps.length;
+        if (count < 2 || count > _MAX_STEPS) revert StepCountOutOfRange(count);
+        if (options.commitStep >= count - 1) revert InvalidCommitStep(options.commitStep);
+        playbookId = ++_playbookCount;
+        uint256 totalBps;
+        for (uint256 i; i < count; ++i) {
+            StepSpec calldata spec = steps[i];
+            _validateStep(spec, i, count);
+            totalBps += spec.shareBps;
+            uint8 flags;
+            if (i == options.commitStep) flags = options.fundBeforeCommit ? _COMMIT | _FUND_GATE : _COMMIT;
+            _steps[playbookId][i] = StepConfig({
+                role: spec.role,
+                sla: spec.sla,
+                nextSla: i + 1 < count ? steps[i + 1].sla : 0,
+                shareBps: spec.shareBps,
+                penaltyBps: spec.penaltyBps,
+                fieldCount: uint8(spec.fields.length),
+                attestationCount: uint8(spec.attestations.length),
+                flags: flags,
+                fieldsHash: fieldsHash(spec.fields)
+            });
+            _stepNames[playbookId][i] = spec.name;
+            if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
+            if (spec.attestations.length > 0) _attestationSchemas[playbookId][i] = spec.attestations;
+        }
+        if (totalBps > _BPS) revert SharesExceedTotal(totalBps);
+        _playbookNames[playbookId] = name;
+        // `count` is at most 16: the cast cannot truncate.
+        _playbooks[playbookId] = PlaybookHeader({version: version, stepCount: uint8(count), options: options});
+        emit PlaybookPublished(playbookId, name, version, uint8(count));
+    }
+
+    /// @notice A playbook's header.
+    /// @param playbookId Its number.
+    /// @return name Its short name.
+    /// @return version The author's version number.
+    /// @return stepCount How many steps it has.
+    /// @return options Its options.
+    function playbook(uint16 playbookId)
+        external
+        view
+        returns (bytes32 name, uint32 version, uint8 stepCount, PlaybookOptions memory options)
+    {
+        PlaybookHeader memory h = _header(playbookId);
+        return (_playbookNames[playbookId], h.version, h.stepCount, h.options);
+    }
+
+    /// @notice One step of a playbook, as authored.
+    /// @param playbookId The playbook's number.
+    /// @param index The step's index, from 0.
+    /// @return spec The step.
+    function playbookStep(uint16 playbookId, uint256 index) external view returns (StepSpec memory spec) {
+        if (index >= _header(playbookId).stepCount) revert StepCountOutOfRange(index);
+        StepConfig memory c = _steps[playbookId][index];
+        spec = StepSpec({
+            name: _stepNames[playbookId][index],
+            role: c.role,
+            sla: c.sla,
+            shareBps: c.shareBps,
+            penaltyBps: c.penaltyBps,
+            fields: _fields[playbookId][index],
+            attestations: _attestationSchemas[playbookId][index]
+        });
+    }
+
+    /// @notice How many playbooks have been published (their numbers run from 1).
+    function playbookCount() external view returns (uint16) {
+        return _playbookCount;
+    }
+
+    /// @notice The hash a step keeps of its required field keys.
+    /// @param keys The keys in the playbook's order.
+    /// @return The first 16 bytes of keccak256 of the packed keys.
+    function fieldsHash(bytes32[] calldata keys) public pure returns (bytes16) {
+        return bytes16(keccak256(abi.encodePacked(keys)));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function _header(uint16 playbookId) internal view returns (PlaybookHeader memory h) {
+        h = _playbooks[playbookId];
+        if (h.stepCount == 0) revert UnknownPlaybook(playbookId);
+    }
+
+    function _requiredFields(uint16 playbookId, uint256 step) internal view returns (bytes32[] storage) {
+        return _fields[playbookId][step];
+    }
+
+    function _validateStep(StepSpec calldata spec, uint256 i, uint256 count) private pure {
+        if (spec.role == Role.None) revert EmptyRole(i);
+        if (spec.role == Role.Customer) {
+            if (i != count - 1) revert CustomerStepNotLast(i);
+        } else if (i == count - 1) {
+            revert LastStepNotCustomer(i);
+        }
+        if (spec.penaltyBps > _BPS) revert PenaltyOutOfRange(i);
+        if (spec.fields.length > _MAX_REQUIREMENTS || spec.attestations.length > _MAX_REQUIREMENTS) {
+            revert TooManyRequirements(i);
+        }
+    }
+}

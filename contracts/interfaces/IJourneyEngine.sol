@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Role, Status, AttestationState} from "../JourneyTypes.sol";
+
+/// @title The errors and events of the journey engine
+/// @notice Every refusal names the rule that refused and carries the values a caller
+/// needs to understand it; every state change emits one of these events.
+interface IJourneyEngine {
+    /*//////////////////////////////////////////////////////////////
+                        PARTICIPANTS AND THE RULEBOOK
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param account The caller.
+    /// @param role The role the action needs.
+    error MissingRole(address account, Role role);
+    /// @param account An address that has never been granted a role.
+    error NotParticipant(address account);
+    /// @param account The participant.
+    /// @param accepted The rulebook version it accepted (0: none).
+    /// @param current The version in force.
+    error RulebookNotAccepted(address account, uint32 accepted, uint32 current);
+    /// @param version The version the signature accepts.
+    /// @param current The version in force.
+    error StaleRulebook(uint32 version, uint32 current);
+    /// @dev A rulebook hash of zero.
+    error EmptyRulebook();
+    /// @param deadline The signature's deadline, already passed.
+    error SignatureExpired(uint256 deadline);
+    /// @param expected The address that had to sign.
+    /// @param signer The address that did.
+    error WrongSigner(address expected, address signer);
+
+    /// @param version The new version number.
+    /// @param rulebook Hash of the consensus rules' text.
+    event RulebookPublished(uint32 indexed version, bytes32 rulebook);
+    /// @param account The participant.
+    /// @param version The version it accepted.
+    event RulebookAccepted(address indexed account, uint32 indexed version);
+    /// @param account The new participant.
+    /// @param id Its number, used in packed journey state.
+    event ParticipantRegistered(address indexed account, uint32 id);
+
+    /*//////////////////////////////////////////////////////////////
+                                PLAYBOOKS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param count The number of steps offered (2 to 16 allowed).
+    error StepCountOutOfRange(uint256 count);
+    /// @param totalBps The sum of the steps' payout shares, above 10,000.
+    error SharesExceedTotal(uint256 totalBps);
+    /// @param step The step with no owning role.
+    error EmptyRole(uint256 step);
+    /// @param step The step whose penalty is above 10,000 basis points.
+    error PenaltyOutOfRange(uint256 step);
+    /// @param step A customer step that is not the last one.
+    error CustomerStepNotLast(uint256 step);
+    /// @param step The last step, which is not the customer's.
+    error LastStepNotCustomer(uint256 step);
+    /// @param step A step with more than 32 required fields or attestations.
+    error TooManyRequirements(uint256 step);
+    /// @param step The commit step named by the options, out of range.
+    error InvalidCommitStep(uint256 step);
+    /// @param playbookId A playbook that was never published.
+    error UnknownPlaybook(uint256 playbookId);
+
+    /// @param playbookId Its number, from 1.
+    /// @param name Its short name.
+    /// @param version Its author's version number.
+    /// @param stepCount How many steps it has.
+    event PlaybookPublished(uint16 indexed playbookId, bytes32 name, uint32 version, uint8 stepCount);
+
+    /*//////////////////////////////////////////////////////////////
+                               ATTESTATIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param uid An attestation that does not exist.
+    error UnknownAttestation(bytes32 uid);
+    /// @param uid The attestation.
+    /// @param account The caller, who is not its attester.
+    error NotAttester(bytes32 uid, address account);
+    /// @param uid An attestation revoked already.
+    error AttestationAlreadyRevoked(bytes32 uid);
+    /// @param expiry An expiry that is not in the future.
+    error ExpiryNotInFuture(uint64 expiry);
+    /// @dev A zero schema or subject.
+    error EmptyAttestation();
+
+    /// @param uid Its unique id.
+    /// @param schema What it states (for example "identity_verified").
+    /// @param subject The customer commitment (or journey) it is about.
+    /// @param attester The verifier.
+    /// @param expiry When it stops being valid (0: never).
+    /// @param data Hash of the off-chain statement.
+    event Attested(
+        bytes32 indexed uid, bytes32 indexed schema, bytes32 indexed subject, address attester, uint64 expiry, bytes32 data
+    );
+    /// @param uid The attestation.
+    /// @param attester The verifier who revoked it.
+    event AttestationRevoked(bytes32 indexed uid, address attester);
+
+    /*//////////////////////////////////////////////////////////////
+                                 JOURNEYS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param journeyId A reference already used by another journey.
+    error JourneyExists(bytes32 journeyId);
+    /// @param journeyId A journey that was never opened.
+    error UnknownJourney(bytes32 journeyId);
+    /// @dev A zero journey reference or customer commitment.
+    error EmptyReference();
+    /// @param journeyId The journey.
+    /// @param status Its status, which does not allow the action.
+    error JourneyNotOpen(bytes32 journeyId, Status status);
+    /// @param journeyId The journey.
+    /// @param step The current step.
+    /// @param account The caller.
+    /// @param assignee The participant the step is assigned to.
+    error NotAssignee(bytes32 journeyId, uint8 step, address account, address assignee);
+    /// @param journeyId The journey.
+    /// @param step The step whose completion was refused.
+    /// @param field The first required field missing or with a zero commitment.
+    error MissingField(bytes32 journeyId, uint8 step, bytes32 field);
+    /// @param keys Number of field keys supplied.
+    /// @param commitments Number of commitments supplied.
+    error FieldsMismatch(uint256 keys, uint256 commitments);
+    /// @param journeyId The journey.
+    /// @param step The step whose completion was refused.
+    /// @param schema The first required attestation that is not valid.
+    /// @param state Missing, expired or revoked.
+    error AttestationNotValid(bytes32 journeyId, uint8 step, bytes32 schema, AttestationState state);
+    /// @param journeyId The journey.
+    /// @param step The step, owned by the customer: it completes by the customer's signature.
+    error CustomerStep(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step The current step.
+    /// @param deadline Its deadline, not yet passed (or none).
+    error DeadlineNotPassed(bytes32 journeyId, uint8 step, uint40 deadline);
+    /// @param journeyId The journey.
+    /// @param step The step already flagged as breached.
+    error AlreadyBreached(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step The step, not breached: it cannot be escalated.
+    error NotBreached(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step The step that needs a funded pool before it completes.
+    error PoolNotFunded(bytes32 journeyId, uint8 step);
+
+    /// @param journeyId The journey (its unique external reference).
+    /// @param playbookId The playbook it runs.
+    /// @param customer The customer commitment.
+    /// @param opener Who opened it.
+    /// @param deadline The first step's deadline (0: none).
+    event JourneyOpened(
+        bytes32 indexed journeyId, uint16 indexed playbookId, bytes32 customer, address indexed opener, uint40 deadline
+    );
+    /// @param journeyId The journey.
+    /// @param step The step completed.
+    /// @param by Who completed it (the step's owner for payouts).
+    /// @param late Whether it was completed after its deadline.
+    /// @param evidence Hash of the field keys and commitments, folded into the journey's rolling hash.
+    /// @param fields The field keys supplied.
+    /// @param commitments The salted commitments of the fields' values.
+    /// @param nextAssignee Who the next step is assigned to (zero: any holder of its role).
+    /// @param nextDeadline The next step's deadline (0: none).
+    event StepCompleted(
+        bytes32 indexed journeyId,
+        uint8 step,
+        address indexed by,
+        bool late,
+        bytes32 evidence,
+        bytes32[] fields,
+        bytes32[] commitments,
+        address indexed nextAssignee,
+        uint40 nextDeadline
+    );
+    /// @param journeyId The journey.
+    /// @param step The step breached.
+    /// @param assignee Who the breach is recorded against (zero: the step's role as a whole).
+    /// @param deadline The deadline that passed.
+    event BreachRecorded(bytes32 indexed journeyId, uint8 step, address indexed assignee, uint40 deadline);
+    /// @param journeyId The journey.
+    /// @param step The step reassigned.
+    /// @param from The previous assignee.
+    /// @param to The new assignee.
+    /// @param deadline The new deadline.
+    event Escalated(bytes32 indexed journeyId, uint8 step, address indexed from, address indexed to, uint40 deadline);
+
+    /*//////////////////////////////////////////////////////////////
+                      INCENTIVES AND THE CUSTOMER'S VOICE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev A zero amount.
+    error ZeroAmount();
+    /// @param journeyId The journey.
+    /// @param funder The funder who funded its pool first.
+    error FundedByAnother(bytes32 journeyId, address funder);
+    /// @param journeyId The journey.
+    /// @param pool The pool that would exceed the largest amount a pool holds.
+    error PoolTooLarge(bytes32 journeyId, uint256 pool);
+    /// @param journeyId The journey.
+    /// @param nonce The nonce signed.
+    /// @param expected The journey's current customer nonce.
+    error StaleNonce(bytes32 journeyId, uint8 nonce, uint8 expected);
+    /// @param journeyId The journey.
+    /// @param signer The address that signed, which the customer commitment does not bind.
+    error NotCustomer(bytes32 journeyId, address signer);
+    /// @param journeyId The journey whose step records do not match its rolling hash.
+    error HistoryMismatch(bytes32 journeyId);
+    /// @param journeyId The journey.
+    /// @param step The step the customer's action needs, not reached yet.
+    error StepNotReached(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step A step disputed once already.
+    error AlreadyDisputed(bytes32 journeyId, uint8 step);
+    /// @param journeyId A journey with no open dispute.
+    error NoOpenDispute(bytes32 journeyId);
+    /// @param journeyId The journey.
+    /// @param releaseAt When the confirmation window closes (0: the playbook has none).
+    error WindowNotElapsed(bytes32 journeyId, uint256 releaseAt);
+    /// @param journeyId The journey, committed already: it can no longer be cancelled.
+    /// @param step Its current step.
+    error NotCancellable(bytes32 journeyId, uint8 step);
+    /// @param score A rating outside 1 to 5.
+    error InvalidScore(uint8 score);
+    /// @param journeyId The journey.
+    /// @param step A step rated once already.
+    error AlreadyRated(bytes32 journeyId, uint8 step);
+    /// @param playbookId A playbook that does not let a verifier confirm value.
+    error VerifierConfirmationOff(uint16 playbookId);
+    /// @param account A caller with no credit.
+    error NothingToClaim(address account);
+
+    /// @param journeyId The journey.
+    /// @param funder Who funded.
+    /// @param amount Tokens added.
+    /// @param pool The pool after funding.
+    event PoolFunded(bytes32 indexed journeyId, address indexed funder, uint256 amount, uint256 pool);
+    /// @param journeyId The journey.
+    /// @param by The customer who signed, the verifier who attested, or zero on optimistic release.
+    event ValueConfirmed(bytes32 indexed journeyId, address indexed by);
+    /// @param journeyId The journey.
+    /// @param owners Each paid step's owner, in step order.
+    /// @param amounts What each was credited, after penalties.
+    /// @param forfeited Penalties and upheld disputes' shares.
+    /// @param forfeitedTo Who was credited the forfeited amount.
+    /// @param remainder Unallocated share and rounding, credited to the funder.
+    event PayoutsCredited(
+        bytes32 indexed journeyId,
+        address[] owners,
+        uint256[] amounts,
+        uint256 forfeited,
+        address forfeitedTo,
+        uint256 remainder
+    );
+    /// @param account Who claimed.
+    /// @param amount Tokens transferred.
+    event Claimed(address indexed account, uint256 amount);
+    /// @param journeyId The journey.
+    /// @param step The disputed step.
+    /// @param reason Commitment of the customer's reason.
+    event Disputed(bytes32 indexed journeyId, uint8 step, bytes32 reason);
+    /// @param journeyId The journey.
+    /// @param step The disputed step.
+    /// @param upheld Whether the customer was right (the step's share is forfeited).
+    /// @param arbiter Who resolved it.
+    event DisputeResolved(bytes32 indexed journeyId, uint8 step, bool upheld, address indexed arbiter);
+    /// @param journeyId The journey.
+    /// @param step The step rated.
+    /// @param owner The step's owner.
+    /// @param score 1 to 5.
+    /// @param comment Commitment of the customer's comment.
+    event Rated(bytes32 indexed journeyId, uint8 step, address indexed owner, uint8 score, bytes32 comment);
+    /// @param journeyId The journey, expired (value never confirmed) or cancelled.
+    /// @param status Expired or Cancelled.
+    /// @param refund The pool credited back to its funder.
+    event JourneyClosed(bytes32 indexed journeyId, Status status, uint256 refund);
+}
