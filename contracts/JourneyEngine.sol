@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Participants} from "./Participants.sol";
-import {Journeys} from "./Journeys.sol";
+import {Incentives} from "./Incentives.sol";
 
 /// @title JourneyEngine
 /// @notice The customer journey as a chain of linked, timed steps: participants and the
-/// rulebook, playbooks, attestations and journeys in one contract, so that a step
-/// completion checks its rules with no call to another contract.
-contract JourneyEngine is Journeys {
+/// rulebook, playbooks, journeys and their escrowed incentive pools in one contract, so
+/// that a step completion checks its rules with no call to another contract. It deploys
+/// its attestation registry and the customer voice (the customer's signed confirmations,
+/// disputes and ratings) with itself.
+contract JourneyEngine is Incentives {
     /// @param admin The first ADMIN.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
-    constructor(address admin, bytes32 rulebookHash) Participants(admin, rulebookHash) {}
+    /// @param token_ The incentive token the pools hold.
+    constructor(address admin, bytes32 rulebookHash, IERC20 token_)
+        Participants(admin, rulebookHash)
+        Incentives(token_)
+    {}
 }

@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {Playbooks} from "./Playbooks.sol";
-import {Attestations} from "./Attestations.sol";
+import {AttestationRegistry} from "./AttestationRegistry.sol";
+import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {Role, Status, AttestationState} from "./JourneyTypes.sol";
 
 /// @title Journeys
@@ -12,7 +13,7 @@ import {Role, Status, AttestationState} from "./JourneyTypes.sol";
 /// against its assignee; past a deadline anyone may flag the breach, and the owner of
 /// the previous step (or ADMIN) may escalate the step to someone else. Evidence is kept
 /// as commitments in events and folded into the journey's rolling hash.
-abstract contract Journeys is Playbooks, Attestations {
+abstract contract Journeys is Playbooks {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -35,12 +36,19 @@ abstract contract Journeys is Playbooks, Attestations {
         uint8 flags;
     }
 
+    /// @notice The registry of verifiers' attestations, deployed with the engine.
+    AttestationRegistry public immutable attestations;
+
     mapping(bytes32 journeyId => JourneyState) internal _journeys;
     /// @dev The rolling hash: keccak256 of (journey, playbook, customer), then of
     /// (previous hash, step, owner, late, evidence) for each completed step.
     mapping(bytes32 journeyId => bytes32 head) internal _heads;
     mapping(bytes32 journeyId => bytes32 customer) internal _customers;
     mapping(address account => uint32 count) private _breachCounts;
+
+    constructor() {
+        attestations = new AttestationRegistry(IEngineHooks(address(this)));
+    }
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
@@ -290,7 +298,7 @@ abstract contract Journeys is Playbooks, Attestations {
         bytes32[] storage schemas = _attestationSchemas[playbookId][step];
         uint256 n = schemas.length;
         for (uint256 i; i < n; ++i) {
-            (AttestationState state,) = attestationState(schemas[i], customer);
+            (AttestationState state,) = attestations.attestationState(schemas[i], customer);
             if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, schemas[i], state);
         }
     }

@@ -2,16 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {Role} from "./JourneyTypes.sol";
 
 /// @title Participants and the rulebook
 /// @notice Roles (OpenZeppelin AccessControl; ADMIN is the default admin role) and the
 /// versioned rulebook: a participant acts only after accepting the version in force,
-/// on chain or by an EIP-712 signature relayed by anyone.
-abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
+/// on chain or by an EIP-712 signature that anyone relays through the signature relay
+/// (the {CustomerVoice} contract, which verifies it).
+abstract contract Participants is AccessControl, IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                   ROLES
     //////////////////////////////////////////////////////////////*/
@@ -24,8 +23,6 @@ abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
     bytes32 public constant FUNDER_ROLE = keccak256("FUNDER");
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER");
 
-    bytes32 private constant _ACCEPT_TYPEHASH =
-        keccak256("AcceptRulebook(address account,uint32 version,bytes32 rulebook,uint256 deadline)");
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -50,7 +47,7 @@ abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
 
     /// @param admin The first ADMIN, who accepts the first rulebook on deployment.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
-    constructor(address admin, bytes32 rulebookHash) EIP712("journeychain", "1") {
+    constructor(address admin, bytes32 rulebookHash) {
         _publishRulebook(rulebookHash);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _accept(admin, 1);
@@ -74,22 +71,15 @@ abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
         _accept(msg.sender, _rulebookVersion);
     }
 
-    /// @notice Accepts a rulebook version for `account`, who signed it (EIP-712); anyone may relay.
-    /// @dev Requirements: `version` is the version in force; `deadline` has not passed;
-    /// the signature is `account`'s. Emits {RulebookAccepted}.
+    /// @notice Accepts the rulebook in force for `account`, whose EIP-712 signature the
+    /// signature relay has verified.
+    /// @dev Requirements: the caller is the signature relay; `version` is the version in
+    /// force; `account` is a participant. Emits {RulebookAccepted}.
     /// @param account The participant who signed.
-    /// @param version The version signed, which must be the one in force.
-    /// @param deadline The last second the signature is good for.
-    /// @param signature The 65-byte signature.
-    function acceptRulebookFor(address account, uint32 version, uint256 deadline, bytes calldata signature)
-        external
-    {
+    /// @param version The version signed.
+    function acceptRulebookFor(address account, uint32 version) external {
+        if (msg.sender != _signatureRelay()) revert NotVoice(msg.sender);
         if (version != _rulebookVersion) revert StaleRulebook(version, _rulebookVersion);
-        if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        bytes32 digest =
-            _hashTypedDataV4(keccak256(abi.encode(_ACCEPT_TYPEHASH, account, version, _rulebook, deadline)));
-        address signer = ECDSA.recover(digest, signature);
-        if (signer != account) revert WrongSigner(account, signer);
         _accept(account, version);
     }
 
@@ -107,6 +97,14 @@ abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
     function participant(address account) external view returns (uint32 id, uint32 accepted) {
         Participant memory p = _participants[account];
         return (p.id, p.accepted);
+    }
+
+    /// @notice Reverts unless `account` holds `role` and accepted the rulebook in force.
+    /// @param account The participant.
+    /// @param role The role needed.
+    /// @return id The account's participant number.
+    function checkActor(address account, Role role) external view returns (uint32 id) {
+        return _checkActor(account, role);
     }
 
     /// @notice The AccessControl role id for a playbook role.
@@ -143,6 +141,9 @@ abstract contract Participants is AccessControl, EIP712, IJourneyEngine {
         if (!hasRole(roleId(role), account)) revert MissingRole(account, role);
         return _participants[account].id;
     }
+
+    /// @dev The contract that verifies signed actions and relays them.
+    function _signatureRelay() internal view virtual returns (address);
 
     function _accountOf(uint32 id) internal view returns (address) {
         return _accounts[id];

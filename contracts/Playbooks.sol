@@ -48,9 +48,11 @@ abstract contract Playbooks is Participants {
     mapping(uint16 playbookId => bytes32 name) private _playbookNames;
     mapping(uint16 playbookId => PlaybookHeader) private _playbooks;
     mapping(uint16 playbookId => mapping(uint256 step => StepConfig)) internal _steps;
-    mapping(uint16 playbookId => mapping(uint256 step => bytes32 name)) private _stepNames;
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) private _fields;
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] schemas)) internal _attestationSchemas;
+    /// @dev Each step's share and penalty (16 bits each) packed eight steps to a slot, so
+    /// that crediting a journey's owners reads one slot instead of one per step.
+    mapping(uint16 playbookId => uint256[2] table) internal _payoutTables;
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
@@ -77,12 +79,17 @@ abstract contract Playbooks is Participants {
         uint256 count = steps.length;
         if (count < 2 || count > _MAX_STEPS) revert StepCountOutOfRange(count);
         if (options.commitStep >= count - 1) revert InvalidCommitStep(options.commitStep);
+        if (options.confirmWindow != 0 && (steps[count - 1].sla == 0 || options.confirmWindow > steps[count - 1].sla)) {
+            revert InvalidConfirmWindow(options.confirmWindow);
+        }
         playbookId = ++_playbookCount;
         uint256 totalBps;
+        uint256[2] memory table;
         for (uint256 i; i < count; ++i) {
             StepSpec calldata spec = steps[i];
             _validateStep(spec, i, count);
             totalBps += spec.shareBps;
+            table[i / 8] |= (uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16)) << (32 * (i % 8));
             uint8 flags;
             if (i == options.commitStep) flags = options.fundBeforeCommit ? _COMMIT | _FUND_GATE : _COMMIT;
             _steps[playbookId][i] = StepConfig({
@@ -96,15 +103,15 @@ abstract contract Playbooks is Participants {
                 flags: flags,
                 fieldsHash: fieldsHash(spec.fields)
             });
-            _stepNames[playbookId][i] = spec.name;
             if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
             if (spec.attestations.length > 0) _attestationSchemas[playbookId][i] = spec.attestations;
         }
         if (totalBps > _BPS) revert SharesExceedTotal(totalBps);
+        _payoutTables[playbookId] = table;
         _playbookNames[playbookId] = name;
         // `count` is at most 16: the cast cannot truncate.
         _playbooks[playbookId] = PlaybookHeader({version: version, stepCount: uint8(count), options: options});
-        emit PlaybookPublished(playbookId, name, version, uint8(count));
+        emit PlaybookPublished(playbookId, name, version, steps, options);
     }
 
     /// @notice A playbook's header.
@@ -122,22 +129,24 @@ abstract contract Playbooks is Participants {
         return (_playbookNames[playbookId], h.version, h.stepCount, h.options);
     }
 
-    /// @notice One step of a playbook, as authored.
+    /// @notice The rules of one step of a playbook (its name, fields and attestation
+    /// schemas are in the {PlaybookPublished} event).
     /// @param playbookId The playbook's number.
     /// @param index The step's index, from 0.
-    /// @return spec The step.
-    function playbookStep(uint16 playbookId, uint256 index) external view returns (StepSpec memory spec) {
+    /// @return role Its owning role.
+    /// @return sla Seconds from the previous step's completion (0: no deadline).
+    /// @return shareBps Its payout share.
+    /// @return penaltyBps Its breach penalty, in basis points of its share.
+    /// @return fieldCount How many fields it requires.
+    /// @return attestationCount How many attestations it requires.
+    function stepRules(uint16 playbookId, uint256 index)
+        external
+        view
+        returns (Role role, uint32 sla, uint16 shareBps, uint16 penaltyBps, uint8 fieldCount, uint8 attestationCount)
+    {
         if (index >= _header(playbookId).stepCount) revert StepCountOutOfRange(index);
         StepConfig memory c = _steps[playbookId][index];
-        spec = StepSpec({
-            name: _stepNames[playbookId][index],
-            role: c.role,
-            sla: c.sla,
-            shareBps: c.shareBps,
-            penaltyBps: c.penaltyBps,
-            fields: _fields[playbookId][index],
-            attestations: _attestationSchemas[playbookId][index]
-        });
+        return (c.role, c.sla, c.shareBps, c.penaltyBps, c.fieldCount, c.attestationCount);
     }
 
     /// @notice How many playbooks have been published (their numbers run from 1).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Role, Status, AttestationState} from "../JourneyTypes.sol";
+import {Role, Status, AttestationState, StepSpec, PlaybookOptions} from "../JourneyTypes.sol";
 
 /// @title The errors and events of the journey engine
 /// @notice Every refusal names the rule that refused and carries the values a caller
@@ -61,14 +61,19 @@ interface IJourneyEngine {
     error TooManyRequirements(uint256 step);
     /// @param step The commit step named by the options, out of range.
     error InvalidCommitStep(uint256 step);
+    /// @param window A confirmation window with no customer deadline, or longer than it.
+    error InvalidConfirmWindow(uint32 window);
     /// @param playbookId A playbook that was never published.
     error UnknownPlaybook(uint256 playbookId);
 
     /// @param playbookId Its number, from 1.
     /// @param name Its short name.
     /// @param version Its author's version number.
-    /// @param stepCount How many steps it has.
-    event PlaybookPublished(uint16 indexed playbookId, bytes32 name, uint32 version, uint8 stepCount);
+    /// @param steps Its steps, as authored.
+    /// @param options Its options.
+    event PlaybookPublished(
+        uint16 indexed playbookId, bytes32 name, uint32 version, StepSpec[] steps, PlaybookOptions options
+    );
 
     /*//////////////////////////////////////////////////////////////
                                ATTESTATIONS
@@ -201,7 +206,9 @@ interface IJourneyEngine {
     /// @param journeyId The journey.
     /// @param nonce The nonce signed.
     /// @param expected The journey's current customer nonce.
-    error StaleNonce(bytes32 journeyId, uint8 nonce, uint8 expected);
+    error StaleNonce(bytes32 journeyId, uint32 nonce, uint32 expected);
+    /// @param caller An address other than the signature relay (the customer voice contract).
+    error NotVoice(address caller);
     /// @param journeyId The journey.
     /// @param signer The address that signed, which the customer commitment does not bind.
     error NotCustomer(bytes32 journeyId, address signer);

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Participants} from "./Participants.sol";
+import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
+import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {Role, AttestationState} from "./JourneyTypes.sol";
 
-/// @title Attestations
+/// @title AttestationRegistry
 /// @notice A verifier's statement about a customer commitment (or a journey), with a
 /// schema, an expiry and a data hash, revocable by its attester: the way the Ethereum
 /// Attestation Service models them. The newest attestation of a schema for a subject
-/// is the one a step checks.
-abstract contract Attestations is Participants {
+/// is the one a step checks. Verifiers are the engine's VERIFIER participants.
+contract AttestationRegistry is IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -21,9 +22,17 @@ abstract contract Attestations is Participants {
         bool revoked;
     }
 
+    /// @notice The engine whose VERIFIER participants attest.
+    IEngineHooks public immutable engine;
+
     mapping(bytes32 uid => Attestation) private _attestations;
     mapping(bytes32 schema => mapping(bytes32 subject => bytes32 uid)) private _latest;
-    uint256 private _attestationNonce;
+    uint256 private _nonce;
+
+    /// @param engine_ The engine (which deploys this registry).
+    constructor(IEngineHooks engine_) {
+        engine = engine_;
+    }
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
@@ -39,10 +48,10 @@ abstract contract Attestations is Participants {
     /// @param data Hash of the off-chain statement.
     /// @return uid The attestation's unique id.
     function attest(bytes32 schema, bytes32 subject, uint64 expiry, bytes32 data) external returns (bytes32 uid) {
-        _checkActor(msg.sender, Role.Verifier);
+        engine.checkActor(msg.sender, Role.Verifier);
         if (schema == bytes32(0) || subject == bytes32(0)) revert EmptyAttestation();
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
-        uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_attestationNonce));
+        uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_nonce));
         _attestations[uid] = Attestation({attester: msg.sender, expiry: expiry, revoked: false});
         _latest[schema][subject] = uid;
         emit Attested(uid, schema, subject, msg.sender, expiry, data);
@@ -53,7 +62,7 @@ abstract contract Attestations is Participants {
     /// rulebook; it is not revoked already. Emits {AttestationRevoked}.
     /// @param uid The attestation.
     function revoke(bytes32 uid) external {
-        _checkActor(msg.sender, Role.Verifier);
+        engine.checkActor(msg.sender, Role.Verifier);
         Attestation storage a = _attestations[uid];
         if (a.attester == address(0)) revert UnknownAttestation(uid);
         if (a.attester != msg.sender) revert NotAttester(uid, msg.sender);
@@ -76,17 +85,17 @@ abstract contract Attestations is Participants {
     /// @param schema What is attested.
     /// @param subject What it is about.
     /// @return state Missing, valid, expired or revoked.
-    /// @return uid The attestation looked at (zero when missing).
+    /// @return attester Who attested it (zero when missing).
     function attestationState(bytes32 schema, bytes32 subject)
-        public
+        external
         view
-        returns (AttestationState state, bytes32 uid)
+        returns (AttestationState state, address attester)
     {
-        uid = _latest[schema][subject];
-        if (uid == bytes32(0)) return (AttestationState.Missing, uid);
+        bytes32 uid = _latest[schema][subject];
+        if (uid == bytes32(0)) return (AttestationState.Missing, address(0));
         Attestation memory a = _attestations[uid];
-        if (a.revoked) return (AttestationState.Revoked, uid);
-        if (a.expiry != 0 && a.expiry <= block.timestamp) return (AttestationState.Expired, uid);
-        return (AttestationState.Valid, uid);
+        if (a.revoked) return (AttestationState.Revoked, a.attester);
+        if (a.expiry != 0 && a.expiry <= block.timestamp) return (AttestationState.Expired, a.attester);
+        return (AttestationState.Valid, a.attester);
     }
 }

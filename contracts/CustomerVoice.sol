@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
+import {IEngineHooks, IAttestationState} from "./interfaces/IEngineHooks.sol";
+import {Status, StepRecord, PlaybookOptions, AttestationState} from "./JourneyTypes.sol";
+
+/// @title CustomerVoice
+/// @notice The customer confirms value, disputes a step and rates step owners by
+/// signing EIP-712 messages that anyone relays, so the customer needs no gas and no
+/// wallet balance. A signature counts only if the journey's customer commitment binds
+/// its signer: commitment = keccak256(abi.encode(signer, profile)). Value may also be
+/// established by a verifier's "value delivered" attestation where the playbook allows
+/// it, or by the customer's silence past the playbook's confirmation window. Signed
+/// rulebook acceptances of participants are verified and relayed here too.
+contract CustomerVoice is EIP712, IJourneyEngine {
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    bytes32 public constant CONFIRM_TYPEHASH =
+        keccak256("ConfirmValue(bytes32 journeyId,uint16 playbookId,uint32 nonce,uint256 deadline)");
+    bytes32 public constant DISPUTE_TYPEHASH =
+        keccak256("Dispute(bytes32 journeyId,uint16 playbookId,uint8 step,bytes32 reason,uint32 nonce,uint256 deadline)");
+    bytes32 public constant ACCEPT_TYPEHASH =
+        keccak256("AcceptRulebook(address account,uint32 version,bytes32 rulebook,uint256 deadline)");
+    /// @notice The attestation schema a verifier uses to attest that value was delivered
+    /// (the subject is the journey id).
+    bytes32 public constant VALUE_DELIVERED = "value_delivered";
+    bytes32 public constant RATE_TYPEHASH = keccak256(
+        "Rate(bytes32 journeyId,uint16 playbookId,uint8 step,uint8 score,bytes32 comment,uint32 nonce,uint256 deadline)"
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev A customer's signature over one action, with the profile its commitment binds.
+    struct CustomerSignature {
+        bytes32 profile;
+        uint32 nonce;
+        uint256 deadline;
+        bytes signature;
+    }
+
+    /// @dev One slot: the signed-action nonce and the steps rated (bit mask).
+    struct Voice {
+        uint32 nonce;
+        uint16 rated;
+    }
+
+    /// @dev One slot: how many ratings an owner received and their sum.
+    struct Rating {
+        uint128 count;
+        uint128 total;
+    }
+
+    /// @notice The engine whose journeys this voice speaks for.
+    IEngineHooks public immutable engine;
+    /// @notice The engine's attestation registry.
+    IAttestationState public immutable attestations;
+
+    mapping(bytes32 journeyId => Voice) private _voices;
+    mapping(address owner => Rating) private _ratings;
+
+    /// @param engine_ The engine (which deploys this contract).
+    /// @param attestations_ The engine's attestation registry.
+    constructor(IEngineHooks engine_, IAttestationState attestations_) EIP712("journeychain", "1") {
+        engine = engine_;
+        attestations = attestations_;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Relays the customer's signed confirmation that value was delivered; the
+    /// engine completes the customer's step and credits every step owner.
+    /// @dev Requirements: the signature is the customer's, for this journey, playbook,
+    /// chain and contract, with the current nonce and an unexpired deadline; the engine's
+    /// own (the journey is open at the customer's step, `history` matches its rolling
+    /// hash). A replay is refused: value is confirmed once.
+    /// Emits the engine's {ValueConfirmed} and {PayoutsCredited}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's owner, lateness and evidence hash, in order.
+    /// @param sig The customer's signature.
+    function confirmValue(bytes32 journeyId, StepRecord[] calldata history, CustomerSignature calldata sig) external {
+        (uint16 playbookId,, bytes32 customer) = engine.voiceContext(journeyId);
+        uint32 nonce = _voices[journeyId].nonce;
+        address signer = _verify(
+            journeyId,
+            customer,
+            nonce,
+            keccak256(abi.encode(CONFIRM_TYPEHASH, journeyId, playbookId, sig.nonce, sig.deadline)),
+            sig
+        );
+        engine.settle(journeyId, history, signer, signer);
+    }
+
+    /// @notice Establishes value on a verifier's valid "value delivered" attestation about
+    /// the journey, where the playbook allows it. Anyone may relay it.
+    /// @dev Requirements: the playbook allows it; the newest "value_delivered"
+    /// attestation of the journey is valid; `customer`/`profile` open the customer
+    /// commitment (a make-good goes to the customer); the engine's own.
+    /// Emits the engine's {ValueConfirmed} and {PayoutsCredited}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's record, in order.
+    /// @param customer The customer's signing address.
+    /// @param profile The profile hash the customer commitment binds.
+    function confirmByAttestation(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile)
+        external
+    {
+        (uint16 playbookId, uint8 step,,,,,,,) = engine.journey(journeyId);
+        (,,, PlaybookOptions memory options) = engine.playbook(playbookId);
+        if (!options.verifierMayConfirm) revert VerifierConfirmationOff(playbookId);
+        (AttestationState state, address verifier) = attestations.attestationState(VALUE_DELIVERED, journeyId);
+        if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, VALUE_DELIVERED, state);
+        _openCustomer(journeyId, customer, profile);
+        engine.settle(journeyId, history, customer, verifier);
+    }
+
+    /// @notice Optimistic release: once the playbook's confirmation window has passed
+    /// since the customer's step started, with neither confirmation nor dispute, the
+    /// customer is taken to have received value. Anyone may trigger the payouts.
+    /// @dev Requirements: the playbook has a window and it has elapsed; `customer` and
+    /// `profile` open the customer commitment; the engine's own (open, no dispute
+    /// pending, at the customer's step). Emits the engine's {ValueConfirmed} and {PayoutsCredited}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's record, in order.
+    /// @param customer The customer's signing address.
+    /// @param profile The profile hash the customer commitment binds.
+    function release(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile) external {
+        uint256 releaseAt = releaseTime(journeyId);
+        if (releaseAt == 0 || block.timestamp <= releaseAt) revert WindowNotElapsed(journeyId, releaseAt);
+        _openCustomer(journeyId, customer, profile);
+        engine.settle(journeyId, history, customer, address(0));
+    }
+
+    /// @notice Relays a participant's signed acceptance of the rulebook in force.
+    /// @dev Requirements: `version` is the version in force; `deadline` has not passed;
+    /// the signature is `account`'s. Emits the engine's {RulebookAccepted}.
+    /// @param account The participant who signed.
+    /// @param version The version signed.
+    /// @param deadline The last second the signature is good for.
+    /// @param signature The 65-byte signature.
+    function acceptRulebook(address account, uint32 version, uint256 deadline, bytes calldata signature) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        (, bytes32 hash) = engine.rulebook();
+        bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACCEPT_TYPEHASH, account, version, hash, deadline)));
+        address signer = ECDSA.recover(digest, signature);
+        if (signer != account) revert WrongSigner(account, signer);
+        engine.acceptRulebookFor(account, version);
+    }
+
+    /// @notice Relays the customer's signed dispute of a completed step; the engine holds
+    /// the journey's payouts until an ARBITER resolves it.
+    /// @dev Requirements: the signature is the customer's, with the current nonce; the
+    /// engine's own (the journey is open, the step completed and never disputed).
+    /// Emits the engine's {Disputed}.
+    /// @param journeyId The journey.
+    /// @param step The disputed step.
+    /// @param reason Commitment of the customer's reason.
+    /// @param sig The customer's signature.
+    function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
+        (uint16 playbookId,, bytes32 customer) = engine.voiceContext(journeyId);
+        Voice storage voice = _voices[journeyId];
+        _verify(
+            journeyId,
+            customer,
+            voice.nonce,
+            keccak256(abi.encode(DISPUTE_TYPEHASH, journeyId, playbookId, step, reason, sig.nonce, sig.deadline)),
+            sig
+        );
+        ++voice.nonce;
+        engine.holdForDispute(journeyId, step, reason);
+    }
+
+    /// @notice Records the customer's signed rating (1 to 5) of a step's owner, once
+    /// value is confirmed; one rating per step.
+    /// @dev Requirements: value was confirmed; `history` matches the rolling hash;
+    /// `step` is a participant's step not rated yet; the signature is the customer's,
+    /// with the current nonce. Emits {Rated}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's record, in order (it names the owner).
+    /// @param step The step rated.
+    /// @param score 1 to 5.
+    /// @param comment Commitment of the customer's comment.
+    /// @param sig The customer's signature.
+    function rate(
+        bytes32 journeyId,
+        StepRecord[] calldata history,
+        uint8 step,
+        uint8 score,
+        bytes32 comment,
+        CustomerSignature calldata sig
+    ) external {
+        (uint16 playbookId, Status status, bytes32 customer) = engine.voiceContext(journeyId);
+        if (status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, status);
+        if (score < 1 || score > 5) revert InvalidScore(score);
+        if (step >= history.length) revert StepNotReached(journeyId, step);
+        Voice storage voice = _voices[journeyId];
+        if (voice.rated & (1 << step) != 0) revert AlreadyRated(journeyId, step);
+        engine.checkHistory(journeyId, history);
+        _verify(
+            journeyId,
+            customer,
+            voice.nonce,
+            keccak256(abi.encode(RATE_TYPEHASH, journeyId, playbookId, step, score, comment, sig.nonce, sig.deadline)),
+            sig
+        );
+        ++voice.nonce;
+        voice.rated |= uint16(1 << step);
+        address owner = history[step].by;
+        Rating storage r = _ratings[owner];
+        ++r.count;
+        r.total += score;
+        emit Rated(journeyId, step, owner, score, comment);
+    }
+
+    /// @notice The nonce the customer's next signature for a journey must carry.
+    /// @param journeyId The journey.
+    function nonceOf(bytes32 journeyId) external view returns (uint32) {
+        return _voices[journeyId].nonce;
+    }
+
+    /// @notice Which steps of a journey were rated (bit i: step i).
+    /// @param journeyId The journey.
+    function ratedSteps(bytes32 journeyId) external view returns (uint16) {
+        return _voices[journeyId].rated;
+    }
+
+    /// @notice The ratings a step owner has received.
+    /// @param owner The step owner.
+    /// @return count How many.
+    /// @return total Their sum (the average is total / count).
+    function ratingOf(address owner) external view returns (uint128 count, uint128 total) {
+        Rating memory r = _ratings[owner];
+        return (r.count, r.total);
+    }
+
+    /// @notice When optimistic release becomes possible (0: the playbook has no window,
+    /// or the journey is not at the customer's step).
+    /// @param journeyId The journey.
+    function releaseTime(bytes32 journeyId) public view returns (uint256) {
+        (uint16 playbookId, uint8 step, Status status,, uint40 deadline,,,,) = engine.journey(journeyId);
+        if (status != Status.Open || deadline == 0) return 0;
+        (,, uint8 stepCount, PlaybookOptions memory options) = engine.playbook(playbookId);
+        if (options.confirmWindow == 0 || step != stepCount - 1) return 0;
+        (, uint32 sla,,,,) = engine.stepRules(playbookId, step);
+        // The customer's step started `sla` seconds before its deadline; a dispute's
+        // hold moves both the deadline and the release by the time it lasted.
+        return uint256(deadline) - sla + options.confirmWindow;
+    }
+
+    /// @notice The EIP-712 domain separator customers sign under.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Checks nonce and deadline, recovers the signer and checks that the journey's
+    /// customer commitment binds it.
+    function _verify(
+        bytes32 journeyId,
+        bytes32 customer,
+        uint32 expectedNonce,
+        bytes32 structHash,
+        CustomerSignature calldata sig
+    ) private view returns (address signer) {
+        if (customer == bytes32(0)) revert UnknownJourney(journeyId);
+        if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
+        if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
+        signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
+        if (keccak256(abi.encode(signer, sig.profile)) != customer) revert NotCustomer(journeyId, signer);
+    }
+
+    function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
+        (,, bytes32 commitment) = engine.voiceContext(journeyId);
+        if (keccak256(abi.encode(customer, profile)) != commitment) revert NotCustomer(journeyId, customer);
+    }
+}

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Journeys} from "./Journeys.sol";
+import {CustomerVoice} from "./CustomerVoice.sol";
+import {IEngineHooks, IAttestationState} from "./interfaces/IEngineHooks.sol";
+import {Role, Status, PenaltyTo, StepRecord} from "./JourneyTypes.sol";
+
+/// @title Incentives and the customer's voice
+/// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the
+/// customer confirms value was delivered (by an EIP-712 signature relayed by anyone,
+/// by a verifier's "value delivered" attestation where the playbook allows it, or by
+/// silence past the playbook's confirmation window). Then every step's owner is
+/// credited its share less its breach penalty; credits are claimed by pull, in one
+/// transfer for any number of journeys. The customer may dispute a step, which holds
+/// the payouts until an arbiter resolves it, and rate the step owners afterwards.
+abstract contract Incentives is Journeys {
+    using SafeERC20 for IERC20;
+
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The incentive token the pools hold.
+    IERC20 public immutable token;
+
+    /// @notice The contract that relays the customer's signed confirmations and disputes.
+    address public immutable voice;
+
+    /// @dev A journey's disputes, in one slot: steps disputed and upheld (bit masks), the
+    /// step under dispute and since when.
+    struct DisputeRecord {
+        uint16 disputed;
+        uint16 upheld;
+        uint8 step;
+        uint40 since;
+    }
+
+    mapping(bytes32 journeyId => DisputeRecord) private _disputes;
+    mapping(address account => uint256 amount) private _credits;
+
+    /// @param token_ The incentive token.
+    constructor(IERC20 token_) {
+        token = token_;
+        voice = address(new CustomerVoice(IEngineHooks(address(this)), IAttestationState(address(attestations))));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 FUNDING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Adds `amount` tokens to a journey's pool (after `approve`).
+    /// @dev Requirements: the journey is open or disputed (value not confirmed yet); the
+    /// caller is a FUNDER who accepted the rulebook and, if the pool was funded already,
+    /// its funder; `amount` is not zero. Emits {PoolFunded}.
+    /// @param journeyId The journey.
+    /// @param amount Tokens to add.
+    function fund(bytes32 journeyId, uint256 amount) public {
+        JourneyState memory j = _journeys[journeyId];
+        if (j.playbookId == 0) revert UnknownJourney(journeyId);
+        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
+        uint32 funder = _checkActor(msg.sender, Role.Funder);
+        if (j.funder != 0 && j.funder != funder) revert FundedByAnother(journeyId, _accountOf(j.funder));
+        if (amount == 0) revert ZeroAmount();
+        uint256 pool = j.pool + amount;
+        if (pool > type(uint96).max) revert PoolTooLarge(journeyId, pool);
+        j.funder = funder;
+        // Checked just above: `pool` fits 96 bits.
+        j.pool = uint96(pool);
+        _journeys[journeyId] = j;
+        emit PoolFunded(journeyId, msg.sender, amount, pool);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Funds a pool with an EIP-2612 permit instead of a prior `approve`, in one call.
+    /// @dev A permit already used (for example by someone who saw it first) is ignored;
+    /// the transfer then needs the allowance it gave. Same requirements as {fund}.
+    /// @param journeyId The journey.
+    /// @param amount Tokens to add.
+    /// @param deadline The permit's deadline.
+    /// @param v The permit signature's v.
+    /// @param r The permit signature's r.
+    /// @param s The permit signature's s.
+    function fundWithPermit(bytes32 journeyId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+    {
+        try IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        fund(journeyId, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            VALUE CONFIRMATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Completes the customer's step once the customer voice has established
+    /// that value was delivered (the customer's signature, a verifier's attestation or
+    /// an elapsed confirmation window), and credits every step owner.
+    /// @dev Requirements: the caller is the customer voice; the journey is open (no
+    /// dispute pending) at the customer's step; `history` is the record of every
+    /// completed step and matches the rolling hash. Emits {ValueConfirmed} and {PayoutsCredited}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's owner, lateness and evidence hash, in order.
+    /// @param customer The customer's signing address (verified by the voice).
+    /// @param confirmedBy The customer, the attesting verifier, or zero on optimistic release.
+    function settle(bytes32 journeyId, StepRecord[] calldata history, address customer, address confirmedBy)
+        external
+    {
+        if (msg.sender != voice) revert NotVoice(msg.sender);
+        JourneyState memory j = _openJourney(journeyId);
+        if (_steps[j.playbookId][j.step].role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        _settle(journeyId, j, history, customer, confirmedBy);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            THE CUSTOMER'S VOICE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Holds the journey on the customer's dispute of a completed step, verified
+    /// by the customer voice: no step, confirmation or release until an ARBITER resolves it.
+    /// @dev Requirements: the caller is the customer voice; the journey is open; `step`
+    /// was completed and never disputed. Emits {Disputed}.
+    /// @param journeyId The journey.
+    /// @param step The disputed step.
+    /// @param reason Commitment of the customer's reason.
+    function holdForDispute(bytes32 journeyId, uint8 step, bytes32 reason) external {
+        if (msg.sender != voice) revert NotVoice(msg.sender);
+        JourneyState memory j = _openJourney(journeyId);
+        if (step >= j.step) revert StepNotReached(journeyId, step);
+        DisputeRecord memory d = _disputes[journeyId];
+        if (d.disputed & (1 << step) != 0) revert AlreadyDisputed(journeyId, step);
+        d.disputed |= uint16(1 << step);
+        d.step = step;
+        d.since = uint40(block.timestamp);
+        _disputes[journeyId] = d;
+        j.status = Status.Disputed;
+        _journeys[journeyId] = j;
+        emit Disputed(journeyId, step, reason);
+    }
+
+    /// @notice Resolves the open dispute. Upheld: the step's share is forfeited as if
+    /// breached, wholly. Rejected: the journey goes on. Either way the current step's
+    /// deadline moves by the time the dispute held the journey.
+    /// @dev Requirements: the caller is an ARBITER who accepted the rulebook; the
+    /// journey has an open dispute. Emits {DisputeResolved}.
+    /// @param journeyId The journey.
+    /// @param upheld Whether the customer was right.
+    function resolveDispute(bytes32 journeyId, bool upheld) external {
+        _checkActor(msg.sender, Role.Arbiter);
+        JourneyState memory j = _journeys[journeyId];
+        if (j.status != Status.Disputed) revert NoOpenDispute(journeyId);
+        DisputeRecord memory d = _disputes[journeyId];
+        if (upheld) d.upheld |= uint16(1 << d.step);
+        // A dispute lasts far less than 2^40 seconds: the sum fits.
+        if (j.deadline != 0) j.deadline += uint40(block.timestamp - d.since);
+        d.since = 0;
+        _disputes[journeyId] = d;
+        j.status = Status.Open;
+        _journeys[journeyId] = j;
+        emit DisputeResolved(journeyId, d.step, upheld, msg.sender);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          EXPIRY AND CANCELLATION
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Expires a journey whose value was not confirmed before the customer's
+    /// step's deadline; the whole pool is credited back to its funder, nobody else is.
+    /// Anyone may call it.
+    /// @dev Requirements: the journey is open or disputed, at the customer's step, whose
+    /// deadline has passed. Emits {JourneyClosed}.
+    /// @param journeyId The journey.
+    function expire(bytes32 journeyId) external {
+        JourneyState memory j = _journeys[journeyId];
+        if (j.playbookId == 0) revert UnknownJourney(journeyId);
+        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
+        if (_steps[j.playbookId][j.step].role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
+        _close(journeyId, j, Status.Expired);
+    }
+
+    /// @notice Cancels a journey before it is committed (before the deal is booked);
+    /// the pool is credited back to its funder.
+    /// @dev Requirements: the caller is ADMIN and accepted the rulebook; the journey is
+    /// open or disputed; its commit step is not completed. Emits {JourneyClosed}.
+    /// @param journeyId The journey.
+    function cancel(bytes32 journeyId) external {
+        _checkActor(msg.sender, Role.Admin);
+        JourneyState memory j = _journeys[journeyId];
+        if (j.playbookId == 0) revert UnknownJourney(journeyId);
+        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
+        if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
+        _close(journeyId, j, Status.Cancelled);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 CLAIMS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Transfers all of the caller's credit, from any number of journeys, in one transfer.
+    /// @dev Requirements: the caller has credit. Emits {Claimed}.
+    /// @return amount Tokens transferred.
+    function claim() external returns (uint256 amount) {
+        amount = _credits[msg.sender];
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        _credits[msg.sender] = 0;
+        emit Claimed(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Tokens credited to `account` and not claimed yet.
+    /// @param account The participant, funder or customer.
+    function creditOf(address account) external view returns (uint256) {
+        return _credits[account];
+    }
+
+    /// @notice A journey's disputes.
+    /// @param journeyId The journey.
+    /// @return disputed Bit i set: step i was disputed.
+    /// @return upheld Bit i set: the dispute of step i was upheld.
+    /// @return step The step last disputed.
+    /// @return since When the open dispute began (0: none open).
+    function disputeOf(bytes32 journeyId)
+        external
+        view
+        returns (uint16 disputed, uint16 upheld, uint8 step, uint40 since)
+    {
+        DisputeRecord memory d = _disputes[journeyId];
+        return (d.disputed, d.upheld, d.step, d.since);
+    }
+
+    /// @notice What a customer's signature is checked against.
+    /// @param journeyId The journey.
+    /// @return playbookId The journey's playbook (0: no such journey).
+    /// @return status Its status.
+    /// @return customer Its customer commitment.
+    function voiceContext(bytes32 journeyId)
+        external
+        view
+        returns (uint16 playbookId, Status status, bytes32 customer)
+    {
+        JourneyState memory j = _journeys[journeyId];
+        return (j.playbookId, j.status, _customers[journeyId]);
+    }
+
+    /// @notice Reverts with {HistoryMismatch} unless `history` (every completed
+    /// participant step's record, in order) matches the journey's rolling hash.
+    /// @param journeyId The journey.
+    /// @param history The records.
+    function checkHistory(bytes32 journeyId, StepRecord[] calldata history) public view {
+        bytes32 h = keccak256(abi.encode(journeyId, _journeys[journeyId].playbookId, _customers[journeyId]));
+        for (uint256 i; i < history.length; ++i) {
+            StepRecord calldata r = history[i];
+            h = keccak256(abi.encode(h, uint8(i), r.by, r.late, r.evidence));
+        }
+        if (h != _heads[journeyId]) revert HistoryMismatch(journeyId);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function _signatureRelay() internal view override returns (address) {
+        return voice;
+    }
+
+    /// @dev A settlement being computed, kept in memory to spare the stack.
+    struct Settlement {
+        uint256 pool;
+        uint256 paid;
+        uint256 forfeited;
+        uint16 upheld;
+        address[] owners;
+        uint256[] amounts;
+    }
+
+    /// @dev Value is delivered: credit each step owner its share of the pool less its
+    /// penalty (all of it if a dispute of the step was upheld); forfeits go where the
+    /// playbook says; the unallocated share and rounding go back to the funder.
+    function _settle(
+        bytes32 journeyId,
+        JourneyState memory j,
+        StepRecord[] calldata history,
+        address customer,
+        address confirmedBy
+    ) private {
+        if (history.length != j.step) revert HistoryMismatch(journeyId);
+        checkHistory(journeyId, history);
+        Settlement memory s = Settlement({
+            pool: j.pool,
+            paid: 0,
+            forfeited: 0,
+            upheld: _disputes[journeyId].upheld,
+            owners: new address[](j.step + 1),
+            amounts: new uint256[](j.step + 1)
+        });
+        uint256[2] storage table = _payoutTables[j.playbookId];
+        uint256 packed = table[0];
+        for (uint256 i; i <= j.step; ++i) {
+            if (i == 8) packed = table[1];
+            _creditStep(s, i, packed >> (32 * (i % 8)), i < j.step ? history[i].by : customer, i < j.step && history[i].late);
+        }
+        address funder = _accountOf(j.funder);
+        address forfeitTo = _header(j.playbookId).options.penaltyTo == PenaltyTo.Customer ? customer : funder;
+        if (s.forfeited != 0) _credits[forfeitTo] += s.forfeited;
+        // Shares sum to at most 10,000 bps, so `paid` never exceeds the pool.
+        uint256 remainder = s.pool - s.paid;
+        if (remainder != 0) _credits[funder] += remainder;
+        j.status = Status.ValueDelivered;
+        j.pool = 0;
+        j.step += 1;
+        j.deadline = 0;
+        _journeys[journeyId] = j;
+        emit ValueConfirmed(journeyId, confirmedBy);
+        emit PayoutsCredited(journeyId, s.owners, s.amounts, s.forfeited, forfeitTo, remainder);
+    }
+
+    /// @dev Credits step `i`'s owner; `entry` holds its share (low 16 bits) and penalty.
+    function _creditStep(Settlement memory s, uint256 i, uint256 entry, address owner, bool late) private {
+        uint256 gross = (s.pool * uint16(entry)) / _BPS;
+        uint256 penalty;
+        if (s.upheld & (1 << i) != 0) {
+            penalty = gross;
+        } else if (late) {
+            // Penalties are at most 10,000 bps: `penalty` never exceeds `gross`.
+            penalty = (gross * uint16(entry >> 16)) / _BPS;
+        }
+        s.owners[i] = owner;
+        s.amounts[i] = gross - penalty;
+        s.paid += gross;
+        s.forfeited += penalty;
+        if (gross > penalty) _credits[owner] += gross - penalty;
+    }
+
+    function _close(bytes32 journeyId, JourneyState memory j, Status status) private {
+        uint256 refund = j.pool;
+        j.status = status;
+        j.pool = 0;
+        _journeys[journeyId] = j;
+        if (refund != 0) _credits[_accountOf(j.funder)] += refund;
+        emit JourneyClosed(journeyId, status, refund);
+    }
+}
