@@ -34,7 +34,7 @@ setup: $(VENV)/.installed node_modules/.installed ## install everything (idempot
 	@$(BROWNIE) compile >/dev/null && echo "contracts compiled"
 
 demo: setup ## run the demo journeys on an embedded local chain
-	$(BIN)/journey demo
+	$(BROWNIE) run scripts/demo.py --network development
 
 test: setup lint test-anvil test-ganache ## lint, then the whole suite on anvil and a smoke run on ganache
 

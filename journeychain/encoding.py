@@ -1,0 +1,71 @@
+"""Names, commitments and hashes, computed exactly as the contracts compute them."""
+
+from __future__ import annotations
+
+import os
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from journeychain.errors import ConfigError
+
+ZERO32 = b"\x00" * 32
+
+
+def short_name(text: str) -> bytes:
+    """A field key, schema or name as a bytes32 short string (readable in events)."""
+    raw = text.encode("utf-8")
+    if not raw or len(raw) > 32:
+        raise ConfigError(f"name {text!r} must be 1 to 32 bytes long")
+    return raw.ljust(32, b"\x00")
+
+
+def from_short_name(value: bytes) -> str:
+    """The text of a bytes32 short string, or its hex when it is not one."""
+    raw = bytes(value).rstrip(b"\x00")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "0x" + bytes(value).hex()
+    return text if text.isprintable() else "0x" + bytes(value).hex()
+
+
+def new_salt() -> bytes:
+    return os.urandom(32)
+
+
+def commit(value: str, salt: bytes) -> bytes:
+    """The salted commitment of one field's value: keccak256(salt ‖ utf-8 value)."""
+    return keccak(salt + value.encode("utf-8"))
+
+
+def profile_hash(profile: str, salt: bytes) -> bytes:
+    """A customer's profile (personal data, kept off chain) as a salted hash."""
+    return commit(profile, salt)
+
+
+def customer_commitment(signer: str, profile: bytes) -> bytes:
+    """The journey's customer: keccak256(abi.encode(signer, profile)); binds the signing key."""
+    return keccak(encode(["address", "bytes32"], [signer, profile]))
+
+
+def journey_id(reference: str) -> bytes:
+    """A journey's id from an external reference (a CRM opportunity id, say)."""
+    if reference.startswith("0x") and len(reference) == 66:
+        return bytes.fromhex(reference[2:])
+    if not reference:
+        raise ConfigError("a journey reference cannot be empty")
+    return keccak(b"journeychain:" + reference.encode("utf-8"))
+
+
+def evidence_hash(fields: list[bytes], commitments: list[bytes]) -> bytes:
+    """keccak256(abi.encode(fields, commitments)), as folded into the rolling hash."""
+    return keccak(encode(["bytes32[]", "bytes32[]"], [fields, commitments]))
+
+
+def genesis_head(jid: bytes, playbook_id: int, customer: bytes) -> bytes:
+    return keccak(encode(["bytes32", "uint16", "bytes32"], [jid, playbook_id, customer]))
+
+
+def next_head(head: bytes, step: int, by: str, late: bool, evidence: bytes) -> bytes:
+    return keccak(encode(["bytes32", "uint8", "address", "bool", "bytes32"], [head, step, by, late, evidence]))

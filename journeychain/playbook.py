@@ -1,0 +1,205 @@
+"""Playbooks authored in YAML: load, validate with clear errors, and encode for the chain."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from journeychain.encoding import short_name
+from journeychain.errors import PlaybookError
+
+ROLES = ("NONE", "MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER", "ADMIN", "CUSTOMER")
+PENALTY_TO = ("funder", "customer")
+DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "playbooks" / "default.yaml"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_MAX_STEPS = 16
+_BPS = 10_000
+
+
+def parse_duration(value: Any, where: str) -> int:
+    """Seconds from 90, "45s", "90m", "24h", "30d" or "2w"."""
+    if isinstance(value, bool):
+        raise PlaybookError(f"{where}: {value!r} is not a duration (use e.g. 24h, 30d)")
+    if isinstance(value, int):
+        seconds = value
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise PlaybookError(f"{where}: {value!r} is not a duration (use e.g. 90m, 24h, 30d)")
+        seconds = int(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if not 0 <= seconds < 2**32:
+        raise PlaybookError(f"{where}: {value!r} is out of range")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    role: str
+    sla: int = 0
+    share_bps: int = 0
+    penalty_bps: int = 0
+    fields: tuple[str, ...] = ()
+    attestations: tuple[str, ...] = ()
+
+    def as_tuple(self) -> tuple:
+        return (
+            short_name(self.name),
+            ROLES.index(self.role),
+            self.sla,
+            self.share_bps,
+            self.penalty_bps,
+            [short_name(f) for f in self.fields],
+            [short_name(a) for a in self.attestations],
+        )
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    version: int
+    steps: tuple[Step, ...]
+    commit_step: int
+    fund_before_commit: bool = True
+    penalty_to: str = "funder"
+    confirm_window: int = 0
+    verifier_may_confirm: bool = False
+    source: str = field(default="", compare=False)
+
+    def options_tuple(self) -> tuple:
+        return (
+            self.commit_step,
+            self.fund_before_commit,
+            PENALTY_TO.index(self.penalty_to),
+            self.confirm_window,
+            self.verifier_may_confirm,
+        )
+
+    def publish_args(self) -> tuple:
+        """Arguments of JourneyEngine.publishPlaybook."""
+        return (short_name(self.name), self.version, [s.as_tuple() for s in self.steps], self.options_tuple())
+
+    def step_index(self, name: str) -> int:
+        for i, step in enumerate(self.steps):
+            if step.name == name:
+                return i
+        raise PlaybookError(f"playbook {self.name!r} has no step named {name!r}")
+
+
+def _names(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
+        raise PlaybookError(f"{where} must be a list of names")
+    for name in raw:
+        short_name(name)
+    if len(set(raw)) != len(raw):
+        raise PlaybookError(f"{where} names a field twice")
+    return tuple(raw)
+
+
+def _bps(raw: Any, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= _BPS:
+        raise PlaybookError(f"{where} must be a whole number of basis points from 0 to 10000")
+    return raw
+
+
+def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
+    """Validate a playbook document and return it; every refusal names the place."""
+    if not isinstance(data, dict):
+        raise PlaybookError(f"{source}: a playbook is a mapping with name, version, options and steps")
+    unknown = set(data) - {"name", "version", "options", "steps"}
+    if unknown:
+        raise PlaybookError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise PlaybookError(f"{source}: name is missing")
+    short_name(name)
+    version = data.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**32:
+        raise PlaybookError(f"{source}: version must be a positive whole number")
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not 2 <= len(raw_steps) <= _MAX_STEPS:
+        raise PlaybookError(f"{source}: steps must be a list of 2 to {_MAX_STEPS} steps")
+    steps: list[Step] = []
+    for i, raw in enumerate(raw_steps):
+        where = f"{source}: step {i + 1}"
+        if not isinstance(raw, dict):
+            raise PlaybookError(f"{where} must be a mapping")
+        extra = set(raw) - {"name", "role", "sla", "share_bps", "penalty_bps", "fields", "attestations"}
+        if extra:
+            raise PlaybookError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+        step_name = raw.get("name")
+        if not isinstance(step_name, str) or not step_name:
+            raise PlaybookError(f"{where}: name is missing")
+        where = f"{source}: step {step_name!r}"
+        role = str(raw.get("role", "")).upper()
+        if role in ("", "NONE"):
+            raise PlaybookError(f"{where}: role is missing")
+        if role not in ROLES:
+            raise PlaybookError(f"{where}: unknown role {raw.get('role')!r} (one of {', '.join(ROLES[1:])})")
+        last = i == len(raw_steps) - 1
+        if (role == "CUSTOMER") != last:
+            raise PlaybookError(f"{where}: the last step, and only it, is the CUSTOMER's")
+        steps.append(
+            Step(
+                name=step_name,
+                role=role,
+                sla=parse_duration(raw.get("sla", 0), f"{where}: sla"),
+                share_bps=_bps(raw.get("share_bps", 0), f"{where}: share_bps"),
+                penalty_bps=_bps(raw.get("penalty_bps", 0), f"{where}: penalty_bps"),
+                fields=_names(raw.get("fields"), f"{where}: fields"),
+                attestations=_names(raw.get("attestations"), f"{where}: attestations"),
+            )
+        )
+    if len({s.name for s in steps}) != len(steps):
+        raise PlaybookError(f"{source}: two steps share a name")
+    total = sum(s.share_bps for s in steps)
+    if total > _BPS:
+        raise PlaybookError(f"{source}: shares add up to {total} basis points, above 10000")
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        raise PlaybookError(f"{source}: options must be a mapping")
+    extra = set(options) - {"commit_step", "fund_before_commit", "penalty_to", "confirm_window", "verifier_may_confirm"}
+    if extra:
+        raise PlaybookError(f"{source}: unknown option(s) {', '.join(sorted(extra))}")
+    commit_name = options.get("commit_step", steps[0].name)
+    commit_step = next((i for i, s in enumerate(steps) if s.name == commit_name), None)
+    if commit_step is None or commit_step == len(steps) - 1:
+        raise PlaybookError(f"{source}: commit_step {commit_name!r} must name a participant step")
+    penalty_to = str(options.get("penalty_to", "funder")).lower()
+    if penalty_to not in PENALTY_TO:
+        raise PlaybookError(f"{source}: penalty_to must be funder or customer")
+    window = parse_duration(options.get("confirm_window", 0), f"{source}: confirm_window")
+    if window and not (steps[-1].sla and window <= steps[-1].sla):
+        raise PlaybookError(f"{source}: confirm_window needs a customer sla at least as long")
+    return Playbook(
+        name=name,
+        version=version,
+        steps=tuple(steps),
+        commit_step=commit_step,
+        fund_before_commit=bool(options.get("fund_before_commit", True)),
+        penalty_to=penalty_to,
+        confirm_window=window,
+        verifier_may_confirm=bool(options.get("verifier_may_confirm", False)),
+        source=source,
+    )
+
+
+def load_playbook(path: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
+    """Read and validate a playbook YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlaybookError(f"cannot read playbook {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlaybookError(f"{path} is not valid YAML: {exc}") from exc
+    return parse_playbook(data, str(path))

@@ -1,0 +1,60 @@
+"""EIP-712 messages the customer and participants sign, built as the contracts hash them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
+DOMAIN_NAME = "journeychain"
+DOMAIN_VERSION = "1"
+
+TYPES: dict[str, list[dict[str, str]]] = {
+    "ConfirmValue": [
+        {"name": "journeyId", "type": "bytes32"},
+        {"name": "playbookId", "type": "uint16"},
+        {"name": "nonce", "type": "uint32"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Dispute": [
+        {"name": "journeyId", "type": "bytes32"},
+        {"name": "playbookId", "type": "uint16"},
+        {"name": "step", "type": "uint8"},
+        {"name": "reason", "type": "bytes32"},
+        {"name": "nonce", "type": "uint32"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "Rate": [
+        {"name": "journeyId", "type": "bytes32"},
+        {"name": "playbookId", "type": "uint16"},
+        {"name": "step", "type": "uint8"},
+        {"name": "score", "type": "uint8"},
+        {"name": "comment", "type": "bytes32"},
+        {"name": "nonce", "type": "uint32"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+    "AcceptRulebook": [
+        {"name": "account", "type": "address"},
+        {"name": "version", "type": "uint32"},
+        {"name": "rulebook", "type": "bytes32"},
+        {"name": "deadline", "type": "uint256"},
+    ],
+}
+
+
+def sign_typed(private_key: Any, chain_id: int, voice: str, primary: str, message: dict[str, Any]) -> bytes:
+    """Sign one message of `TYPES[primary]` under the customer voice's domain."""
+    domain = {
+        "name": DOMAIN_NAME,
+        "version": DOMAIN_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": voice,
+    }
+    signable = encode_typed_data(domain_data=domain, message_types={primary: TYPES[primary]}, message_data=message)
+    return bytes(Account.sign_message(signable, private_key).signature)
+
+
+def customer_signature(profile: bytes, nonce: int, deadline: int, signature: bytes) -> tuple:
+    """The CustomerSignature struct the customer voice takes."""
+    return (profile, nonce, deadline, signature)

@@ -1,0 +1,222 @@
+"""Shared fixtures: the deployed suite, its participants and a kit that drives journeys.
+
+Accounts: 0 admin, 1 marketing, 2 sales, 3 second sales rep, 4 success, 5 vendor,
+6 verifier, 7 funder, 8 arbiter, 9 outsider (no role).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
+from eth_account import Account
+
+from journeychain.encoding import (
+    commit,
+    customer_commitment,
+    evidence_hash,
+    journey_id,
+    new_salt,
+    profile_hash,
+    short_name,
+)
+from journeychain.playbook import load_playbook
+from journeychain.signing import customer_signature, sign_typed
+
+RULEBOOK = b"\x11" * 32
+POOL = 1_000 * 10**18
+DAY = 86_400
+HOUR = 3_600
+BOOKING_FIELDS = ["customer_goals", "success_criteria", "decision_maker", "contract_value"]
+
+
+@pytest.fixture(autouse=True)
+def isolation(fn_isolation):
+    pass
+
+
+@dataclass
+class Team:
+    admin: object
+    marketing: object
+    sales: object
+    sales2: object
+    success: object
+    vendor: object
+    verifier: object
+    funder: object
+    arbiter: object
+    outsider: object
+
+
+@dataclass
+class Customer:
+    """A customer: a local signing key and a salted profile; the chain sees the commitment only."""
+
+    key: object = field(default_factory=Account.create)
+    salt: bytes = field(default_factory=new_salt)
+
+    @property
+    def address(self) -> str:
+        return self.key.address
+
+    @property
+    def profile(self) -> bytes:
+        return profile_hash("Ada Lovelace <ada@example.com>", self.salt)
+
+    @property
+    def commitment(self) -> bytes:
+        return customer_commitment(self.address, self.profile)
+
+
+class Kit:
+    """Drives journeys on the default playbook (id 1) the way the tests need."""
+
+    def __init__(self, engine, voice, registry, token, team: Team, playbook_id: int = 1):
+        self.engine, self.voice, self.registry, self.token, self.team = engine, voice, registry, token, team
+        self.playbook_id = playbook_id
+        self._counter = 0
+
+    # --- journeys -------------------------------------------------------------
+    def open(self, customer: Customer | None = None, ref: str | None = None, assignee=None, sender=None):
+        self._counter += 1
+        customer = customer or Customer()
+        jid = journey_id(ref or f"OPP-{self._counter}-{customer.address}")
+        tx = self.engine.openJourney(
+            jid, self.playbook_id, customer.commitment, assignee or ZERO, {"from": sender or self.team.marketing}
+        )
+        return jid, customer, tx
+
+    def complete(self, jid, sender, fields: dict[str, str] | None = None, assign=None):
+        keys, commitments = self.evidence(fields or {})
+        return self.engine.completeStep(jid, keys, commitments, assign or ZERO, {"from": sender})
+
+    @staticmethod
+    def evidence(fields: dict[str, str]):
+        keys = [short_name(k) for k in fields]
+        commitments = [commit(v, new_salt()) if v is not None else b"\x00" * 32 for v in fields.values()]
+        return keys, commitments
+
+    def booking_fields(self, **overrides):
+        values = {k: f"{k} value" for k in BOOKING_FIELDS}
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v is not False}
+
+    def attest_identity(self, customer: Customer, expiry: int = 0):
+        return self.registry.attest(
+            short_name("identity_verified"), customer.commitment, expiry, b"\x22" * 32, {"from": self.team.verifier}
+        )
+
+    def fund(self, jid, amount: int = POOL):
+        return self.engine.fund(jid, amount, {"from": self.team.funder})
+
+    def to_booking(self, customer: Customer | None = None, fund: bool = True):
+        """Open a journey and take it through lead acceptance; returns (jid, customer)."""
+        jid, customer, _ = self.open(customer)
+        self.complete(jid, self.team.marketing, assign=self.team.sales)
+        self.complete(jid, self.team.sales)
+        if fund:
+            self.fund(jid)
+        self.attest_identity(customer)
+        return jid, customer
+
+    def to_customer_step(self, customer: Customer | None = None):
+        """A journey whose participant steps are all completed on time."""
+        jid, customer = self.to_booking(customer)
+        self.complete(jid, self.team.sales, self.booking_fields())
+        self.complete(jid, self.team.success)
+        self.complete(jid, self.team.vendor)
+        return jid, customer
+
+    # --- the chain's record ---------------------------------------------------
+    def history(self, jid) -> list[tuple]:
+        """Each completed step's (owner, late, evidence), rebuilt from StepCompleted events."""
+        contract = web3.eth.contract(address=self.engine.address, abi=self.engine.abi)
+        events = contract.events.StepCompleted.get_logs(from_block=0, argument_filters={"journeyId": jid})
+        records = sorted(events, key=lambda e: e["args"]["step"])
+        return [(e["args"]["by"], e["args"]["late"], e["args"]["evidence"]) for e in records]
+
+    # --- the customer's voice ---------------------------------------------------
+    def sign(self, customer: Customer, primary: str, message: dict, deadline: int | None = None, nonce=None):
+        deadline = deadline if deadline is not None else chain.time() + DAY
+        nonce = self.voice.nonceOf(message["journeyId"]) if nonce is None else nonce
+        message = {**message, "nonce": nonce, "deadline": deadline}
+        signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
+        return customer_signature(customer.profile, nonce, deadline, signature)
+
+    def confirm(self, jid, customer: Customer, relayer=None, **kw):
+        sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": self.playbook_id}, **kw)
+        return self.voice.confirmValue(jid, self.history(jid), sig, {"from": relayer or self.team.outsider})
+
+    def dispute(self, jid, customer: Customer, step: int, reason: bytes = b"\x33" * 32, relayer=None, **kw):
+        msg = {"journeyId": jid, "playbookId": self.playbook_id, "step": step, "reason": reason}
+        sig = self.sign(customer, "Dispute", msg, **kw)
+        return self.voice.dispute(jid, step, reason, sig, {"from": relayer or self.team.outsider})
+
+    def rate(self, jid, customer: Customer, step: int, score: int, comment: bytes = b"\x44" * 32, **kw):
+        msg = {"journeyId": jid, "playbookId": self.playbook_id, "step": step, "score": score, "comment": comment}
+        sig = self.sign(customer, "Rate", msg, **kw)
+        return self.voice.rate(jid, self.history(jid), step, score, comment, sig, {"from": self.team.outsider})
+
+
+ZERO = "0x" + "00" * 20
+
+
+@pytest.fixture(scope="module")
+def team():
+    a = accounts
+    return Team(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9])
+
+
+@pytest.fixture(scope="module")
+def token(team):
+    return JourneyToken.deploy(team.admin, {"from": team.admin})
+
+
+@pytest.fixture(scope="module")
+def engine(team, token):
+    return JourneyEngine.deploy(team.admin, RULEBOOK, token, {"from": team.admin})
+
+
+@pytest.fixture(scope="module")
+def voice(engine):
+    return CustomerVoice.at(engine.voice())
+
+
+@pytest.fixture(scope="module")
+def registry(engine):
+    return AttestationRegistry.at(engine.attestations())
+
+
+@pytest.fixture(scope="module")
+def default_playbook():
+    return load_playbook()
+
+
+@pytest.fixture(scope="module")
+def suite(engine, token, team, default_playbook):
+    """Roles granted, rulebook accepted by everyone, the default playbook published, funder funded."""
+    grants = [
+        (engine.MARKETING_ROLE(), team.marketing),
+        (engine.SALES_ROLE(), team.sales),
+        (engine.SALES_ROLE(), team.sales2),
+        (engine.SUCCESS_ROLE(), team.success),
+        (engine.VENDOR_ROLE(), team.vendor),
+        (engine.VERIFIER_ROLE(), team.verifier),
+        (engine.FUNDER_ROLE(), team.funder),
+        (engine.ARBITER_ROLE(), team.arbiter),
+    ]
+    for role, account in grants:
+        engine.grantRole(role, account, {"from": team.admin})
+    for account in {acct for _, acct in grants}:
+        engine.acceptRulebook({"from": account})
+    engine.publishPlaybook(*default_playbook.publish_args(), {"from": team.admin})
+    token.mint(team.funder, 1_000_000 * 10**18, {"from": team.admin})
+    token.approve(engine, 2**256 - 1, {"from": team.funder})
+    return engine
+
+
+@pytest.fixture(scope="module")
+def kit(suite, voice, registry, token, team):
+    return Kit(suite, voice, registry, token, team)
