@@ -10,6 +10,9 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 BROWNIE := $(BIN)/brownie
 GANACHE_NETWORK := ganache-local
 FUZZ_STEPS ?= 10000
+# the brownie network the suite runs on (anvil, started on demand)
+NETWORK ?= development
+SOLC := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)/solc-v0.8.28
 
 .PHONY: help setup demo test test-anvil test-ganache lint bench fuzz clean
 
@@ -34,12 +37,12 @@ setup: $(VENV)/.installed node_modules/.installed ## install everything (idempot
 	@$(BROWNIE) compile >/dev/null && echo "contracts compiled"
 
 demo: setup ## run the demo journeys on an embedded local chain
-	$(BROWNIE) run scripts/demo.py --network development
+	$(BROWNIE) run scripts/demo.py --network $(NETWORK)
 
 test: setup lint test-anvil test-ganache ## lint, then the whole suite on anvil and a smoke run on ganache
 
 test-anvil: setup
-	$(BROWNIE) test tests/ --network development
+	$(BROWNIE) test tests/ --network $(NETWORK)
 
 test-ganache: setup
 	$(BROWNIE) test tests/ -m smoke --network $(GANACHE_NETWORK)
@@ -47,14 +50,15 @@ test-ganache: setup
 lint: setup ## ruff on the Python, slither on the contracts
 	$(BIN)/ruff check journeychain scripts tests
 	$(BIN)/ruff format --check journeychain scripts tests
-	$(BIN)/slither . --compile-force-framework brownie --ignore-compile \
+	$(BIN)/slither contracts/ --solc-standard-json --solc $(SOLC) \
+		--solc-remaps "@openzeppelin=node_modules/@openzeppelin" --solc-args "--evm-version shanghai" \
 		--filter-paths node_modules --exclude-informational --exclude-low --fail-medium
 
 bench: setup ## gas per operation: prints a table and writes reports/gas.json
-	$(BROWNIE) run scripts/bench.py --network development
+	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
 
 fuzz: setup ## the deep property-based run of the escrow and deadline invariants
-	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) $(BROWNIE) test tests/test_invariants.py --network development
+	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) $(BROWNIE) test tests/test_invariants.py --network $(NETWORK)
 
 clean: ## remove build output (keeps .venv and node_modules)
 	rm -rf build reports/gas.json .pytest_cache

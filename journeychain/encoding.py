@@ -68,4 +68,6 @@ def genesis_head(jid: bytes, playbook_id: int, customer: bytes) -> bytes:
 
 
 def next_head(head: bytes, step: int, by: str, late: bool, evidence: bytes) -> bytes:
-    return keccak(encode(["bytes32", "uint8", "address", "bool", "bytes32"], [head, step, by, late, evidence]))
+    return keccak(
+        encode(["bytes32", "uint8", "address", "bool", "bytes32"], [head, step, by, late, evidence])
+    )

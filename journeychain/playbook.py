@@ -12,7 +12,18 @@ import yaml
 from journeychain.encoding import short_name
 from journeychain.errors import PlaybookError
 
-ROLES = ("NONE", "MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER", "ADMIN", "CUSTOMER")
+ROLES = (
+    "NONE",
+    "MARKETING",
+    "SALES",
+    "SUCCESS",
+    "VENDOR",
+    "VERIFIER",
+    "FUNDER",
+    "ARBITER",
+    "ADMIN",
+    "CUSTOMER",
+)
 PENALTY_TO = ("funder", "customer")
 DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "playbooks" / "default.yaml"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -165,7 +176,13 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     options = data.get("options") or {}
     if not isinstance(options, dict):
         raise PlaybookError(f"{source}: options must be a mapping")
-    extra = set(options) - {"commit_step", "fund_before_commit", "penalty_to", "confirm_window", "verifier_may_confirm"}
+    extra = set(options) - {
+        "commit_step",
+        "fund_before_commit",
+        "penalty_to",
+        "confirm_window",
+        "verifier_may_confirm",
+    }
     if extra:
         raise PlaybookError(f"{source}: unknown option(s) {', '.join(sorted(extra))}")
     commit_name = options.get("commit_step", steps[0].name)

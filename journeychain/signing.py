@@ -51,7 +51,9 @@ def sign_typed(private_key: Any, chain_id: int, voice: str, primary: str, messag
         "chainId": chain_id,
         "verifyingContract": voice,
     }
-    signable = encode_typed_data(domain_data=domain, message_types={primary: TYPES[primary]}, message_data=message)
+    signable = encode_typed_data(
+        domain_data=domain, message_types={primary: TYPES[primary]}, message_data=message
+    )
     return bytes(Account.sign_message(signable, private_key).signature)
 
 

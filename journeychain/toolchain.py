@@ -75,9 +75,7 @@ def write_shim(target: Path) -> None:
     node = shutil.which("node")
     if node is None:
         raise ToolchainError("node is not on PATH: install Node.js 18 or newer")
-    target.write_text(
-        f'#!/bin/sh\n{SHIM_MARKER}\nexec "{node}" "{SHIM_SCRIPT}" "$@"\n', encoding="utf-8"
-    )
+    target.write_text(f'#!/bin/sh\n{SHIM_MARKER}\nexec "{node}" "{SHIM_SCRIPT}" "$@"\n', encoding="utf-8")
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 

@@ -15,7 +15,6 @@ from eth_account import Account
 from journeychain.encoding import (
     commit,
     customer_commitment,
-    evidence_hash,
     journey_id,
     new_salt,
     profile_hash,
@@ -84,7 +83,11 @@ class Kit:
         customer = customer or Customer()
         jid = journey_id(ref or f"OPP-{self._counter}-{customer.address}")
         tx = self.engine.openJourney(
-            jid, self.playbook_id, customer.commitment, assignee or ZERO, {"from": sender or self.team.marketing}
+            jid,
+            self.playbook_id,
+            customer.commitment,
+            assignee or ZERO,
+            {"from": sender or self.team.marketing},
         )
         return jid, customer, tx
 
@@ -105,7 +108,11 @@ class Kit:
 
     def attest_identity(self, customer: Customer, expiry: int = 0):
         return self.registry.attest(
-            short_name("identity_verified"), customer.commitment, expiry, b"\x22" * 32, {"from": self.team.verifier}
+            short_name("identity_verified"),
+            customer.commitment,
+            expiry,
+            b"\x22" * 32,
+            {"from": self.team.verifier},
         )
 
     def fund(self, jid, amount: int = POOL):
@@ -155,9 +162,17 @@ class Kit:
         return self.voice.dispute(jid, step, reason, sig, {"from": relayer or self.team.outsider})
 
     def rate(self, jid, customer: Customer, step: int, score: int, comment: bytes = b"\x44" * 32, **kw):
-        msg = {"journeyId": jid, "playbookId": self.playbook_id, "step": step, "score": score, "comment": comment}
+        msg = {
+            "journeyId": jid,
+            "playbookId": self.playbook_id,
+            "step": step,
+            "score": score,
+            "comment": comment,
+        }
         sig = self.sign(customer, "Rate", msg, **kw)
-        return self.voice.rate(jid, self.history(jid), step, score, comment, sig, {"from": self.team.outsider})
+        return self.voice.rate(
+            jid, self.history(jid), step, score, comment, sig, {"from": self.team.outsider}
+        )
 
 
 ZERO = "0x" + "00" * 20

@@ -1,7 +1,6 @@
 """A whole default journey end to end: the smoke run that also goes to ganache."""
 
 import pytest
-
 from conftest import POOL
 
 pytestmark = pytest.mark.smoke
