@@ -6,8 +6,11 @@ Accounts: 0 admin, 1 marketing, 2 sales, 3 second sales rep, 4 success, 5 vendor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import brownie
 import pytest
 from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
 from eth_account import Account
@@ -28,6 +31,16 @@ POOL = 1_000 * 10**18
 DAY = 86_400
 HOUR = 3_600
 BOOKING_FIELDS = ["customer_goals", "success_criteria", "decision_maker", "contract_value"]
+
+
+@contextmanager
+def reverts_with(error: str) -> Iterator[pytest.ExceptionInfo]:
+    """Expect the call inside to revert with the custom error named `error` (brownie decodes
+    it as "Name: args"); yields the exception info so that the arguments can be checked."""
+    with pytest.raises(brownie.exceptions.VirtualMachineError) as info:
+        yield info
+    message = info.value.revert_msg or ""
+    assert message.split(":")[0] == error, f"expected {error}, got {message!r}"
 
 
 @pytest.fixture(autouse=True)
