@@ -48,6 +48,7 @@ contract AttestationRegistry is IJourneyEngine {
     /// @param data Hash of the off-chain statement.
     /// @return uid The attestation's unique id.
     function attest(bytes32 schema, bytes32 subject, uint64 expiry, bytes32 data) external returns (bytes32 uid) {
+        // slither-disable-next-line unused-return (it reverts unless the caller may attest; the number is not needed)
         engine.checkActor(msg.sender, Role.Verifier);
         if (schema == bytes32(0) || subject == bytes32(0)) revert EmptyAttestation();
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
@@ -62,6 +63,7 @@ contract AttestationRegistry is IJourneyEngine {
     /// rulebook; it is not revoked already. Emits {AttestationRevoked}.
     /// @param uid The attestation.
     function revoke(bytes32 uid) external {
+        // slither-disable-next-line unused-return (it reverts unless the caller may revoke; the number is not needed)
         engine.checkActor(msg.sender, Role.Verifier);
         Attestation storage a = _attestations[uid];
         if (a.attester == address(0)) revert UnknownAttestation(uid);

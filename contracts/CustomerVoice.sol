@@ -87,6 +87,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param history Each completed step's owner, lateness and evidence hash, in order.
     /// @param sig The customer's signature.
     function confirmValue(bytes32 journeyId, StepRecord[] calldata history, CustomerSignature calldata sig) external {
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (uint16 playbookId,, bytes32 customer) = engine.voiceContext(journeyId);
         uint32 nonce = _voices[journeyId].nonce;
         address signer = _verify(
@@ -112,7 +113,9 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     function confirmByAttestation(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile)
         external
     {
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (uint16 playbookId, uint8 step,,,,,,,) = engine.journey(journeyId);
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (,,, PlaybookOptions memory options) = engine.playbook(playbookId);
         if (!options.verifierMayConfirm) revert VerifierConfirmationOff(playbookId);
         (AttestationState state, address verifier) = attestations.attestationState(VALUE_DELIVERED, journeyId);
@@ -147,7 +150,10 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param signature The 65-byte signature.
     function acceptRulebook(address account, uint32 version, uint256 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        (, bytes32 hash) = engine.rulebook();
+        (uint32 current, bytes32 hash) = engine.rulebook();
+        // A signature for an earlier version signed an earlier hash: refuse it as stale
+        // before recovering a meaningless signer from the current one.
+        if (version != current) revert StaleRulebook(version, current);
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACCEPT_TYPEHASH, account, version, hash, deadline)));
         address signer = ECDSA.recover(digest, signature);
         if (signer != account) revert WrongSigner(account, signer);
@@ -164,6 +170,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param reason Commitment of the customer's reason.
     /// @param sig The customer's signature.
     function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (uint16 playbookId,, bytes32 customer) = engine.voiceContext(journeyId);
         Voice storage voice = _voices[journeyId];
         _verify(
@@ -244,10 +251,13 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// or the journey is not at the customer's step).
     /// @param journeyId The journey.
     function releaseTime(bytes32 journeyId) public view returns (uint256) {
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (uint16 playbookId, uint8 step, Status status,, uint40 deadline,,,,) = engine.journey(journeyId);
         if (status != Status.Open || deadline == 0) return 0;
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (,, uint8 stepCount, PlaybookOptions memory options) = engine.playbook(playbookId);
         if (options.confirmWindow == 0 || step != stepCount - 1) return 0;
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (, uint32 sla,,,,) = engine.stepRules(playbookId, step);
         // The customer's step started `sla` seconds before its deadline; a dispute's
         // hold moves both the deadline and the release by the time it lasted.
@@ -280,6 +290,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     }
 
     function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
+        // slither-disable-next-line unused-return (the values left out are not needed here)
         (,, bytes32 commitment) = engine.voiceContext(journeyId);
         if (keccak256(abi.encode(customer, profile)) != commitment) revert NotCustomer(journeyId, customer);
     }

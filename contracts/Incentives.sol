@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Journeys} from "./Journeys.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {IEngineHooks, IAttestationState} from "./interfaces/IEngineHooks.sol";
-import {Role, Status, PenaltyTo, StepRecord} from "./JourneyTypes.sol";
+import {Role, Status, StepRecord} from "./JourneyTypes.sol";
 
 /// @title Incentives and the customer's voice
 /// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the
@@ -64,9 +64,7 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     /// @param amount Tokens to add.
     function fund(bytes32 journeyId, uint256 amount) public {
-        JourneyState memory j = _journeys[journeyId];
-        if (j.playbookId == 0) revert UnknownJourney(journeyId);
-        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
+        JourneyState memory j = _liveJourney(journeyId);
         uint32 funder = _checkActor(msg.sender, Role.Funder);
         if (j.funder != 0 && j.funder != funder) revert FundedByAnother(journeyId, _accountOf(j.funder));
         if (amount == 0) revert ZeroAmount();
@@ -75,7 +73,7 @@ abstract contract Incentives is Journeys {
         j.funder = funder;
         // Checked just above: `pool` fits 96 bits.
         j.pool = uint96(pool);
-        _journeys[journeyId] = j;
+        _store(journeyId, j);
         emit PoolFunded(journeyId, msg.sender, amount, pool);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -115,8 +113,9 @@ abstract contract Incentives is Journeys {
     {
         if (msg.sender != voice) revert NotVoice(msg.sender);
         JourneyState memory j = _openJourney(journeyId);
-        if (_steps[j.playbookId][j.step].role != Role.Customer) revert StepNotReached(journeyId, j.step);
-        _settle(journeyId, j, history, customer, confirmedBy);
+        StepConfig memory c = _config(j.playbookId, j.step);
+        if (c.role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        _settle(journeyId, j, history, customer, confirmedBy, c.flags & _FORFEIT_TO_CUSTOMER != 0);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -141,7 +140,7 @@ abstract contract Incentives is Journeys {
         d.since = uint40(block.timestamp);
         _disputes[journeyId] = d;
         j.status = Status.Disputed;
-        _journeys[journeyId] = j;
+        _store(journeyId, j);
         emit Disputed(journeyId, step, reason);
     }
 
@@ -154,16 +153,19 @@ abstract contract Incentives is Journeys {
     /// @param upheld Whether the customer was right.
     function resolveDispute(bytes32 journeyId, bool upheld) external {
         _checkActor(msg.sender, Role.Arbiter);
-        JourneyState memory j = _journeys[journeyId];
+        JourneyState memory j = _load(journeyId);
         if (j.status != Status.Disputed) revert NoOpenDispute(journeyId);
         DisputeRecord memory d = _disputes[journeyId];
-        if (upheld) d.upheld |= uint16(1 << d.step);
+        if (upheld) {
+            d.upheld |= uint16(1 << d.step);
+            j.flags |= _UPHELD;
+        }
         // A dispute lasts far less than 2^40 seconds: the sum fits.
         if (j.deadline != 0) j.deadline += uint40(block.timestamp - d.since);
         d.since = 0;
         _disputes[journeyId] = d;
         j.status = Status.Open;
-        _journeys[journeyId] = j;
+        _store(journeyId, j);
         emit DisputeResolved(journeyId, d.step, upheld, msg.sender);
     }
 
@@ -173,15 +175,15 @@ abstract contract Incentives is Journeys {
 
     /// @notice Expires a journey whose value was not confirmed before the customer's
     /// step's deadline; the whole pool is credited back to its funder, nobody else is.
-    /// Anyone may call it.
-    /// @dev Requirements: the journey is open or disputed, at the customer's step, whose
-    /// deadline has passed. Emits {JourneyClosed}.
+    /// Anyone may call it. A pending dispute holds the journey, and its deadline moves by
+    /// the time the dispute lasts: a disputed journey does not expire.
+    /// @dev Requirements: the journey is open (no dispute pending), at the customer's
+    /// step, whose deadline has passed. Emits {JourneyClosed}.
     /// @param journeyId The journey.
     function expire(bytes32 journeyId) external {
-        JourneyState memory j = _journeys[journeyId];
-        if (j.playbookId == 0) revert UnknownJourney(journeyId);
-        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
-        if (_steps[j.playbookId][j.step].role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        JourneyState memory j = _openJourney(journeyId);
+        if (_config(j.playbookId, j.step).role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        // slither-disable-next-line incorrect-equality (a deadline of 0 means none)
         if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
         _close(journeyId, j, Status.Expired);
     }
@@ -193,9 +195,7 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     function cancel(bytes32 journeyId) external {
         _checkActor(msg.sender, Role.Admin);
-        JourneyState memory j = _journeys[journeyId];
-        if (j.playbookId == 0) revert UnknownJourney(journeyId);
-        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
+        JourneyState memory j = _liveJourney(journeyId);
         if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
         _close(journeyId, j, Status.Cancelled);
     }
@@ -209,6 +209,7 @@ abstract contract Incentives is Journeys {
     /// @return amount Tokens transferred.
     function claim() external returns (uint256 amount) {
         amount = _credits[msg.sender];
+        // slither-disable-next-line incorrect-equality (no credit is exactly zero)
         if (amount == 0) revert NothingToClaim(msg.sender);
         _credits[msg.sender] = 0;
         emit Claimed(msg.sender, amount);
@@ -250,7 +251,7 @@ abstract contract Incentives is Journeys {
         view
         returns (uint16 playbookId, Status status, bytes32 customer)
     {
-        JourneyState memory j = _journeys[journeyId];
+        JourneyState memory j = _load(journeyId);
         return (j.playbookId, j.status, _customers[journeyId]);
     }
 
@@ -259,8 +260,8 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     /// @param history The records.
     function checkHistory(bytes32 journeyId, StepRecord[] calldata history) public view {
-        bytes32 h = keccak256(abi.encode(journeyId, _journeys[journeyId].playbookId, _customers[journeyId]));
-        for (uint256 i; i < history.length; ++i) {
+        bytes32 h = keccak256(abi.encode(journeyId, _load(journeyId).playbookId, _customers[journeyId]));
+        for (uint256 i = 0; i < history.length; ++i) {
             StepRecord calldata r = history[i];
             h = keccak256(abi.encode(h, uint8(i), r.by, r.late, r.evidence));
         }
@@ -293,7 +294,8 @@ abstract contract Incentives is Journeys {
         JourneyState memory j,
         StepRecord[] calldata history,
         address customer,
-        address confirmedBy
+        address confirmedBy,
+        bool forfeitToCustomer
     ) private {
         if (history.length != j.step) revert HistoryMismatch(journeyId);
         checkHistory(journeyId, history);
@@ -301,18 +303,18 @@ abstract contract Incentives is Journeys {
             pool: j.pool,
             paid: 0,
             forfeited: 0,
-            upheld: _disputes[journeyId].upheld,
+            upheld: j.flags & _UPHELD != 0 ? _disputes[journeyId].upheld : 0,
             owners: new address[](j.step + 1),
             amounts: new uint256[](j.step + 1)
         });
         uint256[2] storage table = _payoutTables[j.playbookId];
         uint256 packed = table[0];
-        for (uint256 i; i <= j.step; ++i) {
+        for (uint256 i = 0; i <= j.step; ++i) {
             if (i == 8) packed = table[1];
             _creditStep(s, i, packed >> (32 * (i % 8)), i < j.step ? history[i].by : customer, i < j.step && history[i].late);
         }
         address funder = _accountOf(j.funder);
-        address forfeitTo = _header(j.playbookId).options.penaltyTo == PenaltyTo.Customer ? customer : funder;
+        address forfeitTo = forfeitToCustomer ? customer : funder;
         if (s.forfeited != 0) _credits[forfeitTo] += s.forfeited;
         // Shares sum to at most 10,000 bps, so `paid` never exceeds the pool.
         uint256 remainder = s.pool - s.paid;
@@ -321,7 +323,7 @@ abstract contract Incentives is Journeys {
         j.pool = 0;
         j.step += 1;
         j.deadline = 0;
-        _journeys[journeyId] = j;
+        _store(journeyId, j);
         emit ValueConfirmed(journeyId, confirmedBy);
         emit PayoutsCredited(journeyId, s.owners, s.amounts, s.forfeited, forfeitTo, remainder);
     }
@@ -329,12 +331,14 @@ abstract contract Incentives is Journeys {
     /// @dev Credits step `i`'s owner; `entry` holds its share (low 16 bits) and penalty.
     function _creditStep(Settlement memory s, uint256 i, uint256 entry, address owner, bool late) private {
         uint256 gross = (s.pool * uint16(entry)) / _BPS;
-        uint256 penalty;
+        uint256 penalty = 0;
         if (s.upheld & (1 << i) != 0) {
             penalty = gross;
         } else if (late) {
-            // Penalties are at most 10,000 bps: `penalty` never exceeds `gross`.
-            penalty = (gross * uint16(entry >> 16)) / _BPS;
+            // From the pool directly: floor(pool * share * penalty / BPS^2) never exceeds
+            // floor(pool * share / BPS) = `gross`, since penalties are at most 10,000 bps.
+            // The product fits: pool < 2^96, share and penalty <= 10,000 (< 2^14 each).
+            penalty = (s.pool * uint16(entry) * uint16(entry >> 16)) / (_BPS * _BPS);
         }
         s.owners[i] = owner;
         s.amounts[i] = gross - penalty;
@@ -347,7 +351,7 @@ abstract contract Incentives is Journeys {
         uint256 refund = j.pool;
         j.status = status;
         j.pool = 0;
-        _journeys[journeyId] = j;
+        _store(journeyId, j);
         if (refund != 0) _credits[_accountOf(j.funder)] += refund;
         emit JourneyClosed(journeyId, status, refund);
     }

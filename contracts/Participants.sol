@@ -28,10 +28,13 @@ abstract contract Participants is AccessControl, IJourneyEngine {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot: the participant's number and the rulebook version it accepted.
+    /// @dev One slot: the participant's number, the rulebook version it accepted and its
+    /// playbook roles (bit r set: it holds `Role(r)`), kept in step with AccessControl so
+    /// that checking an actor reads this slot and the rulebook version, nothing else.
     struct Participant {
         uint32 id;
         uint32 accepted;
+        uint16 roles;
     }
 
     mapping(address account => Participant) private _participants;
@@ -129,17 +132,24 @@ abstract contract Participants is AccessControl, IJourneyEngine {
     /// @dev Every action of a participant goes through here: the account must hold
     /// `role` and have accepted the rulebook in force. Returns the account's number.
     function _checkActor(address account, Role role) internal view returns (uint32 id) {
-        if (!hasRole(roleId(role), account)) revert MissingRole(account, role);
         Participant memory p = _participants[account];
-        if (p.accepted != _rulebookVersion) revert RulebookNotAccepted(account, p.accepted, _rulebookVersion);
+        if (p.roles & (1 << uint8(role)) == 0) revert MissingRole(account, role);
+        uint32 current = _rulebookVersion;
+        if (p.accepted != current) revert RulebookNotAccepted(account, p.accepted, current);
         return p.id;
     }
 
     /// @dev The number of `account`, which must hold `role` (assignment does not need
     /// the assignee's acceptance yet: it needs it to act).
     function _assignable(address account, Role role) internal view returns (uint32) {
-        if (!hasRole(roleId(role), account)) revert MissingRole(account, role);
-        return _participants[account].id;
+        Participant memory p = _participants[account];
+        if (p.roles & (1 << uint8(role)) == 0) revert MissingRole(account, role);
+        return p.id;
+    }
+
+    /// @dev Whether `account` holds `role` (`Customer` and `None`: never).
+    function _holds(address account, Role role) internal view returns (bool) {
+        return _participants[account].roles & (1 << uint8(role)) != 0;
     }
 
     /// @dev The contract that verifies signed actions and relays them.
@@ -149,14 +159,33 @@ abstract contract Participants is AccessControl, IJourneyEngine {
         return _accounts[id];
     }
 
-    /// @dev Numbers every new participant the first time it is granted a role.
+    /// @dev Numbers every new participant the first time it is granted a role, and keeps
+    /// its role bits in step.
     function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
         granted = super._grantRole(role, account);
-        if (granted && _participants[account].id == 0) {
-            uint32 id = ++_participantCount;
-            _participants[account].id = id;
-            _accounts[id] = account;
-            emit ParticipantRegistered(account, id);
+        if (granted) {
+            Participant storage p = _participants[account];
+            p.roles |= _roleBit(role);
+            if (p.id == 0) {
+                uint32 id = ++_participantCount;
+                p.id = id;
+                _accounts[id] = account;
+                emit ParticipantRegistered(account, id);
+            }
+        }
+    }
+
+    /// @dev Keeps the role bits in step when a role is revoked or renounced.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked) _participants[account].roles &= ~_roleBit(role);
+    }
+
+    /// @dev The bit of a playbook role's AccessControl id (0 for any other id).
+    function _roleBit(bytes32 role) private pure returns (uint16 bit) {
+        bit = 0;
+        for (uint8 r = uint8(Role.Marketing); r <= uint8(Role.Admin); ++r) {
+            if (roleId(Role(r)) == role) bit = uint16(1 << r);
         }
     }
 

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Participants} from "./Participants.sol";
-import {Role, StepSpec, PlaybookOptions} from "./JourneyTypes.sol";
+import {Role, StepSpec, PlaybookOptions, PenaltyTo} from "./JourneyTypes.sol";
 
 /// @title Playbooks
 /// @notice Published, immutable, numbered templates of a journey: an ordered list of
@@ -21,16 +21,19 @@ abstract contract Playbooks is Participants {
     uint8 internal constant _FUND_GATE = 1;
     /// @dev Step flag: completing this step commits the journey (no cancellation after).
     uint8 internal constant _COMMIT = 2;
+    /// @dev Customer step flag: forfeits go to the customer (the playbook's `penaltyTo`),
+    /// so that settling reads no playbook header.
+    uint8 internal constant _FORFEIT_TO_CUSTOMER = 4;
 
-    /// @dev What a step completion reads, in one slot (8+32+32+16+16+8+8+8+128 bits).
-    /// `nextSla` repeats the next step's SLA so that starting it costs no second read;
-    /// `fieldsHash` is the first 16 bytes of keccak256 of the required field keys in order.
+    /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128 bits, 24 spare).
+    /// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
+    /// costs no second read; `fieldsHash` is the first 16 bytes of keccak256 of the
+    /// required field keys in order. Shares and penalties are in `_payoutTables`.
     struct StepConfig {
         Role role;
         uint32 sla;
         uint32 nextSla;
-        uint16 shareBps;
-        uint16 penaltyBps;
+        Role nextRole;
         uint8 fieldCount;
         uint8 attestationCount;
         uint8 flags;
@@ -83,21 +86,22 @@ abstract contract Playbooks is Participants {
             revert InvalidConfirmWindow(options.confirmWindow);
         }
         playbookId = ++_playbookCount;
-        uint256 totalBps;
-        uint256[2] memory table;
-        for (uint256 i; i < count; ++i) {
+        uint256 totalBps = 0;
+        uint256[2] memory table = [uint256(0), uint256(0)];
+        for (uint256 i = 0; i < count; ++i) {
             StepSpec calldata spec = steps[i];
             _validateStep(spec, i, count);
             totalBps += spec.shareBps;
             table[i / 8] |= (uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16)) << (32 * (i % 8));
-            uint8 flags;
+            uint8 flags = 0;
             if (i == options.commitStep) flags = options.fundBeforeCommit ? _COMMIT | _FUND_GATE : _COMMIT;
+            if (i == count - 1 && options.penaltyTo == PenaltyTo.Customer) flags = _FORFEIT_TO_CUSTOMER;
+            bool hasNext = i + 1 < count;
             _steps[playbookId][i] = StepConfig({
                 role: spec.role,
                 sla: spec.sla,
-                nextSla: i + 1 < count ? steps[i + 1].sla : 0,
-                shareBps: spec.shareBps,
-                penaltyBps: spec.penaltyBps,
+                nextSla: hasNext ? steps[i + 1].sla : 0,
+                nextRole: hasNext ? steps[i + 1].role : Role.None,
                 fieldCount: uint8(spec.fields.length),
                 attestationCount: uint8(spec.attestations.length),
                 flags: flags,
@@ -145,8 +149,9 @@ abstract contract Playbooks is Participants {
         returns (Role role, uint32 sla, uint16 shareBps, uint16 penaltyBps, uint8 fieldCount, uint8 attestationCount)
     {
         if (index >= _header(playbookId).stepCount) revert StepCountOutOfRange(index);
-        StepConfig memory c = _steps[playbookId][index];
-        return (c.role, c.sla, c.shareBps, c.penaltyBps, c.fieldCount, c.attestationCount);
+        StepConfig memory c = _config(playbookId, index);
+        uint256 entry = _payoutTables[playbookId][index / 8] >> (32 * (index % 8));
+        return (c.role, c.sla, uint16(entry), uint16(entry >> 16), c.fieldCount, c.attestationCount);
     }
 
     /// @notice How many playbooks have been published (their numbers run from 1).
@@ -168,6 +173,11 @@ abstract contract Playbooks is Participants {
     function _header(uint16 playbookId) internal view returns (PlaybookHeader memory h) {
         h = _playbooks[playbookId];
         if (h.stepCount == 0) revert UnknownPlaybook(playbookId);
+    }
+
+    /// @dev Every read of a step's configuration goes through here.
+    function _config(uint16 playbookId, uint256 step) internal view returns (StepConfig memory) {
+        return _steps[playbookId][step];
     }
 
     function _requiredFields(uint16 playbookId, uint256 step) internal view returns (bytes32[] storage) {

@@ -248,3 +248,117 @@ def suite(engine, token, team, default_playbook):
 @pytest.fixture(scope="module")
 def kit(suite, voice, registry, token, team):
     return Kit(suite, voice, registry, token, team)
+
+
+# --- incentives and the customer's voice: playbook variants, late steps, permits ----------
+
+
+def publish_variant(engine, admin, **options) -> int:
+    """Publish a copy of the default playbook with some options changed (YAML names, e.g.
+    penalty_to="customer", confirm_window="14d", verifier_may_confirm=True); returns its id."""
+    import yaml
+
+    from journeychain.playbook import DEFAULT_PLAYBOOK, parse_playbook
+
+    data = yaml.safe_load(DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
+    data["options"].update(options)
+    data["name"] = "variant"
+    playbook = parse_playbook(data, "variant")
+    tx = engine.publishPlaybook(*playbook.publish_args(), {"from": admin})
+    return tx.events["PlaybookPublished"]["playbookId"]
+
+
+def variant_kit(kit: Kit, playbook_id: int) -> Kit:
+    """A kit that opens its journeys on another playbook."""
+    return Kit(kit.engine, kit.voice, kit.registry, kit.token, kit.team, playbook_id)
+
+
+def drive_to_customer_step(kit: Kit, late=(), customer: Customer | None = None, pool: int = POOL):
+    """Open a journey and complete every participant step of the default playbook's
+    shape; the steps in `late` are completed after their deadline. Returns (jid, customer)."""
+    team = kit.team
+    jid, customer, _ = kit.open(customer)
+    kit.complete(jid, team.marketing, assign=team.sales)
+    kit.fund(jid, pool)
+    kit.attest_identity(customer)
+    actors = {1: (team.sales, None), 2: (team.sales, kit.booking_fields()), 3: (team.success, None)}
+    actors[4] = (team.vendor, None)
+    for step, (sender, fields) in actors.items():
+        if step in late:
+            deadline = kit.engine.journey(jid)[4]
+            chain.sleep(deadline - chain.time() + 60)
+            chain.mine()
+        kit.complete(jid, sender, fields)
+    return jid, customer
+
+
+def new_local_account(team: Team, eth: int = 10**18):
+    """A fresh account with a private key (to sign permits), with some ether for gas."""
+    account = accounts.add()
+    team.admin.transfer(account, eth)
+    return account
+
+
+def sign_permit(token, owner, spender, value: int, deadline: int, nonce: int | None = None, chain_id=None):
+    """An EIP-2612 permit of `owner` (a local account) for `spender`, as (v, r, s)."""
+    from eth_account.messages import encode_typed_data
+
+    message = {
+        "owner": owner.address,
+        "spender": str(spender),
+        "value": value,
+        "nonce": token.nonces(owner) if nonce is None else nonce,
+        "deadline": deadline,
+    }
+    domain = {
+        "name": token.name(),
+        "version": "1",
+        "chainId": chain.id if chain_id is None else chain_id,
+        "verifyingContract": token.address,
+    }
+    types = {
+        "Permit": [
+            {"name": "owner", "type": "address"},
+            {"name": "spender", "type": "address"},
+            {"name": "value", "type": "uint256"},
+            {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"},
+        ]
+    }
+    signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
+    signed = Account.sign_message(signable, owner.private_key)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+
+
+def assert_error_args(info, *values) -> None:
+    """Check a custom error's arguments as brownie decodes them ("Name: a, b, ..."): bytes as
+    Python bytes, addresses in lower case, numbers in decimal."""
+    parts = []
+    for value in values:
+        if isinstance(value, (bytes, bytearray)):
+            parts.append(repr(bytes(value)))
+        elif isinstance(value, int):
+            parts.append(str(value))
+        else:
+            parts.append(str(value).lower())
+    message = info.value.revert_msg or ""
+    assert message.split(": ", 1)[-1] == ", ".join(parts), f"unexpected arguments in {message!r}"
+
+
+def expected_payouts(playbook, pool: int, late=(), upheld=()):
+    """What the spec says each step's owner earns from `pool` under `playbook` (a parsed
+    Playbook): its share less its penalty if late, nothing if a dispute of it was upheld.
+    Returns (amounts per step, forfeited, remainder)."""
+    amounts, forfeited, paid = [], 0, 0
+    for i, step in enumerate(playbook.steps):
+        gross = pool * step.share_bps // 10_000
+        if i in upheld:
+            penalty = gross
+        elif i in late:
+            penalty = gross * step.penalty_bps // 10_000
+        else:
+            penalty = 0
+        amounts.append(gross - penalty)
+        forfeited += penalty
+        paid += gross
+    return amounts, forfeited, pool - paid

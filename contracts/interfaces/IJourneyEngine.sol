@@ -150,6 +150,10 @@ interface IJourneyEngine {
     /// @param journeyId The journey.
     /// @param step The step that needs a funded pool before it completes.
     error PoolNotFunded(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step The breached step.
+    /// @param assignee The assignee who breached it, to whom it cannot be escalated.
+    error SameAssignee(bytes32 journeyId, uint8 step, address assignee);
 
     /// @param journeyId The journey (its unique external reference).
     /// @param playbookId The playbook it runs.

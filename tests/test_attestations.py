@@ -1,0 +1,177 @@
+"""Attestations: made by VERIFIERs only, revoked by their attester only and only once, never
+already expired; the deal is booked only with a valid identity_verified attestation, the newest
+attestation of a schema for the customer being the one checked."""
+
+import pytest
+from brownie import chain
+from conftest import HOUR, reverts_with
+
+from journeychain.encoding import short_name
+
+BOOKING = 2
+VERIFIER = 5
+MISSING, VALID, EXPIRED, REVOKED = range(4)
+IDENTITY = short_name("identity_verified")
+DATA = b"\x22" * 32
+
+
+def revert_args(info) -> str:
+    return info.value.revert_msg.split(": ", 1)[1]
+
+
+def at_booking(kit, team):
+    """A funded journey at the booking step, with no attestation yet."""
+    jid, customer, _ = kit.open()
+    kit.complete(jid, team.marketing, assign=team.sales)
+    kit.complete(jid, team.sales)
+    kit.fund(jid)
+    return jid, customer
+
+
+def uid_of(tx):
+    return bytes(tx.events["Attested"]["uid"])
+
+
+def state_of(registry, customer):
+    state, attester = registry.attestationState(IDENTITY, customer.commitment)
+    return int(state), attester
+
+
+def refusal(jid, state):
+    return f"{jid!r}, {BOOKING}, {IDENTITY!r}, {state}"
+
+
+@pytest.mark.parametrize("attester", ["sales", "admin", "outsider"])
+def test_only_a_verifier_attests(kit, registry, team, attester):
+    _, customer = at_booking(kit, team)
+    account = getattr(team, attester)
+    with reverts_with("MissingRole") as info:
+        registry.attest(IDENTITY, customer.commitment, 0, DATA, {"from": account})
+    assert revert_args(info) == f"{str(account).lower()}, {VERIFIER}"
+    assert state_of(registry, customer) == (MISSING, "0x" + "00" * 20)
+
+
+def test_a_verifiers_attestation_is_valid(kit, registry, team):
+    _, customer = at_booking(kit, team)
+    tx = kit.attest_identity(customer)
+    assert state_of(registry, customer) == (VALID, team.verifier)
+    attester, expiry, revoked = registry.attestation(uid_of(tx))
+    assert (attester, expiry, revoked) == (team.verifier, 0, False)
+
+
+def test_zero_schema_or_subject_is_refused(kit, registry, team):
+    _, customer = at_booking(kit, team)
+    with reverts_with("EmptyAttestation"):
+        registry.attest(b"\x00" * 32, customer.commitment, 0, DATA, {"from": team.verifier})
+    with reverts_with("EmptyAttestation"):
+        registry.attest(IDENTITY, b"\x00" * 32, 0, DATA, {"from": team.verifier})
+
+
+def test_booking_without_identity_verified_is_refused(kit, engine, team):
+    jid, _ = at_booking(kit, team)
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(jid, team.sales, kit.booking_fields())
+    assert revert_args(info) == refusal(jid, MISSING)
+    assert engine.journey(jid)[1] == BOOKING
+
+
+def test_booking_with_an_attestation_about_another_customer_is_refused(kit, engine, team):
+    jid, _ = at_booking(kit, team)
+    _, other = at_booking(kit, team)
+    kit.attest_identity(other)
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(jid, team.sales, kit.booking_fields())
+    assert revert_args(info) == refusal(jid, MISSING)
+
+
+def test_booking_with_an_expired_attestation_is_refused(kit, engine, registry, team):
+    jid, customer = at_booking(kit, team)
+    kit.attest_identity(customer, expiry=chain.time() + HOUR)
+    chain.sleep(2 * HOUR)
+    chain.mine()
+    assert state_of(registry, customer) == (EXPIRED, team.verifier)
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(jid, team.sales, kit.booking_fields())
+    assert revert_args(info) == refusal(jid, EXPIRED)
+    assert engine.journey(jid)[1] == BOOKING
+
+
+def test_booking_before_the_attestation_expires_is_accepted(kit, engine, team):
+    jid, customer = at_booking(kit, team)
+    kit.attest_identity(customer, expiry=chain.time() + 2 * HOUR)
+    kit.complete(jid, team.sales, kit.booking_fields())
+    assert engine.journey(jid)[1] == BOOKING + 1
+
+
+def test_booking_with_a_revoked_attestation_is_refused(kit, engine, registry, team):
+    jid, customer = at_booking(kit, team)
+    tx = kit.attest_identity(customer)
+    registry.revoke(uid_of(tx), {"from": team.verifier})
+    assert state_of(registry, customer) == (REVOKED, team.verifier)
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(jid, team.sales, kit.booking_fields())
+    assert revert_args(info) == refusal(jid, REVOKED)
+    assert engine.journey(jid)[1] == BOOKING
+
+
+def test_only_its_attester_revokes_an_attestation(kit, engine, registry, team):
+    engine.grantRole(engine.VERIFIER_ROLE(), team.outsider, {"from": team.admin})
+    engine.acceptRulebook({"from": team.outsider})
+    _, customer = at_booking(kit, team)
+    uid = uid_of(kit.attest_identity(customer))
+    with reverts_with("NotAttester") as info:
+        registry.revoke(uid, {"from": team.outsider})
+    assert revert_args(info) == f"{uid!r}, {str(team.outsider).lower()}"
+    with reverts_with("MissingRole"):
+        registry.revoke(uid, {"from": team.sales})
+    assert registry.attestation(uid)[2] is False
+    assert state_of(registry, customer) == (VALID, team.verifier)
+
+
+def test_an_attestation_is_revoked_only_once(kit, registry, team):
+    _, customer = at_booking(kit, team)
+    uid = uid_of(kit.attest_identity(customer))
+    tx = registry.revoke(uid, {"from": team.verifier})
+    assert bytes(tx.events["AttestationRevoked"]["uid"]) == uid
+    assert registry.attestation(uid)[2] is True
+    with reverts_with("AttestationAlreadyRevoked") as info:
+        registry.revoke(uid, {"from": team.verifier})
+    assert revert_args(info) == repr(uid)
+
+
+def test_revoking_an_unknown_attestation_is_refused(registry, suite, team):
+    uid = b"\x5a" * 32
+    with reverts_with("UnknownAttestation") as info:
+        registry.revoke(uid, {"from": team.verifier})
+    assert revert_args(info) == repr(uid)
+
+
+def test_an_expiry_in_the_past_is_refused(kit, registry, team):
+    _, customer = at_booking(kit, team)
+    expiry = chain.time() - 60
+    with reverts_with("ExpiryNotInFuture") as info:
+        kit.attest_identity(customer, expiry=expiry)
+    assert revert_args(info) == str(expiry)
+    assert state_of(registry, customer)[0] == MISSING
+
+
+def test_re_attesting_after_a_revocation_makes_booking_possible(kit, engine, registry, team):
+    jid, customer = at_booking(kit, team)
+    registry.revoke(uid_of(kit.attest_identity(customer)), {"from": team.verifier})
+    with reverts_with("AttestationNotValid"):
+        kit.complete(jid, team.sales, kit.booking_fields())
+    kit.attest_identity(customer)
+    assert state_of(registry, customer) == (VALID, team.verifier)
+    kit.complete(jid, team.sales, kit.booking_fields())
+    assert engine.journey(jid)[1] == BOOKING + 1
+
+
+def test_the_newest_attestation_wins_over_an_older_valid_one(kit, engine, registry, team):
+    jid, customer = at_booking(kit, team)
+    kit.attest_identity(customer)
+    newest = uid_of(kit.attest_identity(customer))
+    registry.revoke(newest, {"from": team.verifier})
+    assert state_of(registry, customer) == (REVOKED, team.verifier)
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(jid, team.sales, kit.booking_fields())
+    assert revert_args(info) == refusal(jid, REVOKED)

@@ -1,0 +1,206 @@
+"""Every state change emits its event with the right arguments, and the journey's rolling hash
+is the hash chain of its StepCompleted events, recomputable off chain."""
+
+import pytest
+from brownie import chain, web3
+from conftest import DAY, ZERO, Customer, reverts_with
+from eth_abi import encode
+from eth_utils import keccak
+
+from journeychain.encoding import evidence_hash, genesis_head, journey_id, next_head, short_name
+
+MARKETING, SALES, CUSTOMER = 1, 2, 9
+DATA = b"\x22" * 32
+
+
+def later(seconds):
+    chain.sleep(seconds)
+    chain.mine()
+
+
+def b(value) -> bytes:
+    return bytes(value)
+
+
+def step_events(engine, jid):
+    contract = web3.eth.contract(address=engine.address, abi=engine.abi)
+    logs = contract.events.StepCompleted.get_logs(from_block=0, argument_filters={"journeyId": jid})
+    return [log["args"] for log in sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"]))]
+
+
+def rolling_hash(jid, playbook_id, customer, events) -> bytes:
+    head = genesis_head(jid, playbook_id, customer)
+    for e in events:
+        evidence = evidence_hash(list(e["fields"]), list(e["commitments"]))
+        assert evidence == e["evidence"]
+        head = next_head(head, e["step"], e["by"], e["late"], evidence)
+    return head
+
+
+def test_journey_opened(kit, engine, team):
+    jid, customer, tx = kit.open(ref="OPP-events")
+    event = tx.events["JourneyOpened"]
+    assert b(event["journeyId"]) == jid
+    assert event["playbookId"] == 1
+    assert b(event["customer"]) == customer.commitment
+    assert event["opener"] == team.marketing
+    assert event["deadline"] == 0  # the first step has no SLA
+
+
+def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
+    steps = [
+        (short_name("qualify"), MARKETING, 3_600, 0, 0, [], []),
+        (short_name("confirm"), CUSTOMER, DAY, 0, 0, [], []),
+    ]
+    engine.publishPlaybook(short_name("quick"), 1, steps, (0, False, 0, 0, False), {"from": team.admin})
+    jid, customer = journey_id("OPP-quick"), Customer()
+    tx = engine.openJourney(jid, 2, customer.commitment, ZERO, {"from": team.marketing})
+    assert tx.events["JourneyOpened"]["playbookId"] == 2
+    assert tx.events["JourneyOpened"]["deadline"] == tx.timestamp + 3_600
+    assert engine.journey(jid)[4] == tx.timestamp + 3_600
+
+
+@pytest.mark.smoke
+def test_step_completed_carries_the_evidence_and_the_next_step(kit, engine, team):
+    jid, _ = kit.to_booking()
+    keys, commitments = kit.evidence(kit.booking_fields())
+    tx = engine.completeStep(jid, keys, commitments, team.success, {"from": team.sales})
+    event = tx.events["StepCompleted"]
+    assert b(event["journeyId"]) == jid
+    assert event["step"] == 2
+    assert event["by"] == team.sales
+    assert event["late"] is False
+    assert [b(k) for k in event["fields"]] == keys
+    assert [b(c) for c in event["commitments"]] == commitments
+    assert b(event["evidence"]) == evidence_hash(keys, commitments)
+    assert event["nextAssignee"] == team.success
+    assert event["nextDeadline"] == tx.timestamp + 3 * DAY
+
+
+def test_step_completed_without_evidence_or_assignee(kit, engine, team):
+    jid, _, _ = kit.open()
+    tx = kit.complete(jid, team.marketing)
+    event = tx.events["StepCompleted"]
+    assert (event["step"], event["by"], event["late"]) == (0, team.marketing, False)
+    assert list(event["fields"]) == list(event["commitments"]) == []
+    assert b(event["evidence"]) == evidence_hash([], [])
+    assert event["nextAssignee"] == ZERO
+    assert event["nextDeadline"] == tx.timestamp + DAY
+
+
+def test_breach_recorded_and_escalated(kit, engine, team):
+    jid, _, _ = kit.open()
+    opened = kit.complete(jid, team.marketing, assign=team.sales)
+    later(DAY + 60)
+    flag = engine.flagBreach(jid, {"from": team.outsider})
+    breach = flag.events["BreachRecorded"]
+    assert b(breach["journeyId"]) == jid
+    assert (breach["step"], breach["assignee"], breach["deadline"]) == (1, team.sales, opened.timestamp + DAY)
+    tx = engine.escalate(jid, team.sales2, {"from": team.marketing})
+    escalated = tx.events["Escalated"]
+    assert b(escalated["journeyId"]) == jid
+    assert (escalated["step"], escalated["from"], escalated["to"]) == (1, team.sales, team.sales2)
+    assert escalated["deadline"] == tx.timestamp + DAY
+
+
+def test_attested_and_attestation_revoked(kit, registry, team):
+    _, customer, _ = kit.open()
+    expiry = chain.time() + 30 * DAY
+    tx = kit.attest_identity(customer, expiry=expiry)
+    event = tx.events["Attested"]
+    schema = short_name("identity_verified")
+    assert b(event["schema"]) == schema
+    assert b(event["subject"]) == customer.commitment
+    assert event["attester"] == team.verifier
+    assert event["expiry"] == expiry
+    assert b(event["data"]) == DATA
+    expected_uid = keccak(
+        encode(
+            ["bytes32", "bytes32", "address", "uint64", "bytes32", "uint256"],
+            [schema, customer.commitment, team.verifier.address, expiry, DATA, 1],
+        )
+    )
+    assert b(event["uid"]) == expected_uid
+    revoked = registry.revoke(expected_uid, {"from": team.verifier}).events["AttestationRevoked"]
+    assert b(revoked["uid"]) == expected_uid
+    assert revoked["attester"] == team.verifier
+
+
+def test_playbook_published(suite, team, default_playbook):
+    name, _, steps, options = default_playbook.publish_args()
+    tx = suite.publishPlaybook(name, 7, steps, options, {"from": team.admin})
+    event = tx.events["PlaybookPublished"]
+    assert event["playbookId"] == 2
+    assert b(event["name"]) == name
+    assert event["version"] == 7
+    assert len(event["steps"]) == len(steps)
+    for emitted, authored in zip(event["steps"], steps, strict=True):
+        assert b(emitted[0]) == authored[0]
+        assert tuple(emitted[1:5]) == authored[1:5]
+        assert [b(f) for f in emitted[5]] == authored[5]
+        assert [b(a) for a in emitted[6]] == authored[6]
+    assert tuple(event["options"]) == options
+
+
+def test_rulebook_published_and_accepted(suite, team):
+    tx = suite.publishRulebook(b"\x33" * 32, {"from": team.admin})
+    assert tx.events["RulebookPublished"]["version"] == 2
+    assert b(tx.events["RulebookPublished"]["rulebook"]) == b"\x33" * 32
+    tx = suite.acceptRulebook({"from": team.sales})
+    assert tx.events["RulebookAccepted"]["account"] == team.sales
+    assert tx.events["RulebookAccepted"]["version"] == 2
+
+
+def test_participant_registered_once_at_its_first_role(suite, team):
+    count_before = suite.participant(team.arbiter)[0]  # the last participant the suite registered
+    tx = suite.grantRole(suite.VENDOR_ROLE(), team.outsider, {"from": team.admin})
+    event = tx.events["ParticipantRegistered"]
+    assert event["account"] == team.outsider
+    assert event["id"] == count_before + 1
+    assert suite.participant(team.outsider)[0] == count_before + 1
+    tx = suite.grantRole(suite.FUNDER_ROLE(), team.outsider, {"from": team.admin})
+    assert "ParticipantRegistered" not in tx.events
+    assert suite.participant(team.outsider)[0] == count_before + 1
+
+
+def test_rolling_hash_is_the_hash_chain_of_the_step_events(kit, engine, team):
+    jid, customer, _ = kit.open()
+    assert b(engine.journeyCommitments(jid)[1]) == genesis_head(jid, 1, customer.commitment)
+    kit.complete(jid, team.marketing, assign=team.sales)
+    later(DAY + 60)
+    kit.complete(jid, team.sales)  # late: the flag is in the hash
+    kit.fund(jid)
+    kit.attest_identity(customer)
+    kit.complete(jid, team.sales, {**kit.booking_fields(), "notes": "call back on Monday"})
+    kit.complete(jid, team.success)
+    kit.complete(jid, team.vendor)
+    events = step_events(engine, jid)
+    assert [e["step"] for e in events] == [0, 1, 2, 3, 4]
+    assert [e["late"] for e in events] == [False, True, False, False, False]
+    customer_commitment, head = engine.journeyCommitments(jid)
+    assert b(customer_commitment) == customer.commitment
+    assert b(head) == rolling_hash(jid, 1, customer.commitment, events)
+
+
+def test_rolling_hash_changes_with_every_record(kit, engine, team):
+    jid, customer, _ = kit.open()
+    kit.complete(jid, team.marketing, assign=team.sales)
+    kit.complete(jid, team.sales)
+    events = step_events(engine, jid)
+    head = b(engine.journeyCommitments(jid)[1])
+    assert head == rolling_hash(jid, 1, customer.commitment, events)
+    forged = [dict(e) for e in events]
+    forged[1]["late"] = True
+    assert rolling_hash(jid, 1, customer.commitment, forged) != head
+    forged = [dict(e) for e in events]
+    forged[0]["by"] = team.admin.address
+    assert rolling_hash(jid, 1, customer.commitment, forged) != head
+
+
+def test_the_chain_accepts_the_history_rebuilt_from_events(kit, engine, team):
+    jid, _ = kit.to_customer_step()
+    history = [(e["by"], e["late"], e["evidence"]) for e in step_events(engine, jid)]
+    engine.checkHistory(jid, history)
+    tampered = [*history[:-1], (team.sales, history[-1][1], history[-1][2])]
+    with reverts_with("HistoryMismatch"):
+        engine.checkHistory(jid, tampered)

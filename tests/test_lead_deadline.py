@@ -1,0 +1,218 @@
+"""The sales rep's 24-hour deadline to accept a lead: a late acceptance or a flag records one
+breach against the rep, for good, and Marketing (or ADMIN) may escalate the lead to another rep."""
+
+import pytest
+from brownie import chain
+from conftest import DAY, HOUR, ZERO, reverts_with
+
+LEAD = 1  # the lead_accepted step
+LEAD_SLA = DAY
+SALES, ADMIN = 2, 8
+
+
+def revert_args(info) -> str:
+    return info.value.revert_msg.split(": ", 1)[1]
+
+
+def later(seconds):
+    chain.sleep(seconds)
+    chain.mine()
+
+
+@pytest.fixture
+def lead(kit, team):
+    """A journey whose lead Marketing handed to the first sales rep; returns (jid, deadline)."""
+    jid, _, _ = kit.open()
+    tx = kit.complete(jid, team.marketing, assign=team.sales)
+    assert tx.events["StepCompleted"]["nextDeadline"] == tx.timestamp + LEAD_SLA
+    return jid, tx.timestamp + LEAD_SLA
+
+
+def state(engine, jid):
+    _, step, _, assignee, deadline, breaches, flagged, _, _ = engine.journey(jid)
+    return {
+        "step": step,
+        "assignee": assignee,
+        "deadline": deadline,
+        "breaches": breaches,
+        "flagged": flagged,
+    }
+
+
+def test_lead_accepted_on_time_records_no_breach(kit, engine, team, lead):
+    jid, deadline = lead
+    assert state(engine, jid)["deadline"] == deadline
+    later(LEAD_SLA - HOUR)
+    tx = kit.complete(jid, team.sales)
+    assert tx.events["StepCompleted"]["late"] is False
+    assert "BreachRecorded" not in tx.events
+    assert engine.breachCount(team.sales) == 0
+    assert state(engine, jid)["breaches"] == 0
+
+
+@pytest.mark.smoke
+def test_lead_accepted_late_records_a_breach_against_the_rep(kit, engine, team, lead):
+    jid, deadline = lead
+    later(LEAD_SLA + HOUR)
+    tx = kit.complete(jid, team.sales)
+    assert tx.events["StepCompleted"]["late"] is True
+    breach = tx.events["BreachRecorded"]
+    assert (breach["step"], breach["assignee"], breach["deadline"]) == (LEAD, team.sales, deadline)
+    assert engine.breachCount(team.sales) == 1
+    assert engine.breachCount(team.sales2) == 0
+    assert state(engine, jid)["breaches"] == 1 << LEAD
+    assert state(engine, jid)["step"] == LEAD + 1
+
+
+def test_anyone_may_flag_the_breach_once_the_deadline_passed(kit, engine, team, lead):
+    jid, deadline = lead
+    later(LEAD_SLA + 60)
+    tx = engine.flagBreach(jid, {"from": team.outsider})
+    breach = tx.events["BreachRecorded"]
+    assert (breach["step"], breach["assignee"], breach["deadline"]) == (LEAD, team.sales, deadline)
+    after = state(engine, jid)
+    assert after["flagged"] is True
+    assert after["breaches"] == 1 << LEAD
+    assert after["step"] == LEAD
+    assert engine.breachCount(team.sales) == 1
+
+
+def test_flagging_before_the_deadline_is_refused(kit, engine, team, lead):
+    jid, deadline = lead
+    later(LEAD_SLA - HOUR)
+    with reverts_with("DeadlineNotPassed") as info:
+        engine.flagBreach(jid, {"from": team.outsider})
+    assert revert_args(info) == f"{jid!r}, {LEAD}, {deadline}"
+    assert state(engine, jid)["flagged"] is False
+    assert engine.breachCount(team.sales) == 0
+
+
+def test_a_step_without_a_deadline_cannot_be_flagged(kit, engine, team):
+    jid, _, _ = kit.open()
+    later(365 * DAY)
+    with reverts_with("DeadlineNotPassed") as info:
+        engine.flagBreach(jid, {"from": team.outsider})
+    assert revert_args(info) == f"{jid!r}, 0, 0"
+
+
+def test_a_breach_is_flagged_only_once(kit, engine, team, lead):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    with reverts_with("AlreadyBreached") as info:
+        engine.flagBreach(jid, {"from": team.marketing})
+    assert revert_args(info) == f"{jid!r}, {LEAD}"
+    assert engine.breachCount(team.sales) == 1
+
+
+def test_completing_after_a_flag_does_not_record_a_second_breach(kit, engine, team, lead):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    later(HOUR)
+    tx = kit.complete(jid, team.sales)
+    assert tx.events["StepCompleted"]["late"] is True
+    assert "BreachRecorded" not in tx.events
+    assert engine.breachCount(team.sales) == 1
+    assert state(engine, jid)["breaches"] == 1 << LEAD
+    assert state(engine, jid)["flagged"] is False  # the next step starts unflagged
+
+
+def test_a_breach_stays_recorded_once_the_journey_moves_on(kit, engine, team, lead):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    engine.escalate(jid, team.sales2, {"from": team.marketing})
+    kit.complete(jid, team.sales2)
+    assert engine.breachCount(team.sales) == 1
+    assert engine.breachCount(team.sales2) == 0
+    assert state(engine, jid)["breaches"] == 1 << LEAD
+
+
+def test_a_flag_on_an_unassigned_lead_counts_against_no_one(kit, engine, team):
+    jid, _, _ = kit.open()
+    kit.complete(jid, team.marketing)
+    later(LEAD_SLA + 60)
+    tx = engine.flagBreach(jid, {"from": team.outsider})
+    assert tx.events["BreachRecorded"]["assignee"] == ZERO
+    assert state(engine, jid)["breaches"] == 1 << LEAD
+    assert engine.breachCount(team.sales) == engine.breachCount(team.sales2) == 0
+
+
+@pytest.mark.parametrize("escalator", ["marketing", "admin"])
+def test_marketing_or_admin_escalates_a_breached_lead_with_a_new_deadline(kit, engine, team, lead, escalator):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    tx = engine.escalate(jid, team.sales2, {"from": getattr(team, escalator)})
+    escalated = tx.events["Escalated"]
+    assert escalated["step"] == LEAD
+    assert escalated["from"] == team.sales
+    assert escalated["to"] == team.sales2
+    assert escalated["deadline"] == tx.timestamp + LEAD_SLA
+    after = state(engine, jid)
+    assert after["assignee"] == team.sales2
+    assert after["deadline"] == tx.timestamp + LEAD_SLA
+    assert after["flagged"] is False
+    assert after["breaches"] == 1 << LEAD
+
+
+def test_escalating_a_step_not_breached_is_refused(kit, engine, team, lead):
+    jid, _ = lead
+    with reverts_with("NotBreached") as info:
+        engine.escalate(jid, team.sales2, {"from": team.marketing})
+    assert revert_args(info) == f"{jid!r}, {LEAD}"
+    later(LEAD_SLA + 60)  # past the deadline but not flagged yet
+    with reverts_with("NotBreached"):
+        engine.escalate(jid, team.sales2, {"from": team.admin})
+    assert state(engine, jid)["assignee"] == team.sales
+
+
+@pytest.mark.parametrize("caller", ["sales", "sales2", "success", "outsider"])
+def test_escalation_by_anyone_else_is_refused(kit, engine, team, lead, caller):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    account = getattr(team, caller)
+    with reverts_with("MissingRole") as info:
+        engine.escalate(jid, team.sales2, {"from": account})
+    assert revert_args(info) == f"{str(account).lower()}, {ADMIN}"
+    assert state(engine, jid)["assignee"] == team.sales
+
+
+def test_escalation_to_an_address_without_the_steps_role_is_refused(kit, engine, team, lead):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    with reverts_with("MissingRole") as info:
+        engine.escalate(jid, team.success, {"from": team.marketing})
+    assert revert_args(info) == f"{str(team.success).lower()}, {SALES}"
+    assert state(engine, jid)["assignee"] == team.sales
+
+
+def test_after_escalation_the_new_rep_accepts_and_the_old_one_cannot(kit, engine, team, lead):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    engine.escalate(jid, team.sales2, {"from": team.marketing})
+    with reverts_with("NotAssignee") as info:
+        kit.complete(jid, team.sales)
+    assert revert_args(info) == f"{jid!r}, {LEAD}, {str(team.sales).lower()}, {str(team.sales2).lower()}"
+    later(LEAD_SLA - HOUR)  # within the new deadline
+    tx = kit.complete(jid, team.sales2)
+    assert tx.events["StepCompleted"]["by"] == team.sales2
+    assert tx.events["StepCompleted"]["late"] is False
+    assert "BreachRecorded" not in tx.events
+    assert engine.breachCount(team.sales2) == 0
+
+
+def test_the_new_rep_missing_the_new_deadline_is_breached_too(kit, engine, team, lead):
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    engine.flagBreach(jid, {"from": team.outsider})
+    engine.escalate(jid, team.sales2, {"from": team.marketing})
+    later(LEAD_SLA + 60)
+    tx = kit.complete(jid, team.sales2)
+    assert tx.events["BreachRecorded"]["assignee"] == team.sales2
+    assert engine.breachCount(team.sales2) == 1
+    assert engine.breachCount(team.sales) == 1
