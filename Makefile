@@ -36,8 +36,8 @@ setup: $(VENV)/.installed node_modules/.installed ## install everything (idempot
 			port=8546 accounts=10 evm_version=shanghai gas_limit=30000000 >/dev/null
 	@$(BROWNIE) compile >/dev/null && echo "contracts compiled"
 
-demo: setup ## run the demo journeys on an embedded local chain
-	$(BROWNIE) run scripts/demo.py --network $(NETWORK)
+demo: setup ## run five customer journeys on a throwaway local chain; writes reports/demo.json
+	$(BIN)/journey demo
 
 test: setup lint test-anvil test-ganache ## lint, then the whole suite on anvil and a smoke run on ganache
 

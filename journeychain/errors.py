@@ -21,3 +21,71 @@ class ConfigError(JourneyError):
 
 class PlaybookError(ConfigError):
     """A playbook file that does not validate."""
+
+
+class ChainError(JourneyError):
+    """The chain could not be reached, or answered in a way no rule explains."""
+
+    exit_code = 4
+
+
+class AccountError(ConfigError):
+    """An unknown account, a wrong password, or a development account off a local chain."""
+
+
+class DeploymentError(ConfigError):
+    """No usable deployment of the contracts on the chain in use."""
+
+
+class TransactionError(JourneyError):
+    """A transaction that failed for a reason no custom error names (out of gas, say)."""
+
+
+class RuleError(JourneyError):
+    """A contract refused an action; the message names the rule, in one plain sentence.
+
+    `error` is the custom error's name and `args` its decoded arguments.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, error: str = "", args: dict | None = None):
+        super().__init__(message)
+        self.error = error
+        self.arguments = args or {}
+
+
+class RulebookError(RuleError):
+    """Participants and the rulebook: a missing role, a rulebook not accepted."""
+
+
+class PlaybookRuleError(RuleError):
+    """A playbook the engine refuses to publish, or one that does not exist."""
+
+
+class JourneyRuleError(RuleError):
+    """A journey's order of steps and assignees: unknown, closed, not yours, not reached."""
+
+
+class DeadlineError(RuleError):
+    """Deadlines and breaches: not passed yet, flagged already, not breached."""
+
+
+class CompletenessError(RuleError):
+    """A step without every required field or valid attestation."""
+
+
+class FundingError(RuleError):
+    """The escrowed pool and the token: not funded, funded by another, no allowance."""
+
+
+class SignatureError(RuleError):
+    """Signatures and the customer's voice: expired, wrong signer, stale nonce, not the customer."""
+
+
+class DisputeError(RuleError):
+    """A dispute raised twice, or none to resolve."""
+
+
+class ClaimError(RuleError):
+    """Nothing to claim."""

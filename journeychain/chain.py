@@ -1,0 +1,257 @@
+"""Connecting to a chain: any EVM JSON-RPC endpoint, or the embedded local anvil.
+
+Where to connect: the `rpc` argument, else `$JOURNEY_RPC`, else the local chain at
+http://127.0.0.1:8545. When nothing answers there, the embedded anvil
+(node_modules/.bin/anvil) is started in the background with its state kept in
+`$JOURNEY_HOME/chain`, so a later command sees the same chain. `journey chain` runs it in
+the foreground instead. `throwaway_chain()` starts a private anvil on a free port for a
+demo or a test and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from web3 import Web3
+
+from journeychain.errors import ChainError, ConfigError, ToolchainError
+from journeychain.toolchain import PROJECT_ROOT
+
+LOCAL_PORT = 8545
+DEFAULT_RPC = f"http://127.0.0.1:{LOCAL_PORT}"
+LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+PROBE_TIMEOUT = 3.0
+CALL_TIMEOUT = 60.0
+START_TIMEOUT = 20.0
+
+
+def journey_home() -> Path:
+    """The user's journeychain folder: `$JOURNEY_HOME`, else ~/.journeychain."""
+    home = Path(os.environ.get("JOURNEY_HOME") or Path.home() / ".journeychain").expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def chain_dir() -> Path:
+    folder = journey_home() / "chain"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass
+class Chain:
+    """A connection: the web3 handle, the endpoint, the chain id."""
+
+    w3: Web3
+    url: str
+    chain_id: int
+
+    @property
+    def is_local(self) -> bool:
+        """A development chain (anvil, ganache, hardhat): chain id 31337 or 1337."""
+        return self.chain_id in LOCAL_CHAIN_IDS
+
+    def now(self) -> int:
+        """The latest block's timestamp: the chain's clock, which deadlines follow."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def advance(self, seconds: int) -> int:
+        """Moves a local chain's clock forward and mines a block; returns the new time."""
+        if not self.is_local:
+            raise ChainError(f"chain {self.chain_id} is not a local chain: its clock cannot be moved")
+        self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
+        self.w3.provider.make_request("evm_mine", [])
+        return self.now()
+
+
+def _provider(url: str, timeout: float, retries: bool) -> Web3:
+    kwargs = {} if retries else {"exception_retry_configuration": None}
+    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, **kwargs))
+
+
+def probe(url: str, timeout: float = PROBE_TIMEOUT) -> int | None:
+    """The chain id the endpoint answers with, or None when nothing answers there."""
+    try:
+        return int(_provider(url, timeout, retries=False).eth.chain_id)
+    except Exception:  # refused, timed out, not JSON-RPC: all mean "no chain here"
+        return None
+
+
+def _check_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"the RPC endpoint {url!r} is not an http(s) URL")
+    return url.rstrip("/")
+
+
+def connect(rpc: str | None = None, *, start_local: bool = True, quiet: bool = False) -> Chain:
+    """Connects to `rpc`, else `$JOURNEY_RPC`, else the local chain (started if needed).
+
+    A dead endpoint raises ChainError at once, after a short timeout.
+    """
+    explicit = rpc or os.environ.get("JOURNEY_RPC")
+    url = _check_url(explicit or DEFAULT_RPC)
+    chain_id = probe(url)
+    if chain_id is None:
+        if explicit or not start_local:
+            raise ChainError(f"cannot reach the chain at {url}: is the node running and the URL right?")
+        start_background(quiet=quiet)
+        chain_id = probe(url)
+        if chain_id is None:
+            raise ChainError(f"cannot reach the chain at {url}, even after starting the local chain")
+    return Chain(_provider(url, CALL_TIMEOUT, retries=True), url, chain_id)
+
+
+# --- the embedded anvil ---------------------------------------------------------
+
+
+def anvil_binary() -> str:
+    local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+    if local.exists():
+        return str(local)
+    raise ToolchainError("the embedded chain is missing (node_modules/.bin/anvil): run `make setup`")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _anvil_args(port: int, state: Path | None) -> list[str]:
+    args = [anvil_binary(), "--host", "127.0.0.1", "--port", str(port), "--gas-limit", "30000000"]
+    if state is not None:
+        args += ["--state", str(state), "--state-interval", "5"]
+    return args
+
+
+def _wait_ready(url: str, process: subprocess.Popen, log: Path | None = None) -> int:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        chain_id = probe(url, timeout=1.0)
+        if chain_id is not None:
+            return chain_id
+        if process.poll() is not None:
+            where = f" (see {log})" if log else ""
+            raise ToolchainError(f"the local chain stopped as it started{where}")
+        time.sleep(0.1)
+    process.terminate()
+    raise ToolchainError(f"the local chain did not answer at {url} within {START_TIMEOUT:.0f} seconds")
+
+
+def _pid_file() -> Path:
+    return chain_dir() / "anvil.pid"
+
+
+def background_pid() -> int | None:
+    """The process id of the background local chain, if it runs."""
+    try:
+        pid = int(_pid_file().read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = b"anvil" if _alive(pid) else b""
+    return pid if b"anvil" in cmdline else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def start_background(port: int = LOCAL_PORT, quiet: bool = False) -> int:
+    """Starts the embedded anvil as a detached background process; returns its pid."""
+    folder = chain_dir()
+    log = folder / "anvil.log"
+    if not quiet:
+        print(
+            f"no chain answers at 127.0.0.1:{port}: starting the local chain in the background "
+            f"(state in {folder / 'state.json'}; stop it with `journey chain --stop`)",
+            file=sys.stderr,
+        )
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            _anvil_args(port, folder / "state.json"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pid_file().write_text(f"{process.pid} {port}\n")
+    _wait_ready(f"http://127.0.0.1:{port}", process, log)
+    return process.pid
+
+
+def stop_background() -> int | None:
+    """Stops the background local chain (its state is saved); returns the pid it had."""
+    pid = background_pid()
+    if pid is None:
+        with contextlib.suppress(OSError):
+            _pid_file().unlink()
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.1)
+    with contextlib.suppress(OSError):
+        _pid_file().unlink()
+    return pid
+
+
+def run_foreground(port: int = LOCAL_PORT) -> int:
+    """Runs the embedded anvil in the foreground, with the persisted state; Ctrl-C stops it."""
+    url = f"http://127.0.0.1:{port}"
+    if probe(url) is not None:
+        pid = background_pid()
+        hint = " (the background one: `journey chain --stop` first)" if pid else ""
+        raise ChainError(f"a chain already answers at {url}{hint}")
+    process = subprocess.Popen(_anvil_args(port, chain_dir() / "state.json"))
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        return process.wait()
+
+
+@contextlib.contextmanager
+def throwaway_chain(chain_id: int | None = None, anvil_args: Sequence[str] = ()) -> Iterator[Chain]:
+    """A private anvil on a free port, with no saved state, stopped on exit.
+
+    `chain_id` overrides anvil's 31337 (another id makes it a non-local chain to the SDK);
+    `anvil_args` are passed on (e.g. ["--hardfork", "berlin"]).
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = _anvil_args(port, None) + (["--chain-id", str(chain_id)] if chain_id else []) + list(anvil_args)
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        chain_id = _wait_ready(url, process)
+        yield Chain(_provider(url, CALL_TIMEOUT, retries=True), url, chain_id)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

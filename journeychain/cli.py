@@ -1,0 +1,939 @@
+"""The `journey` command line: every operation of journeychain, one command each."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from eth_account.signers.local import LocalAccount
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from typer import _click
+from typer.core import TyperGroup
+
+from journeychain import __version__
+from journeychain.accounts import (
+    create_account,
+    get_password,
+    import_account,
+    list_accounts,
+    load_account,
+    resolve_address,
+)
+from journeychain.chain import Chain, connect, run_foreground, stop_background
+from journeychain.client import Customer, JourneyClient, role_id
+from journeychain.deployments import Deployment, deploy, deployment_file, load_deployment
+from journeychain.encoding import journey_id, new_salt, profile_hash
+from journeychain.errors import AccountError, ConfigError, JourneyError
+from journeychain.playbook import load_playbook, parse_duration
+from journeychain.reverts import tokens, when
+from journeychain.tx import Receipt
+from journeychain.vault import Vault
+
+MANUAL = """\
+journeychain enforces a customer journey that crosses company silos
+(Marketing -> Sales -> Customer Success -> vendors -> the customer) as a
+chain of linked, timed steps on an EVM chain: deadlines, complete bookings,
+escrowed incentives paid only once the customer confirms value.
+
+[bold]A first journey on the local chain[/bold] (started on first use):
+
+  journey deploy
+  journey playbook publish playbooks/default.yaml
+  journey participant add dev:1 MARKETING
+  journey participant add dev:2 SALES
+  journey participant add dev:3 SUCCESS
+  journey participant add dev:4 VENDOR
+  journey participant add dev:5 VERIFIER
+  journey participant add dev:6 FUNDER
+  journey -a dev:1 rulebook accept        (and so on for dev:2 to dev:6)
+  journey mint dev:6 10000
+  journey -a dev:1 open OPP-1 --customer dev:9 --profile "Ada, London"
+  journey -a dev:1 step complete OPP-1 --assign dev:2
+  journey -a dev:2 step complete OPP-1
+  journey -a dev:6 fund OPP-1 1000
+  journey -a dev:5 attest OPP-1 identity_verified
+  journey -a dev:2 step complete OPP-1 -f customer_goals="grow 20%"
+        -f success_criteria="live in May" -f decision_maker=COO
+        -f contract_value=120000
+  journey -a dev:3 step complete OPP-1
+  journey -a dev:4 step complete OPP-1
+  journey -a dev:7 customer confirm OPP-1 --customer dev:9
+  journey -a dev:4 claim
+  journey list
+
+[bold]Accounts[/bold]: --account is a keystore alias (`journey accounts new`),
+an address, or dev:0..dev:9 on a local chain. Default: $JOURNEY_ACCOUNT,
+else dev:0 on a local chain. Passwords: a prompt or $JOURNEY_PASSWORD.
+
+[bold]Chains[/bold]: --rpc URL (or $JOURNEY_RPC) is any EVM JSON-RPC endpoint;
+default: the local chain at 127.0.0.1:8545. Deployments are read from
+deployments/<chain id>.json; keys and local records from $JOURNEY_HOME.
+
+[bold]Output[/bold]: tables for people, --json for programs. Exit codes:
+0 done, 1 failed, 2 bad input (argument, unknown name, wrong password,
+no deployment), 3 refused by a rule of the contracts, 4 chain unreachable.
+"""
+
+
+# --- one place where failures become a sentence and an exit code ---------------------
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+class JourneyGroup(TyperGroup):
+    """Runs a command; any JourneyError ends with its one sentence and its exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            result = super().main(
+                args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
+            )
+        except JourneyError as exc:
+            _fail(str(exc), exc.exit_code)
+        except _click.exceptions.NoArgsIsHelpError as exc:  # `journey` or `journey step` alone: the manual
+            if exc.format_message().strip():
+                print(exc.format_message())
+            sys.exit(0)
+        except _click.exceptions.ClickException as exc:
+            message = exc.format_message().strip().rstrip(".")
+            if isinstance(exc, _click.exceptions.UsageError):
+                command = " ".join(["journey", *(exc.ctx.command_path.split()[1:] if exc.ctx else [])])
+                message += f" (see `{command} --help`)"
+            _fail(message, 2 if exc.exit_code == 2 else exc.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            _fail("aborted", 130)
+        except Exception as exc:  # the last resort: still one sentence, the traceback on request
+            if os.environ.get("JOURNEY_DEBUG"):
+                raise
+            _fail(f"unexpected failure: {type(exc).__name__}: {exc} (set JOURNEY_DEBUG=1 for details)", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(
+    cls=JourneyGroup,
+    help=MANUAL,
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+# --- the session: global options and what commands share -----------------------------
+
+
+@dataclass
+class Session:
+    """The global options and the connection, built on first use (commands_ops uses it too)."""
+
+    rpc: str | None = None
+    account_name: str | None = None
+    json: bool = False
+    _chain: Chain | None = None
+    _deployment: Deployment | None = None
+    _client: JourneyClient | None = None
+    _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+
+    @property
+    def chain(self) -> Chain:
+        if self._chain is None:
+            self._chain = connect(self.rpc)
+        return self._chain
+
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            self._deployment = load_deployment(self.chain)
+        return self._deployment
+
+    def account(self, name: str | None = None) -> LocalAccount:
+        """The account named `name`, else the --account one (or $JOURNEY_ACCOUNT, or dev:0 locally)."""
+        name = name or self.account_name or os.environ.get("JOURNEY_ACCOUNT")
+        if not name:
+            if not self.chain.is_local:
+                raise AccountError("no account: pass --account NAME or set JOURNEY_ACCOUNT")
+            name = "dev:0"
+        if name not in self._accounts:
+            self._accounts[name] = load_account(name, self.chain)
+        return self._accounts[name]
+
+    @property
+    def reader(self) -> JourneyClient:
+        """A client for reads (no account unlocked)."""
+        if self._client is None:
+            self._client = JourneyClient(self.chain, self.deployment, None, labels=self.book.labels())
+        return self._client
+
+    def client(self, name: str | None = None) -> JourneyClient:
+        """A client acting as the account `name` (default: the --account one)."""
+        return self.reader.with_account(self.account(name))
+
+    def address(self, name: str) -> str:
+        """An address from an address, a keystore alias or dev:N."""
+        return resolve_address(name, self.chain)
+
+    @property
+    def book(self) -> JourneyBook:
+        return JourneyBook(self.chain.chain_id)
+
+    # --- output
+    def emit(self, data: Any, human: str | Table | None = None) -> None:
+        """Prints `data` as JSON with --json, else `human` (a sentence or a table) for people."""
+        if self.json:
+            print(json.dumps(data, indent=2, default=_json_default))
+        elif human is not None:
+            Console().print(human, soft_wrap=True)
+
+    def note(self, message: str) -> None:
+        """A progress note, on stderr (never mixed into --json output)."""
+        Console(stderr=True).print(message, style="dim", soft_wrap=True)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return str(value)
+
+
+def session(ctx: typer.Context) -> Session:
+    """The session of the running command (for commands defined elsewhere)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Session):
+        root.obj = Session()
+    return root.obj
+
+
+class JourneyBook:
+    """Local records of the journeys opened here: reference, customer signer and profile hash.
+
+    Kept in $JOURNEY_HOME/journeys.json, per chain, so that later commands accept the
+    reference and customer commands find the profile hash. No personal data: the profile
+    is a salted hash.
+    """
+
+    def __init__(self, chain_id: int):
+        from journeychain.chain import journey_home
+
+        self.path = journey_home() / "journeys.json"
+        self.key = str(chain_id)
+
+    def _all(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def records(self) -> dict[str, dict[str, str]]:
+        return self._all().get(self.key, {})
+
+    def labels(self) -> dict[str, str]:
+        return {jid: r["reference"] for jid, r in self.records().items() if r.get("reference")}
+
+    def get(self, jid: bytes) -> dict[str, str] | None:
+        return self.records().get("0x" + jid.hex())
+
+    def put(self, jid: bytes, record: dict[str, str]) -> None:
+        data = self._all()
+        data.setdefault(self.key, {})["0x" + jid.hex()] = record
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.replace(self.path)
+
+
+def _receipt_note(receipt: Receipt) -> str:
+    return f"[dim](tx {receipt.tx_hash[:10]}…, block {receipt.block}, gas {receipt.gas_used:,})[/dim]"
+
+
+def _amount(text: str) -> int:
+    """Tokens (18 decimals) from '1000' or '12.5'."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(f"{text!r} is not an amount of tokens (e.g. 1000 or 12.5)") from None
+    wei = value * 10**18
+    if value <= 0 or wei != wei.to_integral_value():
+        raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")
+    return int(wei)
+
+
+def _fields(raw: list[str]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--field {item!r} must be name=value (e.g. --field customer_goals='grow 20%')")
+        if key.strip() in fields:
+            raise ConfigError(f"--field {key.strip()!r} is given twice")
+        fields[key.strip()] = value
+    return fields
+
+
+def _profile(hex_text: str) -> bytes:
+    raw = hex_text.removeprefix("0x")
+    try:
+        value = bytes.fromhex(raw)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise ConfigError(f"{hex_text!r} is not a profile hash (0x and 64 hex digits)")
+    return value
+
+
+def _customer(s: Session, journey: str, name: str, profile_hex: str | None) -> Customer:
+    key = s.account(name)
+    if profile_hex:
+        return Customer(key, _profile(profile_hex))
+    record = s.book.get(journey_id(journey))
+    if record is None or "profile" not in record:
+        raise ConfigError(f"no local record of journey {journey}'s customer profile: pass --profile-hash")
+    return Customer(key, _profile(record["profile"]))
+
+
+# --- global options ------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"journey {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    rpc: Annotated[
+        str | None,
+        typer.Option("--rpc", help="JSON-RPC endpoint (default: $JOURNEY_RPC, else the local chain)."),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", "-a", help="Who signs: keystore alias, address or dev:N.", envvar="JOURNEY_ACCOUNT"
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON for programs instead of tables.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Session(rpc=rpc, account_name=account, json=as_json)
+
+
+# --- the chain and deployments ------------------------------------------------------------
+
+
+@app.command("chain", rich_help_panel="Set up")
+def chain_cmd(
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the background local chain instead.")] = False,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8545,
+) -> None:
+    """Run the embedded local chain (anvil) in the foreground; Ctrl-C stops it.
+
+    Its state is kept in $JOURNEY_HOME/chain, so the next start sees the same chain.
+    Other commands start it in the background on their own when nothing answers at
+    127.0.0.1:8545; `journey chain --stop` stops that background chain.
+    """
+    if stop:
+        pid = stop_background()
+        print("stopped the local chain" + (f" (pid {pid})" if pid else ": none was running"))
+        return
+    print(f"local chain on http://127.0.0.1:{port} (Ctrl-C stops it)", file=sys.stderr)
+    run_foreground(port)
+
+
+@app.command("deploy", rich_help_panel="Set up")
+def deploy_cmd(ctx: typer.Context) -> None:
+    """Deploy the contracts (token, engine, attestation registry, customer voice).
+
+    The deployer becomes ADMIN and the token's minter; the engine's rulebook is the hash
+    of playbooks/rulebook.md. The addresses go to deployments/<chain id>.json, where
+    every later command finds them.
+    """
+    s = session(ctx)
+    account = s.account()
+    with Console(stderr=True).status("deploying...") as status:
+        deployment = deploy(s.chain, account, progress=lambda m: status.update(m))
+    table = Table(title=f"deployment on chain {deployment.chain_id}", show_header=False)
+    for key in ("engine", "voice", "registry", "token", "deployer", "block", "compiler"):
+        table.add_row(key, str(getattr(deployment, key)))
+    table.add_row("file", str(deployment_file(deployment.chain_id)))
+    s.emit(deployment.as_dict(), table)
+
+
+# --- accounts --------------------------------------------------------------------------
+
+accounts_app = typer.Typer(
+    help="Keystore accounts: encrypted key files in $JOURNEY_HOME/keystore.", no_args_is_help=True
+)
+app.add_typer(accounts_app, name="accounts", rich_help_panel="Set up")
+
+
+@accounts_app.command("new")
+def accounts_new(
+    ctx: typer.Context, alias: Annotated[str, typer.Argument(help="A name for the account.")]
+) -> None:
+    """Create a new key, encrypted with a password (prompt or $JOURNEY_PASSWORD)."""
+    entry = create_account(alias, get_password(f"new password for {alias}", confirm=True))
+    session(ctx).emit(
+        {"alias": entry.alias, "address": entry.address}, f"account {entry.alias}: {entry.address}"
+    )
+
+
+@accounts_app.command("import")
+def accounts_import(
+    ctx: typer.Context,
+    alias: Annotated[str, typer.Argument(help="A name for the account.")],
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the private key from standard input.")] = False,
+    key_env: Annotated[
+        str | None, typer.Option("--key-env", help="Read the private key from this environment variable.")
+    ] = None,
+) -> None:
+    """Import a private key (from a prompt, --stdin or --key-env; never as an argument)."""
+    if key_env:
+        key = os.environ.get(key_env)
+        if not key:
+            raise ConfigError(f"the environment variable {key_env} is not set")
+    elif stdin:
+        key = sys.stdin.readline().strip()
+    else:
+        import getpass
+
+        key = getpass.getpass("private key: ")
+    entry = import_account(alias, key, get_password(f"new password for {alias}", confirm=True))
+    session(ctx).emit(
+        {"alias": entry.alias, "address": entry.address}, f"account {entry.alias}: {entry.address}"
+    )
+
+
+@accounts_app.command("list")
+def accounts_list(ctx: typer.Context) -> None:
+    """List the keystore accounts."""
+    entries = list_accounts()
+    table = Table("alias", "address", "file")
+    for e in entries:
+        table.add_row(e.alias, e.address, str(e.path))
+    data = [{"alias": e.alias, "address": e.address, "path": str(e.path)} for e in entries]
+    session(ctx).emit(data, table if entries else "no accounts yet: `journey accounts new NAME`")
+
+
+# --- participants and the rulebook -------------------------------------------------------
+
+participant_app = typer.Typer(
+    help="Participants: addresses with a role, acting for a team or a vendor.", no_args_is_help=True
+)
+app.add_typer(participant_app, name="participant", rich_help_panel="Set up")
+
+
+@participant_app.command("add")
+def participant_add(
+    ctx: typer.Context,
+    address: Annotated[str, typer.Argument(help="Address, keystore alias or dev:N.")],
+    role: Annotated[
+        str, typer.Argument(help="MARKETING, SALES, SUCCESS, VENDOR, VERIFIER, FUNDER, ARBITER or ADMIN.")
+    ],
+) -> None:
+    """Grant ROLE to ADDRESS (as ADMIN). The participant must then accept the rulebook."""
+    s = session(ctx)
+    role_id(role)  # a bad role is refused before connecting
+    target = s.address(address)
+    receipt = s.client().grant_role(target, role)
+    s.emit(
+        {"address": target, "role": role.upper()} | receipt.as_dict(),
+        f"{target} is now {role.upper()} {_receipt_note(receipt)}",
+    )
+
+
+@participant_app.command("show")
+def participant_show(
+    ctx: typer.Context, address: Annotated[str, typer.Argument(help="Address or alias.")]
+) -> None:
+    """A participant's roles, rulebook acceptance, breaches, credit and rating."""
+    s = session(ctx)
+    c = s.reader
+    target = s.address(address)
+    info = c.participant(target)
+    rating = c.rating_of(target)
+    info |= {
+        "breaches": c.breach_count(target),
+        "credit": c.credit_of(target),
+        "balance": c.balance_of(target),
+        "ratings": rating.count,
+        "average_rating": rating.average,
+    }
+    table = Table(show_header=False, title=target)
+    for key, value in info.items():
+        shown = tokens(value) if key in ("credit", "balance") else value
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(shown))
+    s.emit(info, table)
+
+
+rulebook_app = typer.Typer(
+    help="The rulebook: the consensus rules every participant accepts.", no_args_is_help=True
+)
+app.add_typer(rulebook_app, name="rulebook", rich_help_panel="Set up")
+
+
+@rulebook_app.command("accept")
+def rulebook_accept(
+    ctx: typer.Context,
+    by_signature: Annotated[
+        bool, typer.Option("--by-signature", help="Sign the acceptance (EIP-712); --relay sends it.")
+    ] = False,
+    relay: Annotated[
+        str | None, typer.Option("--relay", help="With --by-signature: the account that sends it.")
+    ] = None,
+) -> None:
+    """Accept the rulebook in force, as --account (required before acting)."""
+    s = session(ctx)
+    if by_signature:
+        participant = s.account()
+        receipt = s.client(relay or "dev:0").accept_rulebook_by_signature(participant)
+        who = participant.address
+    else:
+        client = s.client()
+        receipt = client.accept_rulebook()
+        who = client.address
+    version, _ = s.reader.rulebook()
+    s.emit(
+        {"account": who, "version": version} | receipt.as_dict(),
+        f"{who} accepted rulebook version {version} {_receipt_note(receipt)}",
+    )
+
+
+@rulebook_app.command("show")
+def rulebook_show(ctx: typer.Context) -> None:
+    """The rulebook version and hash in force."""
+    s = session(ctx)
+    version, digest = s.reader.rulebook()
+    s.emit({"version": version, "hash": digest}, f"rulebook version {version}: {digest}")
+
+
+# --- playbooks -----------------------------------------------------------------------
+
+playbook_app = typer.Typer(
+    help="Playbooks: published, immutable templates of a journey's steps.", no_args_is_help=True
+)
+app.add_typer(playbook_app, name="playbook", rich_help_panel="Set up")
+
+
+@playbook_app.command("publish")
+def playbook_publish(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A playbook YAML file.")]
+) -> None:
+    """Validate a playbook YAML file and publish it (as ADMIN)."""
+    s = session(ctx)
+    playbook = load_playbook(file)
+    playbook_id, receipt = s.client().publish_playbook(playbook)
+    s.emit(
+        {"playbook_id": playbook_id, "name": playbook.name} | receipt.as_dict(),
+        f"playbook {playbook.name!r} published as playbook {playbook_id} {_receipt_note(receipt)}",
+    )
+
+
+@playbook_app.command("show")
+def playbook_show(
+    ctx: typer.Context,
+    playbook_id: Annotated[int | None, typer.Argument(help="Its number (omit: all).")] = None,
+) -> None:
+    """Show a published playbook's steps, or list every playbook."""
+    s = session(ctx)
+    c = s.reader
+    if playbook_id is None:
+        published = [c.playbook(i) for i in range(1, c.playbook_count() + 1)]
+        table = Table("id", "name", "version", "steps")
+        for p in published:
+            table.add_row(
+                str(p.playbook_id), p.playbook.name, str(p.playbook.version), str(len(p.playbook.steps))
+            )
+        s.emit([p.as_dict() for p in published], table if published else "no playbook published yet")
+        return
+    published = c.playbook(playbook_id)
+    p = published.playbook
+    table = Table(
+        "step", "role", "sla", "share", "penalty", "requires",
+        title=f"playbook {playbook_id}: {p.name} v{p.version} (booking: step {p.commit_step})",
+        caption="requires: fields, then attestations (marked @)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )  # fmt: skip
+    table.columns[5].min_width = 20
+    for column in table.columns[:5]:
+        column.no_wrap = True
+    for i, step in enumerate(p.steps):
+        table.add_row(
+            f"{i} {step.name}",
+            step.role,
+            _duration(step.sla),
+            f"{step.share_bps / 100:g}%",
+            f"{step.penalty_bps / 100:g}%",
+            "\n".join([*step.fields, *(f"@{a}" for a in step.attestations)]),
+        )
+    s.emit(published.as_dict(), table)
+
+
+def _short(address: str | None) -> str:
+    return f"{address[:6]}…{address[-4:]}" if address else "-"
+
+
+def _duration(seconds: int) -> str:
+    if not seconds:
+        return "-"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+# --- journeys ----------------------------------------------------------------------------
+
+
+@app.command("open", rich_help_panel="Journeys")
+def open_cmd(
+    ctx: typer.Context,
+    reference: Annotated[str, typer.Argument(help="The journey's external reference (a CRM id, say).")],
+    customer: Annotated[str, typer.Option(help="The customer's signing account: alias, address or dev:N.")],
+    profile: Annotated[
+        str | None, typer.Option(help="The customer's profile (personal data: only a salted hash is kept).")
+    ] = None,
+    profile_hash_hex: Annotated[
+        str | None, typer.Option("--profile-hash", help="The customer's profile hash, made elsewhere.")
+    ] = None,
+    playbook: Annotated[int, typer.Option(help="The playbook to run.")] = 1,
+    assign: Annotated[str | None, typer.Option(help="Who owns the first step (default: its role).")] = None,
+) -> None:
+    """Open a journey for a customer: the chain sees only a commitment to the customer."""
+    s = session(ctx)
+    if profile and profile_hash_hex:
+        raise ConfigError("give --profile or --profile-hash, not both")
+    profile_bytes = (
+        _profile(profile_hash_hex) if profile_hash_hex else profile_hash(profile or "", new_salt())
+    )
+    signer = s.address(customer)
+    assignee = s.address(assign) if assign else None
+    opened = s.client().open_journey(reference, signer, profile_bytes, playbook, assignee)
+    s.book.put(
+        journey_id(reference),
+        {"reference": reference, "customer": signer, "profile": opened.profile, "playbook": str(playbook)},
+    )
+    deadline = f", first deadline {when(opened.deadline)}" if opened.deadline else ""
+    s.emit(
+        opened.as_dict(),
+        f"journey {reference} opened ({opened.journey_id[:12]}…, playbook {playbook}{deadline}) "
+        f"{_receipt_note(opened.receipt)}",
+    )
+
+
+step_app = typer.Typer(help="Steps of a journey.", no_args_is_help=True)
+app.add_typer(step_app, name="step", rich_help_panel="Journeys")
+
+
+@step_app.command("complete")
+def step_complete(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
+    field_args: Annotated[
+        list[str] | None, typer.Option("--field", "-f", help="name=value evidence; repeat for each field.")
+    ] = None,
+    assign: Annotated[str | None, typer.Option(help="Who owns the next step (default: its role).")] = None,
+) -> None:
+    """Complete the journey's current step with its evidence.
+
+    Each --field value is committed with a fresh salt: the chain sees the commitment only.
+    The values and salts go to the evidence vault ($JOURNEY_HOME/vault.sqlite), from which
+    `journey prove` discloses one field and `journey forget` erases them; they are not
+    printed.
+    """
+    s = session(ctx)
+    fields = _fields(field_args or [])
+    assignee = s.address(assign) if assign else None
+    with Vault() as vault:
+        result = s.client().complete_step(journey, fields, assignee, vault=vault)
+    data = result.as_dict()
+    data["fields"] = [{"name": f.name, "commitment": f.commitment} for f in result.fields]
+    late = " [red](late: breach recorded)[/red]" if result.late else ""
+    nxt = f"; next deadline {when(result.next_deadline)}" if result.next_deadline else ""
+    s.emit(
+        data,
+        f"journey {journey}: step {result.step} ({result.step_name}) completed{late}{nxt} "
+        f"{_receipt_note(result.receipt)}",
+    )
+
+
+@app.command("attest", rich_help_panel="Journeys")
+def attest_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey whose customer (or itself) is attested.")],
+    schema: Annotated[
+        str, typer.Argument(help="What is attested, e.g. identity_verified or value_delivered.")
+    ],
+    expires_in: Annotated[
+        str | None, typer.Option(help="Valid for this long (e.g. 30d); default: never expires.")
+    ] = None,
+) -> None:
+    """Attest SCHEMA about a journey's customer (as VERIFIER); value_delivered is about the journey."""
+    s = session(ctx)
+    client = s.client()
+    expiry = s.chain.now() + parse_duration(expires_in, "--expires-in") if expires_in else 0
+    if schema == "value_delivered":
+        uid, receipt = client.attest_value_delivered(journey, expiry)
+    else:
+        uid, receipt = client.attest_customer(journey, schema, expiry)
+    s.emit(
+        {"uid": uid, "schema": schema, "expiry": expiry} | receipt.as_dict(),
+        f"attested {schema} for journey {journey}: {uid} {_receipt_note(receipt)}",
+    )
+
+
+@app.command("fund", rich_help_panel="Journeys")
+def fund_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    amount: Annotated[str, typer.Argument(help="Tokens to escrow, e.g. 1000 or 12.5.")],
+    permit: Annotated[
+        bool, typer.Option("--permit", help="Use an EIP-2612 permit instead of approve.")
+    ] = False,
+) -> None:
+    """Escrow AMOUNT incentive tokens in the journey's pool (as FUNDER)."""
+    s = session(ctx)
+    value = _amount(amount)
+    receipt = s.client().fund(journey, value, permit=permit)
+    pool = receipt.events["PoolFunded"][0]["pool"]
+    s.emit(
+        {"journey": journey, "amount": value, "pool": pool} | receipt.as_dict(),
+        f"journey {journey}: pool funded with {tokens(value)}, now {tokens(pool)} {_receipt_note(receipt)}",
+    )
+
+
+breach_app = typer.Typer(help="SLA breaches.", no_args_is_help=True)
+app.add_typer(breach_app, name="breach", rich_help_panel="Journeys")
+
+
+@breach_app.command("flag")
+def breach_flag(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]) -> None:
+    """Flag the current step's passed deadline (anyone may): the breach is recorded for good."""
+    s = session(ctx)
+    receipt = s.client().flag_breach(journey)
+    event = receipt.events["BreachRecorded"][0]
+    against = event["assignee"] if int(event["assignee"], 16) else "the step's role"
+    s.emit(
+        {"journey": journey, "step": event["step"], "assignee": event["assignee"]} | receipt.as_dict(),
+        f"journey {journey}: breach of step {event['step']} recorded against {against} "
+        + _receipt_note(receipt),
+    )
+
+
+@app.command("escalate", rich_help_panel="Journeys")
+def escalate_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    assign: Annotated[str, typer.Option(help="The new assignee: address, alias or dev:N.")],
+) -> None:
+    """Reassign a breached step to another holder of its role, with a new deadline."""
+    s = session(ctx)
+    receipt = s.client().escalate(journey, s.address(assign))
+    event = receipt.events["Escalated"][0]
+    s.emit(
+        {"journey": journey, "step": event["step"], "to": event["to"], "deadline": event["deadline"]}
+        | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} escalated to {event['to']}, deadline "
+        f"{when(event['deadline']) if event['deadline'] else 'none'} {_receipt_note(receipt)}",
+    )
+
+
+customer_app = typer.Typer(
+    help="The customer's voice: signed by the customer, relayed by anyone (--account)."
+)
+app.add_typer(customer_app, name="customer", rich_help_panel="The customer and disputes")
+
+CustomerOpt = Annotated[
+    str, typer.Option("--customer", help="The customer's signing account (keystore or dev:N).")
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile-hash", help="The customer's profile hash (default: the local record)."),
+]
+
+
+@customer_app.command("confirm")
+def customer_confirm(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    customer: CustomerOpt,
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer confirms that value was delivered: every step owner is credited."""
+    s = session(ctx)
+    who = _customer(s, journey, customer, profile_hex)
+    receipt = s.client().customer_confirm(journey, who)
+    paid = receipt.events["PayoutsCredited"][0]
+    table = Table("owner", "credited", title=f"journey {journey}: value confirmed")
+    for owner, amount in zip(paid["owners"], paid["amounts"], strict=True):
+        table.add_row(owner, tokens(amount))
+    table.caption = f"forfeited {tokens(paid['forfeited'])}, remainder {tokens(paid['remainder'])}"
+    data = {
+        "journey": journey,
+        "owners": paid["owners"],
+        "amounts": paid["amounts"],
+        "forfeited": paid["forfeited"],
+        "remainder": paid["remainder"],
+    }
+    s.emit(data | receipt.as_dict(), table)
+
+
+@customer_app.command("dispute")
+def customer_dispute(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    step: Annotated[str, typer.Argument(help="The disputed step: number or name.")],
+    customer: CustomerOpt,
+    reason: Annotated[str, typer.Option(help="Why (only its hash goes on chain).")] = "",
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer disputes a completed step: payouts are held until an arbiter resolves it."""
+    s = session(ctx)
+    who = _customer(s, journey, customer, profile_hex)
+    receipt = s.client().customer_dispute(journey, who, step, reason)
+    event = receipt.events["Disputed"][0]
+    s.emit(
+        {"journey": journey, "step": event["step"]} | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} disputed; payouts held {_receipt_note(receipt)}",
+    )
+
+
+@customer_app.command("rate")
+def customer_rate(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    step: Annotated[str, typer.Argument(help="The rated step: number or name.")],
+    score: Annotated[int, typer.Argument(help="1 to 5.")],
+    customer: CustomerOpt,
+    comment: Annotated[str, typer.Option(help="A comment (only its hash goes on chain).")] = "",
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer rates a step's owner, 1 to 5, once value is confirmed."""
+    s = session(ctx)
+    who = _customer(s, journey, customer, profile_hex)
+    receipt = s.client().customer_rate(journey, who, step, score, comment)
+    event = receipt.events["Rated"][0]
+    s.emit(
+        {"journey": journey, "step": event["step"], "owner": event["owner"], "score": score}
+        | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} ({event['owner']}) rated {score}/5 "
+        + _receipt_note(receipt),
+    )
+
+
+@app.command("resolve", rich_help_panel="The customer and disputes")
+def resolve_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    upheld: Annotated[bool, typer.Option("--upheld/--rejected", help="Whether the customer was right.")],
+) -> None:
+    """Resolve a journey's open dispute (as ARBITER)."""
+    s = session(ctx)
+    receipt = s.client().resolve_dispute(journey, upheld)
+    verdict = "upheld" if upheld else "rejected"
+    s.emit(
+        {"journey": journey, "upheld": upheld} | receipt.as_dict(),
+        f"journey {journey}: dispute {verdict} {_receipt_note(receipt)}",
+    )
+
+
+@app.command("expire", rich_help_panel="Journeys")
+def expire_cmd(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]) -> None:
+    """Expire a journey whose customer deadline passed unconfirmed: the pool returns to the funder."""
+    s = session(ctx)
+    receipt = s.client().expire(journey)
+    s.emit({"journey": journey} | receipt.as_dict(), f"journey {journey} expired {_receipt_note(receipt)}")
+
+
+@app.command("cancel", rich_help_panel="Journeys")
+def cancel_cmd(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]) -> None:
+    """Cancel a journey before it is booked (as ADMIN): the pool returns to the funder."""
+    s = session(ctx)
+    receipt = s.client().cancel(journey)
+    s.emit({"journey": journey} | receipt.as_dict(), f"journey {journey} cancelled {_receipt_note(receipt)}")
+
+
+@app.command("mint", rich_help_panel="Set up")
+def mint_cmd(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Argument(help="Address, alias or dev:N.")],
+    amount: Annotated[str, typer.Argument(help="Tokens, e.g. 10000.")],
+) -> None:
+    """Mint incentive tokens to a funder (as the token's minter, the deployer)."""
+    s = session(ctx)
+    target, value = s.address(to), _amount(amount)
+    receipt = s.client().mint(target, value)
+    s.emit(
+        {"to": target, "amount": value} | receipt.as_dict(),
+        f"minted {tokens(value)} to {target} {_receipt_note(receipt)}",
+    )
+
+
+@app.command("claim", rich_help_panel="Payouts")
+def claim_cmd(ctx: typer.Context) -> None:
+    """Claim all of --account's credit, from any number of journeys, in one transfer."""
+    s = session(ctx)
+    client = s.client()
+    amount, receipt = client.claim()
+    s.emit(
+        {"account": client.address, "amount": amount} | receipt.as_dict(),
+        f"{client.address} claimed {tokens(amount)} {_receipt_note(receipt)}",
+    )
+
+
+@app.command("list", rich_help_panel="Journeys")
+def list_cmd(
+    ctx: typer.Context, playbook: Annotated[int | None, typer.Option(help="Only this playbook's.")] = None
+) -> None:
+    """List the journeys of this deployment with where each stands."""
+    s = session(ctx)
+    c = s.reader
+    rows = []
+    for entry in c.journeys(playbook):
+        state = c.journey(entry.journey_id)
+        rows.append(state.as_dict() | {"opened_block": entry.block})
+    table = Table(
+        "journey", "pb", "step", "status", "assignee", "deadline", "pool", "breached", box=box.SIMPLE_HEAD
+    )
+    table.columns[0].no_wrap = table.columns[2].no_wrap = table.columns[3].no_wrap = True
+    for r in rows:
+        table.add_row(
+            r["reference"] or r["journey_id"][:10] + "…",
+            str(r["playbook_id"]),
+            f"{r['step']} {r['step_name'] or '(done)'}",
+            r["status"],
+            _short(r["assignee"]),
+            when(r["deadline"])[:16] if r["deadline"] else "-",
+            tokens(r["pool"]),
+            ", ".join(map(str, r["breached_steps"])) or "-",
+        )
+    s.emit(rows, table if rows else "no journeys yet")
+
+
+def main() -> None:
+    """The `journey` command."""
+    app()
+
+
+# The operations commands (demo, keeper, status, prove, forget) live in commands_ops; it
+# imports this module's `session` lazily, so importing it last is safe.
+import journeychain.commands_ops as commands_ops  # noqa: E402
+
+commands_ops.register(app)

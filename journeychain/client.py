@@ -1,0 +1,888 @@
+"""JourneyClient: every operation of the contracts as one typed method, signed locally.
+
+    chain = connect()                                  # or connect("https://...")
+    client = JourneyClient(chain, load_deployment(chain), load_account("dev:1", chain))
+    opened = client.open_journey("OPP-1", customer=customer.address, profile=profile)
+    client.complete_step("OPP-1", {"customer_goals": "..."}, assign=sales_rep)
+
+Journeys are named by their reference (a CRM id, say: the journey id is derived from
+it) or by their 0x id. A refusal raises its rule's exception (journeychain.errors) with
+one plain sentence, before anything is sent. Every transaction returns a Receipt with
+the gas it used and its decoded events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+
+from journeychain.accounts import checksum
+from journeychain.artifacts import Build, load_build
+from journeychain.chain import Chain
+from journeychain.deployments import Deployment
+from journeychain.encoding import (
+    ZERO32,
+    commit,
+    customer_commitment,
+    evidence_hash,
+    from_short_name,
+    journey_id,
+    new_salt,
+    short_name,
+)
+from journeychain.errors import AccountError, ConfigError, RuleError
+from journeychain.playbook import PENALTY_TO, ROLES, Playbook, Step
+from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
+from journeychain.signing import customer_signature, sign_typed
+from journeychain.tx import Receipt, Sender
+
+ZERO = "0x" + "00" * 20
+PARTICIPANT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER", "ADMIN")
+SIGNATURE_LIFETIME = 3600
+LOG_WINDOW = 10_000
+VALUE_DELIVERED = "value_delivered"
+
+
+def role_id(role: str) -> bytes:
+    """The AccessControl role id of a participant role (ADMIN: the default admin role)."""
+    name = role.upper()
+    if name not in PARTICIPANT_ROLES:
+        raise ConfigError(f"unknown role {role!r} (one of {', '.join(PARTICIPANT_ROLES)})")
+    return ZERO32 if name == "ADMIN" else keccak(text=name)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def _address_or_none(value: str) -> str | None:
+    return None if int(value, 16) == 0 else to_checksum_address(value)
+
+
+# --- what the client returns ------------------------------------------------------
+
+
+@dataclass
+class PublishedPlaybook:
+    """A playbook as published on chain, with its number."""
+
+    playbook_id: int
+    playbook: Playbook
+    block: int
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.playbook
+        return {
+            "playbook_id": self.playbook_id,
+            "name": p.name,
+            "version": p.version,
+            "commit_step": p.commit_step,
+            "fund_before_commit": p.fund_before_commit,
+            "penalty_to": p.penalty_to,
+            "confirm_window": p.confirm_window,
+            "verifier_may_confirm": p.verifier_may_confirm,
+            "steps": [
+                {
+                    "index": i,
+                    "name": s.name,
+                    "role": s.role,
+                    "sla": s.sla,
+                    "share_bps": s.share_bps,
+                    "penalty_bps": s.penalty_bps,
+                    "fields": list(s.fields),
+                    "attestations": list(s.attestations),
+                }
+                for i, s in enumerate(p.steps)
+            ],
+        }
+
+
+@dataclass
+class JourneyState:
+    """Where a journey stands."""
+
+    journey_id: str
+    reference: str | None
+    playbook_id: int
+    step: int
+    step_name: str | None
+    status: str
+    assignee: str | None
+    deadline: int
+    breached_steps: list[int]
+    flagged: bool
+    pool: int
+    funder: str | None
+    customer: str
+    head: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class OpenedJourney:
+    journey_id: str
+    reference: str
+    playbook_id: int
+    customer: str
+    signer: str
+    profile: str
+    deadline: int
+    receipt: Receipt
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "receipt"}
+        return data | self.receipt.as_dict()
+
+
+class EvidenceStore(Protocol):
+    """Where the values and salts behind a step's commitments are kept (the vault)."""
+
+    def prepare_step(self, chain_id: int, journey: bytes, step: int, fields: dict[str, str]) -> Any: ...
+
+    def confirm(self, evidence: Any, tx_hash: bytes | str, block: int | None = None) -> None: ...
+
+    def discard(self, evidence: Any) -> None: ...
+
+
+@dataclass
+class FieldEvidence:
+    """One field of a step: its value and salt (kept off chain) and its commitment (on chain)."""
+
+    name: str
+    value: str
+    salt: str
+    commitment: str
+
+
+@dataclass
+class StepResult:
+    """A completed step, with the evidence the chain does not hold (values and salts)."""
+
+    journey_id: str
+    reference: str | None
+    step: int
+    step_name: str | None
+    by: str
+    late: bool
+    evidence_hash: str
+    fields: list[FieldEvidence]
+    next_assignee: str | None
+    next_deadline: int
+    receipt: Receipt
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "receipt"}
+        return data | self.receipt.as_dict()
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What a completed step left in the journey's rolling hash."""
+
+    by: str
+    late: bool
+    evidence: bytes
+
+    def as_tuple(self) -> tuple:
+        return (self.by, self.late, self.evidence)
+
+
+@dataclass
+class Customer:
+    """A customer's signing key and the profile hash its commitment binds."""
+
+    key: LocalAccount
+    profile: bytes
+
+    @property
+    def address(self) -> str:
+        return self.key.address
+
+    @property
+    def commitment(self) -> bytes:
+        return customer_commitment(self.key.address, self.profile)
+
+
+@dataclass
+class Rating:
+    count: int
+    total: int
+
+    @property
+    def average(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+@dataclass
+class JourneyEntry:
+    """A journey found in the JourneyOpened events."""
+
+    journey_id: str
+    playbook_id: int
+    opener: str
+    block: int
+    reference: str | None = None
+
+
+# --- the client ---------------------------------------------------------------------
+
+
+class _Context(Context):
+    def __init__(self, client: JourneyClient):
+        self.client = client
+
+    def journey(self, journey_id: bytes) -> str:
+        return self.client.label(journey_id)
+
+    def _playbook(self, journey_id: bytes) -> Playbook | None:
+        try:
+            pid = self.client._engine.functions.journey(journey_id).call()[0]
+            return self.client.playbook(pid).playbook
+        except Exception:  # no such journey or playbook: describe the step by number
+            return None
+
+    def step(self, journey_id: bytes, step: int) -> str:
+        playbook = self._playbook(journey_id)
+        if playbook and step < len(playbook.steps):
+            return f"step {step} ({playbook.steps[step].name})"
+        return f"step {step}"
+
+    def is_commit_step(self, journey_id: bytes, step: int) -> bool:
+        playbook = self._playbook(journey_id)
+        return playbook is not None and playbook.commit_step == step
+
+
+class JourneyClient:
+    """Drives the deployed contracts as `account`; reads need no account."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        deployment: Deployment,
+        account: LocalAccount | None = None,
+        *,
+        labels: dict[str, str] | None = None,
+        build: Build | None = None,
+    ):
+        self.chain = chain
+        self.deployment = deployment
+        self.account = account
+        self.build = build or load_build()
+        w3 = chain.w3
+        self._engine = w3.eth.contract(address=deployment.engine, abi=self.build["JourneyEngine"].abi)
+        self._voice = w3.eth.contract(address=deployment.voice, abi=self.build["CustomerVoice"].abi)
+        self._registry = w3.eth.contract(
+            address=deployment.registry, abi=self.build["AttestationRegistry"].abi
+        )
+        self._token = w3.eth.contract(address=deployment.token, abi=self.build["JourneyToken"].abi)
+        self.decoder = Decoder(self.build.all_abis())
+        self.context = _Context(self)
+        self._labels: dict[bytes, str] = {}
+        for jid, reference in (labels or {}).items():
+            self._labels[bytes.fromhex(jid.removeprefix("0x"))] = reference
+        self._playbooks: dict[int, PublishedPlaybook] = {}
+        self._events = self._event_table()
+
+    # --- plumbing -----------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        return self._signer().address
+
+    @property
+    def engine(self):
+        """The engine as a web3 contract (for reads the client does not wrap)."""
+        return self._engine
+
+    @property
+    def voice(self):
+        return self._voice
+
+    @property
+    def registry(self):
+        return self._registry
+
+    @property
+    def token(self):
+        return self._token
+
+    def with_account(self, account: LocalAccount) -> JourneyClient:
+        """The same client acting as another account (shares caches and labels)."""
+        other = JourneyClient.__new__(JourneyClient)
+        other.__dict__.update(self.__dict__)
+        other.account = account
+        other.context = _Context(other)
+        return other
+
+    def _signer(self) -> LocalAccount:
+        if self.account is None:
+            raise AccountError("this action needs an account: pass --account NAME or set JOURNEY_ACCOUNT")
+        return self.account
+
+    def _send(self, call: Any) -> Receipt:
+        receipt = Sender(self.chain, self._signer(), self.decoder, self.context).send(call)
+        receipt.events = self._decode_events(receipt.raw)
+        return receipt
+
+    def _call(self, call: Any) -> Any:
+        try:
+            return call.call()
+        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+            refusal = Sender(
+                self.chain, self.account or Account.create(), self.decoder, self.context
+            ).refusal(exc)
+            if refusal is not None:
+                raise refusal from None
+            raise
+
+    def _event_table(self) -> dict[tuple[str, bytes], Any]:
+        table = {}
+        for contract in (self._engine, self._voice, self._registry, self._token):
+            for entry in contract.abi:
+                if entry.get("type") != "event":
+                    continue
+                types = ",".join(_canonical(i) for i in entry["inputs"])
+                table[(contract.address, keccak(text=f"{entry['name']}({types})"))] = (
+                    contract,
+                    entry["name"],
+                )
+        return table
+
+    def _decode_events(self, receipt: Any) -> dict[str, list[dict[str, Any]]]:
+        events: dict[str, list[dict[str, Any]]] = {}
+        for log in receipt["logs"]:
+            if not log["topics"]:
+                continue
+            found = self._events.get((to_checksum_address(log["address"]), bytes(log["topics"][0])))
+            if found is None:
+                continue
+            contract, name = found
+            decoded = contract.events[name]().process_log(log)
+            events.setdefault(name, []).append(dict(decoded["args"]))
+        return events
+
+    def _logs(self, event: Any, filters: dict[str, Any] | None) -> list[Any]:
+        """An event's logs since the deployment, fetched in windows of LOG_WINDOW blocks
+        (public endpoints refuse wide ranges)."""
+        latest = self.chain.w3.eth.block_number
+        logs: list[Any] = []
+        start = self.deployment.block
+        while start <= latest:
+            end = min(start + LOG_WINDOW - 1, latest)
+            logs += event.get_logs(from_block=start, to_block=end, argument_filters=filters)
+            start = end + 1
+        return logs
+
+    def journey_id(self, journey: str | bytes) -> bytes:
+        """A journey's id from its reference or its 0x id; remembers the reference for messages."""
+        if isinstance(journey, (bytes, bytearray)):
+            return bytes(journey)
+        jid = journey_id(journey)
+        if not (journey.startswith("0x") and len(journey) == 66):
+            self._labels.setdefault(jid, journey)
+        return jid
+
+    def label(self, journey: bytes) -> str:
+        reference = self._labels.get(bytes(journey))
+        return reference if reference else "0x" + bytes(journey).hex()[:12] + "…"
+
+    def reference(self, journey: bytes) -> str | None:
+        return self._labels.get(bytes(journey))
+
+    def _deadline(self) -> int:
+        return self.chain.now() + SIGNATURE_LIFETIME
+
+    # --- participants and the rulebook -------------------------------------------------
+    def grant_role(self, account: str, role: str) -> Receipt:
+        """Makes `account` a participant in `role` (ADMIN only). It must then accept the rulebook."""
+        return self._send(self._engine.functions.grantRole(role_id(role), checksum(account)))
+
+    add_participant = grant_role
+
+    def has_role(self, account: str, role: str) -> bool:
+        return bool(self._engine.functions.hasRole(role_id(role), checksum(account)).call())
+
+    def roles_of(self, account: str) -> list[str]:
+        return [r for r in PARTICIPANT_ROLES if self.has_role(account, r)]
+
+    def rulebook(self) -> tuple[int, str]:
+        """The rulebook in force: (version, hash)."""
+        version, digest = self._engine.functions.rulebook().call()
+        return int(version), _hex(digest)
+
+    def participant(self, account: str) -> dict[str, Any]:
+        pid, accepted = self._engine.functions.participant(checksum(account)).call()
+        return {
+            "address": checksum(account),
+            "id": pid,
+            "accepted": accepted,
+            "roles": self.roles_of(account),
+        }
+
+    def accept_rulebook(self) -> Receipt:
+        """Accepts the rulebook in force, as the client's account."""
+        return self._send(self._engine.functions.acceptRulebook())
+
+    def accept_rulebook_by_signature(self, participant: LocalAccount, deadline: int | None = None) -> Receipt:
+        """`participant` signs its acceptance (EIP-712); the client's account relays it."""
+        version, digest = self.rulebook()
+        deadline = deadline or self._deadline()
+        message = {
+            "account": participant.address,
+            "version": version,
+            "rulebook": bytes.fromhex(digest[2:]),
+            "deadline": deadline,
+        }
+        signature = sign_typed(
+            participant.key, self.chain.chain_id, self._voice.address, "AcceptRulebook", message
+        )
+        return self._send(
+            self._voice.functions.acceptRulebook(participant.address, version, deadline, signature)
+        )
+
+    # --- playbooks -----------------------------------------------------------------
+    def publish_playbook(self, playbook: Playbook) -> tuple[int, Receipt]:
+        """Publishes a playbook (ADMIN); returns its number and the receipt."""
+        receipt = self._send(self._engine.functions.publishPlaybook(*playbook.publish_args()))
+        playbook_id = int(receipt.events["PlaybookPublished"][0]["playbookId"])
+        self._playbooks[playbook_id] = PublishedPlaybook(playbook_id, playbook, receipt.block)
+        return playbook_id, receipt
+
+    def playbook_count(self) -> int:
+        return int(self._engine.functions.playbookCount().call())
+
+    def playbook(self, playbook_id: int) -> PublishedPlaybook:
+        """A published playbook, rebuilt from its PlaybookPublished event."""
+        if playbook_id in self._playbooks:
+            return self._playbooks[playbook_id]
+        self._call(self._engine.functions.playbook(playbook_id))  # UnknownPlaybook if it is not there
+        logs = self._logs(self._engine.events.PlaybookPublished, {"playbookId": playbook_id})
+        if not logs:
+            raise ConfigError(f"playbook {playbook_id} exists but its PlaybookPublished event was not found")
+        log = logs[0]
+        args = log["args"]
+        steps = tuple(
+            Step(
+                name=from_short_name(_field(s, "name", 0)),
+                role=ROLES[_field(s, "role", 1)],
+                sla=int(_field(s, "sla", 2)),
+                share_bps=int(_field(s, "shareBps", 3)),
+                penalty_bps=int(_field(s, "penaltyBps", 4)),
+                fields=tuple(from_short_name(f) for f in _field(s, "fields", 5)),
+                attestations=tuple(from_short_name(a) for a in _field(s, "attestations", 6)),
+            )
+            for s in args["steps"]
+        )
+        opts = args["options"]
+        playbook = Playbook(
+            name=from_short_name(args["name"]),
+            version=int(args["version"]),
+            steps=steps,
+            commit_step=int(_field(opts, "commitStep", 0)),
+            fund_before_commit=bool(_field(opts, "fundBeforeCommit", 1)),
+            penalty_to=PENALTY_TO[_field(opts, "penaltyTo", 2)],
+            confirm_window=int(_field(opts, "confirmWindow", 3)),
+            verifier_may_confirm=bool(_field(opts, "verifierMayConfirm", 4)),
+            source=f"playbook {playbook_id}",
+        )
+        published = PublishedPlaybook(playbook_id, playbook, int(log["blockNumber"]))
+        self._playbooks[playbook_id] = published
+        return published
+
+    def step_index(self, journey: str | bytes, step: int | str) -> int:
+        """A step number from a number or a step name of the journey's playbook."""
+        if isinstance(step, int) or (isinstance(step, str) and step.isdigit()):
+            return int(step)
+        playbook = self.playbook(self.journey(journey).playbook_id).playbook
+        return playbook.step_index(step)
+
+    # --- journeys --------------------------------------------------------------------
+    def open_journey(
+        self,
+        reference: str,
+        customer: str,
+        profile: bytes,
+        playbook_id: int = 1,
+        assignee: str | None = None,
+    ) -> OpenedJourney:
+        """Opens a journey for the customer whose signing address is `customer` and profile hash `profile`."""
+        jid = self.journey_id(reference)
+        signer = checksum(customer)
+        profile = bytes(profile)
+        if len(profile) != 32:
+            raise ConfigError("a profile hash is 32 bytes (64 hex digits)")
+        commitment = customer_commitment(signer, profile)
+        receipt = self._send(
+            self._engine.functions.openJourney(
+                jid, playbook_id, commitment, checksum(assignee) if assignee else ZERO
+            )
+        )
+        event = receipt.events["JourneyOpened"][0]
+        return OpenedJourney(
+            _hex(jid),
+            reference,
+            playbook_id,
+            _hex(commitment),
+            signer,
+            _hex(profile),
+            int(event["deadline"]),
+            receipt,
+        )
+
+    def complete_step(
+        self,
+        journey: str | bytes,
+        fields: dict[str, str] | None = None,
+        assign: str | None = None,
+        vault: EvidenceStore | None = None,
+    ) -> StepResult:
+        """Completes the journey's current step with `fields` (name -> value).
+
+        Each value is committed with a fresh salt; the chain sees the commitments only.
+        With a `vault`, the values and salts are written to it (pending) before the
+        transaction is sent, confirmed once it is mined and discarded if a rule refuses
+        it, so that no evidence is lost to a crash in between; they also come back in the
+        result. Required fields are sent first, in the playbook's order. `assign` names
+        the next step's owner.
+        """
+        jid = self.journey_id(journey)
+        fields = dict(fields or {})
+        state = self.journey(jid)
+        playbook = self.playbook(state.playbook_id).playbook
+        required = playbook.steps[state.step].fields if state.step < len(playbook.steps) else ()
+        order = [f for f in required if f in fields] + [f for f in fields if f not in required]
+        ordered = {name: str(fields[name]) for name in order}
+        pending = None
+        if vault is not None:
+            pending = vault.prepare_step(self.chain.chain_id, jid, state.step, ordered)
+            salts = list(pending.salts)
+        else:
+            salts = [new_salt() for _ in ordered]
+        evidence = [
+            FieldEvidence(name, value, _hex(salt), _hex(commit(value, salt)))
+            for (name, value), salt in zip(ordered.items(), salts, strict=True)
+        ]
+        keys = [short_name(e.name) for e in evidence]
+        commitments = [bytes.fromhex(e.commitment[2:]) for e in evidence]
+        call = self._engine.functions.completeStep(
+            jid, keys, commitments, checksum(assign) if assign else ZERO
+        )
+        try:
+            receipt = self._send(call)
+        except RuleError:
+            # Refused before anything was mined: the pending evidence has no step to stand for.
+            # Any other failure (a dead node after sending) leaves it pending for reconcile.
+            if pending is not None:
+                vault.discard(pending)
+            raise
+        if pending is not None:
+            vault.confirm(pending, receipt.tx_hash, receipt.block)
+        event = receipt.events["StepCompleted"][0]
+        step = int(event["step"])
+        result = StepResult(
+            journey_id=_hex(jid),
+            reference=self.reference(jid),
+            step=step,
+            step_name=playbook.steps[step].name,
+            by=event["by"],
+            late=bool(event["late"]),
+            evidence_hash=_hex(evidence_hash(keys, commitments)),
+            fields=evidence,
+            next_assignee=_address_or_none(event["nextAssignee"]),
+            next_deadline=int(event["nextDeadline"]),
+            receipt=receipt,
+        )
+        return result
+
+    def submit_step(
+        self, journey: str | bytes, keys: list[bytes], commitments: list[bytes], assign: str | None = None
+    ) -> Receipt:
+        """Completes the current step with field keys and commitments made by the caller
+        (for an evidence store that salts and keeps the values itself, before sending)."""
+        jid = self.journey_id(journey)
+        return self._send(
+            self._engine.functions.completeStep(jid, keys, commitments, checksum(assign) if assign else ZERO)
+        )
+
+    def flag_breach(self, journey: str | bytes) -> Receipt:
+        """Flags the current step's passed deadline (anyone may)."""
+        return self._send(self._engine.functions.flagBreach(self.journey_id(journey)))
+
+    def escalate(self, journey: str | bytes, to: str) -> Receipt:
+        """Reassigns a breached step to `to`, with a new deadline from now."""
+        return self._send(self._engine.functions.escalate(self.journey_id(journey), checksum(to)))
+
+    def cancel(self, journey: str | bytes) -> Receipt:
+        """Cancels a journey before booking (ADMIN); the pool returns to the funder."""
+        return self._send(self._engine.functions.cancel(self.journey_id(journey)))
+
+    def expire(self, journey: str | bytes) -> Receipt:
+        """Expires a journey past the customer's deadline (anyone may); the pool returns to the funder."""
+        return self._send(self._engine.functions.expire(self.journey_id(journey)))
+
+    # --- attestations ----------------------------------------------------------------
+    def customer_of(self, journey: str | bytes) -> bytes:
+        """The journey's customer commitment (the subject of customer attestations)."""
+        customer, _head = self._engine.functions.journeyCommitments(self.journey_id(journey)).call()
+        return bytes(customer)
+
+    def attest(
+        self, schema: str, subject: bytes, expiry: int = 0, data: bytes = ZERO32
+    ) -> tuple[str, Receipt]:
+        """Attests `schema` about `subject` (VERIFIER); returns the attestation uid."""
+        receipt = self._send(
+            self._registry.functions.attest(short_name(schema), bytes(subject), expiry, data)
+        )
+        return _hex(receipt.events["Attested"][0]["uid"]), receipt
+
+    def attest_customer(self, journey: str | bytes, schema: str, expiry: int = 0) -> tuple[str, Receipt]:
+        """Attests `schema` about the journey's customer (identity_verified, say)."""
+        return self.attest(schema, self.customer_of(journey), expiry)
+
+    def attest_value_delivered(self, journey: str | bytes, expiry: int = 0) -> tuple[str, Receipt]:
+        """A verifier's "value delivered" attestation about the journey itself."""
+        return self.attest(VALUE_DELIVERED, self.journey_id(journey), expiry)
+
+    def revoke(self, uid: str) -> Receipt:
+        return self._send(self._registry.functions.revoke(bytes.fromhex(uid.removeprefix("0x"))))
+
+    def attestation_state(self, schema: str, subject: bytes) -> tuple[str, str | None]:
+        state, attester = self._registry.functions.attestationState(short_name(schema), bytes(subject)).call()
+        return ATTESTATION_STATES[state], _address_or_none(attester)
+
+    # --- incentives ------------------------------------------------------------------
+    def mint(self, to: str, amount: int) -> Receipt:
+        """Mints incentive tokens (the token's minter: the deployer)."""
+        return self._send(self._token.functions.mint(checksum(to), int(amount)))
+
+    def fund(self, journey: str | bytes, amount: int, permit: bool = False) -> Receipt:
+        """Adds `amount` tokens to the journey's pool (FUNDER): approve then fund, or one permit call."""
+        jid = self.journey_id(journey)
+        owner = self._signer()
+        amount = int(amount)
+        if permit:
+            deadline = self._deadline()
+            nonce = self._token.functions.nonces(owner.address).call()
+            typed = {
+                "types": {
+                    "EIP712Domain": [
+                        {"name": "name", "type": "string"},
+                        {"name": "version", "type": "string"},
+                        {"name": "chainId", "type": "uint256"},
+                        {"name": "verifyingContract", "type": "address"},
+                    ],
+                    "Permit": [
+                        {"name": "owner", "type": "address"},
+                        {"name": "spender", "type": "address"},
+                        {"name": "value", "type": "uint256"},
+                        {"name": "nonce", "type": "uint256"},
+                        {"name": "deadline", "type": "uint256"},
+                    ],
+                },
+                "primaryType": "Permit",
+                "domain": {
+                    "name": self._token.functions.name().call(),
+                    "version": "1",
+                    "chainId": self.chain.chain_id,
+                    "verifyingContract": self._token.address,
+                },
+                "message": {
+                    "owner": owner.address,
+                    "spender": self._engine.address,
+                    "value": amount,
+                    "nonce": nonce,
+                    "deadline": deadline,
+                },
+            }
+            signed = Account.sign_message(encode_typed_data(full_message=typed), owner.key)
+            return self._send(
+                self._engine.functions.fundWithPermit(
+                    jid,
+                    amount,
+                    deadline,
+                    signed.v,
+                    signed.r.to_bytes(32, "big"),
+                    signed.s.to_bytes(32, "big"),
+                )
+            )
+        allowance = self._token.functions.allowance(owner.address, self._engine.address).call()
+        if allowance < amount:
+            self._send(self._token.functions.approve(self._engine.address, amount))
+        return self._send(self._engine.functions.fund(jid, amount))
+
+    def claim(self) -> tuple[int, Receipt]:
+        """Transfers all of the account's credit; returns the amount."""
+        receipt = self._send(self._engine.functions.claim())
+        return int(receipt.events["Claimed"][0]["amount"]), receipt
+
+    def resolve_dispute(self, journey: str | bytes, upheld: bool) -> Receipt:
+        """Resolves the journey's open dispute (ARBITER)."""
+        return self._send(self._engine.functions.resolveDispute(self.journey_id(journey), bool(upheld)))
+
+    # --- the customer's voice ----------------------------------------------------------
+    def history(self, journey: str | bytes) -> list[StepRecord]:
+        """Each completed step's (owner, late, evidence), rebuilt from StepCompleted events."""
+        jid = self.journey_id(journey)
+        logs = self._logs(self._engine.events.StepCompleted, {"journeyId": jid})
+        records = sorted(logs, key=lambda e: e["args"]["step"])
+        return [
+            StepRecord(e["args"]["by"], bool(e["args"]["late"]), bytes(e["args"]["evidence"]))
+            for e in records
+        ]
+
+    def _customer_sig(self, customer: Customer, primary: str, message: dict[str, Any]) -> tuple:
+        jid = message["journeyId"]
+        nonce = self._voice.functions.nonceOf(jid).call()
+        deadline = self._deadline()
+        message = {**message, "nonce": nonce, "deadline": deadline}
+        signature = sign_typed(customer.key.key, self.chain.chain_id, self._voice.address, primary, message)
+        return customer_signature(customer.profile, nonce, deadline, signature)
+
+    def _playbook_id(self, jid: bytes) -> int:
+        return self.journey(jid).playbook_id
+
+    def customer_confirm(self, journey: str | bytes, customer: Customer) -> Receipt:
+        """The customer signs that value was delivered; the client's account relays it."""
+        jid = self.journey_id(journey)
+        history = [r.as_tuple() for r in self.history(jid)]
+        sig = self._customer_sig(
+            customer, "ConfirmValue", {"journeyId": jid, "playbookId": self._playbook_id(jid)}
+        )
+        return self._send(self._voice.functions.confirmValue(jid, history, sig))
+
+    def customer_dispute(
+        self, journey: str | bytes, customer: Customer, step: int | str, reason: str | bytes = ""
+    ) -> Receipt:
+        """The customer signs a dispute of a completed step; `reason` is kept as a commitment."""
+        jid = self.journey_id(journey)
+        index = self.step_index(jid, step)
+        reason_hash = bytes(reason) if isinstance(reason, bytes) else keccak(text=reason)
+        message = {
+            "journeyId": jid,
+            "playbookId": self._playbook_id(jid),
+            "step": index,
+            "reason": reason_hash,
+        }
+        sig = self._customer_sig(customer, "Dispute", message)
+        return self._send(self._voice.functions.dispute(jid, index, reason_hash, sig))
+
+    def customer_rate(
+        self, journey: str | bytes, customer: Customer, step: int | str, score: int, comment: str | bytes = ""
+    ) -> Receipt:
+        """The customer signs a 1-5 rating of a step's owner (after value is confirmed)."""
+        jid = self.journey_id(journey)
+        index = self.step_index(jid, step)
+        comment_hash = bytes(comment) if isinstance(comment, bytes) else keccak(text=comment)
+        message = {
+            "journeyId": jid,
+            "playbookId": self._playbook_id(jid),
+            "step": index,
+            "score": int(score),
+            "comment": comment_hash,
+        }
+        sig = self._customer_sig(customer, "Rate", message)
+        history = [r.as_tuple() for r in self.history(jid)]
+        return self._send(self._voice.functions.rate(jid, history, index, int(score), comment_hash, sig))
+
+    def confirm_by_attestation(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:
+        """Settles on a verifier's valid "value delivered" attestation, where the playbook allows it."""
+        jid = self.journey_id(journey)
+        history = [r.as_tuple() for r in self.history(jid)]
+        return self._send(
+            self._voice.functions.confirmByAttestation(jid, history, checksum(customer), profile)
+        )
+
+    def release(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:
+        """Optimistic release once the confirmation window passed in silence (anyone may)."""
+        jid = self.journey_id(journey)
+        history = [r.as_tuple() for r in self.history(jid)]
+        return self._send(self._voice.functions.release(jid, history, checksum(customer), profile))
+
+    # --- reads -------------------------------------------------------------------------
+    def journey(self, journey: str | bytes) -> JourneyState:
+        """The journey's state (UnknownJourney's sentence if there is none)."""
+        jid = self.journey_id(journey)
+        pid, step, status, assignee, deadline, breaches, flagged, pool, funder = self._call(
+            self._engine.functions.journey(jid)
+        )
+        customer, head = self._engine.functions.journeyCommitments(jid).call()
+        try:
+            steps = self.playbook(pid).playbook.steps
+            name = steps[step].name if step < len(steps) else None
+        except Exception:  # the playbook's event is out of reach: show the number only
+            name = None
+        return JourneyState(
+            journey_id=_hex(jid),
+            reference=self.reference(jid),
+            playbook_id=int(pid),
+            step=int(step),
+            step_name=name,
+            status=STATUSES[status],
+            assignee=_address_or_none(assignee),
+            deadline=int(deadline),
+            breached_steps=[i for i in range(16) if breaches >> i & 1],
+            flagged=bool(flagged),
+            pool=int(pool),
+            funder=_address_or_none(funder),
+            customer=_hex(customer),
+            head=_hex(head),
+        )
+
+    def journeys(self, playbook_id: int | None = None) -> list[JourneyEntry]:
+        """Every journey opened on this deployment, oldest first (from JourneyOpened events)."""
+        filters = {"playbookId": playbook_id} if playbook_id else None
+        logs = self._logs(self._engine.events.JourneyOpened, filters)
+        return [
+            JourneyEntry(
+                _hex(e["args"]["journeyId"]),
+                int(e["args"]["playbookId"]),
+                e["args"]["opener"],
+                int(e["blockNumber"]),
+                self.reference(bytes(e["args"]["journeyId"])),
+            )
+            for e in logs
+        ]
+
+    def credit_of(self, account: str) -> int:
+        return int(self._engine.functions.creditOf(checksum(account)).call())
+
+    def breach_count(self, account: str) -> int:
+        return int(self._engine.functions.breachCount(checksum(account)).call())
+
+    def rating_of(self, account: str) -> Rating:
+        count, total = self._voice.functions.ratingOf(checksum(account)).call()
+        return Rating(int(count), int(total))
+
+    def balance_of(self, account: str) -> int:
+        return int(self._token.functions.balanceOf(checksum(account)).call())
+
+    def dispute_of(self, journey: str | bytes) -> dict[str, Any]:
+        disputed, upheld, step, since = self._engine.functions.disputeOf(self.journey_id(journey)).call()
+        return {
+            "disputed_steps": [i for i in range(16) if disputed >> i & 1],
+            "upheld_steps": [i for i in range(16) if upheld >> i & 1],
+            "last_step": int(step),
+            "open_since": int(since),
+        }
+
+    def release_time(self, journey: str | bytes) -> int:
+        return int(self._voice.functions.releaseTime(self.journey_id(journey)).call())
+
+
+def _field(struct: Any, name: str, index: int) -> Any:
+    """A decoded struct's member, whether web3 gave a mapping or a tuple."""
+    return struct[name] if hasattr(struct, "keys") else struct[index]
+
+
+def _canonical(param: dict[str, Any]) -> str:
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_canonical(p) for p in param["components"]) + ")" + kind[5:]
+    return kind

@@ -1,0 +1,258 @@
+"""The operations commands of `journey`: demo, keeper, status, prove and forget.
+
+`register(app)` adds them to the typer app of journeychain.cli; they follow its
+conventions: the global --rpc/--account/--json, tables for people and JSON for programs,
+and any JourneyError ending in one sentence on stderr with its exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from journeychain.errors import ConfigError, JourneyError
+from journeychain.timeline import duration, iso, label, timeline
+
+
+def _session(ctx: typer.Context) -> Any:
+    from journeychain.cli import session
+
+    return session(ctx)
+
+
+def _emit(s: Any, data: Any, human: Any) -> None:
+    s.emit(data, human)
+
+
+# --- journey demo ------------------------------------------------------------------------
+
+
+def demo_cmd(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the JSON report.", dir_okay=False)
+    ] = Path("reports") / "demo.json",
+) -> None:
+    """Run five customers through the default playbook on a throwaway local chain.
+
+    One goes through on time; one lead breaches its deadline (the keeper flags it and it is
+    escalated to another rep); one booking is refused for a missing field and then made;
+    one customer disputes a step; one journey expires and its pool is refunded. Then each
+    journey's timeline, the SLA breaches per team and vendor and everyone's credits and
+    claims are printed and written as JSON. Time is moved on the chain: it takes seconds.
+    """
+    from journeychain import demo
+
+    s = _session(ctx)
+    if s.rpc:
+        s.note("the demo runs on its own throwaway chain: --rpc is not used")
+    if s.json:
+        report = demo.run_demo()
+        path = demo.write_report(report, out)
+        _emit(s, report.to_dict() | {"written_to": str(path)}, None)
+        return
+    demo.main(out, Console())
+
+
+# --- journey keeper ----------------------------------------------------------------------
+
+
+def keeper_cmd(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Run one round and stop.")] = False,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between rounds.", min=0.1)] = 15.0,
+    expire: Annotated[
+        bool,
+        typer.Option("--expire/--no-expire", help="Also expire journeys past the customer's deadline."),
+    ] = True,
+) -> None:
+    """Watch for steps past their deadline and flag each breach once.
+
+    The keeper reads only the events since its last round; its last block and the journeys
+    it watches are kept in $JOURNEY_HOME/keeper-<chain id>.json, so a restarted keeper
+    resumes where it stopped. RPC errors are retried with backoff, then end the keeper.
+    """
+    from journeychain.keeper import Keeper
+
+    s = _session(ctx)
+    client = s.client()
+    keeper = Keeper(
+        s.chain.w3,
+        client.engine,
+        flag=lambda jid: client.flag_breach(jid).tx_hash,
+        expire=(lambda jid: client.expire(jid).tx_hash) if expire else None,
+        start_block=s.deployment.block,
+    )
+    console = Console(stderr=s.json)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+
+    def report(round_: Any, quiet_when_idle: bool = False) -> None:
+        actions = [
+            {
+                "action": a.kind,
+                "journey": a.journey,
+                "reference": client.reference(bytes.fromhex(a.journey[2:])),
+                "step": a.step,
+                "deadline": a.deadline,
+                "tx": a.tx,
+            }
+            for a in round_.actions
+        ]
+        idle = round_.to_block < round_.from_block and not actions
+        if idle and quiet_when_idle:
+            return
+        data = {
+            "from_block": round_.from_block,
+            "to_block": round_.to_block,
+            "events": round_.events,
+            "watching": round_.watching,
+            "actions": actions,
+        }
+        if s.json:
+            print(json.dumps(data), flush=True)
+            return
+        for a in actions:
+            name = a["reference"] or a["journey"][:14] + "…"
+            console.print(f"{a['action']} step {a['step']} of journey {name} (deadline {iso(a['deadline'])})")
+        blocks = "no new blocks" if idle else f"blocks {round_.from_block}-{round_.to_block}"
+        console.print(
+            f"[dim]{blocks}: {round_.events} new events, watching {round_.watching} journeys, "
+            f"{len(actions)} actions[/dim]"
+        )
+
+    if once:
+        report(keeper.run_once())
+        return
+    console.print(f"[dim]keeper on chain {s.chain.chain_id}, state in {keeper.path}; Ctrl-C stops it[/dim]")
+    try:
+        while True:
+            report(keeper.run_once(), quiet_when_idle=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("[dim]keeper stopped[/dim]")
+
+
+# --- journey status ----------------------------------------------------------------------
+
+
+def status_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
+) -> None:
+    """Show where a journey stands and its timeline, rebuilt from the chain's events."""
+    s = _session(ctx)
+    reader = s.reader
+    state = reader.journey(journey)  # UnknownJourney's sentence if there is none
+    jid = reader.journey_id(journey)
+    tl = timeline(s.chain.w3, reader.engine, jid, reader.voice, from_block=s.deployment.block)
+    data = {"state": state.as_dict(), "timeline": tl.to_dict()}
+    if s.json:
+        _emit(s, data, None)
+        return
+    console = Console()
+    name = state.reference or state.journey_id
+    step = f"step {state.step} ({state.step_name})" if state.step_name else f"step {state.step}"
+    deadline = f", deadline {iso(state.deadline)}" if state.deadline else ""
+    assignee = f", assigned to {state.assignee}" if state.assignee else ""
+    console.print(f"[bold]{name}[/bold]: {state.status} at {step}{assignee}{deadline}", soft_wrap=True)
+    table = Table("when", "after", "what", title=f"timeline of {name}", title_justify="left")
+    for entry in tl.entries:
+        style = "red" if entry.late else None
+        table.add_row(
+            iso(entry.time), "+" + duration(entry.time - tl.opened_at), entry.describe(), style=style
+        )
+    console.print(table)
+    if tl.breaches:
+        who = ", ".join(f"step {b.step} ({b.step_name}) against {label(b.assignee)}" for b in tl.breaches)
+        console.print(f"breaches: {who}", soft_wrap=True)
+
+
+# --- journey prove -----------------------------------------------------------------------
+
+
+def prove_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
+    step: Annotated[str, typer.Argument(help="The step: its number or its playbook name.")],
+    field: Annotated[str, typer.Argument(help="The field to disclose (customer_goals, say).")],
+) -> None:
+    """Disclose one field of one step from the evidence vault and prove it matches the chain."""
+    from journeychain.vault import Vault
+
+    s = _session(ctx)
+    reader = s.reader
+    jid = reader.journey_id(journey)
+    index = reader.step_index(jid, step)
+    with Vault() as vault:
+        proof = vault.prove(s.chain.w3, reader.engine, jid, index, field, from_block=s.deployment.block)
+    _emit(
+        s,
+        proof.to_dict(),
+        f"{field} of step {index} of {journey} = {proof.value!r}: matches the chain's commitment "
+        f"{proof.commitment[:12]}… (tx {proof.tx[:12]}…, block {proof.block}) and the journey's rolling hash",
+    )
+
+
+# --- journey forget ----------------------------------------------------------------------
+
+
+def forget_cmd(
+    ctx: typer.Context,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="CUSTOMER_OR_JOURNEY",
+            help="A customer (its signing address, alias or dev:N) or one journey (reference or 0x id).",
+        ),
+    ],
+) -> None:
+    """Erase the values and salts the vault keeps for a customer's journeys, or for one journey.
+
+    The chain keeps only the salted commitments, which nobody can open any more.
+    """
+    from journeychain.vault import Vault
+
+    s = _session(ctx)
+    chain_id = s.chain.chain_id
+    journeys = _customer_journeys(s, target)
+    with Vault() as vault:
+        if journeys:
+            erased = sum(vault.forget(jid, chain_id, missing_ok=True) for jid in journeys)
+        else:
+            erased = vault.forget(target, chain_id)
+            journeys = [target]
+    _emit(
+        s,
+        {"target": target, "journeys": journeys, "erased": erased},
+        f"erased {erased} values and their salts from {len(journeys)} journeys of {target}",
+    )
+
+
+def _customer_journeys(s: Any, target: str) -> list[str]:
+    """The journeys whose customer is `target` (an address, alias or dev:N), from the local records."""
+    try:
+        address = s.address(target)
+    except JourneyError:  # not an account name: a journey reference or id
+        return []
+    records = s.book.records()
+    found = [jid for jid, r in records.items() if r.get("customer", "").lower() == address.lower()]
+    if not found:
+        raise ConfigError(f"no journey of customer {address} is recorded here")
+    return found
+
+
+def register(app: typer.Typer) -> None:
+    """Add demo, keeper, status, prove and forget to the `journey` app."""
+    app.command("demo", rich_help_panel="Start here")(demo_cmd)
+    app.command("status", rich_help_panel="Journeys")(status_cmd)
+    app.command("keeper", rich_help_panel="Operations")(keeper_cmd)
+    app.command("prove", rich_help_panel="Evidence")(prove_cmd)
+    app.command("forget", rich_help_panel="Evidence")(forget_cmd)

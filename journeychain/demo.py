@@ -1,0 +1,630 @@
+"""`journey demo`: five customers run through the default playbook on a throwaway chain.
+
+A private anvil is started, the suite deployed and the default playbook published; then
+one customer goes through on time, one lead breaches its acceptance deadline (the keeper
+flags it, Marketing escalates it to another rep), one booking is refused for a missing
+field and then made, one customer disputes a step (the arbiter upholds it) and one journey
+expires with its pool refunded. Customers confirm, dispute and rate by EIP-712 signature,
+relayed by someone else, so they need no gas. Time is moved on the chain, never slept.
+The timelines, SLA breaches per team and vendor, and everyone's credits and claims are
+printed and written as JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from journeychain.accounts import dev_account
+from journeychain.chain import Chain, throwaway_chain
+from journeychain.client import Customer as ClientCustomer
+from journeychain.client import JourneyClient
+from journeychain.deployments import Deployment, deploy
+from journeychain.encoding import journey_id, new_salt, profile_hash
+from journeychain.errors import RuleError
+from journeychain.keeper import Keeper
+from journeychain.playbook import load_playbook
+from journeychain.timeline import Timeline, duration, sla_breaches, timelines, tokens
+from journeychain.tx import Receipt
+from journeychain.vault import Vault
+
+ZERO = "0x" + "00" * 20
+DAY = 86_400
+HOUR = 3_600
+POOL = 1_000 * 10**18
+DEFAULT_OUT = Path("reports") / "demo.json"
+
+#: The cast: development account index, name, role granted (None: no role).
+CAST = (
+    (0, "admin", "Admin", None),
+    (1, "marketing", "Marketing", "MARKETING"),
+    (2, "rep_a", "Sales rep A", "SALES"),
+    (3, "rep_b", "Sales rep B", "SALES"),
+    (4, "success", "Customer Success", "SUCCESS"),
+    (5, "vendor", "Device vendor", "VENDOR"),
+    (6, "verifier", "Identity verifier", "VERIFIER"),
+    (7, "funder", "Incentive funder", "FUNDER"),
+    (8, "arbiter", "Arbiter", "ARBITER"),
+    (9, "relayer", "Relayer", None),
+)
+TEAM_ROLES = {"MARKETING": "Marketing", "SALES": "Sales", "SUCCESS": "Customer Success", "VENDOR": "Vendor"}
+
+
+@dataclass
+class Member:
+    """A participant of the demo network: its name, role and client (acting as its account)."""
+
+    key: str
+    name: str
+    role: str | None
+    account: LocalAccount
+    client: JourneyClient
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+
+@dataclass
+class Customer:
+    """A customer: a signing key and a salted profile kept off chain."""
+
+    reference: str
+    key: LocalAccount = field(default_factory=Account.create)
+    salt: bytes = field(default_factory=new_salt)
+
+    @property
+    def profile(self) -> bytes:
+        return profile_hash(f"{self.reference} <contact@{self.reference.lower()}.example>", self.salt)
+
+    @property
+    def signer(self) -> ClientCustomer:
+        return ClientCustomer(self.key, self.profile)
+
+
+@dataclass
+class Outcome:
+    reference: str
+    scenario: str
+    expected: str
+    notes: list[str] = field(default_factory=list)
+
+
+class Crew:
+    """The participants of the demo network acting on one deployment through the SDK's
+    client, with the evidence vault and the SLA keeper: each method is one thing a
+    participant (or the customer) does."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        deployment: Deployment,
+        vault: Vault,
+        keeper_state: Path,
+        say: Callable[[str], None] = lambda _m: None,
+    ):
+        self.chain, self.deployment, self.vault, self.say = chain, deployment, vault, say
+        self.client = JourneyClient(chain, deployment)
+        self.engine, self.voice, self.token = self.client.engine, self.client.voice, self.client.token
+        self.playbook = load_playbook()
+        self.members: dict[str, Member] = {}
+        for index, key, name, role in CAST:
+            account = dev_account(index, chain)
+            self.members[key] = Member(key, name, role, account, self.client.with_account(account))
+        self.customers: dict[str, Customer] = {}
+        self.journeys: dict[str, bytes] = {}
+        relayer = self.members["relayer"].client
+        self.keeper = Keeper(
+            chain.w3,
+            self.engine,
+            flag=lambda jid: relayer.flag_breach(jid).tx_hash,
+            expire=lambda jid: relayer.expire(jid).tx_hash,
+            start_block=deployment.block,
+            state_path=keeper_state,
+        )
+
+    def __getattr__(self, key: str) -> Member:
+        members = self.__dict__.get("members", {})
+        if key in members:
+            return members[key]
+        raise AttributeError(key)
+
+    def names(self) -> dict[str, str]:
+        names = {m.address: m.name for m in self.members.values()}
+        names.update({c.key.address: f"customer of {ref}" for ref, c in self.customers.items()})
+        return names
+
+    def step_name(self, step: int) -> str:
+        steps = self.playbook.steps
+        return f"step {step} ({steps[step].name})" if 0 <= step < len(steps) else f"step {step}"
+
+    # --- the network ----------------------------------------------------------------
+    def set_up(self) -> None:
+        """Grant the roles, have everyone accept the rulebook, publish the playbook, fund the funder."""
+        admin = self.admin.client
+        for m in self.members.values():
+            if m.role:
+                admin.grant_role(m.address, m.role)
+        for m in self.members.values():
+            if m.role:
+                m.client.accept_rulebook()
+        admin.publish_playbook(self.playbook)
+        admin.mint(self.funder.address, 100 * POOL)
+
+    def advance(self, seconds: int) -> None:
+        self.chain.advance(seconds)
+
+    # --- journeys -----------------------------------------------------------------
+    def open(self, reference: str, assignee: Member | None = None) -> bytes:
+        customer = Customer(reference)
+        jid = journey_id(reference)
+        self.customers[reference], self.journeys[reference] = customer, jid
+        self.vault.register_journey(self.chain.chain_id, reference, customer=f"customer-{reference}")
+        self.marketing.client.open_journey(
+            reference, customer.key.address, customer.profile, assignee=assignee.address if assignee else None
+        )
+        return jid
+
+    def complete(
+        self,
+        reference: str,
+        who: Member,
+        fields: Mapping[str, str] | None = None,
+        assign: Member | None = None,
+    ) -> Receipt:
+        """Complete the current step; its evidence goes to the vault before it is sent."""
+        address = assign.address if assign else None
+        return who.client.complete_step(reference, dict(fields or {}), address, vault=self.vault).receipt
+
+    def fund(self, reference: str, amount: int = POOL) -> Receipt:
+        return self.funder.client.fund(reference, amount)
+
+    def attest_identity(self, reference: str) -> None:
+        self.verifier.client.attest_customer(reference, "identity_verified")
+
+    def escalate(self, reference: str, by: Member, to: Member) -> Receipt:
+        return by.client.escalate(reference, to.address)
+
+    def resolve(self, reference: str, upheld: bool) -> Receipt:
+        return self.arbiter.client.resolve_dispute(reference, upheld)
+
+    # --- the customer's voice: signed by the customer, relayed by someone with gas -------
+    def confirm_value(self, reference: str) -> Receipt:
+        return self.relayer.client.customer_confirm(reference, self.customers[reference].signer)
+
+    def dispute(self, reference: str, step: int, reason: str) -> Receipt:
+        return self.relayer.client.customer_dispute(reference, self.customers[reference].signer, step, reason)
+
+    def rate(self, reference: str, step: int, score: int) -> Receipt:
+        customer = self.customers[reference].signer
+        return self.relayer.client.customer_rate(reference, customer, step, score, f"rating {score}")
+
+    # --- the keeper --------------------------------------------------------------------
+    def keeper_round(self) -> list[str]:
+        lines = []
+        for action in self.keeper.run_once().actions:
+            ref = self.client.label(bytes.fromhex(action.journey[2:]))
+            step = self.step_name(action.step)
+            if action.kind == "flagged":
+                lines.append(f"keeper flagged {step} of {ref}: deadline passed")
+            else:
+                lines.append(f"keeper expired {ref}: the customer's step passed its deadline")
+        for line in lines:
+            self.say(line)
+        return lines
+
+    # --- the walk to the customer's step -------------------------------------------------
+    def booking_fields(self, reference: str) -> dict[str, str]:
+        return {
+            "customer_goals": f"{reference}: cut onboarding time by half",
+            "success_criteria": "first value within 30 days",
+            "decision_maker": "VP Operations",
+            "contract_value": "120000 EUR",
+        }
+
+    def qualify(self, reference: str, rep: Member) -> None:
+        self.complete(
+            reference, self.marketing, {"lead_source": "webinar", "segment": "mid-market"}, assign=rep
+        )
+
+    def book(self, reference: str, rep: Member) -> None:
+        self.complete(reference, rep, self.booking_fields(reference), assign=self.success)
+
+    def onboard_and_deliver(self, reference: str) -> None:
+        self.complete(reference, self.success, {"kickoff": "kick-off call held"}, assign=self.vendor)
+        self.complete(reference, self.vendor, {"shipment": f"tracking {reference}-TRK"})
+
+    def claim_all(self) -> dict[str, int]:
+        """Every participant with credit claims it, in one transfer each."""
+        claimed = {}
+        for m in self.members.values():
+            if self.client.credit_of(m.address):
+                claimed[m.address], _ = m.client.claim()
+        return claimed
+
+
+# --------------------------------------------------------------------------------------
+# The five journeys
+# --------------------------------------------------------------------------------------
+
+
+def _on_time(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
+    out = Outcome(ref, "on time end to end", "value_delivered")
+    crew.open(ref, assignee=crew.marketing)
+    tick()
+    crew.qualify(ref, crew.rep_a)
+    crew.advance(2 * HOUR)
+    crew.complete(ref, crew.rep_a, {"accepted_note": "call booked"})
+    crew.fund(ref)
+    crew.attest_identity(ref)
+    tick()
+    crew.advance(5 * DAY)
+    crew.book(ref, crew.rep_a)
+    crew.advance(DAY)
+    crew.onboard_and_deliver(ref)
+    tick()
+    crew.advance(10 * DAY)
+    crew.confirm_value(ref)
+    crew.rate(ref, 4, 5)
+    out.notes.append("the customer confirmed value by signature (relayed) and rated the vendor 5/5")
+    tick()
+    return out
+
+
+def _breached_lead(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
+    out = Outcome(
+        ref, "lead breached its deadline, escalated to another rep; onboarding late", "value_delivered"
+    )
+    crew.open(ref, assignee=crew.marketing)
+    crew.qualify(ref, crew.rep_a)
+    tick()
+    crew.advance(DAY + 2 * HOUR)  # rep A lets the lead sit past its 24h deadline
+    out.notes.extend(crew.keeper_round())
+    crew.escalate(ref, crew.marketing, crew.rep_b)
+    out.notes.append("Marketing escalated the lead from Sales rep A to Sales rep B")
+    tick()
+    crew.advance(3 * HOUR)
+    crew.complete(ref, crew.rep_b, {"accepted_note": "picked up after escalation"})
+    crew.fund(ref)
+    crew.attest_identity(ref)
+    crew.book(ref, crew.rep_b)
+    crew.advance(4 * DAY)  # onboarding starts a day past its 3-day deadline
+    out.notes.extend(crew.keeper_round())
+    crew.complete(ref, crew.success, {"kickoff": "kick-off call, a day late"}, assign=crew.vendor)
+    out.notes.append("Customer Success started onboarding late: its share is credited less its penalty")
+    crew.complete(ref, crew.vendor, {"shipment": f"tracking {ref}-TRK"})
+    tick()
+    crew.confirm_value(ref)
+    tick()
+    return out
+
+
+def _refused_booking(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
+    out = Outcome(ref, "booking refused for a missing field, then made; delivery late", "value_delivered")
+    crew.open(ref, assignee=crew.marketing)
+    crew.qualify(ref, crew.rep_a)
+    crew.complete(ref, crew.rep_a, {"accepted_note": "qualified call"})
+    crew.fund(ref)
+    crew.attest_identity(ref)
+    tick()
+    incomplete = crew.booking_fields(ref)
+    del incomplete["customer_goals"]
+    try:
+        crew.complete(ref, crew.rep_a, incomplete, assign=crew.success)
+    except RuleError as exc:
+        crew.say(f"{ref}: {exc}")
+        out.notes.append(str(exc))
+    else:  # the rule did not hold: the report says so
+        out.notes.append("booking WAS NOT refused without customer_goals")
+    crew.book(ref, crew.rep_a)
+    out.notes.append("booked again with every required field")
+    tick()
+    crew.complete(ref, crew.success, {"kickoff": "kick-off call held"}, assign=crew.vendor)
+    crew.advance(8 * DAY)  # the vendor delivers a day past its 7-day deadline
+    crew.complete(ref, crew.vendor, {"shipment": f"tracking {ref}-TRK"})
+    out.notes.append("the device was delivered a day late: the vendor's share is credited less its penalty")
+    crew.confirm_value(ref)
+    tick()
+    return out
+
+
+def _disputed(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
+    out = Outcome(ref, "the customer disputed the delivery; the arbiter upheld it", "value_delivered")
+    crew.open(ref, assignee=crew.marketing)
+    crew.qualify(ref, crew.rep_b)
+    crew.complete(ref, crew.rep_b, {"accepted_note": "inbound"})
+    crew.fund(ref)
+    crew.attest_identity(ref)
+    crew.book(ref, crew.rep_b)
+    tick()
+    crew.onboard_and_deliver(ref)
+    crew.dispute(ref, 4, "the device arrived broken")
+    out.notes.append("the customer disputed step 4 (device_delivered) by signature")
+    tick()
+    crew.advance(2 * DAY)
+    crew.resolve(ref, upheld=True)
+    out.notes.append("the arbiter upheld the dispute: the vendor's share is forfeited")
+    crew.confirm_value(ref)
+    tick()
+    return out
+
+
+def _expired(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
+    out = Outcome(ref, "value never confirmed: the journey expired and the pool went back", "expired")
+    crew.open(ref, assignee=crew.marketing)
+    crew.qualify(ref, crew.rep_a)
+    crew.complete(ref, crew.rep_a, {"accepted_note": "outbound"})
+    crew.fund(ref)
+    crew.attest_identity(ref)
+    crew.book(ref, crew.rep_a)
+    crew.onboard_and_deliver(ref)
+    tick()
+    crew.advance(91 * DAY)  # the customer stays silent past the 90-day confirmation deadline
+    out.notes.extend(crew.keeper_round())
+    tick()
+    return out
+
+
+SCENARIOS = (
+    ("OPP-1001", _on_time),
+    ("OPP-1002", _breached_lead),
+    ("OPP-1003", _refused_booking),
+    ("OPP-1004", _disputed),
+    ("OPP-1005", _expired),
+)
+TICKS_PER_SCENARIO = 4
+
+
+# --------------------------------------------------------------------------------------
+# Running it and reporting
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoReport:
+    chain: dict[str, Any]
+    journeys: list[dict[str, Any]]
+    breaches: dict[str, Any]
+    participants: list[dict[str, Any]]
+    proof: dict[str, Any]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chain": self.chain,
+            "journeys": self.journeys,
+            "breaches": self.breaches,
+            "participants": self.participants,
+            "proof": self.proof,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@contextmanager
+def network(
+    work: Path | None = None, say: Callable[[str], None] = lambda _m: None
+) -> Iterator[tuple[Chain, Crew]]:
+    """A throwaway chain with the suite deployed and the network set up (roles granted, the
+    rulebook accepted, the default playbook published, the funder funded). The vault, the
+    keeper's state and the deployment file go to `work` (a temporary folder by default),
+    so the user's own are never touched."""
+    with contextlib.ExitStack() as stack:
+        if work is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journey-demo-")))
+        chain = stack.enter_context(throwaway_chain())
+        deployment = deploy(chain, dev_account(0, chain), directory=work / "deployments")
+        vault = stack.enter_context(Vault(work / "vault.sqlite"))
+        crew = Crew(chain, deployment, vault, work / f"keeper-{chain.chain_id}.json", say)
+        crew.set_up()
+        yield chain, crew
+
+
+def run_demo(
+    say: Callable[[str], None] = lambda _m: None,
+    progress: Callable[[int, int, str], None] = lambda _done, _total, _what: None,
+) -> DemoReport:
+    """Run the five journeys on a throwaway chain and return the report (no printing)."""
+    started = time.monotonic()
+    total = 2 + len(SCENARIOS) * TICKS_PER_SCENARIO
+    done = 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        done = min(total, done + 1)
+        progress(done, total, what)
+
+    step("starting a throwaway chain, deploying the suite")
+    with network(say=say) as (chain, crew):
+        deployment, vault = crew.deployment, crew.vault
+        step("network set up: roles, rulebook, playbook")
+        outcomes = []
+        for ref, scenario in SCENARIOS:
+            ticks = 0
+
+            def tick(ref: str = ref) -> None:
+                nonlocal ticks
+                ticks += 1
+                if ticks <= TICKS_PER_SCENARIO:
+                    step(ref)
+
+            outcomes.append(scenario(crew, ref, tick))
+            while ticks < TICKS_PER_SCENARIO:
+                tick()
+        built = {tl.journey_id: tl for tl in timelines(chain.w3, crew.engine, crew.voice, deployment.block)}
+        names = crew.names()
+        credited = _credited(built.values())
+        claimed = crew.claim_all()
+        proof = vault.prove(chain.w3, crew.engine, "OPP-1001", 2, "customer_goals", deployment.block)
+        report = DemoReport(
+            chain={"url": chain.url, "chain_id": chain.chain_id, **deployment.as_dict()},
+            journeys=[
+                _journey_entry(o, built["0x" + crew.journeys[o.reference].hex()], names, crew)
+                for o in outcomes
+            ],
+            breaches=_breach_entry(built.values(), crew),
+            participants=_participants(crew, credited, claimed),
+            proof=proof.to_dict(),
+            seconds=0.0,
+        )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _credited(tls: Any) -> dict[str, int]:
+    """Everything credited to each address: step payouts, forfeits, remainders and refunds."""
+    credited: dict[str, int] = {}
+
+    def add(who: str | None, amount: int) -> None:
+        if who and amount:
+            credited[who] = credited.get(who, 0) + amount
+
+    for tl in tls:
+        for owner, amount in tl.payouts.items():
+            add(owner, amount)
+        add(tl.forfeited_to, tl.forfeited)
+        add(tl.funder, tl.remainder)
+        add(tl.funder, tl.refund)
+    return credited
+
+
+def _journey_entry(outcome: Outcome, tl: Timeline, names: dict[str, str], crew: Crew) -> dict[str, Any]:
+    customer = crew.customers[outcome.reference].key.address
+    return {
+        "reference": outcome.reference,
+        "customer_signer": customer,
+        # the customer signed its confirmation, dispute and rating; others paid the gas
+        "customer_gas_balance": crew.chain.w3.eth.get_balance(customer),
+        "scenario": outcome.scenario,
+        "status": tl.status,
+        "expected_status": outcome.expected,
+        "notes": outcome.notes,
+        "breaches": [
+            {"step": b.step, "step_name": b.step_name, "against": names.get(b.assignee or "", b.assignee)}
+            for b in tl.breaches
+        ],
+        "payouts": {names.get(a, a): amount for a, amount in tl.payouts.items()},
+        "forfeited": tl.forfeited,
+        "refund": tl.refund,
+        "timeline": tl.to_dict(),
+        "lines": [e.describe(names) for e in tl.entries],
+    }
+
+
+def _breach_entry(tls: Any, crew: Crew) -> dict[str, Any]:
+    names = crew.names()
+    report = sla_breaches(tls, names)
+    teams: dict[str, int] = {}
+    for role, count in report.by_role.items():
+        team = TEAM_ROLES.get(role, role)
+        teams[team] = teams.get(team, 0) + count
+    return {"by_participant": report.by_participant, "by_team": teams, "total": report.total}
+
+
+def _participants(crew: Crew, credited: dict[str, int], claimed: dict[str, int]) -> list[dict[str, Any]]:
+    rows = []
+    for m in crew.members.values():
+        rows.append(
+            {
+                "name": m.name,
+                "role": m.role or ("ADMIN" if m.key == "admin" else "-"),
+                "address": m.address,
+                "breaches": crew.engine.functions.breachCount(m.address).call(),
+                "credited": credited.get(m.address, 0),
+                "claimed": claimed.get(m.address, 0),
+                "balance": crew.token.functions.balanceOf(m.address).call(),
+            }
+        )
+    return rows
+
+
+def write_report(report: DemoReport, out: Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out)
+    return out
+
+
+def print_report(report: DemoReport, console: Any) -> None:
+    """The report as tables and timelines, for people."""
+    from rich.table import Table
+
+    for j in report.journeys:
+        tl = j["timeline"]
+        table = Table(
+            title=f"{j['reference']}: {j['scenario']} -> {j['status']}",
+            title_justify="left",
+            show_lines=False,
+        )
+        table.add_column("when", no_wrap=True)
+        table.add_column("what")
+        opened = tl["opened_at"]
+        for entry, line in zip(tl["entries"], j["lines"], strict=True):
+            mark = "[red]" if entry["late"] else ""
+            table.add_row(f"+{duration(entry['time'] - opened)}", f"{mark}{line}")
+        console.print(table)
+    breaches = Table(title="SLA breaches", title_justify="left")
+    breaches.add_column("participant")
+    breaches.add_column("breaches", justify="right")
+    for who, count in sorted(report.breaches["by_participant"].items()):
+        breaches.add_row(who, str(count))
+    for team, count in sorted(report.breaches["by_team"].items()):
+        breaches.add_row(f"[dim]team: {team}[/dim]", f"[dim]{count}[/dim]")
+    console.print(breaches)
+    money = Table(title="Credits and claims", title_justify="left")
+    for col in ("participant", "role", "breaches", "credited", "claimed", "balance"):
+        money.add_column(col, justify="left" if col in ("participant", "role") else "right")
+    for p in report.participants:
+        if p["credited"] or p["claimed"] or p["breaches"]:
+            money.add_row(
+                p["name"],
+                p["role"],
+                str(p["breaches"]),
+                tokens(p["credited"]),
+                tokens(p["claimed"]),
+                tokens(p["balance"]),
+            )
+    console.print(money)
+    proof = report.proof
+    console.print(
+        f"proved against the chain: {proof['field']} of step {proof['step']} of OPP-1001 = "
+        f"{proof['value']!r} "
+        f"(commitment {proof['commitment'][:12]}…, tx {proof['tx'][:12]}…)"
+    )
+
+
+def main(out: Path = DEFAULT_OUT, console: Any = None) -> DemoReport:
+    """Run the demo with a progress bar, print the report and write it as JSON."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = console or Console()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting a throwaway chain", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
+
+        report = run_demo(say=lambda line: console.print(f"  {line}"), progress=progress)
+    print_report(report, console)
+    path = write_report(report, out)
+    console.print(f"report written to {path} ({report.seconds:.1f} s)")
+    return report

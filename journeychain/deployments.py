@@ -1,0 +1,130 @@
+"""Deploying the contract suite and finding it again: deployments/<chain id>.json.
+
+A deployment records the engine, customer voice, attestation registry and token
+addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
+checks that the contracts are still there and that the ABIs are the current build's:
+a deployment of other contracts is refused rather than driven with the wrong ABI.
+The folder is `$JOURNEY_DEPLOYMENTS`, else deployments/ in the project checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from journeychain.artifacts import Build, load_build
+from journeychain.chain import Chain
+from journeychain.errors import DeploymentError
+from journeychain.reverts import Decoder
+from journeychain.toolchain import PROJECT_ROOT
+from journeychain.tx import Sender
+
+RULEBOOK_FILE = PROJECT_ROOT / "playbooks" / "rulebook.md"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    engine: str
+    voice: str
+    registry: str
+    token: str
+    block: int
+    deployer: str
+    compiler: str
+    abi_hash: str
+    rulebook: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def deployments_dir() -> Path:
+    return Path(os.environ.get("JOURNEY_DEPLOYMENTS") or PROJECT_ROOT / "deployments")
+
+
+def deployment_file(chain_id: int, directory: Path | None = None) -> Path:
+    return (directory or deployments_dir()) / f"{chain_id}.json"
+
+
+def rulebook_hash(path: Path = RULEBOOK_FILE) -> bytes:
+    """keccak256 of the rulebook's text: the hash participants accept."""
+    return keccak(path.read_bytes())
+
+
+def deploy(
+    chain: Chain,
+    account: LocalAccount,
+    *,
+    directory: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Deployment:
+    """Deploys JourneyToken and JourneyEngine (which deploys its registry and voice), has the
+    deployer (the first ADMIN and the token's minter) accept the rulebook, and writes the file."""
+    say = progress or (lambda _message: None)
+    build = load_build()
+    w3 = chain.w3
+    sender = Sender(chain, account, Decoder(build.all_abis()))
+    say("deploying JourneyToken")
+    token_c = w3.eth.contract(abi=build["JourneyToken"].abi, bytecode=build["JourneyToken"].bytecode)
+    token_receipt = sender.send(token_c.constructor(account.address))
+    token = to_checksum_address(token_receipt.raw["contractAddress"])
+    say("deploying JourneyEngine (with its attestation registry and customer voice)")
+    engine_c = w3.eth.contract(abi=build["JourneyEngine"].abi, bytecode=build["JourneyEngine"].bytecode)
+    rulebook = rulebook_hash()
+    receipt = sender.send(engine_c.constructor(account.address, rulebook, token))
+    engine_address = to_checksum_address(receipt.raw["contractAddress"])
+    engine = w3.eth.contract(address=engine_address, abi=build["JourneyEngine"].abi)
+    deployment = Deployment(
+        chain_id=chain.chain_id,
+        engine=engine_address,
+        voice=to_checksum_address(engine.functions.voice().call()),
+        registry=to_checksum_address(engine.functions.attestations().call()),
+        token=token,
+        block=token_receipt.block,
+        deployer=account.address,
+        compiler=build.compiler,
+        abi_hash=build.abi_hash,
+        rulebook="0x" + rulebook.hex(),
+    )
+    say("the deployer, the first ADMIN, accepts the rulebook")
+    sender.send(engine.functions.acceptRulebook())
+    path = deployment_file(chain.chain_id, directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(deployment.as_dict(), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    say(f"deployment written to {path}")
+    return deployment
+
+
+def load_deployment(chain: Chain, directory: Path | None = None, build: Build | None = None) -> Deployment:
+    """The deployment on this chain; refused when missing, gone, or made with other ABIs."""
+    path = deployment_file(chain.chain_id, directory)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        deployment = Deployment(**data)
+    except FileNotFoundError:
+        raise DeploymentError(f"no deployment for chain {chain.chain_id}: run `journey deploy`") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise DeploymentError(
+            f"{path} is not a deployment file ({type(exc).__name__}): run `journey deploy`"
+        ) from None
+    build = build or load_build()
+    if deployment.abi_hash != build.abi_hash:
+        raise DeploymentError(
+            f"the deployment for chain {chain.chain_id} was made from other contracts (ABI hash differs "
+            "from the current build): run `journey deploy` again"
+        )
+    if not chain.w3.eth.get_code(deployment.engine):
+        raise DeploymentError(
+            f"the deployment for chain {chain.chain_id} points at {deployment.engine}, where there is no "
+            "contract (was the chain reset?): run `journey deploy`"
+        )
+    return deployment

@@ -1,0 +1,288 @@
+"""The SLA keeper: flags every step that passes its deadline, once.
+
+It reads only new events each round (journeys opened, steps completed, breaches,
+escalations, disputes, closings) to keep a watch list of open journeys and their current
+deadlines, then flags the steps whose deadline has passed (`engine.flagBreach`). With
+`expire` on, it also expires journeys whose customer step passed its deadline (the pool
+goes back to its funder). The last processed block and the watch list are kept in
+$JOURNEY_HOME/keeper-<chain id>.json (written atomically), so a restarted keeper resumes
+where it stopped. RPC errors are retried with exponential backoff, a bounded number of
+times, then end in a ChainError.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from web3.exceptions import ProviderConnectionError
+
+from journeychain.chain import journey_home
+from journeychain.errors import ChainError, RuleError
+from journeychain.timeline import PlaybookBook, fetch_events, hexstr
+
+log = logging.getLogger("journeychain.keeper")
+
+T = TypeVar("T")
+
+#: The events that change what the keeper watches.
+WATCHED_EVENTS = (
+    "JourneyOpened",
+    "StepCompleted",
+    "BreachRecorded",
+    "Escalated",
+    "Disputed",
+    "DisputeResolved",
+    "ValueConfirmed",
+    "JourneyClosed",
+)
+#: Errors from the transport, worth trying again: the node is down, slow or restarting.
+TRANSIENT = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ProviderConnectionError,
+    ConnectionError,
+    TimeoutError,
+)
+#: A flag refused for one of these reasons means the step needs no flag from us (now).
+DONE = {"AlreadyBreached"}
+GONE = {"JourneyNotOpen", "UnknownJourney", "CustomerStep", "StepNotReached"}
+NOT_YET = {"DeadlineNotPassed"}
+
+
+class Retry:
+    """Calls a function, retrying transport errors with exponential backoff (`base`,
+    2 `base`, 4 `base`, ... up to `attempts` tries), then raises one ChainError."""
+
+    def __init__(
+        self,
+        attempts: int = 5,
+        base: float = 0.5,
+        cap: float = 8.0,
+        sleep: Callable[[float], None] = time.sleep,
+        endpoint: str = "the chain",
+    ):
+        self.attempts, self.base, self.cap, self.sleep, self.endpoint = attempts, base, cap, sleep, endpoint
+
+    def __call__(self, fn: Callable[[], T]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return fn()
+            except TRANSIENT as exc:
+                if attempt == self.attempts:
+                    raise ChainError(
+                        f"{self.endpoint} did not answer after {self.attempts} attempts "
+                        f"({type(exc).__name__}): is the node running?"
+                    ) from exc
+                delay = min(self.cap, self.base * 2 ** (attempt - 1))
+                log.warning("RPC error (%s); retrying in %.2fs", type(exc).__name__, delay)
+                self.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+@dataclass
+class Watch:
+    """An open journey as the keeper sees it: its current step and that step's deadline."""
+
+    playbook: int
+    step: int
+    deadline: int
+    flagged: bool = False
+    held: bool = False
+    customer_step: bool = False
+
+
+@dataclass
+class KeeperState:
+    chain_id: int
+    engine: str
+    last_block: int
+    watch: dict[str, Watch] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> KeeperState:
+        data = json.loads(text)
+        watch = {jid: Watch(**w) for jid, w in data.get("watch", {}).items()}
+        return cls(data["chain_id"], data["engine"], int(data["last_block"]), watch)
+
+
+@dataclass
+class Action:
+    """What the keeper did to one journey in a round."""
+
+    kind: str  # "flagged" or "expired"
+    journey: str
+    step: int
+    deadline: int
+    tx: str | None
+
+
+@dataclass
+class Round:
+    """One round: the blocks read, the events applied, the actions taken."""
+
+    from_block: int
+    to_block: int
+    events: int
+    watching: int
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[Action]:
+        return [a for a in self.actions if a.kind == "flagged"]
+
+
+#: Sends one transaction for a journey (flagBreach or expire) and returns its hash; raises
+#: a RuleError naming the custom error when the contract refuses.
+Sender = Callable[[bytes], Any]
+
+
+class Keeper:
+    """Flags steps past their deadline; `run_once()` for one round, `run(interval)` forever."""
+
+    def __init__(
+        self,
+        w3,
+        engine,
+        flag: Sender,
+        expire: Sender | None = None,
+        start_block: int = 0,
+        state_path: str | Path | None = None,
+        retry: Retry | None = None,
+        chunk: int = 2_000,
+    ):
+        self.w3, self.engine = w3, engine
+        self._flag, self._expire = flag, expire
+        self.retry = retry or Retry()
+        self.chunk = chunk
+        chain_id = int(self.retry(lambda: w3.eth.chain_id))
+        self.path = Path(state_path) if state_path else journey_home() / f"keeper-{chain_id}.json"
+        self.state = self._load(chain_id, start_block)
+        self.book = PlaybookBook(w3, engine, self.retry, max(0, start_block))
+
+    # --- state ---------------------------------------------------------------------
+    def _load(self, chain_id: int, start_block: int) -> KeeperState:
+        address = self.engine.address
+        if self.path.exists():
+            try:
+                state = KeeperState.from_json(self.path.read_text(encoding="utf-8"))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ChainError(f"the keeper's state file {self.path} is unreadable: {exc}") from exc
+            if state.engine.lower() == address.lower() and state.chain_id == chain_id:
+                log.info("resuming after block %d, watching %d journeys", state.last_block, len(state.watch))
+                return state
+            log.warning("state in %s is for another engine: starting afresh", self.path)
+        return KeeperState(chain_id, address, start_block - 1)
+
+    def save(self) -> None:
+        """Write the state atomically: a temporary file in the same folder, then a rename."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(self.state.to_json())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.path)
+
+    # --- events --------------------------------------------------------------------
+    def _is_customer_step(self, playbook: int, step: int) -> bool:
+        s = self.book.step(playbook, step)
+        return s is not None and s.role == "CUSTOMER"
+
+    def _apply(self, name: str, args: dict[str, Any]) -> None:
+        jid = hexstr(args["journeyId"])
+        watch = self.state.watch
+        if name == "JourneyOpened":
+            watch[jid] = Watch(args["playbookId"], 0, args["deadline"])
+            return
+        w = watch.get(jid)
+        if w is None:
+            return
+        if name == "StepCompleted":
+            w.step, w.deadline, w.flagged = args["step"] + 1, args["nextDeadline"], False
+            w.customer_step = self._is_customer_step(w.playbook, w.step)
+        elif name == "BreachRecorded" and args["step"] == w.step:
+            w.flagged = True
+        elif name == "Escalated":
+            w.deadline, w.flagged = args["deadline"], False
+        elif name == "Disputed":
+            w.held = True
+        elif name == "DisputeResolved":
+            # the engine moved the deadline by the time the dispute lasted: read it back
+            current = self.retry(lambda: self.engine.functions.journey(args["journeyId"]).call())
+            w.held, w.deadline = False, current[4]
+        elif name in ("ValueConfirmed", "JourneyClosed"):
+            del watch[jid]
+
+    # --- one round -----------------------------------------------------------------
+    def run_once(self) -> Round:
+        """Read the events since the last round, then flag (or expire) what is due."""
+        head = int(self.retry(lambda: self.w3.eth.block_number))
+        start = self.state.last_block + 1
+        if head < self.state.last_block:
+            log.warning("the chain is at block %d, behind the keeper's %d: re-reading it", head, start - 1)
+            self.state = KeeperState(self.state.chain_id, self.state.engine, -1)
+            start = 0
+        events = fetch_events(
+            self.w3, [self.engine], WATCHED_EVENTS, start, head, chunk=self.chunk, call=self.retry
+        )
+        for ev in events:
+            self._apply(ev.name, ev.args)
+        self.state.last_block = head
+        self.save()
+        report = Round(start, head, len(events), len(self.state.watch))
+        now = int(self.retry(lambda: self.w3.eth.get_block(head)["timestamp"]))
+        for jid, w in sorted(self.state.watch.items(), key=lambda kv: kv[1].deadline):
+            if w.held or w.flagged or not w.deadline or now <= w.deadline:
+                continue
+            if w.customer_step:
+                if self._expire is not None:
+                    self._act("expired", jid, w, self._expire, report)
+                continue
+            self._act("flagged", jid, w, self._flag, report)
+        return report
+
+    def _act(self, kind: str, jid: str, w: Watch, send: Sender, report: Round) -> None:
+        journey = bytes.fromhex(jid[2:])
+        try:
+            tx = self.retry(lambda: send(journey))
+        except RuleError as exc:
+            if exc.error in DONE:
+                w.flagged = True
+                log.info("step %d of %s was flagged already", w.step, jid)
+            elif exc.error in GONE:
+                log.info("journey %s needs no %s: %s", jid, kind[:-2], exc)
+                self.state.watch.pop(jid, None)
+            elif exc.error in NOT_YET:
+                log.info("step %d of %s is not past its deadline on chain yet", w.step, jid)
+            else:
+                raise
+            self.save()
+            return
+        if kind == "flagged":
+            w.flagged = True
+        else:
+            self.state.watch.pop(jid, None)
+        self.save()
+        tx_hash = hexstr(tx) if isinstance(tx, bytes | str) else None
+        report.actions.append(Action(kind, jid, w.step, w.deadline, tx_hash))
+        log.info("%s step %d of journey %s (deadline %d) in %s", kind, w.step, jid, w.deadline, tx_hash)
+
+    def run(self, interval: float = 15.0, rounds: int | None = None) -> None:
+        """Round after round, `interval` seconds apart (Ctrl-C stops it)."""
+        done = 0
+        while rounds is None or done < rounds:
+            self.run_once()
+            done += 1
+            if rounds is None or done < rounds:
+                time.sleep(interval)

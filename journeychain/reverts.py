@@ -1,0 +1,469 @@
+"""Every custom error of the contracts, decoded into one plain sentence and one exception class.
+
+A refusal names its rule: `MissingField(journeyId, step, field)` becomes
+CompletenessError("booking refused: field customer_goals is missing"). Field and schema
+names (bytes32 short strings) are shown as text, roles and statuses by name, and a step
+by its playbook name where the context knows it. Errors no rule names (a panic, an
+unknown selector) become a plain RuleError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import keccak, to_checksum_address
+
+from journeychain.encoding import from_short_name
+from journeychain.errors import (
+    ClaimError,
+    CompletenessError,
+    DeadlineError,
+    DisputeError,
+    FundingError,
+    JourneyRuleError,
+    PlaybookRuleError,
+    RulebookError,
+    RuleError,
+    SignatureError,
+)
+from journeychain.playbook import ROLES
+
+STATUSES = ("unknown", "open", "disputed", "value delivered", "expired", "cancelled")
+ATTESTATION_STATES = ("missing", "valid", "expired", "revoked")
+ROLE_IDS = {keccak(text=name): name for name in ROLES[1:8]} | {
+    b"\x00" * 32: "ADMIN",
+    keccak(text="MINTER"): "MINTER",
+}
+PANICS = {
+    0x01: "an assertion failed",
+    0x11: "arithmetic overflow",
+    0x12: "division by zero",
+    0x21: "a value out of an enum's range",
+    0x32: "an index out of bounds",
+    0x41: "out of memory",
+}
+UNKNOWN_THINGS = frozenset({"UnknownPlaybook", "UnknownJourney", "UnknownAttestation"})
+ERROR_SELECTOR = keccak(text="Error(string)")[:4]
+PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
+
+
+class Context:
+    """What the decoder knows about journeys and steps; the client knows more and says so."""
+
+    def journey(self, journey_id: bytes) -> str:
+        """How to name a journey: its reference when known, else its id, shortened."""
+        return "0x" + bytes(journey_id).hex()[:12] + "…"
+
+    def step(self, journey_id: bytes, step: int) -> str:
+        """How to name a step: 'step 2 (deal_booked)' when the playbook is known."""
+        return f"step {step}"
+
+    def is_commit_step(self, journey_id: bytes, step: int) -> bool:
+        """Whether the step books the deal (its refusals read 'booking refused')."""
+        return False
+
+
+def when(timestamp: int) -> str:
+    return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def tokens(amount: int, decimals: int = 18) -> str:
+    """An amount of the incentive token as a decimal number."""
+    whole, frac = divmod(int(amount), 10**decimals)
+    text = f"{whole:,}"
+    if frac:
+        text += "." + str(frac).rjust(decimals, "0").rstrip("0")
+    return text
+
+
+def _action(ctx: Context, jid: bytes, step: int) -> str:
+    return "booking" if ctx.is_commit_step(jid, step) else ctx.step(jid, step)
+
+
+def _role(value: int) -> str:
+    return ROLES[value] if 0 <= value < len(ROLES) else str(value)
+
+
+# name -> (family, sentence from (context, arguments))
+Sentence = Callable[[Context, dict[str, Any]], str]
+RULES: dict[str, tuple[type[RuleError], Sentence]] = {
+    # --- participants and the rulebook
+    "MissingRole": (
+        RulebookError,
+        lambda c, a: f"refused: {a['account']} does not hold the {_role(a['role'])} role",
+    ),
+    "NotParticipant": (RulebookError, lambda c, a: f"refused: {a['account']} is not a participant"),
+    "RulebookNotAccepted": (
+        RulebookError,
+        lambda c, a: (
+            f"refused: {a['account']} has not accepted the rulebook in force (version "
+            f"{a['current']}): run `journey rulebook accept`"
+        ),
+    ),
+    "StaleRulebook": (
+        RulebookError,
+        lambda c, a: (
+            f"refused: the signature accepts rulebook version {a['version']}, "
+            f"but version {a['current']} is in force"
+        ),
+    ),
+    "EmptyRulebook": (RulebookError, lambda c, a: "refused: a rulebook hash cannot be zero"),
+    "AccessControlUnauthorizedAccount": (
+        RulebookError,
+        lambda c, a: (
+            f"refused: {a['account']} does not hold the "
+            f"{ROLE_IDS.get(a['neededRole'], '0x' + a['neededRole'].hex())} role"
+        ),
+    ),
+    "AccessControlBadConfirmation": (
+        RulebookError,
+        lambda c, a: "refused: an account can renounce only its own roles",
+    ),
+    # --- playbooks
+    "StepCountOutOfRange": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: {a['count']} steps, where a playbook has 2 to 16",
+    ),
+    "SharesExceedTotal": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: the shares add up to {a['totalBps']} basis points, above 10000",
+    ),
+    "EmptyRole": (PlaybookRuleError, lambda c, a: f"playbook refused: step {a['step']} has no owning role"),
+    "PenaltyOutOfRange": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: the penalty of step {a['step']} is above 10000 basis points",
+    ),
+    "CustomerStepNotLast": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: step {a['step']} is the customer's but not the last",
+    ),
+    "LastStepNotCustomer": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: the last step ({a['step']}) must be the customer's",
+    ),
+    "TooManyRequirements": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: step {a['step']} requires more than 32 fields or attestations",
+    ),
+    "InvalidCommitStep": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: the commit step {a['step']} is not a participant's step",
+    ),
+    "InvalidConfirmWindow": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"playbook refused: a confirmation window of {a['window']} seconds needs a "
+            "customer deadline at least as long"
+        ),
+    ),
+    "UnknownPlaybook": (
+        PlaybookRuleError,
+        lambda c, a: f"there is no playbook {a['playbookId']} (see `journey playbook show`)",
+    ),
+    # --- journeys: order and assignees
+    "JourneyExists": (JourneyRuleError, lambda c, a: f"refused: journey {c.journey(a['journeyId'])} exists"),
+    "UnknownJourney": (JourneyRuleError, lambda c, a: f"there is no journey {c.journey(a['journeyId'])}"),
+    "EmptyReference": (
+        JourneyRuleError,
+        lambda c, a: "refused: a journey needs a non-zero reference and customer commitment",
+    ),
+    "JourneyNotOpen": (
+        JourneyRuleError,
+        lambda c, a: f"refused: journey {c.journey(a['journeyId'])} is {STATUSES[a['status']]}, not open",
+    ),
+    "NotAssignee": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            f"is assigned to {a['assignee']}, not {a['account']}"
+        ),
+    ),
+    "CustomerStep": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            "is the customer's: it completes by the customer's signature"
+        ),
+    ),
+    "StepNotReached": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: journey {c.journey(a['journeyId'])} has not reached "
+            f"{c.step(a['journeyId'], a['step'])}"
+        ),
+    ),
+    "SameAssignee": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            f"is assigned to {a['assignee']} already: escalate it to someone else"
+        ),
+    ),
+    "NotCancellable": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: journey {c.journey(a['journeyId'])} is booked already: it can no longer be cancelled"
+        ),
+    ),
+    # --- deadlines and breaches
+    "DeadlineNotPassed": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            + (f"is not late: its deadline is {when(a['deadline'])}" if a["deadline"] else "has no deadline")
+        ),
+    ),
+    "AlreadyBreached": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: the breach of {c.step(a['journeyId'], a['step'])} of journey "
+            f"{c.journey(a['journeyId'])} is flagged already"
+        ),
+    ),
+    "NotBreached": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            "is not breached: only a breached step can be escalated"
+        ),
+    ),
+    # --- completeness and attestations
+    "MissingField": (
+        CompletenessError,
+        lambda c, a: (
+            f"{_action(c, a['journeyId'], a['step'])} refused: field {from_short_name(a['field'])} is missing"
+        ),
+    ),
+    "FieldsMismatch": (
+        CompletenessError,
+        lambda c, a: f"refused: {a['keys']} field names but {a['commitments']} commitments",
+    ),
+    "AttestationNotValid": (
+        CompletenessError,
+        lambda c, a: (
+            f"{_action(c, a['journeyId'], a['step'])} refused: attestation "
+            f"{from_short_name(a['schema'])} is {ATTESTATION_STATES[a['state']]}"
+        ),
+    ),
+    "UnknownAttestation": (CompletenessError, lambda c, a: f"there is no attestation 0x{a['uid'].hex()}"),
+    "NotAttester": (
+        CompletenessError,
+        lambda c, a: f"refused: attestation 0x{a['uid'].hex()} was not made by {a['account']}",
+    ),
+    "AttestationAlreadyRevoked": (
+        CompletenessError,
+        lambda c, a: f"refused: attestation 0x{a['uid'].hex()} is revoked already",
+    ),
+    "ExpiryNotInFuture": (
+        CompletenessError,
+        lambda c, a: f"refused: an attestation's expiry must be in the future, not {when(a['expiry'])}",
+    ),
+    "EmptyAttestation": (
+        CompletenessError,
+        lambda c, a: "refused: an attestation needs a schema and a subject",
+    ),
+    # --- funding and escrow
+    "ZeroAmount": (FundingError, lambda c, a: "refused: the amount is zero"),
+    "FundedByAnother": (
+        FundingError,
+        lambda c, a: (
+            f"refused: the pool of journey {c.journey(a['journeyId'])} was funded by "
+            f"{a['funder']}, and only it may add to it"
+        ),
+    ),
+    "PoolTooLarge": (
+        FundingError,
+        lambda c, a: f"refused: a pool of {tokens(a['pool'])} tokens is more than a pool holds",
+    ),
+    "PoolNotFunded": (
+        FundingError,
+        lambda c, a: (
+            f"{_action(c, a['journeyId'], a['step'])} refused: the pool of journey "
+            f"{c.journey(a['journeyId'])} is not funded yet (`journey fund`)"
+        ),
+    ),
+    "ERC20InsufficientBalance": (
+        FundingError,
+        lambda c, a: (
+            f"refused: {a['sender']} holds {tokens(a['balance'])} tokens, {tokens(a['needed'])} needed"
+        ),
+    ),
+    "ERC20InsufficientAllowance": (
+        FundingError,
+        lambda c, a: (
+            f"refused: {a['spender']} may move {tokens(a['allowance'])} tokens, "
+            f"{tokens(a['needed'])} needed: approve more first"
+        ),
+    ),
+    "ERC20InvalidSender": (FundingError, lambda c, a: f"refused: {a['sender']} cannot send tokens"),
+    "ERC20InvalidReceiver": (FundingError, lambda c, a: f"refused: {a['receiver']} cannot receive tokens"),
+    "ERC20InvalidApprover": (FundingError, lambda c, a: f"refused: {a['approver']} cannot approve"),
+    "ERC20InvalidSpender": (FundingError, lambda c, a: f"refused: {a['spender']} cannot be approved"),
+    "SafeERC20FailedOperation": (
+        FundingError,
+        lambda c, a: f"refused: the token {a['token']} failed the transfer",
+    ),
+    # --- signatures and the customer's voice
+    "SignatureExpired": (
+        SignatureError,
+        lambda c, a: f"refused: the signature expired at {when(a['deadline'])}",
+    ),
+    "WrongSigner": (
+        SignatureError,
+        lambda c, a: f"refused: the signature is {a['signer']}'s, not {a['expected']}'s",
+    ),
+    "StaleNonce": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: the customer's signature carries nonce {a['nonce']}, but journey "
+            f"{c.journey(a['journeyId'])} expects {a['expected']} (a replay, or signed too early)"
+        ),
+    ),
+    "NotVoice": (
+        SignatureError,
+        lambda c, a: f"refused: {a['caller']} is not the customer voice, which alone relays signatures",
+    ),
+    "NotCustomer": (
+        SignatureError,
+        lambda c, a: f"refused: {a['signer']} is not the customer of journey {c.journey(a['journeyId'])}",
+    ),
+    "HistoryMismatch": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: the step records given do not match journey {c.journey(a['journeyId'])}'s rolling hash"
+        ),
+    ),
+    "InvalidScore": (SignatureError, lambda c, a: f"refused: a rating is 1 to 5, not {a['score']}"),
+    "AlreadyRated": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            "is rated already"
+        ),
+    ),
+    "VerifierConfirmationOff": (
+        SignatureError,
+        lambda c, a: f"refused: playbook {a['playbookId']} does not let a verifier confirm value",
+    ),
+    "WindowNotElapsed": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: the confirmation window of journey {c.journey(a['journeyId'])} "
+            + (
+                f"is open until {when(a['releaseAt'])}"
+                if a["releaseAt"]
+                else "does not exist or has not started"
+            )
+        ),
+    ),
+    "ECDSAInvalidSignature": (SignatureError, lambda c, a: "refused: the signature is not valid"),
+    "ECDSAInvalidSignatureLength": (
+        SignatureError,
+        lambda c, a: f"refused: a signature of {a['length']} bytes is not valid",
+    ),
+    "ECDSAInvalidSignatureS": (SignatureError, lambda c, a: "refused: the signature is malleable"),
+    "ERC2612ExpiredSignature": (
+        SignatureError,
+        lambda c, a: f"refused: the permit expired at {when(a['deadline'])}",
+    ),
+    "ERC2612InvalidSigner": (
+        SignatureError,
+        lambda c, a: f"refused: the permit is {a['signer']}'s, not {a['owner']}'s",
+    ),
+    "StringTooLong": (
+        SignatureError,
+        lambda c, a: f"refused: the signing domain name {a['str']!r} is too long",
+    ),
+    "InvalidShortString": (
+        SignatureError,
+        lambda c, a: "refused: the signing domain name is not a short string",
+    ),
+    "InvalidAccountNonce": (
+        SignatureError,
+        lambda c, a: f"refused: {a['account']}'s nonce is {a['currentNonce']}",
+    ),
+    # --- disputes
+    "AlreadyDisputed": (
+        DisputeError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            "was disputed once already"
+        ),
+    ),
+    "NoOpenDispute": (
+        DisputeError,
+        lambda c, a: f"refused: journey {c.journey(a['journeyId'])} has no open dispute",
+    ),
+    # --- claims
+    "NothingToClaim": (ClaimError, lambda c, a: f"{a['account']} has nothing to claim"),
+}
+
+
+def _canonical(param: dict[str, Any]) -> str:
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        return "(" + ",".join(_canonical(p) for p in param["components"]) + ")" + kind[5:]
+    return kind
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    return value
+
+
+class Decoder:
+    """Decodes revert data with the errors of a set of ABIs."""
+
+    def __init__(self, abi: list[dict[str, Any]]):
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        for entry in abi:
+            if entry.get("type") != "error":
+                continue
+            inputs = entry.get("inputs", [])
+            types = [_canonical(i) for i in inputs]
+            selector = keccak(text=f"{entry['name']}({','.join(types)})")[:4]
+            names = [i.get("name") or f"arg{n}" for n, i in enumerate(inputs)]
+            self._errors[selector] = (entry["name"], types, names)
+
+    def names(self) -> set[str]:
+        return {name for name, _, _ in self._errors.values()}
+
+    def decode(self, data: bytes | str, context: Context | None = None) -> RuleError:
+        """The exception for revert data (the 4-byte selector and the ABI-encoded arguments)."""
+        context = context or Context()
+        if isinstance(data, str):
+            data = bytes.fromhex(data[2:] if data.startswith("0x") else data)
+        data = bytes(data)
+        if len(data) < 4:
+            return RuleError("the chain refused the transaction without a reason")
+        selector, body = data[:4], data[4:]
+        if selector == ERROR_SELECTOR:
+            (reason,) = decode(["string"], body)
+            return RuleError(f"refused: {reason}", "Error", {"reason": reason})
+        if selector == PANIC_SELECTOR:
+            (code,) = decode(["uint256"], body)
+            return RuleError(
+                f"refused: the contract panicked ({PANICS.get(code, hex(code))})", "Panic", {"code": code}
+            )
+        known = self._errors.get(selector)
+        if known is None:
+            return RuleError(f"the chain refused the transaction (unknown error 0x{data[:4].hex()})")
+        name, types, names = known
+        try:
+            values = decode(types, body)
+        except Exception:  # malformed arguments: still name the rule
+            values = ()
+            names = []
+        args = {n: _normalise(v) for n, v in zip(names, values, strict=False)}
+        family, sentence = RULES.get(name, (RuleError, None))
+        if sentence is None or len(args) != len(types):
+            shown = ", ".join(f"{k}={v}" for k, v in args.items())
+            return family(f"refused: {name}({shown})", name, args)
+        error = family(sentence(context, args), name, args)
+        if name in UNKNOWN_THINGS:
+            error.exit_code = 2  # the user named something that does not exist: bad input
+        return error

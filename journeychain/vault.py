@@ -1,0 +1,374 @@
+"""The evidence vault: the values and salts behind every commitment the user made.
+
+The chain sees salted commitments only; the values and salts stay here, in SQLite at
+$JOURNEY_HOME/vault.sqlite. A step's evidence is written in one transaction before its
+transaction is sent (pending), and marked confirmed once the chain has it, so that a crash
+between the two loses nothing: `reconcile` settles pending rows against the chain later.
+`prove` discloses one field and checks it against the chain; `forget` erases a
+customer's values, leaving the chain only meaningless commitments.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from journeychain.chain import journey_home
+from journeychain.encoding import (
+    commit,
+    evidence_hash,
+    genesis_head,
+    journey_id,
+    new_salt,
+    next_head,
+    short_name,
+)
+from journeychain.errors import ConfigError, JourneyError
+from journeychain.timeline import RpcCall, call_once, fetch_events, hexstr
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS evidence (
+    chain_id    INTEGER NOT NULL,
+    journey     TEXT    NOT NULL,
+    step        INTEGER NOT NULL,
+    position    INTEGER NOT NULL,
+    field       TEXT    NOT NULL,
+    value       TEXT,
+    salt        TEXT,
+    commitment  TEXT    NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending',
+    tx_hash     TEXT,
+    block       INTEGER,
+    created_at  INTEGER NOT NULL,
+    erased_at   INTEGER,
+    PRIMARY KEY (chain_id, journey, step, field)
+);
+CREATE TABLE IF NOT EXISTS journeys (
+    chain_id    INTEGER NOT NULL,
+    journey     TEXT    NOT NULL,
+    reference   TEXT,
+    customer    TEXT,
+    PRIMARY KEY (chain_id, journey)
+);
+CREATE INDEX IF NOT EXISTS journeys_customer ON journeys (customer);
+"""
+
+
+class ProofError(JourneyError):
+    """A field could not be proven against the chain (missing, erased, tampered or mismatched)."""
+
+
+def _jid(journey: bytes | str) -> bytes:
+    return bytes(journey) if isinstance(journey, bytes | bytearray) else journey_id(journey)
+
+
+@dataclass(frozen=True)
+class StepEvidence:
+    """A step's fields as sent: keys and commitments in the order given, salts kept in the vault."""
+
+    chain_id: int
+    journey: bytes
+    step: int
+    fields: tuple[str, ...]
+    keys: tuple[bytes, ...]
+    commitments: tuple[bytes, ...]
+    values: tuple[str, ...] = ()
+    salts: tuple[bytes, ...] = ()
+
+    @property
+    def evidence(self) -> bytes:
+        return evidence_hash(list(self.keys), list(self.commitments))
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One disclosed field, shown to match the chain."""
+
+    journey: str
+    step: int
+    field: str
+    value: str
+    salt: str
+    commitment: str
+    evidence: str
+    tx: str
+    block: int
+    head: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Vault:
+    """The SQLite store of values and salts. One per $JOURNEY_HOME (or an explicit path)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else journey_home() / "vault.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA secure_delete=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- writing -------------------------------------------------------------------
+    def register_journey(
+        self, chain_id: int, journey: bytes | str, reference: str | None = None, customer: str | None = None
+    ) -> None:
+        """Remember which customer (any reference the user knows them by) a journey belongs to."""
+        jid = _jid(journey)
+        if reference is None and isinstance(journey, str) and not journey.startswith("0x"):
+            reference = journey
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO journeys (chain_id, journey, reference, customer) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (chain_id, journey) DO UPDATE SET "
+                "reference = COALESCE(excluded.reference, reference), "
+                "customer = COALESCE(excluded.customer, customer)",
+                (chain_id, hexstr(jid), reference, customer),
+            )
+
+    def prepare_step(
+        self, chain_id: int, journey: bytes | str, step: int, fields: Mapping[str, str]
+    ) -> StepEvidence:
+        """Salt and commit each field and write them all, pending, in one transaction; the
+        caller sends the returned keys and commitments, then calls `confirm` (or `discard`
+        if the chain refused). A pending step left over is replaced."""
+        jid = _jid(journey)
+        names = tuple(fields)
+        keys = tuple(short_name(n) for n in names)
+        salts = [new_salt() for _ in names]
+        commitments = tuple(commit(str(fields[n]), s) for n, s in zip(names, salts, strict=True))
+        now = int(time.time())
+        with self._transaction() as db:
+            done = db.execute(
+                "SELECT 1 FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? "
+                "AND status = 'confirmed'",
+                (chain_id, hexstr(jid), step),
+            ).fetchone()
+            if done:
+                raise ConfigError(f"step {step} of journey {hexstr(jid)} has confirmed evidence in the vault")
+            db.execute(
+                "DELETE FROM evidence WHERE chain_id = ? AND journey = ? AND step = ?",
+                (chain_id, hexstr(jid), step),
+            )
+            db.executemany(
+                "INSERT INTO evidence (chain_id, journey, step, position, field, value, salt, commitment, "
+                "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                [
+                    (chain_id, hexstr(jid), step, i, n, str(fields[n]), hexstr(s), hexstr(c), now)
+                    for i, (n, s, c) in enumerate(zip(names, salts, commitments, strict=True))
+                ],
+            )
+        values = tuple(str(fields[n]) for n in names)
+        return StepEvidence(chain_id, jid, step, names, keys, commitments, values, tuple(salts))
+
+    def confirm(self, evidence: StepEvidence, tx_hash: bytes | str, block: int | None = None) -> None:
+        """Mark a step's evidence as on chain (its transaction succeeded)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? "
+                "WHERE chain_id = ? AND journey = ? AND step = ?",
+                (hexstr(tx_hash), block, evidence.chain_id, hexstr(evidence.journey), evidence.step),
+            )
+
+    def discard(self, evidence: StepEvidence) -> None:
+        """Drop a pending step's evidence (the chain refused the step)."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? AND status = 'pending'",
+                (evidence.chain_id, hexstr(evidence.journey), evidence.step),
+            )
+
+    def pending(self, chain_id: int) -> list[tuple[str, int]]:
+        rows = self._db.execute(
+            "SELECT DISTINCT journey, step FROM evidence WHERE chain_id = ? AND status = 'pending'",
+            (chain_id,),
+        ).fetchall()
+        return [(r["journey"], r["step"]) for r in rows]
+
+    def reconcile(self, w3, engine, from_block: int = 0, call: RpcCall = call_once) -> dict[str, int]:
+        """Settle pending evidence left by a crash: confirmed when the chain has a StepCompleted
+        with the same commitments, dropped when the step was completed with other evidence.
+        Steps not completed yet stay pending. Returns the counts."""
+        chain_id = int(call(lambda: w3.eth.chain_id))
+        counts = {"confirmed": 0, "dropped": 0, "pending": 0}
+        for journey, step in self.pending(chain_id):
+            rows = self._rows(chain_id, journey, step)
+            commitments = {r["commitment"] for r in rows}
+            events = fetch_events(
+                w3, [engine], ["StepCompleted"], journey=bytes.fromhex(journey[2:]), call=call
+            )
+            match = [e for e in events if e.args["step"] == step]
+            if not match:
+                counts["pending"] += 1
+                continue
+            ev = match[0]
+            if commitments <= {hexstr(c) for c in ev.args["commitments"]}:
+                with self._transaction() as db:
+                    db.execute(
+                        "UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? "
+                        "WHERE chain_id = ? AND journey = ? AND step = ?",
+                        (ev.tx, ev.block, chain_id, journey, step),
+                    )
+                counts["confirmed"] += 1
+            else:
+                with self._transaction() as db:
+                    db.execute(
+                        "DELETE FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? "
+                        "AND status = 'pending'",
+                        (chain_id, journey, step),
+                    )
+                counts["dropped"] += 1
+        return counts
+
+    # --- reading -------------------------------------------------------------------
+    def _rows(self, chain_id: int, journey: str, step: int) -> list[sqlite3.Row]:
+        return self._db.execute(
+            "SELECT * FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? ORDER BY position",
+            (chain_id, journey, step),
+        ).fetchall()
+
+    def fields(self, chain_id: int, journey: bytes | str, step: int) -> dict[str, str | None]:
+        """A step's field values as stored (None where erased)."""
+        return {r["field"]: r["value"] for r in self._rows(chain_id, hexstr(_jid(journey)), step)}
+
+    def journeys(self, chain_id: int | None = None) -> list[dict[str, Any]]:
+        query = "SELECT * FROM journeys" + (" WHERE chain_id = ?" if chain_id is not None else "")
+        return [dict(r) for r in self._db.execute(query, () if chain_id is None else (chain_id,))]
+
+    # --- proving -------------------------------------------------------------------
+    def prove(
+        self,
+        w3,
+        engine,
+        journey: bytes | str,
+        step: int,
+        field: str,
+        from_block: int = 0,
+        call: RpcCall = call_once,
+    ) -> Proof:
+        """Disclose one field of one step and show that it matches the chain: its value and
+        salt recompute the commitment the step's StepCompleted event carries for that key,
+        the event's evidence hash covers its keys and commitments, and the journey's rolling
+        hash on chain equals the one rebuilt from all its StepCompleted events."""
+        chain_id = int(call(lambda: w3.eth.chain_id))
+        jid = _jid(journey)
+        where = f"step {step} of journey {hexstr(jid)}"
+        row = self._db.execute(
+            "SELECT * FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? AND field = ?",
+            (chain_id, hexstr(jid), step, field),
+        ).fetchone()
+        if row is None:
+            raise ProofError(f"the vault holds no value for {field} at {where} on chain {chain_id}")
+        if row["value"] is None or row["salt"] is None:
+            raise ProofError(f"the value for {field} at {where} was erased from the vault")
+        salt = bytes.fromhex(row["salt"][2:])
+        recomputed = commit(row["value"], salt)
+
+        opened = fetch_events(w3, [engine], ["JourneyOpened"], from_block, journey=jid, call=call)
+        if not opened:
+            raise ProofError(f"journey {hexstr(jid)} was never opened on chain {chain_id}")
+        completed = fetch_events(w3, [engine], ["StepCompleted"], from_block, journey=jid, call=call)
+        events = {e.args["step"]: e for e in completed}
+        ev = events.get(step)
+        if ev is None:
+            raise ProofError(f"{where} was never completed on chain {chain_id}")
+
+        keys, commitments = [bytes(k) for k in ev.args["fields"]], [bytes(c) for c in ev.args["commitments"]]
+        if evidence_hash(keys, commitments) != bytes(ev.args["evidence"]):
+            raise ProofError(f"the evidence hash of {where} does not cover its fields and commitments")
+        key = short_name(field)
+        on_chain = [c for k, c in zip(keys, commitments, strict=True) if k == key]
+        if not on_chain:
+            raise ProofError(f"{where} carries no commitment for {field}")
+        if recomputed not in on_chain:
+            raise ProofError(f"value for {field} does not match the chain's commitment at {where}")
+
+        o = opened[0].args
+        head = genesis_head(jid, o["playbookId"], bytes(o["customer"]))
+        for i in range(len(events)):
+            if i not in events:
+                raise ProofError(f"the chain's record of journey {hexstr(jid)} lacks step {i}")
+            e = events[i].args
+            head = next_head(head, i, e["by"], e["late"], bytes(e["evidence"]))
+        chain_head = bytes(call(lambda: engine.functions.journeyCommitments(jid).call())[1])
+        if head != chain_head:
+            raise ProofError(f"the steps of journey {hexstr(jid)} do not match its rolling hash on chain")
+        return Proof(
+            journey=hexstr(jid),
+            step=step,
+            field=field,
+            value=row["value"],
+            salt=row["salt"],
+            commitment=hexstr(recomputed),
+            evidence=hexstr(ev.args["evidence"]),
+            tx=ev.tx,
+            block=ev.block,
+            head=hexstr(chain_head),
+        )
+
+    # --- forgetting ----------------------------------------------------------------
+    def forget(self, target: str, chain_id: int | None = None, missing_ok: bool = False) -> int:
+        """Erase the values and salts of every journey of a customer (by the reference given
+        to `register_journey`), or of one journey (by its reference or 0x id). Returns how
+        many values were erased; the chain keeps only commitments nobody can open."""
+        with self._transaction() as db:
+            scope = "" if chain_id is None else " AND chain_id = ?"
+            extra: tuple[Any, ...] = () if chain_id is None else (chain_id,)
+            rows = db.execute(
+                f"SELECT chain_id, journey FROM journeys WHERE customer = ?{scope}", (target, *extra)
+            )
+            journeys = {(r["chain_id"], r["journey"]) for r in rows}
+            if not journeys:
+                candidates = {target.lower()} if target.startswith("0x") else set()
+                with suppress(ConfigError):
+                    candidates.add(hexstr(_jid(target)))
+                for candidate in candidates:
+                    found = db.execute(
+                        f"SELECT DISTINCT chain_id, journey FROM evidence WHERE journey = ?{scope} "
+                        f"UNION SELECT chain_id, journey FROM journeys WHERE journey = ?{scope}",
+                        (candidate, *extra, candidate, *extra),
+                    )
+                    journeys |= {(r["chain_id"], r["journey"]) for r in found}
+            if not journeys:
+                if missing_ok:
+                    return 0
+                raise ConfigError(f"the vault knows no customer or journey {target!r}")
+            erased = 0
+            now = int(time.time())
+            for cid, jid in journeys:
+                erased += db.execute(
+                    "UPDATE evidence SET value = NULL, salt = NULL, erased_at = ? "
+                    "WHERE chain_id = ? AND journey = ? AND value IS NOT NULL",
+                    (now, cid, jid),
+                ).rowcount
+        # drop the freed pages and the write-ahead log, so that no copy of the values remains
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("VACUUM")
+        return erased

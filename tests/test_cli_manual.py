@@ -1,0 +1,67 @@
+"""The walk-through in `journey --help` works when followed literally."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from journeychain.accounts import dev_account
+from journeychain.chain import throwaway_chain
+from journeychain.cli import MANUAL, app
+
+ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
+
+
+def manual_commands() -> list[list[str]]:
+    """The walk-through's commands, continuation lines joined, "and so on" spelled out."""
+    section = MANUAL.split("[bold]A first journey on the local chain[/bold]")[1].split("[bold]")[0]
+    lines: list[str] = []
+    for line in section.splitlines():
+        if line.startswith("  journey "):
+            lines.append(line.strip())
+        elif line.startswith("        -") and lines:
+            lines[-1] += " " + line.strip()
+    commands = []
+    for line in lines:
+        spelled = re.match(r"(.*?)\s+\(and so on for dev:(\d) to dev:(\d)\)$", line)
+        if spelled:
+            first, last = int(spelled.group(2)), int(spelled.group(3))
+            for n in range(first - 1, last + 1):
+                commands.append(shlex.split(spelled.group(1).replace("dev:1", f"dev:{n}"))[1:])
+        else:
+            commands.append(shlex.split(line)[1:])
+    return commands
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    saved = {k: os.environ.get(k) for k in ENV}
+    for k in ENV:
+        os.environ.pop(k, None)
+    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
+    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
+    with throwaway_chain() as c:
+        os.environ["JOURNEY_RPC"] = c.url
+        yield c
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def test_the_manuals_walk_through_runs_to_a_claimed_payout(chain):
+    commands = manual_commands()
+    assert commands[0] == ["deploy"] and commands[-1] == ["list"] and len(commands) > 20
+    outputs = {}
+    for args in commands:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        outputs[" ".join(args)] = result.stdout
+    vendor = dev_account(4).address
+    assert outputs["-a dev:4 claim"].startswith(f"{vendor} claimed 300 ")
+    assert "OPP-1" in outputs["list"] and "value delivered" in outputs["list"]

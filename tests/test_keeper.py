@@ -1,0 +1,190 @@
+"""The SLA keeper: every breach flagged exactly once, across restarts; bounded retries on a dead node.
+
+These tests run the SDK against a private anvil of their own (a free port).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from web3 import Web3
+
+from journeychain.chain import free_port
+from journeychain.demo import DAY, HOUR, network
+from journeychain.encoding import journey_id
+from journeychain.errors import ChainError
+from journeychain.keeper import Keeper, Retry
+from journeychain.timeline import fetch_events, hexstr
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    with network(tmp_path_factory.mktemp("keeper")) as (chain, crew):
+        yield chain, crew
+
+
+def new_keeper(chain, crew, path, expire: bool = False) -> Keeper:
+    relayer = crew.relayer.client
+    return Keeper(
+        chain.w3,
+        crew.engine,
+        flag=lambda jid: relayer.flag_breach(jid).tx_hash,
+        expire=(lambda jid: relayer.expire(jid).tx_hash) if expire else None,
+        start_block=crew.deployment.block,
+        state_path=path,
+    )
+
+
+def breaches(chain, crew) -> Counter:
+    """BreachRecorded events on chain, counted per (journey, step, deadline)."""
+    events = fetch_events(chain.w3, [crew.engine], ["BreachRecorded"], crew.deployment.block)
+    return Counter((hexstr(e.args["journeyId"]), e.args["step"], e.args["deadline"]) for e in events)
+
+
+def lead(crew, ref: str, rep) -> str:
+    crew.open(ref, assignee=crew.marketing)
+    crew.qualify(ref, rep)
+    return hexstr(journey_id(ref))
+
+
+def test_keeper_restarted_mid_run_flags_every_breach_exactly_once(net, tmp_path):
+    chain, crew = net
+    state = tmp_path / "keeper.json"
+    a, b = lead(crew, "K-A", crew.rep_a), lead(crew, "K-B", crew.rep_b)
+    keeper = new_keeper(chain, crew, state)
+    assert keeper.run_once().flagged == []  # nothing is due yet
+    crew.advance(DAY + HOUR)
+    first = keeper.run_once()
+    assert {x.journey for x in first.flagged} == {a, b}
+    del keeper  # the keeper stops here...
+
+    # ...meanwhile: A is escalated (a new deadline), C is opened, B stays breached
+    crew.escalate("K-A", crew.marketing, crew.rep_b)
+    c = lead(crew, "K-C", crew.rep_a)
+    crew.advance(DAY + HOUR)
+
+    restarted = new_keeper(chain, crew, state)  # a new process, resuming from the state file
+    assert restarted.state.last_block == first.to_block
+    second = restarted.run_once()
+    assert second.from_block == first.to_block + 1
+    assert {x.journey for x in second.flagged} == {a, c}
+    assert restarted.run_once().flagged == []
+
+    counts = breaches(chain, crew)
+    mine = {k: v for k, v in counts.items() if k[0] in (a, b, c)}
+    assert len(mine) == 4  # A twice (two deadlines), B once, C once
+    assert set(mine.values()) == {1}
+    for jid in (a, b, c):
+        assert crew.engine.functions.journey(bytes.fromhex(jid[2:])).call()[6]  # flagged on chain
+
+
+def test_a_keeper_that_lost_its_last_round_does_not_flag_twice(net, tmp_path):
+    chain, crew = net
+    state = tmp_path / "keeper.json"
+    keeper = new_keeper(chain, crew, state)
+    keeper.run_once()
+    before = state.read_text()
+    d = lead(crew, "K-D", crew.rep_a)
+    crew.advance(DAY + HOUR)
+    assert d in [x.journey for x in keeper.run_once().flagged]
+    state.write_text(before)  # the state written after the flag was lost (a crash)
+    again = new_keeper(chain, crew, state)
+    assert again.run_once().flagged == []  # the BreachRecorded it reads back marks the step done
+    assert again.state.watch[d].flagged
+    assert sum(v for k, v in breaches(chain, crew).items() if k[0] == d) == 1
+
+
+def test_keeper_reads_only_the_events_since_its_last_round(net, tmp_path, monkeypatch):
+    chain, crew = net
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json")
+    keeper.run_once()
+    ranges = []
+    get_logs = chain.w3.eth.get_logs
+
+    def recording(params):
+        ranges.append((params["fromBlock"], params["toBlock"]))
+        return get_logs(params)
+
+    monkeypatch.setattr(chain.w3.eth, "get_logs", recording)
+    head = chain.w3.eth.block_number
+    lead(crew, "K-E", crew.rep_b)
+    round_ = keeper.run_once()
+    assert ranges == [(head + 1, chain.w3.eth.block_number)]
+    assert round_.events == 2  # JourneyOpened and StepCompleted of K-E, nothing older
+    saved = json.loads((tmp_path / "keeper.json").read_text())
+    assert saved["last_block"] == round_.to_block
+    assert saved["watch"][hexstr(journey_id("K-E"))]["step"] == 1
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed
+
+
+def test_keeper_expires_a_journey_whose_customer_never_answered(net, tmp_path):
+    chain, crew = net
+    crew.open("K-F", assignee=crew.marketing)
+    crew.qualify("K-F", crew.rep_a)
+    crew.complete("K-F", crew.rep_a, {"accepted_note": "ok"})
+    crew.fund("K-F")
+    crew.attest_identity("K-F")
+    crew.book("K-F", crew.rep_a)
+    crew.onboard_and_deliver("K-F")
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json", expire=True)
+    keeper.run_once()
+    crew.advance(91 * DAY)
+    actions = keeper.run_once().actions
+    assert [(x.kind, x.journey) for x in actions if x.journey == hexstr(journey_id("K-F"))] == [
+        ("expired", hexstr(journey_id("K-F")))
+    ]
+    assert crew.client.journey("K-F").status == "expired"
+    assert hexstr(journey_id("K-F")) not in keeper.state.watch
+
+
+def test_keeper_holds_a_disputed_journey_and_follows_its_moved_deadline(net, tmp_path):
+    chain, crew = net
+    crew.open("K-G", assignee=crew.marketing)
+    crew.qualify("K-G", crew.rep_a)
+    crew.complete("K-G", crew.rep_a, {"accepted_note": "ok"})
+    crew.fund("K-G")
+    crew.attest_identity("K-G")
+    crew.book("K-G", crew.rep_a)  # onboarding is due within 3 days
+    g = hexstr(journey_id("K-G"))
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json")
+    keeper.run_once()
+    crew.dispute("K-G", 1, "the rep never called back")
+    crew.advance(4 * DAY)  # past onboarding's deadline, but the journey is held
+    assert g not in [x.journey for x in keeper.run_once().flagged]
+    assert keeper.state.watch[g].held
+    crew.resolve("K-G", upheld=False)  # the deadline moves by the four days the dispute lasted
+    assert g not in [x.journey for x in keeper.run_once().flagged]
+    assert keeper.state.watch[g].deadline == crew.client.journey("K-G").deadline
+    crew.advance(4 * DAY)
+    assert g in [x.journey for x in keeper.run_once().flagged]
+
+
+def test_keeper_retries_a_dead_endpoint_with_backoff_then_raises_a_chain_error():
+    dead = Web3(
+        Web3.HTTPProvider(
+            f"http://127.0.0.1:{free_port()}",
+            request_kwargs={"timeout": 2},
+            exception_retry_configuration=None,  # no retries inside web3: the keeper's own are tested
+        )
+    )
+    delays: list[float] = []
+    retry = Retry(attempts=4, base=0.05, sleep=delays.append, endpoint="the chain at the dead port")
+    with pytest.raises(ChainError, match="the chain at the dead port did not answer after 4 attempts"):
+        Keeper(dead, None, flag=lambda jid: None, retry=retry)
+    assert delays == [0.05, 0.1, 0.2]
+
+
+def test_keeper_rides_out_a_brief_outage():
+    failures = iter([ConnectionError("refused"), ConnectionError("refused")])
+    delays: list[float] = []
+
+    def flaky():
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return 42
+
+    assert Retry(attempts=3, base=0.01, sleep=delays.append)(flaky) == 42
+    assert delays == [0.01, 0.02]

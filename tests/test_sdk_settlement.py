@@ -1,0 +1,138 @@
+"""Settlement through the SDK: optimistic release, a verifier's confirmation, expiry,
+cancellation, revocation and late steps, on a playbook that allows them all."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from eth_account import Account
+
+from journeychain.accounts import dev_account
+from journeychain.chain import throwaway_chain
+from journeychain.client import Customer, JourneyClient
+from journeychain.deployments import deploy
+from journeychain.encoding import profile_hash
+from journeychain.errors import CompletenessError, JourneyRuleError, SignatureError
+from journeychain.playbook import parse_playbook
+
+DAY = 86_400
+POOL = 1_000 * 10**18
+ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
+PLAYBOOK = {
+    "name": "light",
+    "version": 1,
+    "options": {"commit_step": "lead", "confirm_window": "7d", "verifier_may_confirm": True},
+    "steps": [
+        {"name": "lead", "role": "MARKETING", "share_bps": 5000},
+        {"name": "delivered", "role": "VENDOR", "sla": "1d", "share_bps": 5000, "penalty_bps": 5000},
+        {"name": "value", "role": "CUSTOMER", "sla": "30d"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def sdk(tmp_path_factory):
+    saved = {k: os.environ.get(k) for k in ENV}
+    for k in ENV:
+        os.environ.pop(k, None)
+    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
+    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
+    with throwaway_chain() as chain:
+        admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
+        people = {"marketing": 1, "vendor": 5, "verifier": 6, "funder": 7}
+        act = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
+        for name, client in act.items():
+            admin.grant_role(client.address, name.upper())
+            client.accept_rulebook()
+        admin.accept_rulebook()
+        admin.publish_playbook(parse_playbook(PLAYBOOK))
+        admin.mint(act["funder"].address, 100 * POOL)
+        act["admin"] = admin
+        yield chain, act
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def to_customer_step(act, reference: str) -> Customer:
+    customer = Customer(Account.create(), profile_hash(reference, b"\x07" * 32))
+    act["marketing"].open_journey(reference, customer.address, customer.profile)
+    act["funder"].fund(reference, POOL)
+    act["marketing"].complete_step(reference)
+    act["vendor"].complete_step(reference, {"shipment": "tracked"})
+    return customer
+
+
+def test_optimistic_release_waits_for_the_confirmation_window(sdk):
+    chain, act = sdk
+    customer = to_customer_step(act, "R-1")
+    release_at = act["admin"].release_time("R-1")
+    assert release_at > chain.now()
+    with pytest.raises(SignatureError, match="the confirmation window of journey R-1 is open until"):
+        act["admin"].release("R-1", customer.address, customer.profile)
+    chain.advance(8 * DAY)
+    with pytest.raises(SignatureError, match="is not the customer of journey R-1"):
+        act["admin"].release("R-1", Account.create().address, customer.profile)
+    receipt = act["admin"].release("R-1", customer.address, customer.profile)
+    assert receipt.events["ValueConfirmed"][0]["by"] == "0x" + "00" * 20
+    assert act["admin"].journey("R-1").status == "value delivered"
+
+
+def test_a_verifiers_value_delivered_attestation_confirms_value(sdk):
+    _, act = sdk
+    customer = to_customer_step(act, "R-2")
+    with pytest.raises(CompletenessError, match="attestation value_delivered is missing"):
+        act["admin"].confirm_by_attestation("R-2", customer.address, customer.profile)
+    act["verifier"].attest_value_delivered("R-2")
+    receipt = act["admin"].confirm_by_attestation("R-2", customer.address, customer.profile)
+    assert receipt.events["ValueConfirmed"][0]["by"] == act["verifier"].address
+
+
+def test_an_unconfirmed_journey_expires_and_refunds_the_funder(sdk):
+    chain, act = sdk
+    to_customer_step(act, "R-3")
+    funder = act["funder"].address
+    before = act["admin"].credit_of(funder)
+    chain.advance(31 * DAY)
+    receipt = act["admin"].expire("R-3")
+    assert receipt.events["JourneyClosed"][0]["refund"] == POOL
+    assert act["admin"].journey("R-3").status == "expired"
+    assert act["admin"].credit_of(funder) - before == POOL
+
+
+def test_cancel_only_before_the_commit_step(sdk):
+    _, act = sdk
+    act["marketing"].open_journey("R-4", act["funder"].address, b"\x04" * 32)
+    act["admin"].cancel("R-4")
+    assert act["admin"].journey("R-4").status == "cancelled"
+    to_customer_step(act, "R-5")
+    with pytest.raises(
+        JourneyRuleError, match="journey R-5 is booked already: it can no longer be cancelled"
+    ):
+        act["admin"].cancel("R-5")
+
+
+def test_a_revoked_attestation_is_refused_twice(sdk):
+    _, act = sdk
+    uid, _ = act["verifier"].attest("kyc_done", b"\x09" * 32)
+    act["verifier"].revoke(uid)
+    assert act["verifier"].attestation_state("kyc_done", b"\x09" * 32)[0] == "revoked"
+    with pytest.raises(CompletenessError, match=f"attestation {uid} is revoked already"):
+        act["verifier"].revoke(uid)
+
+
+def test_a_late_step_is_recorded_against_its_owner(sdk):
+    chain, act = sdk
+    vendor = act["vendor"].address
+    before = act["admin"].breach_count(vendor)
+    act["marketing"].open_journey("R-6", vendor, b"\x06" * 32)
+    act["funder"].fund("R-6", POOL)
+    act["marketing"].complete_step("R-6")
+    chain.advance(2 * DAY)
+    result = act["vendor"].complete_step("R-6")
+    assert result.late is True
+    assert act["admin"].breach_count(vendor) == before + 1
+    assert act["admin"].journey("R-6").breached_steps == [1]

@@ -1,0 +1,137 @@
+"""Timelines: a journey's history rebuilt from the chain's events, with lateness, and breaches aggregated.
+
+These tests run the SDK against a private anvil of their own (a free port).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from journeychain.demo import DAY, HOUR, POOL, network
+from journeychain.encoding import journey_id
+from journeychain.errors import JourneyError
+from journeychain.timeline import ENGINE_EVENTS, fetch_events, sla_breaches, timeline, timelines
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    with network(tmp_path_factory.mktemp("timeline")) as (chain, crew):
+        yield chain, crew
+
+
+def build(chain, crew, ref: str):
+    return timeline(chain.w3, crew.engine, journey_id(ref), crew.voice, crew.deployment.block)
+
+
+def test_a_late_step_shows_that_it_was_late_and_by_how_much(net):
+    chain, crew = net
+    crew.open("TL-1", assignee=crew.marketing)
+    crew.qualify("TL-1", crew.rep_a)
+    crew.advance(DAY + 2 * HOUR)  # the 24h lead acceptance deadline passes by two hours
+    crew.complete("TL-1", crew.rep_a, {"accepted_note": "late"})
+    tl = build(chain, crew, "TL-1")
+    done = [e for e in tl.entries if e.kind == "step_completed"]
+    assert [(e.step, e.step_name, e.who) for e in done] == [
+        (0, "lead_qualified", crew.marketing.address),
+        (1, "lead_accepted", crew.rep_a.address),
+    ]
+    on_time, late = done
+    assert on_time.late is False and on_time.late_by is None
+    assert late.late is True
+    assert late.deadline == on_time.details["next_deadline"]
+    assert late.late_by == late.time - late.deadline
+    assert 2 * HOUR <= late.late_by < 2 * HOUR + 60
+    assert "late by 2h" in late.describe()
+    (breach,) = tl.breaches
+    assert (breach.step, breach.step_name, breach.role, breach.assignee) == (
+        1,
+        "lead_accepted",
+        "SALES",
+        crew.rep_a.address,
+    )
+    assert tl.steps[1].late and tl.steps[1].breached and tl.steps[2].deadline == late.details["next_deadline"]
+
+
+def test_the_timeline_follows_a_journey_to_its_payouts_and_reads_as_json(net):
+    chain, crew = net
+    crew.open("TL-2", assignee=crew.marketing)
+    crew.qualify("TL-2", crew.rep_b)
+    crew.complete("TL-2", crew.rep_b, {"accepted_note": "ok"})
+    crew.fund("TL-2")
+    crew.attest_identity("TL-2")
+    crew.book("TL-2", crew.rep_b)
+    crew.onboard_and_deliver("TL-2")
+    crew.confirm_value("TL-2")
+    crew.rate("TL-2", 4, 5)
+    tl = build(chain, crew, "TL-2")
+    kinds = [e.kind for e in tl.entries]
+    assert kinds == ["opened"] + ["step_completed"] * 2 + ["funded"] + ["step_completed"] * 3 + [
+        "value_confirmed",
+        "payouts",
+        "rated",
+    ]
+    assert tl.status == "value_delivered"
+    assert tl.payouts[crew.rep_b.address] == POOL // 10 + POOL * 3 // 10
+    assert tl.payouts[crew.vendor.address] == POOL * 3 // 10
+    assert [e.evidence for e in tl.entries if e.kind == "step_completed"] == [
+        "0x" + r.evidence.hex() for r in crew.client.history("TL-2")
+    ]
+    data = json.loads(tl.to_json())
+    assert data["journey_id"] == "0x" + journey_id("TL-2").hex()
+    assert [e["kind"] for e in data["entries"]] == kinds
+    assert data["entries"][-1]["details"]["score"] == 5
+    assert data["steps"][2]["name"] == "deal_booked"
+
+
+def test_breaches_are_counted_per_participant_and_per_role(net):
+    chain, crew = net
+    crew.open("TL-3", assignee=crew.marketing)
+    crew.qualify("TL-3", crew.rep_b)
+    crew.advance(DAY + HOUR)
+    crew.keeper_round()  # flags rep B's lead
+    crew.complete("TL-3", crew.rep_b, {"accepted_note": "late"})
+    crew.fund("TL-3")
+    crew.attest_identity("TL-3")
+    crew.book("TL-3", crew.rep_b)
+    crew.advance(4 * DAY)  # onboarding's 3-day deadline passes
+    crew.complete("TL-3", crew.success, {"kickoff": "late"}, assign=crew.vendor)
+    everything = timelines(chain.w3, crew.engine, crew.voice, crew.deployment.block)
+    report = sla_breaches(everything, crew.names())
+    expected_people: dict[str, int] = {}
+    for tl in everything:
+        for b in tl.breaches:
+            expected_people[crew.names()[b.assignee]] = expected_people.get(crew.names()[b.assignee], 0) + 1
+    assert report.by_participant == expected_people
+    assert report.by_participant["Sales rep B"] == 1
+    assert report.by_participant["Customer Success"] == 1
+    assert report.by_role["SUCCESS"] == 1
+    assert report.by_role["SALES"] == sum(1 for tl in everything for b in tl.breaches if b.role == "SALES")
+    assert report.total == sum(len(tl.breaches) for tl in everything)
+    assert crew.engine.functions.breachCount(crew.rep_b.address).call() == 1
+
+
+def test_logs_are_fetched_in_bounded_block_ranges_with_the_same_result(net, monkeypatch):
+    chain, crew = net
+    whole = fetch_events(chain.w3, [crew.engine], ENGINE_EVENTS, crew.deployment.block)
+    ranges: list[tuple[int, int]] = []
+    get_logs = chain.w3.eth.get_logs
+
+    def recording(params):
+        ranges.append((params["fromBlock"], params["toBlock"]))
+        return get_logs(params)
+
+    monkeypatch.setattr(chain.w3.eth, "get_logs", recording)
+    chunked = fetch_events(chain.w3, [crew.engine], ENGINE_EVENTS, crew.deployment.block, chunk=7)
+    assert chunked == whole
+    assert len(ranges) > 1 and all(end - start + 1 <= 7 for start, end in ranges)
+    assert ranges[0][0] == crew.deployment.block
+    assert all(later[0] == earlier[1] + 1 for earlier, later in itertools.pairwise(ranges))
+
+
+def test_a_journey_never_opened_has_no_timeline(net):
+    chain, crew = net
+    with pytest.raises(JourneyError, match="was never opened"):
+        build(chain, crew, "TL-NONE")
