@@ -287,8 +287,9 @@ abstract contract Incentives is Journeys {
     }
 
     /// @dev Value is delivered: credit each step owner its share of the pool less its
-    /// penalty (all of it if a dispute of the step was upheld); forfeits go where the
-    /// playbook says; the unallocated share and rounding go back to the funder.
+    /// penalty if it breached the step's SLA (completed it late, or a breach of the step
+    /// was flagged against it), all of it if a dispute of the step was upheld; forfeits
+    /// go where the playbook says; the unallocated share and rounding go back to the funder.
     function _settle(
         bytes32 journeyId,
         JourneyState memory j,
@@ -307,12 +308,7 @@ abstract contract Incentives is Journeys {
             owners: new address[](j.step + 1),
             amounts: new uint256[](j.step + 1)
         });
-        uint256[2] storage table = _payoutTables[j.playbookId];
-        uint256 packed = table[0];
-        for (uint256 i = 0; i <= j.step; ++i) {
-            if (i == 8) packed = table[1];
-            _creditStep(s, i, packed >> (32 * (i % 8)), i < j.step ? history[i].by : customer, i < j.step && history[i].late);
-        }
+        _creditOwners(journeyId, j, history, customer, s);
         address funder = _accountOf(j.funder);
         address forfeitTo = forfeitToCustomer ? customer : funder;
         if (s.forfeited != 0) _credits[forfeitTo] += s.forfeited;
@@ -328,13 +324,36 @@ abstract contract Incentives is Journeys {
         emit PayoutsCredited(journeyId, s.owners, s.amounts, s.forfeited, forfeitTo, remainder);
     }
 
-    /// @dev Credits step `i`'s owner; `entry` holds its share (low 16 bits) and penalty.
-    function _creditStep(Settlement memory s, uint256 i, uint256 entry, address owner, bool late) private {
+    /// @dev Credits every step's owner (the customer for the customer's step), in order.
+    function _creditOwners(
+        bytes32 journeyId,
+        JourneyState memory j,
+        StepRecord[] calldata history,
+        address customer,
+        Settlement memory s
+    ) private {
+        uint256[2] storage table = _payoutTables[j.playbookId];
+        uint256 packed = table[0];
+        for (uint256 i = 0; i <= j.step; ++i) {
+            if (i == 8) packed = table[1];
+            address owner = customer;
+            bool breached = false;
+            if (i < j.step) {
+                owner = history[i].by;
+                breached = _breached(journeyId, j.breaches, i, history[i].late, owner);
+            }
+            _creditStep(s, i, packed >> (32 * (i % 8)), owner, breached);
+        }
+    }
+
+    /// @dev Credits step `i`'s owner; `entry` holds its share (low 16 bits) and penalty;
+    /// `breached`: the owner breached the step's SLA.
+    function _creditStep(Settlement memory s, uint256 i, uint256 entry, address owner, bool breached) private {
         uint256 gross = (s.pool * uint16(entry)) / _BPS;
         uint256 penalty = 0;
         if (s.upheld & (1 << i) != 0) {
             penalty = gross;
-        } else if (late) {
+        } else if (breached) {
             // From the pool directly: floor(pool * share * penalty / BPS^2) never exceeds
             // floor(pool * share / BPS) = `gross`, since penalties are at most 10,000 bps.
             // The product fits: pool < 2^96, share and penalty <= 10,000 (< 2^14 each).

@@ -48,6 +48,10 @@ abstract contract Journeys is Playbooks {
     mapping(bytes32 journeyId => bytes32 head) internal _heads;
     mapping(bytes32 journeyId => bytes32 customer) internal _customers;
     mapping(address account => uint32 count) private _breachCounts;
+    /// @dev Breaches flagged against an assignee: keccak256(journey, step, assignee) is
+    /// set, so that settling penalises that assignee's completion of the step even after
+    /// an escalation gave it a new deadline. Written only when a breach is flagged.
+    mapping(bytes32 key => bool flagged) private _flaggedAgainst;
 
     constructor() {
         attestations = new AttestationRegistry(IEngineHooks(address(this)));
@@ -142,7 +146,9 @@ abstract contract Journeys is Playbooks {
         if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
         if (j.flags & _FLAGGED != 0) revert AlreadyBreached(journeyId, j.step);
         j.flags |= _FLAGGED;
-        _recordBreach(journeyId, j, _accountOf(j.assignee));
+        address assignee = _accountOf(j.assignee);
+        _recordBreach(journeyId, j, assignee);
+        if (assignee != address(0)) _flaggedAgainst[keccak256(abi.encode(journeyId, j.step, assignee))] = true;
         _store(journeyId, j);
     }
 
@@ -283,6 +289,21 @@ abstract contract Journeys is Playbooks {
         if (c.attestationCount != 0) _checkAttestations(journeyId, j.playbookId, j.step, c.attestationCount);
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
         if (c.flags & _FUND_GATE != 0 && j.pool == 0) revert PoolNotFunded(journeyId, j.step);
+    }
+
+    /// @dev Whether the owner of completed step `step` breached its SLA: it completed the
+    /// step late, or a breach of the step was flagged against it (`breaches` has the
+    /// step's bit, so the record is read only for a breached step).
+    function _breached(bytes32 journeyId, uint16 breaches, uint256 step, bool late, address owner)
+        internal
+        view
+        returns (bool)
+    {
+        if (late) return true;
+        // slither-disable-next-line incorrect-equality (a bit test)
+        if (breaches & (1 << step) == 0) return false;
+        // `step` is below 16: the cast cannot truncate.
+        return _flaggedAgainst[keccak256(abi.encode(journeyId, uint8(step), owner))];
     }
 
     /// @dev Records a breach of the current step against `assignee`, for good.

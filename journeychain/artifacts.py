@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from journeychain.errors import ToolchainError
 from journeychain.toolchain import (
     EVM_VERSION,
@@ -31,9 +33,21 @@ CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 OZ_DIR = PROJECT_ROOT / "node_modules" / "@openzeppelin"
 CACHE_FILE = PROJECT_ROOT / "build" / "journeychain" / "artifacts.json"
 CONTRACTS = ("JourneyEngine", "JourneyToken", "CustomerVoice", "AttestationRegistry")
+BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
+
+
+def _optimizer() -> dict[str, Any]:
+    """The optimizer settings of brownie-config.yaml, so that brownie and the SDK build the same bytecode."""
+    try:
+        solc = yaml.safe_load(BROWNIE_CONFIG.read_text(encoding="utf-8"))["compiler"]["solc"]
+        return {"enabled": bool(solc["optimizer"]["enabled"]), "runs": int(solc["optimizer"]["runs"])}
+    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise ToolchainError(f"cannot read the compiler settings of {BROWNIE_CONFIG}: {exc}") from exc
+
+
 SETTINGS: dict[str, Any] = {
     "evmVersion": EVM_VERSION,
-    "optimizer": {"enabled": True, "runs": 1},
+    "optimizer": _optimizer(),
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
 }

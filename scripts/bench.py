@@ -1,0 +1,250 @@
+"""Gas used per operation of the journey engine, on a freshly deployed suite.
+
+Run with ``brownie run scripts/bench.py --network NAME`` (``make bench`` uses the default
+network). The script deploys the token and the engine, grants the roles, has everyone
+accept the rulebook, publishes the default playbook (playbooks/default.yaml) and then
+drives journeys through it, recording the gas used by each transaction measured.
+
+It prints a table and the engine's deployed bytecode size, checks the targets below
+(PASS/MISS) and writes ``reports/gas.json``: a flat JSON object, operation name -> gas
+used by the transaction (21,000 base included), nothing else at top level.
+
+Operations:
+- publish_playbook: publishing the default playbook.
+- open_journey: opening a journey.
+- complete_step_4_fields: the booking step, with its four fields and the check of the
+  customer's identity attestation.
+- flag_breach: flagging a passed lead-acceptance deadline.
+- attest: a verifier's identity attestation about a customer.
+- fund: funding a journey's pool (first funding of that journey).
+- confirm_value: the customer's signed confirmation, relayed; credits five step owners.
+- claim_1 / claim_50: one claim covering credit from one journey / from fifty journeys.
+- dispute: the customer's signed dispute of a completed step, relayed.
+- full_journey: the sum for one default journey (open, five step completions, funding,
+  confirmation), on a journey whose participants already hold credit records.
+- first_journey: the same sum for the very first journey (credit records created).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
+from eth_account import Account
+
+from journeychain.encoding import commit, customer_commitment, journey_id, new_salt, profile_hash, short_name
+from journeychain.playbook import load_playbook
+from journeychain.signing import customer_signature, sign_typed
+
+RULEBOOK = b"\x11" * 32
+POOL = 1_000 * 10**18
+DAY = 86_400
+HOUR = 3_600
+ZERO = "0x" + "00" * 20
+BOOKING_FIELDS = ["customer_goals", "success_criteria", "decision_maker", "contract_value"]
+EIP170_LIMIT = 24_576
+REPORT = Path("reports/gas.json")
+
+
+class Customer:
+    """A customer: a local signing key and a salted profile; the chain sees the commitment only."""
+
+    def __init__(self) -> None:
+        self.key = Account.create()
+        self.profile = profile_hash("bench customer", new_salt())
+        self.commitment = customer_commitment(self.key.address, self.profile)
+
+
+class Bench:
+    def __init__(self) -> None:
+        a = accounts
+        self.admin, self.marketing, self.sales, self.success = a[0], a[1], a[2], a[4]
+        self.verifier, self.funder, self.arbiter, self.relayer = a[6], a[7], a[8], a[9]
+        self.gas: dict[str, int] = {}
+        self.counter = 0
+        self.playbook = load_playbook()
+
+    # --- deployment -------------------------------------------------------------
+    def deploy(self) -> None:
+        self.token = JourneyToken.deploy(self.admin, {"from": self.admin})
+        self.engine = JourneyEngine.deploy(self.admin, RULEBOOK, self.token, {"from": self.admin})
+        self.voice = CustomerVoice.at(self.engine.voice())
+        self.registry = AttestationRegistry.at(self.engine.attestations())
+        # Two vendors: one owns the step of a single journey (claim_1), the other the
+        # steps of fifty journeys (claim_50); both start with no token balance.
+        self.vendor_one = self._new_account()
+        self.vendor_many = self._new_account()
+        e = self.engine
+        grants = [
+            (e.MARKETING_ROLE(), self.marketing),
+            (e.SALES_ROLE(), self.sales),
+            (e.SUCCESS_ROLE(), self.success),
+            (e.VENDOR_ROLE(), self.vendor_one),
+            (e.VENDOR_ROLE(), self.vendor_many),
+            (e.VERIFIER_ROLE(), self.verifier),
+            (e.FUNDER_ROLE(), self.funder),
+            (e.ARBITER_ROLE(), self.arbiter),
+        ]
+        for role, account in grants:
+            e.grantRole(role, account, {"from": self.admin})
+        for _, account in grants:
+            e.acceptRulebook({"from": account})
+        tx = e.publishPlaybook(*self.playbook.publish_args(), {"from": self.admin})
+        self.gas["publish_playbook"] = tx.gas_used
+        self.playbook_id = tx.return_value if tx.return_value else 1
+        self.token.mint(self.funder, 10**9 * 10**18, {"from": self.admin})
+        self.token.approve(e, 2**256 - 1, {"from": self.funder})
+
+    def _new_account(self):
+        account = accounts.add()
+        self.admin.transfer(account, 10**18)
+        return account
+
+    # --- journeys -----------------------------------------------------------------
+    def open(self, customer: Customer):
+        self.counter += 1
+        jid = journey_id(f"BENCH-{self.counter}")
+        tx = self.engine.openJourney(
+            jid, self.playbook_id, customer.commitment, ZERO, {"from": self.marketing}
+        )
+        return jid, tx
+
+    def complete(self, jid, sender, fields: list[str] | None = None, assign=ZERO):
+        keys = [short_name(k) for k in fields or []]
+        commitments = [commit(f"{k} value", new_salt()) for k in fields or []]
+        tx = self.engine.completeStep(jid, keys, commitments, assign, {"from": sender})
+        event = tx.events["StepCompleted"]
+        return tx, (event["by"], event["late"], event["evidence"])
+
+    def sign(self, customer: Customer, primary: str, message: dict) -> tuple:
+        nonce = self.voice.nonceOf(message["journeyId"])
+        deadline = chain.time() + DAY
+        message = {**message, "nonce": nonce, "deadline": deadline}
+        signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
+        return customer_signature(customer.profile, nonce, deadline, signature)
+
+    def journey(self, vendor) -> dict[str, object]:
+        """One default journey, start to confirmation; returns each transaction by name."""
+        customer = Customer()
+        txs: dict[str, object] = {}
+        history = []
+        jid, txs["open"] = self.open(customer)
+        txs["complete_0"], rec = self.complete(jid, self.marketing, assign=self.sales)
+        history.append(rec)
+        txs["complete_1"], rec = self.complete(jid, self.sales)
+        history.append(rec)
+        txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
+        txs["attest"] = self.registry.attest(
+            short_name("identity_verified"), customer.commitment, 0, b"\x22" * 32, {"from": self.verifier}
+        )
+        txs["complete_2"], rec = self.complete(jid, self.sales, BOOKING_FIELDS)
+        history.append(rec)
+        txs["complete_3"], rec = self.complete(jid, self.success)
+        history.append(rec)
+        txs["complete_4"], rec = self.complete(jid, vendor)
+        history.append(rec)
+        sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": self.playbook_id})
+        txs["confirm"] = self.voice.confirmValue(jid, history, sig, {"from": self.relayer})
+        return txs
+
+    # --- the measurements -----------------------------------------------------------
+    def run(self) -> None:
+        # The first journey creates the participants' credit records; vendor_one claims it.
+        first = self.journey(self.vendor_one)
+        self.gas["first_journey"] = sum(tx.gas_used for k, tx in first.items() if k != "attest")
+        self.gas["claim_1"] = self.engine.claim({"from": self.vendor_one}).gas_used
+        # fifty journeys for vendor_many; the second is measured: every one of its
+        # participants (vendor_many included) already holds a credit record.
+        self.journey(self.vendor_many)
+        measured = self.journey(self.vendor_many)
+        self.measured = measured
+        self.gas["open_journey"] = measured["open"].gas_used
+        self.gas["complete_step_4_fields"] = measured["complete_2"].gas_used
+        self.gas["attest"] = measured["attest"].gas_used
+        self.gas["fund"] = measured["fund"].gas_used
+        self.gas["confirm_value"] = measured["confirm"].gas_used
+        self.gas["full_journey"] = sum(tx.gas_used for k, tx in measured.items() if k != "attest")
+        for _ in range(48):
+            self.journey(self.vendor_many)
+        self.gas["claim_50"] = self.engine.claim({"from": self.vendor_many}).gas_used
+
+        # flag_breach: the sales rep lets the lead-acceptance deadline pass.
+        jid, _ = self.open(Customer())
+        self.complete(jid, self.marketing, assign=self.sales)
+        chain.sleep(DAY + HOUR)
+        chain.mine()
+        self.gas["flag_breach"] = self.engine.flagBreach(jid, {"from": self.relayer}).gas_used
+
+        # dispute: the customer disputes the booking once onboarding is under way.
+        customer = Customer()
+        jid, _ = self.open(customer)
+        self.complete(jid, self.marketing, assign=self.sales)
+        self.complete(jid, self.sales)
+        self.engine.fund(jid, POOL, {"from": self.funder})
+        self.registry.attest(
+            short_name("identity_verified"), customer.commitment, 0, b"\x22" * 32, {"from": self.verifier}
+        )
+        self.complete(jid, self.sales, BOOKING_FIELDS)
+        reason = b"\x33" * 32
+        message = {"journeyId": jid, "playbookId": self.playbook_id, "step": 2, "reason": reason}
+        sig = self.sign(customer, "Dispute", message)
+        self.gas["dispute"] = self.voice.dispute(jid, 2, reason, sig, {"from": self.relayer}).gas_used
+
+    # --- the report -------------------------------------------------------------
+    def targets(self) -> list[tuple[str, str, bool]]:
+        g = self.gas
+        return [
+            (
+                "complete_step_4_fields < 60,000",
+                f"{g['complete_step_4_fields']:,}",
+                g["complete_step_4_fields"] < 60_000,
+            ),
+            ("full_journey < 450,000", f"{g['full_journey']:,}", g["full_journey"] < 450_000),
+            (
+                "claim_50 within 5,000 of claim_1",
+                f"{g['claim_50'] - g['claim_1']:+,}",
+                abs(g["claim_50"] - g["claim_1"]) <= 5_000,
+            ),
+            ("engine size < 24,576 bytes", f"{self.size:,}", self.size < EIP170_LIMIT),
+        ]
+
+    def report(self) -> None:
+        self.size = len(web3.eth.get_code(self.engine.address))
+        order = [
+            "publish_playbook",
+            "open_journey",
+            "complete_step_4_fields",
+            "flag_breach",
+            "attest",
+            "fund",
+            "confirm_value",
+            "claim_1",
+            "claim_50",
+            "dispute",
+            "full_journey",
+            "first_journey",
+        ]
+        print()
+        print(f"{'operation':<26}{'gas used':>12}")
+        print("-" * 38)
+        for name in order:
+            print(f"{name:<26}{self.gas[name]:>12,}")
+        print()
+        print("full_journey, by transaction:")
+        for name, tx in self.measured.items():
+            print(f"  {name:<24}{tx.gas_used:>12,}")
+        print(f"engine deployed bytecode: {self.size:,} bytes (EIP-170 limit {EIP170_LIMIT:,})")
+        print()
+        for name, value, ok in self.targets():
+            print(f"{name:<36}{value:>12}  {'PASS' if ok else 'MISS'}")
+        REPORT.parent.mkdir(parents=True, exist_ok=True)
+        REPORT.write_text(json.dumps({k: self.gas[k] for k in order}, indent=2) + "\n")
+        print(f"\nwrote {REPORT}")
+
+
+def main() -> None:
+    bench = Bench()
+    bench.deploy()
+    bench.run()
+    bench.report()
