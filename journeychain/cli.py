@@ -130,6 +130,13 @@ app = typer.Typer(
 )
 
 
+def _group(name: str, panel: str, help: str) -> typer.Typer:
+    """A group of commands, `journey <name> ...`, listed under `panel` in the help."""
+    group = typer.Typer(help=help, no_args_is_help=True)
+    app.add_typer(group, name=name, rich_help_panel=panel)
+    return group
+
+
 # --- the session: global options and what commands share -----------------------------
 
 
@@ -377,10 +384,9 @@ def deploy_cmd(ctx: typer.Context) -> None:
 
 # --- accounts --------------------------------------------------------------------------
 
-accounts_app = typer.Typer(
-    help="Keystore accounts: encrypted key files in $JOURNEY_HOME/keystore.", no_args_is_help=True
+accounts_app = _group(
+    "accounts", "Set up", "Keystore accounts: encrypted key files in $JOURNEY_HOME/keystore."
 )
-app.add_typer(accounts_app, name="accounts", rich_help_panel="Set up")
 
 
 @accounts_app.command("new")
@@ -433,10 +439,9 @@ def accounts_list(ctx: typer.Context) -> None:
 
 # --- participants and the rulebook -------------------------------------------------------
 
-participant_app = typer.Typer(
-    help="Participants: addresses with a role, acting for a team or a vendor.", no_args_is_help=True
+participant_app = _group(
+    "participant", "Set up", "Participants: addresses with a role, acting for a team or a vendor."
 )
-app.add_typer(participant_app, name="participant", rich_help_panel="Set up")
 
 
 @participant_app.command("add")
@@ -482,10 +487,7 @@ def participant_show(
     s.emit(info, table)
 
 
-rulebook_app = typer.Typer(
-    help="The rulebook: the consensus rules every participant accepts.", no_args_is_help=True
-)
-app.add_typer(rulebook_app, name="rulebook", rich_help_panel="Set up")
+rulebook_app = _group("rulebook", "Set up", "The rulebook: the consensus rules every participant accepts.")
 
 
 @rulebook_app.command("accept")
@@ -525,10 +527,7 @@ def rulebook_show(ctx: typer.Context) -> None:
 
 # --- playbooks -----------------------------------------------------------------------
 
-playbook_app = typer.Typer(
-    help="Playbooks: published, immutable templates of a journey's steps.", no_args_is_help=True
-)
-app.add_typer(playbook_app, name="playbook", rich_help_panel="Set up")
+playbook_app = _group("playbook", "Set up", "Playbooks: published, immutable templates of a journey's steps.")
 
 
 @playbook_app.command("publish")
@@ -638,8 +637,7 @@ def open_cmd(
     )
 
 
-step_app = typer.Typer(help="Steps of a journey.", no_args_is_help=True)
-app.add_typer(step_app, name="step", rich_help_panel="Journeys")
+step_app = _group("step", "Journeys", "Steps of a journey.")
 
 
 @step_app.command("complete")
@@ -719,8 +717,7 @@ def fund_cmd(
     )
 
 
-breach_app = typer.Typer(help="SLA breaches.", no_args_is_help=True)
-app.add_typer(breach_app, name="breach", rich_help_panel="Journeys")
+breach_app = _group("breach", "Journeys", "SLA breaches.")
 
 
 @breach_app.command("flag")
@@ -755,10 +752,11 @@ def escalate_cmd(
     )
 
 
-customer_app = typer.Typer(
-    help="The customer's voice: signed by the customer, relayed by anyone (--account)."
+customer_app = _group(
+    "customer",
+    "The customer and disputes",
+    "The customer's voice: signed by the customer, relayed by anyone (--account).",
 )
-app.add_typer(customer_app, name="customer", rich_help_panel="The customer and disputes")
 
 CustomerOpt = Annotated[
     str, typer.Option("--customer", help="The customer's signing account (keystore or dev:N).")

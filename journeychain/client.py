@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
@@ -39,7 +38,7 @@ from journeychain.encoding import (
 from journeychain.errors import AccountError, ConfigError, RuleError
 from journeychain.playbook import PENALTY_TO, ROLES, Playbook, Step
 from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
-from journeychain.signing import customer_signature, sign_typed
+from journeychain.signing import customer_signature, permit_signature, sign_typed
 from journeychain.tx import Receipt, Sender
 
 ZERO = "0x" + "00" * 20
@@ -55,6 +54,11 @@ def role_id(role: str) -> bytes:
     if name not in PARTICIPANT_ROLES:
         raise ConfigError(f"unknown role {role!r} (one of {', '.join(PARTICIPANT_ROLES)})")
     return ZERO32 if name == "ADMIN" else keccak(text=name)
+
+
+def _text_hash(text: str | bytes) -> bytes:
+    """The hash a free text is kept on chain as (bytes are taken to be that hash already)."""
+    return bytes(text) if isinstance(text, bytes) else keccak(text=text)
 
 
 def _hex(value: bytes) -> str:
@@ -669,49 +673,18 @@ class JourneyClient:
         amount = int(amount)
         if permit:
             deadline = self._deadline()
-            nonce = self._token.functions.nonces(owner.address).call()
-            typed = {
-                "types": {
-                    "EIP712Domain": [
-                        {"name": "name", "type": "string"},
-                        {"name": "version", "type": "string"},
-                        {"name": "chainId", "type": "uint256"},
-                        {"name": "verifyingContract", "type": "address"},
-                    ],
-                    "Permit": [
-                        {"name": "owner", "type": "address"},
-                        {"name": "spender", "type": "address"},
-                        {"name": "value", "type": "uint256"},
-                        {"name": "nonce", "type": "uint256"},
-                        {"name": "deadline", "type": "uint256"},
-                    ],
-                },
-                "primaryType": "Permit",
-                "domain": {
-                    "name": self._token.functions.name().call(),
-                    "version": "1",
-                    "chainId": self.chain.chain_id,
-                    "verifyingContract": self._token.address,
-                },
-                "message": {
-                    "owner": owner.address,
-                    "spender": self._engine.address,
-                    "value": amount,
-                    "nonce": nonce,
-                    "deadline": deadline,
-                },
-            }
-            signed = Account.sign_message(encode_typed_data(full_message=typed), owner.key)
-            return self._send(
-                self._engine.functions.fundWithPermit(
-                    jid,
-                    amount,
-                    deadline,
-                    signed.v,
-                    signed.r.to_bytes(32, "big"),
-                    signed.s.to_bytes(32, "big"),
-                )
+            v, r, s = permit_signature(
+                owner.key,
+                chain_id=self.chain.chain_id,
+                token=self._token.address,
+                token_name=self._token.functions.name().call(),
+                owner=owner.address,
+                spender=self._engine.address,
+                value=amount,
+                nonce=self._token.functions.nonces(owner.address).call(),
+                deadline=deadline,
             )
+            return self._send(self._engine.functions.fundWithPermit(jid, amount, deadline, v, r, s))
         allowance = self._token.functions.allowance(owner.address, self._engine.address).call()
         if allowance < amount:
             self._send(self._token.functions.approve(self._engine.address, amount))
@@ -737,11 +710,13 @@ class JourneyClient:
             for e in records
         ]
 
-    def _customer_sig(self, customer: Customer, primary: str, message: dict[str, Any]) -> tuple:
-        jid = message["journeyId"]
+    def _customer_sig(self, customer: Customer, primary: str, jid: bytes, **fields: Any) -> tuple:
+        """The customer's signature of a `primary` message about journey `jid` (its playbook,
+        `fields`, the voice's next nonce for the journey and a fresh deadline)."""
+        message = {"journeyId": jid, "playbookId": self._playbook_id(jid), **fields}
         nonce = self._voice.functions.nonceOf(jid).call()
         deadline = self._deadline()
-        message = {**message, "nonce": nonce, "deadline": deadline}
+        message |= {"nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, self.chain.chain_id, self._voice.address, primary, message)
         return customer_signature(customer.profile, nonce, deadline, signature)
 
@@ -752,9 +727,7 @@ class JourneyClient:
         """The customer signs that value was delivered; the client's account relays it."""
         jid = self.journey_id(journey)
         history = [r.as_tuple() for r in self.history(jid)]
-        sig = self._customer_sig(
-            customer, "ConfirmValue", {"journeyId": jid, "playbookId": self._playbook_id(jid)}
-        )
+        sig = self._customer_sig(customer, "ConfirmValue", jid)
         return self._send(self._voice.functions.confirmValue(jid, history, sig))
 
     def customer_dispute(
@@ -763,14 +736,8 @@ class JourneyClient:
         """The customer signs a dispute of a completed step; `reason` is kept as a commitment."""
         jid = self.journey_id(journey)
         index = self.step_index(jid, step)
-        reason_hash = bytes(reason) if isinstance(reason, bytes) else keccak(text=reason)
-        message = {
-            "journeyId": jid,
-            "playbookId": self._playbook_id(jid),
-            "step": index,
-            "reason": reason_hash,
-        }
-        sig = self._customer_sig(customer, "Dispute", message)
+        reason_hash = _text_hash(reason)
+        sig = self._customer_sig(customer, "Dispute", jid, step=index, reason=reason_hash)
         return self._send(self._voice.functions.dispute(jid, index, reason_hash, sig))
 
     def customer_rate(
@@ -779,15 +746,8 @@ class JourneyClient:
         """The customer signs a 1-5 rating of a step's owner (after value is confirmed)."""
         jid = self.journey_id(journey)
         index = self.step_index(jid, step)
-        comment_hash = bytes(comment) if isinstance(comment, bytes) else keccak(text=comment)
-        message = {
-            "journeyId": jid,
-            "playbookId": self._playbook_id(jid),
-            "step": index,
-            "score": int(score),
-            "comment": comment_hash,
-        }
-        sig = self._customer_sig(customer, "Rate", message)
+        comment_hash = _text_hash(comment)
+        sig = self._customer_sig(customer, "Rate", jid, step=index, score=int(score), comment=comment_hash)
         history = [r.as_tuple() for r in self.history(jid)]
         return self._send(self._voice.functions.rate(jid, history, index, int(score), comment_hash, sig))
 

@@ -237,6 +237,15 @@ class Crew:
             reference, self.marketing, {"lead_source": "webinar", "segment": "mid-market"}, assign=rep
         )
 
+    def to_booking(self, reference: str, rep: Member, note: str) -> None:
+        """Open the journey and hand the lead to `rep`, who accepts it with `note`; fund the
+        pool and attest the customer's identity, so that the journey waits for its booking."""
+        self.open(reference, assignee=self.marketing)
+        self.qualify(reference, rep)
+        self.complete(reference, rep, {"accepted_note": note})
+        self.fund(reference)
+        self.attest_identity(reference)
+
     def book(self, reference: str, rep: Member) -> None:
         self.complete(reference, rep, self.booking_fields(reference), assign=self.success)
 
@@ -311,11 +320,7 @@ def _breached_lead(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
 
 def _refused_booking(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     out = Outcome(ref, "booking refused for a missing field, then made; delivery late", "value_delivered")
-    crew.open(ref, assignee=crew.marketing)
-    crew.qualify(ref, crew.rep_a)
-    crew.complete(ref, crew.rep_a, {"accepted_note": "qualified call"})
-    crew.fund(ref)
-    crew.attest_identity(ref)
+    crew.to_booking(ref, crew.rep_a, "qualified call")
     tick()
     incomplete = crew.booking_fields(ref)
     del incomplete["customer_goals"]
@@ -340,11 +345,7 @@ def _refused_booking(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
 
 def _disputed(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     out = Outcome(ref, "the customer disputed the delivery; the arbiter upheld it", "value_delivered")
-    crew.open(ref, assignee=crew.marketing)
-    crew.qualify(ref, crew.rep_b)
-    crew.complete(ref, crew.rep_b, {"accepted_note": "inbound"})
-    crew.fund(ref)
-    crew.attest_identity(ref)
+    crew.to_booking(ref, crew.rep_b, "inbound")
     crew.book(ref, crew.rep_b)
     tick()
     crew.onboard_and_deliver(ref)
@@ -361,11 +362,7 @@ def _disputed(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
 
 def _expired(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     out = Outcome(ref, "value never confirmed: the journey expired and the pool went back", "expired")
-    crew.open(ref, assignee=crew.marketing)
-    crew.qualify(ref, crew.rep_a)
-    crew.complete(ref, crew.rep_a, {"accepted_note": "outbound"})
-    crew.fund(ref)
-    crew.attest_identity(ref)
+    crew.to_booking(ref, crew.rep_a, "outbound")
     crew.book(ref, crew.rep_a)
     crew.onboard_and_deliver(ref)
     tick()

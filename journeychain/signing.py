@@ -42,6 +42,15 @@ TYPES: dict[str, list[dict[str, str]]] = {
     ],
 }
 
+#: EIP-2612: the incentive token's permit, under the token's own domain (version "1").
+PERMIT_TYPE: list[dict[str, str]] = [
+    {"name": "owner", "type": "address"},
+    {"name": "spender", "type": "address"},
+    {"name": "value", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+
 
 def sign_typed(private_key: Any, chain_id: int, voice: str, primary: str, message: dict[str, Any]) -> bytes:
     """Sign one message of `TYPES[primary]` under the customer voice's domain."""
@@ -60,3 +69,26 @@ def sign_typed(private_key: Any, chain_id: int, voice: str, primary: str, messag
 def customer_signature(profile: bytes, nonce: int, deadline: int, signature: bytes) -> tuple:
     """The CustomerSignature struct the customer voice takes."""
     return (profile, nonce, deadline, signature)
+
+
+def permit_signature(
+    private_key: Any,
+    *,
+    chain_id: int,
+    token: str,
+    token_name: str,
+    owner: str,
+    spender: str,
+    value: int,
+    nonce: int,
+    deadline: int,
+) -> tuple[int, bytes, bytes]:
+    """An EIP-2612 permit of `owner` (whose key this is) letting `spender` move `value` of the
+    token at `token`, as the (v, r, s) that `permit` and `fundWithPermit` take."""
+    domain = {"name": token_name, "version": "1", "chainId": chain_id, "verifyingContract": token}
+    message = {"owner": owner, "spender": spender, "value": value, "nonce": nonce, "deadline": deadline}
+    signable = encode_typed_data(
+        domain_data=domain, message_types={"Permit": PERMIT_TYPE}, message_data=message
+    )
+    signed = Account.sign_message(signable, private_key)
+    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")

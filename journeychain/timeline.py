@@ -17,23 +17,12 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from journeychain.encoding import from_short_name
 from journeychain.errors import JourneyError
+from journeychain.playbook import ROLES
 
 ZERO_ADDRESS = "0x" + "00" * 20
 #: Blocks per eth_getLogs request: well under the 10,000 most public endpoints allow.
 LOG_CHUNK = 2_000
 
-ROLES = (
-    "NONE",
-    "MARKETING",
-    "SALES",
-    "SUCCESS",
-    "VENDOR",
-    "VERIFIER",
-    "FUNDER",
-    "ARBITER",
-    "ADMIN",
-    "CUSTOMER",
-)
 STATUSES = ("none", "open", "disputed", "value_delivered", "expired", "cancelled")
 
 #: The events that make up a journey's history, by the contract that emits them.

@@ -15,6 +15,7 @@ import pytest
 from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
 from eth_account import Account
 
+from journeychain.chain import Chain, throwaway_chain
 from journeychain.encoding import (
     commit,
     customer_commitment,
@@ -24,7 +25,7 @@ from journeychain.encoding import (
     short_name,
 )
 from journeychain.playbook import load_playbook
-from journeychain.signing import customer_signature, sign_typed
+from journeychain.signing import customer_signature, permit_signature, sign_typed
 
 RULEBOOK = b"\x11" * 32
 POOL = 1_000 * 10**18
@@ -301,33 +302,17 @@ def new_local_account(team: Team, eth: int = 10**18):
 
 def sign_permit(token, owner, spender, value: int, deadline: int, nonce: int | None = None, chain_id=None):
     """An EIP-2612 permit of `owner` (a local account) for `spender`, as (v, r, s)."""
-    from eth_account.messages import encode_typed_data
-
-    message = {
-        "owner": owner.address,
-        "spender": str(spender),
-        "value": value,
-        "nonce": token.nonces(owner) if nonce is None else nonce,
-        "deadline": deadline,
-    }
-    domain = {
-        "name": token.name(),
-        "version": "1",
-        "chainId": chain.id if chain_id is None else chain_id,
-        "verifyingContract": token.address,
-    }
-    types = {
-        "Permit": [
-            {"name": "owner", "type": "address"},
-            {"name": "spender", "type": "address"},
-            {"name": "value", "type": "uint256"},
-            {"name": "nonce", "type": "uint256"},
-            {"name": "deadline", "type": "uint256"},
-        ]
-    }
-    signable = encode_typed_data(domain_data=domain, message_types=types, message_data=message)
-    signed = Account.sign_message(signable, owner.private_key)
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    return permit_signature(
+        owner.private_key,
+        chain_id=chain.id if chain_id is None else chain_id,
+        token=token.address,
+        token_name=token.name(),
+        owner=owner.address,
+        spender=str(spender),
+        value=value,
+        nonce=token.nonces(owner) if nonce is None else nonce,
+        deadline=deadline,
+    )
 
 
 def assert_error_args(info, *values) -> None:
@@ -362,3 +347,27 @@ def expected_payouts(playbook, pool: int, late=(), upheld=()):
         forfeited += penalty
         paid += gross
     return amounts, forfeited, pool - paid
+
+
+JOURNEY_ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
+
+
+@pytest.fixture(scope="module")
+def journey_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pytest.MonkeyPatch]:
+    """The module's own SDK and command-line environment: every JOURNEY_* variable cleared,
+    then a fresh JOURNEY_HOME and JOURNEY_DEPLOYMENTS. Yields the monkeypatch, for more
+    variables or attributes; all of it is undone when the module ends."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in JOURNEY_ENV:
+            patch.delenv(name, raising=False)
+        patch.setenv("JOURNEY_HOME", str(tmp_path_factory.mktemp("home")))
+        patch.setenv("JOURNEY_DEPLOYMENTS", str(tmp_path_factory.mktemp("deployments")))
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def journey_chain(journey_env: pytest.MonkeyPatch) -> Iterator[Chain]:
+    """A private throwaway chain for the module, in `journey_env`, with JOURNEY_RPC naming it."""
+    with throwaway_chain() as c:
+        journey_env.setenv("JOURNEY_RPC", c.url)
+        yield c

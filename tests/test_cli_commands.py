@@ -16,11 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from journeychain.accounts import dev_account
-from journeychain.chain import throwaway_chain
+from journeychain.chain import Chain
 from journeychain.cli import app
 from journeychain.vault import Vault
 
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
 BOOKING = [
     "--field",
     "customer_goals=cut onboarding time by half",
@@ -34,21 +33,9 @@ BOOKING = [
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
-    os.environ["JOURNEY_PASSWORD"] = "customer password"
-    with throwaway_chain() as c:
-        os.environ["JOURNEY_RPC"] = c.url
-        yield c
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+def chain(journey_env: pytest.MonkeyPatch, journey_chain: Chain) -> Chain:
+    journey_env.setenv("JOURNEY_PASSWORD", "customer password")
+    return journey_chain
 
 
 def journey(*args: str, input: str | None = None):

@@ -6,7 +6,6 @@ rule of the contracts; 4: the chain cannot be reached. Never a traceback.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -14,47 +13,34 @@ import pytest
 from typer.testing import CliRunner
 
 from journeychain.accounts import create_account, dev_account
-from journeychain.chain import free_port, throwaway_chain
+from journeychain.chain import Chain, free_port
 from journeychain.cli import app
 from journeychain.client import JourneyClient
 from journeychain.deployments import deploy
 from journeychain.encoding import profile_hash
 from journeychain.playbook import load_playbook
 
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
-
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
+def chain(journey_chain: Chain) -> Chain:
     """A chain with the suite deployed, the default playbook and journey OPP-1 at booking."""
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
-    with throwaway_chain() as c:
-        os.environ["JOURNEY_RPC"] = c.url
-        admin = dev_account(0, c)
-        client = JourneyClient(c, deploy(c, admin), admin)
-        for index, role in ((1, "MARKETING"), (2, "SALES"), (6, "VERIFIER"), (7, "FUNDER")):
-            client.grant_role(dev_account(index).address, role)
-            client.with_account(dev_account(index)).accept_rulebook()
-        client.accept_rulebook()
-        client.publish_playbook(load_playbook())
-        client.mint(dev_account(7).address, 10**21)
-        customer = dev_account(9)
-        marketing = client.with_account(dev_account(1))
-        marketing.open_journey("OPP-1", customer.address, profile_hash("Ada", b"\x05" * 32))
-        marketing.complete_step("OPP-1", assign=dev_account(2).address)
-        client.with_account(dev_account(2)).complete_step("OPP-1")
-        client.with_account(dev_account(7)).fund("OPP-1", 10**20)
-        client.with_account(dev_account(6)).attest_customer("OPP-1", "identity_verified")
-        yield c
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    c = journey_chain
+    admin = dev_account(0, c)
+    client = JourneyClient(c, deploy(c, admin), admin)
+    for index, role in ((1, "MARKETING"), (2, "SALES"), (6, "VERIFIER"), (7, "FUNDER")):
+        client.grant_role(dev_account(index).address, role)
+        client.with_account(dev_account(index)).accept_rulebook()
+    client.accept_rulebook()
+    client.publish_playbook(load_playbook())
+    client.mint(dev_account(7).address, 10**21)
+    customer = dev_account(9)
+    marketing = client.with_account(dev_account(1))
+    marketing.open_journey("OPP-1", customer.address, profile_hash("Ada", b"\x05" * 32))
+    marketing.complete_step("OPP-1", assign=dev_account(2).address)
+    client.with_account(dev_account(2)).complete_step("OPP-1")
+    client.with_account(dev_account(7)).fund("OPP-1", 10**20)
+    client.with_account(dev_account(6)).attest_customer("OPP-1", "identity_verified")
+    return c
 
 
 def fails(*args: str, code: int, env: dict | None = None) -> str:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 
-import pytest
 from typer.testing import CliRunner
 
 from journeychain.accounts import dev_account
-from journeychain.chain import throwaway_chain
+from journeychain.chain import Chain
 from journeychain.cli import MANUAL, app
-
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
 
 
 def manual_commands() -> list[list[str]]:
@@ -37,24 +33,7 @@ def manual_commands() -> list[list[str]]:
     return commands
 
 
-@pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
-    with throwaway_chain() as c:
-        os.environ["JOURNEY_RPC"] = c.url
-        yield c
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def test_the_manuals_walk_through_runs_to_a_claimed_payout(chain):
+def test_the_manuals_walk_through_runs_to_a_claimed_payout(journey_chain: Chain) -> None:
     commands = manual_commands()
     assert commands[0] == ["deploy"] and commands[-1] == ["list"] and len(commands) > 20
     outputs = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -30,22 +29,10 @@ from journeychain.chain import (
 )
 from journeychain.errors import AccountError, ChainError, ConfigError
 
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
 KEY = "0x" + "5" * 64
 
 
-@pytest.fixture(scope="module", autouse=True)
-def env(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+pytestmark = pytest.mark.usefixtures("journey_env")
 
 
 def test_a_dead_endpoint_fails_fast_with_one_sentence():

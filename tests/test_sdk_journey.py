@@ -7,13 +7,12 @@ states the rule it shows.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from eth_account import Account
 
 from journeychain.accounts import dev_account
-from journeychain.chain import throwaway_chain
+from journeychain.chain import Chain
 from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import deploy, deployment_file, load_deployment, rulebook_hash
 from journeychain.encoding import commit, evidence_hash, profile_hash, short_name
@@ -40,28 +39,11 @@ BOOKING = {
     "decision_maker": "COO",
     "contract_value": "120000",
 }
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-@pytest.fixture(scope="module")
-def chain(env):
-    with throwaway_chain() as c:
-        yield c
+def chain(journey_chain: Chain) -> Chain:
+    return journey_chain
 
 
 @pytest.fixture(scope="module")

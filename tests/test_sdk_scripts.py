@@ -6,37 +6,22 @@ They connect to whatever chain brownie's web3 points at; here that is a private 
 from __future__ import annotations
 
 import json
-import os
 from types import SimpleNamespace
 
 import pytest
 
-from journeychain.chain import throwaway_chain
+from journeychain.chain import Chain
 from journeychain.client import JourneyClient
 from journeychain.deployments import deployment_file, load_deployment
 from scripts import deploy as deploy_script
 from scripts import publish_playbook, run_journey
 
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
-
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
-    original = deploy_script.web3
-    with throwaway_chain() as c:
-        deploy_script.web3 = SimpleNamespace(provider=SimpleNamespace(endpoint_uri=c.url))
-        yield c
-    deploy_script.web3 = original
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+def chain(journey_env: pytest.MonkeyPatch, journey_chain: Chain) -> Chain:
+    provider = SimpleNamespace(endpoint_uri=journey_chain.url)
+    journey_env.setattr(deploy_script, "web3", SimpleNamespace(provider=provider))
+    return journey_chain
 
 
 def test_deploy_script_writes_the_deployment_file(chain):

@@ -3,13 +3,11 @@ cancellation, revocation and late steps, on a playbook that allows them all."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from eth_account import Account
 
 from journeychain.accounts import dev_account
-from journeychain.chain import throwaway_chain
+from journeychain.chain import Chain
 from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import deploy
 from journeychain.encoding import profile_hash
@@ -18,7 +16,6 @@ from journeychain.playbook import parse_playbook
 
 DAY = 86_400
 POOL = 1_000 * 10**18
-ENV = ("JOURNEY_HOME", "JOURNEY_DEPLOYMENTS", "JOURNEY_RPC", "JOURNEY_ACCOUNT", "JOURNEY_PASSWORD")
 PLAYBOOK = {
     "name": "light",
     "version": 1,
@@ -32,29 +29,19 @@ PLAYBOOK = {
 
 
 @pytest.fixture(scope="module")
-def sdk(tmp_path_factory):
-    saved = {k: os.environ.get(k) for k in ENV}
-    for k in ENV:
-        os.environ.pop(k, None)
-    os.environ["JOURNEY_HOME"] = str(tmp_path_factory.mktemp("home"))
-    os.environ["JOURNEY_DEPLOYMENTS"] = str(tmp_path_factory.mktemp("deployments"))
-    with throwaway_chain() as chain:
-        admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
-        people = {"marketing": 1, "vendor": 5, "verifier": 6, "funder": 7}
-        act = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
-        for name, client in act.items():
-            admin.grant_role(client.address, name.upper())
-            client.accept_rulebook()
-        admin.accept_rulebook()
-        admin.publish_playbook(parse_playbook(PLAYBOOK))
-        admin.mint(act["funder"].address, 100 * POOL)
-        act["admin"] = admin
-        yield chain, act
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+def sdk(journey_chain: Chain) -> tuple[Chain, dict[str, JourneyClient]]:
+    chain = journey_chain
+    admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
+    people = {"marketing": 1, "vendor": 5, "verifier": 6, "funder": 7}
+    act = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
+    for name, client in act.items():
+        admin.grant_role(client.address, name.upper())
+        client.accept_rulebook()
+    admin.accept_rulebook()
+    admin.publish_playbook(parse_playbook(PLAYBOOK))
+    admin.mint(act["funder"].address, 100 * POOL)
+    act["admin"] = admin
+    return chain, act
 
 
 def to_customer_step(act, reference: str) -> Customer:
