@@ -101,9 +101,12 @@ abstract contract Incentives is Journeys {
     /// @notice Completes the customer's step once the customer voice has established
     /// that value was delivered (the customer's signature, a verifier's attestation or
     /// an elapsed confirmation window), and credits every step owner.
+    /// Value must be confirmed before the customer's step's deadline: past it the journey
+    /// can only expire, so that a refund and a payout never race.
     /// @dev Requirements: the caller is the customer voice; the journey is open (no
-    /// dispute pending) at the customer's step; `history` is the record of every
-    /// completed step and matches the rolling hash. Emits {ValueConfirmed} and {PayoutsCredited}.
+    /// dispute pending) at the customer's step, whose deadline has not passed; `history`
+    /// is the record of every completed step and matches the rolling hash.
+    /// Emits {ValueConfirmed} and {PayoutsCredited}.
     /// @param journeyId The journey.
     /// @param history Each completed step's owner, lateness and evidence hash, in order.
     /// @param customer The customer's signing address (verified by the voice).
@@ -115,6 +118,7 @@ abstract contract Incentives is Journeys {
         JourneyState memory j = _openJourney(journeyId);
         StepConfig memory c = _config(j.playbookId, j.step);
         if (c.role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
         _settle(journeyId, j, history, customer, confirmedBy, c.flags & _FORFEIT_TO_CUSTOMER != 0);
     }
 

@@ -216,6 +216,13 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             + (f"is not late: its deadline is {when(a['deadline'])}" if a["deadline"] else "has no deadline")
         ),
     ),
+    "DeadlinePassed": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: the customer's deadline for journey {c.journey(a['journeyId'])} passed "
+            f"at {when(a['deadline'])}: value can no longer be confirmed, the journey can only expire"
+        ),
+    ),
     "AlreadyBreached": (
         DeadlineError,
         lambda c, a: (

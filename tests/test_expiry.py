@@ -119,3 +119,25 @@ def test_disputed_journey_does_not_expire_while_the_dispute_is_open(kit, engine,
     kit.confirm(jid, customer)  # the hold's time was given back to the customer
     assert engine.journey(jid)[2] == 3
     assert engine.creditOf(team.funder) == 0
+
+
+def test_confirmation_after_the_deadline_is_refused_so_that_refund_and_payout_never_race(kit, engine, team):
+    jid, customer = kit.to_customer_step()
+    deadline = engine.journey(jid)[4]
+    _past_deadline(engine, jid)
+    with reverts_with("DeadlinePassed") as info:
+        kit.confirm(jid, customer, deadline=chain.time() + DAY)
+    assert_error_args(info, jid, 5, deadline)
+    assert engine.journey(jid)[2] == OPEN
+    assert all(engine.creditOf(getattr(team, name)) == 0 for name in PARTICIPANTS)
+    engine.expire(jid, {"from": team.outsider})
+    assert engine.creditOf(team.funder) == POOL
+
+
+def test_confirmation_just_before_the_deadline_still_pays(kit, engine, team):
+    jid, customer = kit.to_customer_step()
+    chain.sleep(engine.journey(jid)[4] - chain.time() - 120)
+    chain.mine()
+    kit.confirm(jid, customer)
+    assert engine.journey(jid)[2] == 3  # value delivered
+    assert engine.creditOf(team.vendor) > 0

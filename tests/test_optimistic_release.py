@@ -131,3 +131,14 @@ def test_release_off_in_the_default_playbook(kit, engine, voice, team):
     assert_error_args(info, jid, 0)
     assert engine.journey(jid)[2] == OPEN
     assert engine.creditOf(team.vendor) == 0
+
+
+def test_release_refused_once_the_customers_deadline_has_passed(window_kit, engine, team):
+    jid, customer, _ = _at_customer_step(window_kit)
+    deadline = engine.journey(jid)[4]
+    _sleep_until(deadline + 60)
+    with reverts_with("DeadlinePassed") as info:
+        _release(window_kit, jid, customer, team.outsider)
+    assert_error_args(info, jid, 5, deadline)
+    assert engine.journey(jid)[2] == OPEN
+    assert engine.creditOf(team.vendor) == 0

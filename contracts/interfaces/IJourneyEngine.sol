@@ -142,6 +142,10 @@ interface IJourneyEngine {
     /// @param deadline Its deadline, not yet passed (or none).
     error DeadlineNotPassed(bytes32 journeyId, uint8 step, uint40 deadline);
     /// @param journeyId The journey.
+    /// @param step The customer's step, whose deadline passed before value was confirmed.
+    /// @param deadline That deadline.
+    error DeadlinePassed(bytes32 journeyId, uint8 step, uint40 deadline);
+    /// @param journeyId The journey.
     /// @param step The step already flagged as breached.
     error AlreadyBreached(bytes32 journeyId, uint8 step);
     /// @param journeyId The journey.
