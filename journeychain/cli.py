@@ -799,16 +799,25 @@ def customer_dispute(
     journey: Annotated[str, typer.Argument(help="The journey.")],
     step: Annotated[str, typer.Argument(help="The disputed step: number or name.")],
     customer: CustomerOpt,
-    reason: Annotated[str, typer.Option(help="Why (only its hash goes on chain).")] = "",
+    reason: Annotated[
+        str, typer.Option(help="Why (kept in the evidence vault; only a salted commitment goes on chain).")
+    ] = "",
     profile_hex: ProfileOpt = None,
 ) -> None:
-    """The customer disputes a completed step: payouts are held until an arbiter resolves it."""
+    """The customer disputes a completed step: payouts are held until an arbiter resolves it.
+
+    The reason is committed with a fresh salt: the chain sees the commitment only. The text
+    and salt go to the evidence vault, from which `journey prove JOURNEY STEP dispute_reason`
+    discloses it and `journey forget` erases it; they are not printed.
+    """
     s = session(ctx)
     who = _customer(s, journey, customer, profile_hex)
-    receipt = s.client().customer_dispute(journey, who, step, reason)
+    with Vault() as vault:
+        result = s.client().customer_dispute(journey, who, step, reason, vault=vault)
+    receipt = result.receipt
     event = receipt.events["Disputed"][0]
     s.emit(
-        {"journey": journey, "step": event["step"]} | receipt.as_dict(),
+        {"journey": journey, "step": event["step"], "reason": result.commitment} | receipt.as_dict(),
         f"journey {journey}: step {event['step']} disputed; payouts held {_receipt_note(receipt)}",
     )
 
@@ -820,16 +829,31 @@ def customer_rate(
     step: Annotated[str, typer.Argument(help="The rated step: number or name.")],
     score: Annotated[int, typer.Argument(help="1 to 5.")],
     customer: CustomerOpt,
-    comment: Annotated[str, typer.Option(help="A comment (only its hash goes on chain).")] = "",
+    comment: Annotated[
+        str,
+        typer.Option(help="A comment (kept in the evidence vault; only a salted commitment goes on chain)."),
+    ] = "",
     profile_hex: ProfileOpt = None,
 ) -> None:
-    """The customer rates a step's owner, 1 to 5, once value is confirmed."""
+    """The customer rates a step's owner, 1 to 5, once value is confirmed.
+
+    The comment is kept like a dispute's reason: its commitment on chain, its text and salt
+    in the evidence vault (`journey prove JOURNEY STEP rating_comment`, `journey forget`).
+    """
     s = session(ctx)
     who = _customer(s, journey, customer, profile_hex)
-    receipt = s.client().customer_rate(journey, who, step, score, comment)
+    with Vault() as vault:
+        result = s.client().customer_rate(journey, who, step, score, comment, vault=vault)
+    receipt = result.receipt
     event = receipt.events["Rated"][0]
     s.emit(
-        {"journey": journey, "step": event["step"], "owner": event["owner"], "score": score}
+        {
+            "journey": journey,
+            "step": event["step"],
+            "owner": event["owner"],
+            "score": score,
+            "comment": result.commitment,
+        }
         | receipt.as_dict(),
         f"journey {journey}: step {event['step']} ({event['owner']}) rated {score}/5 "
         + _receipt_note(receipt),

@@ -13,6 +13,7 @@ the gas it used and its decoded events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -54,11 +55,6 @@ def role_id(role: str) -> bytes:
     if name not in PARTICIPANT_ROLES:
         raise ConfigError(f"unknown role {role!r} (one of {', '.join(PARTICIPANT_ROLES)})")
     return ZERO32 if name == "ADMIN" else keccak(text=name)
-
-
-def _text_hash(text: str | bytes) -> bytes:
-    """The hash a free text is kept on chain as (bytes are taken to be that hash already)."""
-    return bytes(text) if isinstance(text, bytes) else keccak(text=text)
 
 
 def _hex(value: bytes) -> str:
@@ -156,6 +152,16 @@ class EvidenceStore(Protocol):
     def discard(self, evidence: Any) -> None: ...
 
 
+class StatementStore(Protocol):
+    """Where the texts and salts behind the customer's statement commitments are kept (the vault)."""
+
+    def prepare_statement(self, chain_id: int, journey: bytes, step: int, kind: str, text: str) -> Any: ...
+
+    def confirm_statement(self, statement: Any, tx_hash: bytes | str, block: int | None = None) -> None: ...
+
+    def discard_statement(self, statement: Any) -> None: ...
+
+
 @dataclass
 class FieldEvidence:
     """One field of a step: its value and salt (kept off chain) and its commitment (on chain)."""
@@ -180,6 +186,25 @@ class StepResult:
     fields: list[FieldEvidence]
     next_assignee: str | None
     next_deadline: int
+    receipt: Receipt
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "receipt"}
+        return data | self.receipt.as_dict()
+
+
+@dataclass
+class StatementResult:
+    """The customer's dispute reason or rating comment as sent: its commitment (on chain) and,
+    when it was given as text, the text and salt that open it (kept off chain)."""
+
+    journey_id: str
+    reference: str | None
+    step: int
+    kind: str
+    text: str | None
+    salt: str | None
+    commitment: str
     receipt: Receipt
 
     def as_dict(self) -> dict[str, Any]:
@@ -731,25 +756,91 @@ class JourneyClient:
         return self._send(self._voice.functions.confirmValue(jid, history, sig))
 
     def customer_dispute(
-        self, journey: str | bytes, customer: Customer, step: int | str, reason: str | bytes = ""
-    ) -> Receipt:
-        """The customer signs a dispute of a completed step; `reason` is kept as a commitment."""
+        self,
+        journey: str | bytes,
+        customer: Customer,
+        step: int | str,
+        reason: str | bytes = "",
+        vault: StatementStore | None = None,
+    ) -> StatementResult:
+        """The customer signs a dispute of a completed step. A text `reason` goes on chain as a
+        salted commitment (bytes are taken to be a ready 32-byte commitment); with a `vault`
+        its text and salt are kept there as for complete_step's evidence."""
         jid = self.journey_id(journey)
         index = self.step_index(jid, step)
-        reason_hash = _text_hash(reason)
-        sig = self._customer_sig(customer, "Dispute", jid, step=index, reason=reason_hash)
-        return self._send(self._voice.functions.dispute(jid, index, reason_hash, sig))
+
+        def call(reason_commitment: bytes) -> Any:
+            sig = self._customer_sig(customer, "Dispute", jid, step=index, reason=reason_commitment)
+            return self._voice.functions.dispute(jid, index, reason_commitment, sig)
+
+        return self._statement(jid, index, "dispute_reason", reason, vault, call)
 
     def customer_rate(
-        self, journey: str | bytes, customer: Customer, step: int | str, score: int, comment: str | bytes = ""
-    ) -> Receipt:
-        """The customer signs a 1-5 rating of a step's owner (after value is confirmed)."""
+        self,
+        journey: str | bytes,
+        customer: Customer,
+        step: int | str,
+        score: int,
+        comment: str | bytes = "",
+        vault: StatementStore | None = None,
+    ) -> StatementResult:
+        """The customer signs a 1-5 rating of a step's owner (after value is confirmed). A text
+        `comment` goes on chain as a salted commitment, kept like a dispute's reason."""
         jid = self.journey_id(journey)
         index = self.step_index(jid, step)
-        comment_hash = _text_hash(comment)
-        sig = self._customer_sig(customer, "Rate", jid, step=index, score=int(score), comment=comment_hash)
-        history = [r.as_tuple() for r in self.history(jid)]
-        return self._send(self._voice.functions.rate(jid, history, index, int(score), comment_hash, sig))
+
+        def call(comment_commitment: bytes) -> Any:
+            sig = self._customer_sig(
+                customer, "Rate", jid, step=index, score=int(score), comment=comment_commitment
+            )
+            history = [r.as_tuple() for r in self.history(jid)]
+            return self._voice.functions.rate(jid, history, index, int(score), comment_commitment, sig)
+
+        return self._statement(jid, index, "rating_comment", comment, vault, call)
+
+    def _statement(
+        self,
+        jid: bytes,
+        step: int,
+        kind: str,
+        statement: str | bytes,
+        vault: StatementStore | None,
+        call: Callable[[bytes], Any],
+    ) -> StatementResult:
+        """Sends `call(commitment)` for a statement given as text (salted and committed here, or
+        by the vault before anything is sent) or as a ready commitment (bytes)."""
+        pending = None
+        text: str | None = None
+        salt: bytes | None = None
+        if isinstance(statement, (bytes, bytearray)):
+            commitment = bytes(statement)
+            if len(commitment) != 32:
+                raise ConfigError(f"a {kind.replace('_', ' ')} commitment is 32 bytes")
+        elif vault is not None:
+            pending = vault.prepare_statement(self.chain.chain_id, jid, step, kind, statement)
+            text, salt, commitment = statement, pending.salt, pending.commitment
+        else:
+            text, salt = statement, new_salt()
+            commitment = commit(statement, salt)
+        try:
+            receipt = self._send(call(commitment))
+        except RuleError:
+            # Refused before anything was mined: the pending statement stands for nothing.
+            if pending is not None:
+                vault.discard_statement(pending)
+            raise
+        if pending is not None:
+            vault.confirm_statement(pending, receipt.tx_hash, receipt.block)
+        return StatementResult(
+            journey_id=_hex(jid),
+            reference=self.reference(jid),
+            step=step,
+            kind=kind,
+            text=text,
+            salt=None if salt is None else _hex(salt),
+            commitment=_hex(commitment),
+            receipt=receipt,
+        )
 
     def confirm_by_attestation(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:
         """Settles on a verifier's valid "value delivered" attestation, where the playbook allows it."""

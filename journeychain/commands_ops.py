@@ -182,15 +182,37 @@ def prove_cmd(
     ctx: typer.Context,
     journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
     step: Annotated[str, typer.Argument(help="The step: its number or its playbook name.")],
-    field: Annotated[str, typer.Argument(help="The field to disclose (customer_goals, say).")],
+    field: Annotated[
+        str,
+        typer.Argument(
+            help="The field to disclose (customer_goals, say), or the customer's dispute_reason "
+            "or rating_comment of the step."
+        ),
+    ],
 ) -> None:
-    """Disclose one field of one step from the evidence vault and prove it matches the chain."""
-    from journeychain.vault import Vault
+    """Disclose one field of one step from the evidence vault and prove it matches the chain.
+
+    A dispute_reason or rating_comment is proven against the commitment the step's Disputed
+    or Rated event carries.
+    """
+    from journeychain.vault import STATEMENTS, Vault
 
     s = _session(ctx)
     reader = s.reader
     jid = reader.journey_id(journey)
     index = reader.step_index(jid, step)
+    if field in STATEMENTS:
+        with Vault() as vault:
+            said = vault.prove_statement(
+                s.chain.w3, reader.engine, reader.voice, jid, index, field, from_block=s.deployment.block
+            )
+        _emit(
+            s,
+            said.to_dict(),
+            f"{field} of step {index} of {journey} = {said.text!r}: matches the commitment "
+            f"{said.commitment[:12]}… of its {said.event} event (tx {said.tx[:12]}…, block {said.block})",
+        )
+        return
     with Vault() as vault:
         proof = vault.prove(s.chain.w3, reader.engine, jid, index, field, from_block=s.deployment.block)
     _emit(
@@ -214,7 +236,7 @@ def forget_cmd(
         ),
     ],
 ) -> None:
-    """Erase the values and salts the vault keeps for a customer's journeys, or for one journey.
+    """Erase the values, statements and salts the vault keeps for a customer's journeys, or one journey's.
 
     The chain keeps only the salted commitments, which nobody can open any more.
     """
@@ -232,7 +254,7 @@ def forget_cmd(
     _emit(
         s,
         {"target": target, "journeys": journeys, "erased": erased},
-        f"erased {erased} values and their salts from {len(journeys)} journeys of {target}",
+        f"erased {erased} values and statements, with their salts, from {len(journeys)} journeys of {target}",
     )
 
 

@@ -28,7 +28,7 @@ from eth_account.signers.local import LocalAccount
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import Customer as ClientCustomer
-from journeychain.client import JourneyClient
+from journeychain.client import JourneyClient, StatementResult
 from journeychain.deployments import Deployment, deploy
 from journeychain.encoding import journey_id, new_salt, profile_hash
 from journeychain.errors import RuleError
@@ -202,12 +202,16 @@ class Crew:
     def confirm_value(self, reference: str) -> Receipt:
         return self.relayer.client.customer_confirm(reference, self.customers[reference].signer)
 
-    def dispute(self, reference: str, step: int, reason: str) -> Receipt:
-        return self.relayer.client.customer_dispute(reference, self.customers[reference].signer, step, reason)
-
-    def rate(self, reference: str, step: int, score: int) -> Receipt:
+    def dispute(self, reference: str, step: int, reason: str) -> StatementResult:
+        """The customer disputes a step; the reason's text and salt go to the vault before it is sent."""
         customer = self.customers[reference].signer
-        return self.relayer.client.customer_rate(reference, customer, step, score, f"rating {score}")
+        return self.relayer.client.customer_dispute(reference, customer, step, reason, vault=self.vault)
+
+    def rate(self, reference: str, step: int, score: int) -> StatementResult:
+        customer = self.customers[reference].signer
+        return self.relayer.client.customer_rate(
+            reference, customer, step, score, f"rating {score}", vault=self.vault
+        )
 
     # --- the keeper --------------------------------------------------------------------
     def keeper_round(self) -> list[str]:

@@ -4,8 +4,10 @@ The chain sees salted commitments only; the values and salts stay here, in SQLit
 $JOURNEY_HOME/vault.sqlite. A step's evidence is written in one transaction before its
 transaction is sent (pending), and marked confirmed once the chain has it, so that a crash
 between the two loses nothing: `reconcile` settles pending rows against the chain later.
-`prove` discloses one field and checks it against the chain; `forget` erases a
-customer's values, leaving the chain only meaningless commitments.
+The customer's dispute reasons and rating comments are kept the same way (`statements`).
+`prove` discloses one field and checks it against the chain, `prove_statement` one
+statement; `forget` erases a customer's values, texts and salts, leaving the chain only
+meaningless commitments.
 """
 
 from __future__ import annotations
@@ -56,7 +58,25 @@ CREATE TABLE IF NOT EXISTS journeys (
     PRIMARY KEY (chain_id, journey)
 );
 CREATE INDEX IF NOT EXISTS journeys_customer ON journeys (customer);
+CREATE TABLE IF NOT EXISTS statements (
+    chain_id    INTEGER NOT NULL,
+    journey     TEXT    NOT NULL,
+    step        INTEGER NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('dispute_reason', 'rating_comment')),
+    text        TEXT,
+    salt        TEXT,
+    commitment  TEXT    NOT NULL,
+    status      TEXT    NOT NULL DEFAULT 'pending',
+    tx_hash     TEXT,
+    block       INTEGER,
+    created_at  INTEGER NOT NULL,
+    erased_at   INTEGER,
+    PRIMARY KEY (chain_id, journey, step, kind)
+);
 """
+
+# A customer's statement: the event that carries its commitment, and that event's argument.
+STATEMENTS = {"dispute_reason": ("Disputed", "reason"), "rating_comment": ("Rated", "comment")}
 
 
 class ProofError(JourneyError):
@@ -86,6 +106,20 @@ class StepEvidence:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """A customer's dispute reason or rating comment as sent: its commitment goes on chain,
+    its text and salt stay in the vault."""
+
+    chain_id: int
+    journey: bytes
+    step: int
+    kind: str
+    text: str
+    salt: bytes
+    commitment: bytes
+
+
+@dataclass(frozen=True)
 class Proof:
     """One disclosed field, shown to match the chain."""
 
@@ -102,6 +136,30 @@ class Proof:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StatementProof:
+    """One disclosed statement, shown to match the commitment its event carries on chain."""
+
+    journey: str
+    step: int
+    kind: str
+    text: str
+    salt: str
+    commitment: str
+    event: str
+    tx: str
+    block: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _kind(kind: str) -> tuple[str, str]:
+    if kind not in STATEMENTS:
+        raise ConfigError(f"unknown statement {kind!r} (one of {', '.join(STATEMENTS)})")
+    return STATEMENTS[kind]
 
 
 class Vault:
@@ -205,6 +263,55 @@ class Vault:
                 (evidence.chain_id, hexstr(evidence.journey), evidence.step),
             )
 
+    def prepare_statement(
+        self, chain_id: int, journey: bytes | str, step: int, kind: str, text: str
+    ) -> Statement:
+        """Salt and commit a dispute reason or rating comment and write it, pending; the caller
+        sends the returned commitment, then calls `confirm_statement` (or `discard_statement`
+        if the chain refused). A pending statement left over is replaced."""
+        _kind(kind)
+        jid = _jid(journey)
+        salt = new_salt()
+        commitment = commit(str(text), salt)
+        key = (chain_id, hexstr(jid), step, kind)
+        with self._transaction() as db:
+            done = db.execute(
+                "SELECT 1 FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ? "
+                "AND status = 'confirmed'",
+                key,
+            ).fetchone()
+            if done:
+                raise ConfigError(
+                    f"the {kind} of step {step} of journey {hexstr(jid)} is confirmed in the vault"
+                )
+            db.execute(
+                "DELETE FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?", key
+            )
+            db.execute(
+                "INSERT INTO statements (chain_id, journey, step, kind, text, salt, commitment, status, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                (*key, str(text), hexstr(salt), hexstr(commitment), int(time.time())),
+            )
+        return Statement(chain_id, jid, step, kind, str(text), salt, commitment)
+
+    def confirm_statement(self, statement: Statement, tx_hash: bytes | str, block: int | None = None) -> None:
+        """Mark a statement as on chain (its transaction succeeded)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE statements SET status = 'confirmed', tx_hash = ?, block = ? "
+                "WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?",
+                (hexstr(tx_hash), block, *_statement_key(statement)),
+            )
+
+    def discard_statement(self, statement: Statement) -> None:
+        """Drop a pending statement (the chain refused it)."""
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ? "
+                "AND status = 'pending'",
+                _statement_key(statement),
+            )
+
     def pending(self, chain_id: int) -> list[tuple[str, int]]:
         rows = self._db.execute(
             "SELECT DISTINCT journey, step FROM evidence WHERE chain_id = ? AND status = 'pending'",
@@ -257,6 +364,14 @@ class Vault:
     def fields(self, chain_id: int, journey: bytes | str, step: int) -> dict[str, str | None]:
         """A step's field values as stored (None where erased)."""
         return {r["field"]: r["value"] for r in self._rows(chain_id, hexstr(_jid(journey)), step)}
+
+    def statements(self, chain_id: int, journey: bytes | str) -> list[dict[str, Any]]:
+        """A journey's statements as stored (text and salt None where erased), by step and kind."""
+        rows = self._db.execute(
+            "SELECT * FROM statements WHERE chain_id = ? AND journey = ? ORDER BY step, kind",
+            (chain_id, hexstr(_jid(journey))),
+        )
+        return [dict(r) for r in rows]
 
     def journeys(self, chain_id: int | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM journeys" + (" WHERE chain_id = ?" if chain_id is not None else "")
@@ -333,11 +448,59 @@ class Vault:
             head=hexstr(chain_head),
         )
 
+    def prove_statement(
+        self,
+        w3,
+        engine,
+        voice,
+        journey: bytes | str,
+        step: int,
+        kind: str,
+        from_block: int = 0,
+        call: RpcCall = call_once,
+    ) -> StatementProof:
+        """Disclose the customer's dispute reason or rating comment of one step and show that
+        its text and salt recompute the commitment the chain's Disputed event (from the
+        engine) or Rated event (from the voice) carries for that step."""
+        event_name, argument = _kind(kind)
+        chain_id = int(call(lambda: w3.eth.chain_id))
+        jid = _jid(journey)
+        where = f"step {step} of journey {hexstr(jid)}"
+        row = self._db.execute(
+            "SELECT * FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?",
+            (chain_id, hexstr(jid), step, kind),
+        ).fetchone()
+        if row is None:
+            raise ProofError(f"the vault holds no {kind} for {where} on chain {chain_id}")
+        if row["text"] is None or row["salt"] is None:
+            raise ProofError(f"the {kind} for {where} was erased from the vault")
+        recomputed = commit(row["text"], bytes.fromhex(row["salt"][2:]))
+        source = engine if event_name == "Disputed" else voice
+        events = fetch_events(w3, [source], [event_name], from_block, journey=jid, call=call)
+        match = [e for e in events if e.args["step"] == step]
+        if not match:
+            raise ProofError(f"{where} has no {event_name} event on chain {chain_id}")
+        ev = match[0]
+        if bytes(ev.args[argument]) != recomputed:
+            raise ProofError(f"the {kind} does not match the chain's commitment at {where}")
+        return StatementProof(
+            journey=hexstr(jid),
+            step=step,
+            kind=kind,
+            text=row["text"],
+            salt=row["salt"],
+            commitment=hexstr(recomputed),
+            event=event_name,
+            tx=ev.tx,
+            block=ev.block,
+        )
+
     # --- forgetting ----------------------------------------------------------------
     def forget(self, target: str, chain_id: int | None = None, missing_ok: bool = False) -> int:
-        """Erase the values and salts of every journey of a customer (by the reference given
-        to `register_journey`), or of one journey (by its reference or 0x id). Returns how
-        many values were erased; the chain keeps only commitments nobody can open."""
+        """Erase the values, statement texts and salts of every journey of a customer (by the
+        reference given to `register_journey`), or of one journey (by its reference or 0x id).
+        Returns how many values and statements were erased; the chain keeps only commitments
+        nobody can open."""
         with self._transaction() as db:
             scope = "" if chain_id is None else " AND chain_id = ?"
             extra: tuple[Any, ...] = () if chain_id is None else (chain_id,)
@@ -352,8 +515,9 @@ class Vault:
                 for candidate in candidates:
                     found = db.execute(
                         f"SELECT DISTINCT chain_id, journey FROM evidence WHERE journey = ?{scope} "
+                        f"UNION SELECT chain_id, journey FROM statements WHERE journey = ?{scope} "
                         f"UNION SELECT chain_id, journey FROM journeys WHERE journey = ?{scope}",
-                        (candidate, *extra, candidate, *extra),
+                        (candidate, *extra, candidate, *extra, candidate, *extra),
                     )
                     journeys |= {(r["chain_id"], r["journey"]) for r in found}
             if not journeys:
@@ -368,7 +532,16 @@ class Vault:
                     "WHERE chain_id = ? AND journey = ? AND value IS NOT NULL",
                     (now, cid, jid),
                 ).rowcount
+                erased += db.execute(
+                    "UPDATE statements SET text = NULL, salt = NULL, erased_at = ? "
+                    "WHERE chain_id = ? AND journey = ? AND text IS NOT NULL",
+                    (now, cid, jid),
+                ).rowcount
         # drop the freed pages and the write-ahead log, so that no copy of the values remains
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute("VACUUM")
         return erased
+
+
+def _statement_key(statement: Statement) -> tuple[int, str, int, str]:
+    return (statement.chain_id, hexstr(statement.journey), statement.step, statement.kind)

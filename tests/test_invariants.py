@@ -331,9 +331,10 @@ class JourneyMachine(RuleBasedStateMachine):
         return web3.eth.get_block("latest")["timestamp"]
 
     def _clear_of(self, moment: int) -> int:
-        """Now, after moving time past `moment` if the next block might land on either side of it."""
+        """Now, after moving time past `moment` if the next block might land on either side of it
+        (also when it is now: the next block may share the latest block's second)."""
         now = self._now()
-        if moment and now < moment < now + SLACK:
+        if moment and now <= moment < now + SLACK:
             chain.sleep(moment - now + 1)
             chain.mine()
             now = self._now()

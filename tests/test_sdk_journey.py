@@ -249,7 +249,7 @@ def test_a_late_step_can_be_flagged_and_escalated(as_, chain, people):
 
 
 def test_customer_dispute_holds_the_journey_until_an_arbiter_resolves_it(as_, customer):
-    receipt = as_("verifier").customer_dispute("OPP-1", customer, "lead_qualified", "never called me")
+    receipt = as_("verifier").customer_dispute("OPP-1", customer, "lead_qualified", "never called me").receipt
     assert receipt.events["Disputed"][0]["step"] == 0
     assert as_("verifier").journey("OPP-1").status == "disputed"
     with pytest.raises(JourneyRuleError, match="journey OPP-1 is disputed, not open"):
