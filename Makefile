@@ -47,9 +47,10 @@ test-anvil: setup
 test-ganache: setup
 	$(BROWNIE) test tests/ -m smoke --network $(GANACHE_NETWORK)
 
-lint: setup ## ruff on the Python, slither on the contracts
+lint: setup ## ruff and mypy on the Python, slither on the contracts
 	$(BIN)/ruff check journeychain scripts tests
 	$(BIN)/ruff format --check journeychain scripts tests
+	$(BIN)/mypy
 	$(BIN)/slither contracts/ --solc-standard-json --solc $(SOLC) \
 		--solc-remaps "@openzeppelin=node_modules/@openzeppelin" --solc-args "--evm-version shanghai" \
 		--filter-paths node_modules --exclude-informational --exclude-low --fail-medium

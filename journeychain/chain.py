@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from journeychain.errors import ChainError, ConfigError, ToolchainError
 from journeychain.toolchain import PROJECT_ROOT
@@ -68,8 +69,8 @@ class Chain:
         """Moves a local chain's clock forward and mines a block; returns the new time."""
         if not self.is_local:
             raise ChainError(f"chain {self.chain_id} is not a local chain: its clock cannot be moved")
-        self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
-        self.w3.provider.make_request("evm_mine", [])
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [int(seconds)])
+        self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
         return self.now()
 
 

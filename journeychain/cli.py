@@ -502,6 +502,7 @@ def rulebook_accept(
 ) -> None:
     """Accept the rulebook in force, as --account (required before acting)."""
     s = session(ctx)
+    who: str
     if by_signature:
         participant = s.account()
         receipt = s.client(relay or "dev:0").accept_rulebook_by_signature(participant)
@@ -555,14 +556,13 @@ def playbook_show(
     if playbook_id is None:
         published = [c.playbook(i) for i in range(1, c.playbook_count() + 1)]
         table = Table("id", "name", "version", "steps")
-        for p in published:
-            table.add_row(
-                str(p.playbook_id), p.playbook.name, str(p.playbook.version), str(len(p.playbook.steps))
-            )
-        s.emit([p.as_dict() for p in published], table if published else "no playbook published yet")
+        for entry in published:
+            book = entry.playbook
+            table.add_row(str(entry.playbook_id), book.name, str(book.version), str(len(book.steps)))
+        s.emit([entry.as_dict() for entry in published], table if published else "no playbook published yet")
         return
-    published = c.playbook(playbook_id)
-    p = published.playbook
+    shown = c.playbook(playbook_id)
+    p = shown.playbook
     table = Table(
         "step", "role", "sla", "share", "penalty", "requires",
         title=f"playbook {playbook_id}: {p.name} v{p.version} (booking: step {p.commit_step})",
@@ -582,7 +582,7 @@ def playbook_show(
             f"{step.penalty_bps / 100:g}%",
             "\n".join([*step.fields, *(f"@{a}" for a in step.attestations)]),
         )
-    s.emit(published.as_dict(), table)
+    s.emit(shown.as_dict(), table)
 
 
 def _short(address: str | None) -> str:

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_typing import ABIComponent
+from eth_utils import filter_abi_by_type, keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from journeychain.accounts import checksum
@@ -372,11 +373,9 @@ class JourneyClient:
             raise
 
     def _event_table(self) -> dict[tuple[str, bytes], Any]:
-        table = {}
+        table: dict[tuple[str, bytes], Any] = {}
         for contract in (self._engine, self._voice, self._registry, self._token):
-            for entry in contract.abi:
-                if entry.get("type") != "event":
-                    continue
+            for entry in filter_abi_by_type("event", contract.abi):
                 types = ",".join(_canonical(i) for i in entry["inputs"])
                 table[(contract.address, keccak(text=f"{entry['name']}({types})"))] = (
                     contract,
@@ -608,10 +607,10 @@ class JourneyClient:
         except RuleError:
             # Refused before anything was mined: the pending evidence has no step to stand for.
             # Any other failure (a dead node after sending) leaves it pending for reconcile.
-            if pending is not None:
+            if vault is not None and pending is not None:
                 vault.discard(pending)
             raise
-        if pending is not None:
+        if vault is not None and pending is not None:
             vault.confirm(pending, receipt.tx_hash, receipt.block)
         event = receipt.events["StepCompleted"][0]
         step = int(event["step"])
@@ -826,10 +825,10 @@ class JourneyClient:
             receipt = self._send(call(commitment))
         except RuleError:
             # Refused before anything was mined: the pending statement stands for nothing.
-            if pending is not None:
+            if vault is not None and pending is not None:
                 vault.discard_statement(pending)
             raise
-        if pending is not None:
+        if vault is not None and pending is not None:
             vault.confirm_statement(pending, receipt.tx_hash, receipt.block)
         return StatementResult(
             journey_id=_hex(jid),
@@ -932,7 +931,7 @@ def _field(struct: Any, name: str, index: int) -> Any:
     return struct[name] if hasattr(struct, "keys") else struct[index]
 
 
-def _canonical(param: dict[str, Any]) -> str:
+def _canonical(param: ABIComponent) -> str:
     kind = param["type"]
     if kind.startswith("tuple"):
         return "(" + ",".join(_canonical(p) for p in param["components"]) + ")" + kind[5:]

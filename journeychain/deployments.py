@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 
 from journeychain.artifacts import Build, load_build
@@ -31,12 +32,12 @@ RULEBOOK_FILE = PROJECT_ROOT / "playbooks" / "rulebook.md"
 @dataclass(frozen=True)
 class Deployment:
     chain_id: int
-    engine: str
-    voice: str
-    registry: str
-    token: str
+    engine: ChecksumAddress
+    voice: ChecksumAddress
+    registry: ChecksumAddress
+    token: ChecksumAddress
     block: int
-    deployer: str
+    deployer: ChecksumAddress
     compiler: str
     abi_hash: str
     rulebook: str

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
@@ -115,7 +116,7 @@ def fetch_events(
     while start <= to_block:
         end = min(to_block, start + chunk - 1)
         params = {"address": addresses, "fromBlock": start, "toBlock": end, "topics": topics}
-        logs = call(lambda params=params: w3.eth.get_logs(params))
+        logs = call(partial(w3.eth.get_logs, params))
         for log in logs:
             decoder = decoders.get(bytes(log["topics"][0]))
             if decoder is None:
@@ -140,7 +141,8 @@ class BlockClock:
     """Block timestamps, fetched once each."""
 
     def __init__(self, w3, call: RpcCall = call_once):
-        self.w3, self.call, self._times = w3, call, {}
+        self.w3, self.call = w3, call
+        self._times: dict[int, int] = {}
 
     def __call__(self, block: int) -> int:
         if block not in self._times:
@@ -204,9 +206,7 @@ class PlaybookBook:
         count = self.call(lambda: self.engine.functions.playbook(playbook_id).call())[2]
         steps = []
         for i in range(count):
-            role, sla, share, penalty, _, _ = self.call(
-                lambda i=i: self.engine.functions.stepRules(playbook_id, i).call()
-            )
+            role, sla, share, penalty, _, _ = self.call(self.engine.functions.stepRules(playbook_id, i).call)
             steps.append(PublishedStep(f"step {i}", ROLES[role], sla, share, penalty, (), ()))
         return steps
 
