@@ -101,8 +101,10 @@ abstract contract Journeys is Playbooks {
     /// required field comes with a non-zero commitment (in the playbook's order for the
     /// cheapest path; extra fields may follow); every required attestation is valid for
     /// the customer; the pool is funded if the step requires it; `nextAssignee`, if not
-    /// zero, holds the next step's role. Completing after the deadline records a breach.
-    /// Emits {StepCompleted} and, when late, {BreachRecorded}.
+    /// zero, holds the next step's role. Completing after the deadline records a breach
+    /// against the caller, unless a flag recorded it against an assignee already (a flag
+    /// on an unassigned step names no one, so the late completer is recorded then).
+    /// Emits {StepCompleted} and, when late and not recorded against an assignee, {BreachRecorded}.
     /// @param journeyId The journey.
     /// @param fields The field keys supplied.
     /// @param commitments The salted commitment of each field's value, in the same order.
@@ -119,7 +121,7 @@ abstract contract Journeys is Playbooks {
         {
             StepConfig memory c = _checkStep(journeyId, j, fields, commitments);
             // slither-disable-next-line incorrect-equality (a bit test)
-            if (late && j.flags & _FLAGGED == 0) _recordBreach(journeyId, j, msg.sender);
+            if (late && (j.flags & _FLAGGED == 0 || j.assignee == 0)) _recordBreach(journeyId, j, msg.sender);
             // `step` is below the step count (at most 16), so the increment cannot overflow.
             unchecked {
                 j.step = step + 1;

@@ -653,7 +653,7 @@ class JourneyMachine(RuleBasedStateMachine):
         assert (ev["step"], ev["by"], ev["late"], bytes(ev["evidence"])) == (step, sender, is_late, evidence)
         if is_late:
             STATS["outcomes"]["complete: late"] += 1
-            if not j.flagged:
+            if not j.flagged or j.assignee == ZERO:  # a flag on an unassigned step named no one
                 j.breaches |= 1 << step
                 j.breached_by[step].add(str(sender))
                 self.breach_counts[str(sender)] += 1

@@ -2,7 +2,7 @@
 breach against the rep, for good, and Marketing (or ADMIN) may escalate the lead to another rep."""
 
 import pytest
-from brownie import chain
+from brownie import ZERO_ADDRESS, chain
 from conftest import DAY, HOUR, ZERO, reverts_with
 
 LEAD = 1  # the lead_accepted step
@@ -116,6 +116,20 @@ def test_completing_after_a_flag_does_not_record_a_second_breach(kit, engine, te
     assert engine.breachCount(team.sales) == 1
     assert state(engine, jid)["breaches"] == 1 << LEAD
     assert state(engine, jid)["flagged"] is False  # the next step starts unflagged
+
+
+def test_a_flag_on_an_unassigned_lead_is_recorded_against_whoever_accepts_it_late(kit, engine, team):
+    jid, _, _ = kit.open()
+    kit.complete(jid, team.marketing)  # handed to Sales as a whole: no rep named
+    later(LEAD_SLA + 60)
+    flag = engine.flagBreach(jid, {"from": team.outsider})
+    assert flag.events["BreachRecorded"]["assignee"] == ZERO_ADDRESS
+    tx = kit.complete(jid, team.sales2)
+    assert tx.events["StepCompleted"]["late"] is True
+    assert tx.events["BreachRecorded"]["assignee"] == team.sales2
+    assert engine.breachCount(team.sales2) == 1
+    assert engine.breachCount(team.sales) == 0
+    assert state(engine, jid)["breaches"] == 1 << LEAD
 
 
 def test_a_breach_stays_recorded_once_the_journey_moves_on(kit, engine, team, lead):
