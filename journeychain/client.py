@@ -41,12 +41,12 @@ from journeychain.errors import AccountError, ConfigError, RuleError
 from journeychain.playbook import PENALTY_TO, ROLES, Playbook, Step
 from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
 from journeychain.signing import customer_signature, permit_signature, sign_typed
+from journeychain.timeline import block_ranges
 from journeychain.tx import Receipt, Sender
 
 ZERO = "0x" + "00" * 20
 PARTICIPANT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER", "ADMIN")
 SIGNATURE_LIFETIME = 3600
-LOG_WINDOW = 10_000
 VALUE_DELIVERED = "value_delivered"
 
 
@@ -397,15 +397,10 @@ class JourneyClient:
         return events
 
     def _logs(self, event: Any, filters: dict[str, Any] | None) -> list[Any]:
-        """An event's logs since the deployment, fetched in windows of LOG_WINDOW blocks
-        (public endpoints refuse wide ranges)."""
-        latest = self.chain.w3.eth.block_number
+        """An event's logs since the deployment, fetched a block range at a time."""
         logs: list[Any] = []
-        start = self.deployment.block
-        while start <= latest:
-            end = min(start + LOG_WINDOW - 1, latest)
+        for start, end in block_ranges(self.deployment.block, self.chain.w3.eth.block_number):
             logs += event.get_logs(from_block=start, to_block=end, argument_filters=filters)
-            start = end + 1
         return logs
 
     def journey_id(self, journey: str | bytes) -> bytes:

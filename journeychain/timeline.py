@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
@@ -84,6 +84,15 @@ class ChainEvent:
     address: str
 
 
+def block_ranges(start: int, end: int, chunk: int = LOG_CHUNK) -> Iterator[tuple[int, int]]:
+    """[start, end] cut into inclusive ranges of at most `chunk` blocks (public endpoints
+    refuse log requests over wide ranges)."""
+    while start <= end:
+        stop = min(end, start + chunk - 1)
+        yield start, stop
+        start = stop + 1
+
+
 def fetch_events(
     w3,
     contracts: Sequence[Any],
@@ -112,9 +121,7 @@ def fetch_events(
         topics.append(hexstr(journey))
     addresses = [to_checksum_address(c.address) for c in contracts]
     events: list[ChainEvent] = []
-    start = max(0, from_block)
-    while start <= to_block:
-        end = min(to_block, start + chunk - 1)
+    for start, end in block_ranges(max(0, from_block), to_block, chunk):
         params = {"address": addresses, "fromBlock": start, "toBlock": end, "topics": topics}
         logs = call(partial(w3.eth.get_logs, params))
         for log in logs:
@@ -132,7 +139,6 @@ def fetch_events(
                     address=decoded["address"],
                 )
             )
-        start = end + 1
     events.sort(key=lambda e: (e.block, e.log_index))
     return events
 

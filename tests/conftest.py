@@ -15,7 +15,10 @@ import pytest
 from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
 from eth_account import Account
 
+from journeychain.accounts import dev_account
 from journeychain.chain import Chain, throwaway_chain
+from journeychain.client import JourneyClient
+from journeychain.deployments import deploy
 from journeychain.encoding import (
     commit,
     customer_commitment,
@@ -24,7 +27,7 @@ from journeychain.encoding import (
     profile_hash,
     short_name,
 )
-from journeychain.playbook import load_playbook
+from journeychain.playbook import load_playbook, parse_playbook
 from journeychain.signing import customer_signature, permit_signature, sign_typed
 
 RULEBOOK = b"\x11" * 32
@@ -371,3 +374,19 @@ def journey_chain(journey_env: pytest.MonkeyPatch) -> Iterator[Chain]:
     with throwaway_chain() as c:
         journey_env.setenv("JOURNEY_RPC", c.url)
         yield c
+
+
+def sdk_crew(chain: Chain, playbook: dict, people: dict[str, int], mint: int) -> dict[str, JourneyClient]:
+    """The suite deployed through the SDK on `chain` by dev:0 ("admin"), who publishes
+    `playbook` (a YAML document as a dict); each of `people` (a role's name in lower case ->
+    its dev account number) holds that role and accepted the rulebook; the funder holds `mint`."""
+    admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
+    crew = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
+    for name, client in crew.items():
+        admin.grant_role(client.address, name.upper())
+        client.accept_rulebook()
+    admin.accept_rulebook()
+    admin.publish_playbook(parse_playbook(playbook))
+    admin.mint(crew["funder"].address, mint)
+    crew["admin"] = admin
+    return crew

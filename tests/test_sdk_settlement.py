@@ -4,15 +4,13 @@ cancellation, revocation and late steps, on a playbook that allows them all."""
 from __future__ import annotations
 
 import pytest
+from conftest import sdk_crew
 from eth_account import Account
 
-from journeychain.accounts import dev_account
 from journeychain.chain import Chain
 from journeychain.client import Customer, JourneyClient
-from journeychain.deployments import deploy
 from journeychain.encoding import profile_hash
 from journeychain.errors import CompletenessError, JourneyRuleError, SignatureError
-from journeychain.playbook import parse_playbook
 
 DAY = 86_400
 POOL = 1_000 * 10**18
@@ -30,18 +28,9 @@ PLAYBOOK = {
 
 @pytest.fixture(scope="module")
 def sdk(journey_chain: Chain) -> tuple[Chain, dict[str, JourneyClient]]:
-    chain = journey_chain
-    admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
-    people = {"marketing": 1, "vendor": 5, "verifier": 6, "funder": 7}
-    act = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
-    for name, client in act.items():
-        admin.grant_role(client.address, name.upper())
-        client.accept_rulebook()
-    admin.accept_rulebook()
-    admin.publish_playbook(parse_playbook(PLAYBOOK))
-    admin.mint(act["funder"].address, 100 * POOL)
-    act["admin"] = admin
-    return chain, act
+    return journey_chain, sdk_crew(
+        journey_chain, PLAYBOOK, {"marketing": 1, "vendor": 5, "verifier": 6, "funder": 7}, 100 * POOL
+    )
 
 
 def to_customer_step(act, reference: str) -> Customer:

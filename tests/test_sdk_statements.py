@@ -8,6 +8,7 @@ import json
 import sqlite3
 
 import pytest
+from conftest import sdk_crew
 from eth_account import Account
 from eth_utils import keccak
 from typer.testing import CliRunner
@@ -16,10 +17,8 @@ from journeychain.accounts import dev_account
 from journeychain.chain import Chain
 from journeychain.cli import app
 from journeychain.client import Customer, JourneyClient
-from journeychain.deployments import deploy
 from journeychain.encoding import commit, profile_hash
 from journeychain.errors import ConfigError, JourneyRuleError
-from journeychain.playbook import parse_playbook
 from journeychain.timeline import hexstr
 from journeychain.vault import ProofError, Vault
 
@@ -39,18 +38,9 @@ DELIVERED = 1
 
 @pytest.fixture(scope="module")
 def sdk(journey_chain: Chain) -> tuple[Chain, dict[str, JourneyClient]]:
-    chain = journey_chain
-    admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
-    people = {"marketing": 1, "vendor": 5, "funder": 7}
-    act = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
-    for name, client in act.items():
-        admin.grant_role(client.address, name.upper())
-        client.accept_rulebook()
-    admin.accept_rulebook()
-    admin.publish_playbook(parse_playbook(PLAYBOOK))
-    admin.mint(act["funder"].address, 100 * POOL)
-    act["admin"] = admin
-    return chain, act
+    return journey_chain, sdk_crew(
+        journey_chain, PLAYBOOK, {"marketing": 1, "vendor": 5, "funder": 7}, 100 * POOL
+    )
 
 
 @pytest.fixture(scope="module")
