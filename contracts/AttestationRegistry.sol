@@ -9,24 +9,27 @@ import {Role, AttestationState} from "./JourneyTypes.sol";
 /// @notice A verifier's statement about a customer commitment (or a journey), with a
 /// schema, an expiry and a data hash, revocable by its attester: the way the Ethereum
 /// Attestation Service models them. The newest attestation of a schema for a subject
-/// is the one a step checks. Verifiers are the engine's VERIFIER participants.
+/// is the one a step checks: the registry records its validity in the engine too, so
+/// that a step checks it without a call. Verifiers are the engine's VERIFIER participants.
 contract AttestationRegistry is IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot: attester (160 bits), expiry (64), revoked (8).
+    /// @dev Attester (160 bits), expiry (64) and revoked (8) in one slot; the key of its
+    /// (schema, subject) pair, keccak256(abi.encode(schema, subject)), in the next.
     struct Attestation {
         address attester;
         uint64 expiry;
         bool revoked;
+        bytes32 key;
     }
 
     /// @notice The engine whose VERIFIER participants attest.
     IEngineHooks public immutable engine;
 
     mapping(bytes32 uid => Attestation) private _attestations;
-    mapping(bytes32 schema => mapping(bytes32 subject => bytes32 uid)) private _latest;
+    mapping(bytes32 key => bytes32 uid) private _latest;
     uint256 private _nonce;
 
     /// @param engine_ The engine (which deploys this registry).
@@ -53,9 +56,11 @@ contract AttestationRegistry is IJourneyEngine {
         if (schema == bytes32(0) || subject == bytes32(0)) revert EmptyAttestation();
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
         uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_nonce));
-        _attestations[uid] = Attestation({attester: msg.sender, expiry: expiry, revoked: false});
-        _latest[schema][subject] = uid;
+        bytes32 key = keccak256(abi.encode(schema, subject));
+        _attestations[uid] = Attestation({attester: msg.sender, expiry: expiry, revoked: false, key: key});
+        _latest[key] = uid;
         emit Attested(uid, schema, subject, msg.sender, expiry, data);
+        engine.recordAttestation(key, msg.sender, expiry, false);
     }
 
     /// @notice Revokes an attestation.
@@ -71,6 +76,7 @@ contract AttestationRegistry is IJourneyEngine {
         if (a.revoked) revert AttestationAlreadyRevoked(uid);
         a.revoked = true;
         emit AttestationRevoked(uid, msg.sender);
+        if (_latest[a.key] == uid) engine.recordAttestation(a.key, msg.sender, a.expiry, true);
     }
 
     /// @notice An attestation by its id.
@@ -93,7 +99,7 @@ contract AttestationRegistry is IJourneyEngine {
         view
         returns (AttestationState state, address attester)
     {
-        bytes32 uid = _latest[schema][subject];
+        bytes32 uid = _latest[keccak256(abi.encode(schema, subject))];
         if (uid == bytes32(0)) return (AttestationState.Missing, address(0));
         Attestation memory a = _attestations[uid];
         if (a.revoked) return (AttestationState.Revoked, a.attester);

@@ -11,7 +11,7 @@ import {Status, StepRecord, PlaybookOptions, AttestationState} from "./JourneyTy
 /// @notice The customer confirms value, disputes a step and rates step owners by
 /// signing EIP-712 messages that anyone relays, so the customer needs no gas and no
 /// wallet balance. A signature counts only if the journey's customer commitment binds
-/// its signer: commitment = keccak256(abi.encode(signer, profile)). Value may also be
+/// its signer: commitment = the first 16 bytes of keccak256(abi.encode(signer, profile)). Value may also be
 /// established by a verifier's "value delivered" attestation where the playbook allows
 /// it, or by the customer's silence past the playbook's confirmation window. Signed
 /// rulebook acceptances of participants are verified and relayed here too.
@@ -88,7 +88,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param sig The customer's signature.
     function confirmValue(bytes32 journeyId, StepRecord[] calldata history, CustomerSignature calldata sig) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes32 customer) = engine.voiceContext(journeyId);
+        (uint16 playbookId,, bytes16 customer) = engine.voiceContext(journeyId);
         uint32 nonce = _voices[journeyId].nonce;
         address signer = _verify(
             journeyId,
@@ -171,7 +171,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param sig The customer's signature.
     function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes32 customer) = engine.voiceContext(journeyId);
+        (uint16 playbookId,, bytes16 customer) = engine.voiceContext(journeyId);
         Voice storage voice = _voices[journeyId];
         _verify(
             journeyId,
@@ -203,7 +203,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bytes32 comment,
         CustomerSignature calldata sig
     ) external {
-        (uint16 playbookId, Status status, bytes32 customer) = engine.voiceContext(journeyId);
+        (uint16 playbookId, Status status, bytes16 customer) = engine.voiceContext(journeyId);
         if (status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, status);
         if (score < 1 || score > 5) revert InvalidScore(score);
         if (step >= history.length) revert StepNotReached(journeyId, step);
@@ -277,21 +277,26 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// customer commitment binds it.
     function _verify(
         bytes32 journeyId,
-        bytes32 customer,
+        bytes16 customer,
         uint32 expectedNonce,
         bytes32 structHash,
         CustomerSignature calldata sig
     ) private view returns (address signer) {
-        if (customer == bytes32(0)) revert UnknownJourney(journeyId);
+        if (customer == bytes16(0)) revert UnknownJourney(journeyId);
         if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
         signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
-        if (keccak256(abi.encode(signer, sig.profile)) != customer) revert NotCustomer(journeyId, signer);
+        if (_commitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
     }
 
     function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (,, bytes32 commitment) = engine.voiceContext(journeyId);
-        if (keccak256(abi.encode(customer, profile)) != commitment) revert NotCustomer(journeyId, customer);
+        (,, bytes16 commitment) = engine.voiceContext(journeyId);
+        if (_commitment(customer, profile) != commitment) revert NotCustomer(journeyId, customer);
+    }
+
+    /// @dev A customer commitment: the first 16 bytes of keccak256(abi.encode(signer, profile)).
+    function _commitment(address signer, bytes32 profile) private pure returns (bytes16) {
+        return bytes16(keccak256(abi.encode(signer, profile)));
     }
 }

@@ -21,11 +21,6 @@ abstract contract Incentives is Journeys {
     using SafeERC20 for IERC20;
 
     /*//////////////////////////////////////////////////////////////
-                                CONSTANTS
-    //////////////////////////////////////////////////////////////*/
-
-
-    /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
@@ -35,16 +30,6 @@ abstract contract Incentives is Journeys {
     /// @notice The contract that relays the customer's signed confirmations and disputes.
     address public immutable voice;
 
-    /// @dev A journey's disputes, in one slot: steps disputed and upheld (bit masks), the
-    /// step under dispute and since when.
-    struct DisputeRecord {
-        uint16 disputed;
-        uint16 upheld;
-        uint8 step;
-        uint40 since;
-    }
-
-    mapping(bytes32 journeyId => DisputeRecord) private _disputes;
     mapping(address account => uint256 amount) private _credits;
 
     /// @param token_ The incentive token.
@@ -64,16 +49,17 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     /// @param amount Tokens to add.
     function fund(bytes32 journeyId, uint256 amount) public {
-        JourneyState memory j = _liveJourney(journeyId);
+        _liveJourney(journeyId);
         uint32 funder = _checkActor(msg.sender, Role.Funder);
-        if (j.funder != 0 && j.funder != funder) revert FundedByAnother(journeyId, _accountOf(j.funder));
+        Funds memory f = _funds[journeyId];
+        if (f.funder != 0 && f.funder != funder) revert FundedByAnother(journeyId, _accountOf(f.funder));
         if (amount == 0) revert ZeroAmount();
-        uint256 pool = j.pool + amount;
+        uint256 pool = f.pool + amount;
         if (pool > type(uint96).max) revert PoolTooLarge(journeyId, pool);
-        j.funder = funder;
+        f.funder = funder;
         // Checked just above: `pool` fits 96 bits.
-        j.pool = uint96(pool);
-        _store(journeyId, j);
+        f.pool = uint96(pool);
+        _funds[journeyId] = f;
         emit PoolFunded(journeyId, msg.sender, amount, pool);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -115,7 +101,7 @@ abstract contract Incentives is Journeys {
         external
     {
         if (msg.sender != voice) revert NotVoice(msg.sender);
-        JourneyState memory j = _openJourney(journeyId);
+        Journey memory j = _openJourney(journeyId);
         StepConfig memory c = _config(j.playbookId, j.step);
         if (c.role != Role.Customer) revert StepNotReached(journeyId, j.step);
         if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
@@ -135,14 +121,15 @@ abstract contract Incentives is Journeys {
     /// @param reason Commitment of the customer's reason.
     function holdForDispute(bytes32 journeyId, uint8 step, bytes32 reason) external {
         if (msg.sender != voice) revert NotVoice(msg.sender);
-        JourneyState memory j = _openJourney(journeyId);
+        Journey memory j = _openJourney(journeyId);
         if (step >= j.step) revert StepNotReached(journeyId, step);
-        DisputeRecord memory d = _disputes[journeyId];
-        if (d.disputed & (1 << step) != 0) revert AlreadyDisputed(journeyId, step);
-        d.disputed |= uint16(1 << step);
-        d.step = step;
-        d.since = uint40(block.timestamp);
-        _disputes[journeyId] = d;
+        Exceptions memory x = _exceptionsOf(journeyId, j);
+        if (x.disputed & (1 << step) != 0) revert AlreadyDisputed(journeyId, step);
+        x.disputed |= uint16(1 << step);
+        x.disputeStep = step;
+        x.since = uint40(block.timestamp);
+        _exceptions[journeyId] = x;
+        j.exceptional = true;
         j.status = Status.Disputed;
         _store(journeyId, j);
         emit Disputed(journeyId, step, reason);
@@ -157,20 +144,17 @@ abstract contract Incentives is Journeys {
     /// @param upheld Whether the customer was right.
     function resolveDispute(bytes32 journeyId, bool upheld) external {
         _checkActor(msg.sender, Role.Arbiter);
-        JourneyState memory j = _load(journeyId);
+        Journey memory j = _load(journeyId);
         if (j.status != Status.Disputed) revert NoOpenDispute(journeyId);
-        DisputeRecord memory d = _disputes[journeyId];
-        if (upheld) {
-            d.upheld |= uint16(1 << d.step);
-            j.flags |= _UPHELD;
-        }
+        Exceptions memory x = _exceptions[journeyId];
+        if (upheld) x.upheld |= uint16(1 << x.disputeStep);
         // A dispute lasts far less than 2^40 seconds: the sum fits.
-        if (j.deadline != 0) j.deadline += uint40(block.timestamp - d.since);
-        d.since = 0;
-        _disputes[journeyId] = d;
+        if (j.deadline != 0) j.deadline += uint40(block.timestamp - x.since);
+        x.since = 0;
+        _exceptions[journeyId] = x;
         j.status = Status.Open;
         _store(journeyId, j);
-        emit DisputeResolved(journeyId, d.step, upheld, msg.sender);
+        emit DisputeResolved(journeyId, x.disputeStep, upheld, msg.sender);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -185,7 +169,7 @@ abstract contract Incentives is Journeys {
     /// step, whose deadline has passed. Emits {JourneyClosed}.
     /// @param journeyId The journey.
     function expire(bytes32 journeyId) external {
-        JourneyState memory j = _openJourney(journeyId);
+        Journey memory j = _openJourney(journeyId);
         if (_config(j.playbookId, j.step).role != Role.Customer) revert StepNotReached(journeyId, j.step);
         // slither-disable-next-line incorrect-equality (a deadline of 0 means none)
         if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
@@ -199,7 +183,7 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     function cancel(bytes32 journeyId) external {
         _checkActor(msg.sender, Role.Admin);
-        JourneyState memory j = _liveJourney(journeyId);
+        Journey memory j = _liveJourney(journeyId);
         if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
         _close(journeyId, j, Status.Cancelled);
     }
@@ -241,8 +225,8 @@ abstract contract Incentives is Journeys {
         view
         returns (uint16 disputed, uint16 upheld, uint8 step, uint40 since)
     {
-        DisputeRecord memory d = _disputes[journeyId];
-        return (d.disputed, d.upheld, d.step, d.since);
+        Exceptions memory x = _exceptions[journeyId];
+        return (x.disputed, x.upheld, x.disputeStep, x.since);
     }
 
     /// @notice What a customer's signature is checked against.
@@ -253,23 +237,19 @@ abstract contract Incentives is Journeys {
     function voiceContext(bytes32 journeyId)
         external
         view
-        returns (uint16 playbookId, Status status, bytes32 customer)
+        returns (uint16 playbookId, Status status, bytes16 customer)
     {
-        JourneyState memory j = _load(journeyId);
-        return (j.playbookId, j.status, _customers[journeyId]);
+        Journey memory j = _load(journeyId);
+        return (j.playbookId, j.status, _funds[journeyId].customer);
     }
 
     /// @notice Reverts with {HistoryMismatch} unless `history` (every completed
     /// participant step's record, in order) matches the journey's rolling hash.
     /// @param journeyId The journey.
     /// @param history The records.
-    function checkHistory(bytes32 journeyId, StepRecord[] calldata history) public view {
-        bytes32 h = keccak256(abi.encode(journeyId, _load(journeyId).playbookId, _customers[journeyId]));
-        for (uint256 i = 0; i < history.length; ++i) {
-            StepRecord calldata r = history[i];
-            h = keccak256(abi.encode(h, uint8(i), r.by, r.late, r.evidence));
-        }
-        if (h != _heads[journeyId]) revert HistoryMismatch(journeyId);
+    function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view {
+        Journey memory j = _load(journeyId);
+        _checkHistory(journeyId, j, _funds[journeyId].customer, history);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -280,12 +260,26 @@ abstract contract Incentives is Journeys {
         return voice;
     }
 
+    /// @dev Replays `history` from the journey's first link and compares the result with its rolling hash.
+    function _checkHistory(bytes32 journeyId, Journey memory j, bytes16 customer, StepRecord[] calldata history)
+        private
+        pure
+    {
+        bytes20 h = _genesis(journeyId, j.playbookId, customer);
+        for (uint256 i = 0; i < history.length; ++i) {
+            StepRecord calldata r = history[i];
+            h = _link(h, i, r.by, r.late, r.evidence);
+        }
+        if (h != j.head) revert HistoryMismatch(journeyId);
+    }
+
     /// @dev A settlement being computed, kept in memory to spare the stack.
     struct Settlement {
         uint256 pool;
         uint256 paid;
         uint256 forfeited;
         uint16 upheld;
+        uint16 breaches;
         address[] owners;
         uint256[] amounts;
     }
@@ -296,31 +290,35 @@ abstract contract Incentives is Journeys {
     /// go where the playbook says; the unallocated share and rounding go back to the funder.
     function _settle(
         bytes32 journeyId,
-        JourneyState memory j,
+        Journey memory j,
         StepRecord[] calldata history,
         address customer,
         address confirmedBy,
         bool forfeitToCustomer
     ) private {
         if (history.length != j.step) revert HistoryMismatch(journeyId);
-        checkHistory(journeyId, history);
+        Funds memory f = _funds[journeyId];
+        _checkHistory(journeyId, j, f.customer, history);
+        Exceptions memory x = _exceptionsOf(journeyId, j);
         Settlement memory s = Settlement({
-            pool: j.pool,
+            pool: f.pool,
             paid: 0,
             forfeited: 0,
-            upheld: j.flags & _UPHELD != 0 ? _disputes[journeyId].upheld : 0,
+            upheld: x.upheld,
+            breaches: x.breaches,
             owners: new address[](j.step + 1),
             amounts: new uint256[](j.step + 1)
         });
         _creditOwners(journeyId, j, history, customer, s);
-        address funder = _accountOf(j.funder);
-        address forfeitTo = forfeitToCustomer ? customer : funder;
-        if (s.forfeited != 0) _credits[forfeitTo] += s.forfeited;
         // Shares sum to at most 10,000 bps, so `paid` never exceeds the pool.
         uint256 remainder = s.pool - s.paid;
+        address funder = _accountOf(f.funder);
+        address forfeitTo = forfeitToCustomer ? customer : funder;
+        if (s.forfeited != 0) _credits[forfeitTo] += s.forfeited;
         if (remainder != 0) _credits[funder] += remainder;
+        // The pool is spent: a journey no longer open or disputed keeps its funded amount
+        // in its record, and no function reads it again.
         j.status = Status.ValueDelivered;
-        j.pool = 0;
         j.step += 1;
         j.deadline = 0;
         _store(journeyId, j);
@@ -331,7 +329,7 @@ abstract contract Incentives is Journeys {
     /// @dev Credits every step's owner (the customer for the customer's step), in order.
     function _creditOwners(
         bytes32 journeyId,
-        JourneyState memory j,
+        Journey memory j,
         StepRecord[] calldata history,
         address customer,
         Settlement memory s
@@ -344,7 +342,7 @@ abstract contract Incentives is Journeys {
             bool breached = false;
             if (i < j.step) {
                 owner = history[i].by;
-                breached = _breached(journeyId, j.breaches, i, history[i].late, owner);
+                breached = _breached(journeyId, s.breaches, i, history[i].late, owner);
             }
             _creditStep(s, i, packed >> (32 * (i % 8)), owner, breached);
         }
@@ -370,12 +368,13 @@ abstract contract Incentives is Journeys {
         if (gross > penalty) _credits[owner] += gross - penalty;
     }
 
-    function _close(bytes32 journeyId, JourneyState memory j, Status status) private {
-        uint256 refund = j.pool;
+    /// @dev Closes the journey; its pool, spent from now on, is credited back to its funder.
+    function _close(bytes32 journeyId, Journey memory j, Status status) private {
+        Funds memory f = _funds[journeyId];
+        uint256 refund = f.pool;
         j.status = status;
-        j.pool = 0;
         _store(journeyId, j);
-        if (refund != 0) _credits[_accountOf(j.funder)] += refund;
+        if (refund != 0) _credits[_accountOf(f.funder)] += refund;
         emit JourneyClosed(journeyId, status, refund);
     }
 }

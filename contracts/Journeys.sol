@@ -18,35 +18,57 @@ abstract contract Journeys is Playbooks {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Journey flag: the current step's deadline was flagged as breached.
-    uint8 internal constant _FLAGGED = 1;
-    /// @dev Journey flag: a dispute of one of its steps was upheld (settling reads the
-    /// dispute record only then).
-    uint8 internal constant _UPHELD = 2;
-
-    /// @dev A journey's state, in one slot (32+32+96+40+16+8+8+16+8 = 256 bits):
-    /// participant numbers stand for addresses so that the assignee, the funder and the
-    /// pool share the slot with the step, its deadline and the breaches.
-    struct JourneyState {
-        uint32 assignee;
-        uint32 funder;
-        uint96 pool;
+    /// @dev A journey as the code works on it. It is stored in one slot (see {_store}):
+    /// the rolling hash (160 bits), the current step's deadline (40), the playbook (16),
+    /// the step (4), the status (3), whether an exceptions record exists (1) and the
+    /// assignee's participant number (32). A step completion reads and writes this slot
+    /// and no other slot of the journey.
+    struct Journey {
+        bytes20 head;
         uint40 deadline;
         uint16 playbookId;
         uint8 step;
         Status status;
+        bool exceptional;
+        uint32 assignee;
+    }
+
+    /// @dev A journey's customer and escrow, in one slot (128+32+96 bits): read by the
+    /// steps that check attestations or funding, by funding and by settlement. `pool` is
+    /// the funded amount; it is spent (paid out or refunded) once the journey closes.
+    struct Funds {
+        bytes16 customer;
+        uint32 funder;
+        uint96 pool;
+    }
+
+    /// @dev What went wrong in a journey, in one slot written only when something does:
+    /// breached steps, the step whose current deadline was flagged (plus one; 0: none),
+    /// disputed and upheld steps, the step under dispute and since when.
+    struct Exceptions {
         uint16 breaches;
-        uint8 flags;
+        uint8 flagged;
+        uint16 disputed;
+        uint16 upheld;
+        uint8 disputeStep;
+        uint40 since;
+    }
+
+    /// @dev The newest attestation of a (schema, subject) pair, as its registry recorded
+    /// it: the engine keeps this copy so that a step checks it without a call.
+    struct AttestationCopy {
+        address attester;
+        uint64 expiry;
+        bool revoked;
     }
 
     /// @notice The registry of verifiers' attestations, deployed with the engine.
     AttestationRegistry public immutable attestations;
 
-    mapping(bytes32 journeyId => JourneyState) internal _journeys;
-    /// @dev The rolling hash: keccak256 of (journey, playbook, customer), then of
-    /// (previous hash, step, owner, late, evidence) for each completed step.
-    mapping(bytes32 journeyId => bytes32 head) internal _heads;
-    mapping(bytes32 journeyId => bytes32 customer) internal _customers;
+    mapping(bytes32 journeyId => uint256 word) private _journeys;
+    mapping(bytes32 journeyId => Funds) internal _funds;
+    mapping(bytes32 journeyId => Exceptions) internal _exceptions;
+    mapping(bytes32 key => AttestationCopy) private _attested;
     mapping(address account => uint32 count) private _breachCounts;
     /// @dev Breaches flagged against an assignee: keccak256(journey, step, assignee) is
     /// set, so that settling penalises that assignee's completion of the step even after
@@ -68,30 +90,28 @@ abstract contract Journeys is Playbooks {
     /// holds the first step's role. Emits {JourneyOpened}.
     /// @param journeyId The journey's unique external reference.
     /// @param playbookId The playbook to run.
-    /// @param customer The customer commitment: keccak256(abi.encode(signer, profile)),
-    /// where `signer` is the customer's signing address and `profile` a salted hash.
+    /// @param customer The customer commitment: the first 16 bytes of
+    /// keccak256(abi.encode(signer, profile)), where `signer` is the customer's signing
+    /// address and `profile` a salted hash of the customer's profile.
     /// @param assignee Who owns the first step (zero: any holder of its role).
-    function openJourney(bytes32 journeyId, uint16 playbookId, bytes32 customer, address assignee) external {
+    function openJourney(bytes32 journeyId, uint16 playbookId, bytes16 customer, address assignee) external {
         StepConfig memory first = _config(playbookId, 0);
         // A published playbook's first step always has a role.
         if (first.role == Role.None) revert UnknownPlaybook(playbookId);
         _checkActor(msg.sender, first.role);
-        if (journeyId == bytes32(0) || customer == bytes32(0)) revert EmptyReference();
-        if (_load(journeyId).playbookId != 0) revert JourneyExists(journeyId);
+        if (journeyId == bytes32(0) || customer == bytes16(0)) revert EmptyReference();
+        if (_journeys[journeyId] != 0) revert JourneyExists(journeyId);
         uint40 deadline = _deadline(first.sla);
-        _store(journeyId, JourneyState({
-            assignee: assignee == address(0) ? 0 : _assignable(assignee, first.role),
-            funder: 0,
-            pool: 0,
+        _store(journeyId, Journey({
+            head: _genesis(journeyId, playbookId, customer),
             deadline: deadline,
             playbookId: playbookId,
             step: 0,
             status: Status.Open,
-            breaches: 0,
-            flags: 0
+            exceptional: false,
+            assignee: assignee == address(0) ? 0 : _assignable(assignee, first.role)
         }));
-        _heads[journeyId] = keccak256(abi.encode(journeyId, playbookId, customer));
-        _customers[journeyId] = customer;
+        _funds[journeyId] = Funds({customer: customer, funder: 0, pool: 0});
         emit JourneyOpened(journeyId, playbookId, customer, msg.sender, deadline);
     }
 
@@ -115,24 +135,22 @@ abstract contract Journeys is Playbooks {
         bytes32[] calldata commitments,
         address nextAssignee
     ) external {
-        JourneyState memory j = _openJourney(journeyId);
+        Journey memory j = _openJourney(journeyId);
         uint8 step = j.step;
         bool late = j.deadline != 0 && block.timestamp > j.deadline;
         {
             StepConfig memory c = _checkStep(journeyId, j, fields, commitments);
-            // slither-disable-next-line incorrect-equality (a bit test)
-            if (late && (j.flags & _FLAGGED == 0 || j.assignee == 0)) _recordBreach(journeyId, j, msg.sender);
-            // `step` is below the step count (at most 16), so the increment cannot overflow.
+            if (late) _completeLate(journeyId, j);
+            // `step` is below the step count (at most 15), so the increment cannot overflow.
             unchecked {
                 j.step = step + 1;
             }
             j.deadline = _deadline(c.nextSla);
-            j.flags &= ~_FLAGGED;
             j.assignee = nextAssignee == address(0) ? 0 : _assignable(nextAssignee, c.nextRole);
         }
-        _store(journeyId, j);
         bytes32 evidence = keccak256(abi.encode(fields, commitments));
-        _heads[journeyId] = keccak256(abi.encode(_heads[journeyId], step, msg.sender, late, evidence));
+        j.head = _link(j.head, step, msg.sender, late, evidence);
+        _store(journeyId, j);
         emit StepCompleted(journeyId, step, msg.sender, late, evidence, fields, commitments, nextAssignee, j.deadline);
     }
 
@@ -142,16 +160,17 @@ abstract contract Journeys is Playbooks {
     /// deadline has passed and was not flagged yet. Emits {BreachRecorded}.
     /// @param journeyId The journey.
     function flagBreach(bytes32 journeyId) external {
-        JourneyState memory j = _openJourney(journeyId);
+        Journey memory j = _openJourney(journeyId);
         if (_config(j.playbookId, j.step).role == Role.Customer) revert CustomerStep(journeyId, j.step);
         // slither-disable-next-line incorrect-equality (a deadline of 0 means none)
         if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
-        if (j.flags & _FLAGGED != 0) revert AlreadyBreached(journeyId, j.step);
-        j.flags |= _FLAGGED;
+        Exceptions memory x = _exceptionsOf(journeyId, j);
+        if (x.flagged == j.step + 1) revert AlreadyBreached(journeyId, j.step);
+        x.flagged = j.step + 1;
         address assignee = _accountOf(j.assignee);
-        _recordBreach(journeyId, j, assignee);
+        _recordBreach(journeyId, j, x, assignee);
         if (assignee != address(0)) _flaggedAgainst[keccak256(abi.encode(journeyId, j.step, assignee))] = true;
-        _store(journeyId, j);
+        _putExceptions(journeyId, j, x);
     }
 
     /// @notice Reassigns a breached step, with a new deadline from now.
@@ -163,9 +182,9 @@ abstract contract Journeys is Playbooks {
     /// @param journeyId The journey.
     /// @param to The new assignee.
     function escalate(bytes32 journeyId, address to) external {
-        JourneyState memory j = _openJourney(journeyId);
-        // slither-disable-next-line incorrect-equality (a bit test)
-        if (j.flags & _FLAGGED == 0) revert NotBreached(journeyId, j.step);
+        Journey memory j = _openJourney(journeyId);
+        Exceptions memory x = _exceptionsOf(journeyId, j);
+        if (x.flagged != j.step + 1) revert NotBreached(journeyId, j.step);
         StepConfig memory c = _config(j.playbookId, j.step);
         // slither-disable-next-line incorrect-equality (a step index compared)
         Role escalationRole = j.step == 0 ? Role.Admin : _config(j.playbookId, j.step - 1).role;
@@ -174,11 +193,23 @@ abstract contract Journeys is Playbooks {
         uint32 toId = _assignable(to, c.role);
         // slither-disable-next-line incorrect-equality (participant numbers compared)
         if (toId == j.assignee) revert SameAssignee(journeyId, j.step, to);
+        x.flagged = 0;
         j.assignee = toId;
         j.deadline = _deadline(c.sla);
-        j.flags &= ~_FLAGGED;
+        _putExceptions(journeyId, j, x);
         _store(journeyId, j);
         emit Escalated(journeyId, j.step, from, to, j.deadline);
+    }
+
+    /// @notice Records the newest attestation of a (schema, subject) pair; only the
+    /// engine's registry calls it, on every attestation and on the revocation of the newest.
+    /// @param key keccak256(abi.encode(schema, subject)).
+    /// @param attester The verifier.
+    /// @param expiry When it stops being valid (0: never).
+    /// @param revoked Whether it was revoked.
+    function recordAttestation(bytes32 key, address attester, uint64 expiry, bool revoked) external {
+        if (msg.sender != address(attestations)) revert NotRegistry(msg.sender);
+        _attested[key] = AttestationCopy({attester: attester, expiry: expiry, revoked: revoked});
     }
 
     /// @notice A journey's state.
@@ -190,7 +221,7 @@ abstract contract Journeys is Playbooks {
     /// @return deadline The current step's deadline (0: none).
     /// @return breaches Bit i set: step i was breached.
     /// @return flagged Whether the current deadline was flagged as breached.
-    /// @return pool The escrowed incentive pool.
+    /// @return pool The escrowed incentive pool (0 once spent).
     /// @return funder Who funded the pool.
     function journey(bytes32 journeyId)
         external
@@ -207,17 +238,20 @@ abstract contract Journeys is Playbooks {
             address funder
         )
     {
-        JourneyState memory j = _known(journeyId);
+        Journey memory j = _known(journeyId);
+        Funds memory f = _funds[journeyId];
+        Exceptions memory x = _exceptions[journeyId];
+        bool live = j.status == Status.Open || j.status == Status.Disputed;
         return (
             j.playbookId,
             j.step,
             j.status,
             _accountOf(j.assignee),
             j.deadline,
-            j.breaches,
-            j.flags & _FLAGGED != 0,
-            j.pool,
-            _accountOf(j.funder)
+            x.breaches,
+            x.flagged != 0 && x.flagged == j.step + 1,
+            live ? f.pool : 0,
+            _accountOf(f.funder)
         );
     }
 
@@ -225,8 +259,8 @@ abstract contract Journeys is Playbooks {
     /// @param journeyId The journey.
     /// @return customer The customer commitment.
     /// @return head The rolling hash of its completed steps.
-    function journeyCommitments(bytes32 journeyId) external view returns (bytes32 customer, bytes32 head) {
-        return (_customers[journeyId], _heads[journeyId]);
+    function journeyCommitments(bytes32 journeyId) external view returns (bytes16 customer, bytes20 head) {
+        return (_funds[journeyId].customer, _load(journeyId).head);
     }
 
     /// @notice How many breaches have been recorded against an account, for good.
@@ -240,32 +274,72 @@ abstract contract Journeys is Playbooks {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev The journey, which must be open.
-    function _openJourney(bytes32 journeyId) internal view returns (JourneyState memory j) {
+    function _openJourney(bytes32 journeyId) internal view returns (Journey memory j) {
         j = _known(journeyId);
         if (j.status != Status.Open) revert JourneyNotOpen(journeyId, j.status);
     }
 
     /// @dev The journey, which must exist.
-    function _known(bytes32 journeyId) internal view returns (JourneyState memory j) {
+    function _known(bytes32 journeyId) internal view returns (Journey memory j) {
         j = _load(journeyId);
         // slither-disable-next-line incorrect-equality (playbook 0 is never published: it marks a journey never opened)
         if (j.playbookId == 0) revert UnknownJourney(journeyId);
     }
 
     /// @dev The journey, which must be open or disputed (value not confirmed, not closed).
-    function _liveJourney(bytes32 journeyId) internal view returns (JourneyState memory j) {
+    function _liveJourney(bytes32 journeyId) internal view returns (Journey memory j) {
         j = _known(journeyId);
         if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
     }
 
-    /// @dev Every read of a journey's state goes through here, and every write through
+    /// @dev Every read of a journey's slot goes through here, and every write through
     /// {_store}: one copy of the packing code.
-    function _load(bytes32 journeyId) internal view returns (JourneyState memory) {
-        return _journeys[journeyId];
+    function _load(bytes32 journeyId) internal view returns (Journey memory j) {
+        uint256 w = _journeys[journeyId];
+        j.head = bytes20(uint160(w));
+        j.deadline = uint40(w >> 160);
+        j.playbookId = uint16(w >> 200);
+        j.step = uint8((w >> 216) & 0x0f);
+        j.status = Status((w >> 220) & 0x07);
+        j.exceptional = (w >> 223) & 1 != 0;
+        j.assignee = uint32(w >> 224);
     }
 
-    function _store(bytes32 journeyId, JourneyState memory j) internal {
-        _journeys[journeyId] = j;
+    function _store(bytes32 journeyId, Journey memory j) internal {
+        _journeys[journeyId] = uint256(uint160(j.head)) | (uint256(j.deadline) << 160)
+            | (uint256(j.playbookId) << 200) | (uint256(j.step) << 216) | (uint256(j.status) << 220)
+            | (j.exceptional ? uint256(1) << 223 : 0) | (uint256(j.assignee) << 224);
+    }
+
+    /// @dev The journey's exceptions record (all zero when it has none).
+    function _exceptionsOf(bytes32 journeyId, Journey memory j) internal view returns (Exceptions memory x) {
+        if (j.exceptional) x = _exceptions[journeyId];
+    }
+
+    /// @dev Writes the exceptions record and marks the journey as having one; the
+    /// journey's slot is written by the caller, or here when the mark is new.
+    function _putExceptions(bytes32 journeyId, Journey memory j, Exceptions memory x) internal {
+        _exceptions[journeyId] = x;
+        if (!j.exceptional) {
+            j.exceptional = true;
+            _store(journeyId, j);
+        }
+    }
+
+    /// @dev The rolling hash's first link: the journey, its playbook and its customer.
+    function _genesis(bytes32 journeyId, uint16 playbookId, bytes16 customer) internal pure returns (bytes20) {
+        return bytes20(keccak256(abi.encode(journeyId, playbookId, customer)));
+    }
+
+    /// @dev The rolling hash after a step: the previous hash, the step, its owner, whether
+    /// it was late and its evidence hash.
+    function _link(bytes20 head, uint256 step, address by, bool late, bytes32 evidence)
+        internal
+        pure
+        returns (bytes20)
+    {
+        // `step` is below 16: the cast cannot truncate.
+        return bytes20(keccak256(abi.encode(head, uint8(step), by, late, evidence)));
     }
 
     function _deadline(uint32 sla) internal view returns (uint40) {
@@ -277,7 +351,7 @@ abstract contract Journeys is Playbooks {
     /// caller may complete it, and its fields, attestations and funding are all there.
     function _checkStep(
         bytes32 journeyId,
-        JourneyState memory j,
+        Journey memory j,
         bytes32[] calldata fields,
         bytes32[] calldata commitments
     ) private view returns (StepConfig memory c) {
@@ -288,9 +362,22 @@ abstract contract Journeys is Playbooks {
             revert NotAssignee(journeyId, j.step, msg.sender, _accountOf(j.assignee));
         }
         _checkFields(journeyId, j.playbookId, j.step, c, fields, commitments);
-        if (c.attestationCount != 0) _checkAttestations(journeyId, j.playbookId, j.step, c.attestationCount);
+        bool gated = c.flags & _FUND_GATE != 0;
+        if (c.attestationCount == 0 && !gated) return c;
+        Funds memory f = _funds[journeyId];
+        if (c.attestationCount != 0) _checkAttestations(journeyId, j.playbookId, j.step, c.attestationCount, f.customer);
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
-        if (c.flags & _FUND_GATE != 0 && j.pool == 0) revert PoolNotFunded(journeyId, j.step);
+        if (gated && f.pool == 0) revert PoolNotFunded(journeyId, j.step);
+    }
+
+    /// @dev A late completion: records the breach against the caller, unless a flag
+    /// recorded it against the step's assignee already, and clears the flag.
+    function _completeLate(bytes32 journeyId, Journey memory j) private {
+        Exceptions memory x = _exceptionsOf(journeyId, j);
+        if (x.flagged != j.step + 1 || j.assignee == 0) _recordBreach(journeyId, j, x, msg.sender);
+        x.flagged = 0;
+        _exceptions[journeyId] = x;
+        j.exceptional = true;
     }
 
     /// @dev Whether the owner of completed step `step` breached its SLA: it completed the
@@ -309,8 +396,8 @@ abstract contract Journeys is Playbooks {
     }
 
     /// @dev Records a breach of the current step against `assignee`, for good.
-    function _recordBreach(bytes32 journeyId, JourneyState memory j, address assignee) private {
-        j.breaches |= uint16(1 << j.step);
+    function _recordBreach(bytes32 journeyId, Journey memory j, Exceptions memory x, address assignee) private {
+        x.breaches |= uint16(1 << j.step);
         if (assignee != address(0)) ++_breachCounts[assignee];
         emit BreachRecorded(journeyId, j.step, assignee, j.deadline);
     }
@@ -350,13 +437,24 @@ abstract contract Journeys is Playbooks {
     }
 
     /// @dev `n` is the step's attestation count (the schemas' length, kept in its config).
-    function _checkAttestations(bytes32 journeyId, uint16 playbookId, uint8 step, uint256 n) private view {
-        bytes32 customer = _customers[journeyId];
+    function _checkAttestations(bytes32 journeyId, uint16 playbookId, uint8 step, uint256 n, bytes16 customer)
+        private
+        view
+    {
         bytes32[] storage schemas = _attestationSchemas[playbookId][step];
         for (uint256 i = 0; i < n; ++i) {
-            // slither-disable-next-line unused-return (the attester does not matter to a step)
-            (AttestationState state,) = attestations.attestationState(schemas[i], customer);
+            AttestationState state = _attestationState(schemas[i], bytes32(customer));
             if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, schemas[i], state);
         }
+    }
+
+    /// @dev The state of the newest attestation of `schema` about `subject`.
+    function _attestationState(bytes32 schema, bytes32 subject) internal view returns (AttestationState) {
+        AttestationCopy memory a = _attested[keccak256(abi.encode(schema, subject))];
+        if (a.attester == address(0)) return AttestationState.Missing;
+        if (a.revoked) return AttestationState.Revoked;
+        // slither-disable-next-line timestamp (an expiry is a time)
+        if (a.expiry != 0 && a.expiry <= block.timestamp) return AttestationState.Expired;
+        return AttestationState.Valid;
     }
 }

@@ -113,7 +113,7 @@ abstract contract Participants is AccessControl, IJourneyEngine {
     /// @notice The AccessControl role id for a playbook role.
     /// @param role The role; `Customer` and `None` have no id.
     /// @return The role id (bytes32(0) for ADMIN, AccessControl's default admin role).
-    function roleId(Role role) public pure returns (bytes32) {
+    function _roleId(Role role) private pure returns (bytes32) {
         if (role == Role.Marketing) return MARKETING_ROLE;
         if (role == Role.Sales) return SALES_ROLE;
         if (role == Role.Success) return SUCCESS_ROLE;
@@ -185,7 +185,7 @@ abstract contract Participants is AccessControl, IJourneyEngine {
     function _roleBit(bytes32 role) private pure returns (uint16 bit) {
         bit = 0;
         for (uint8 r = uint8(Role.Marketing); r <= uint8(Role.Admin); ++r) {
-            if (roleId(Role(r)) == role) bit = uint16(1 << r);
+            if (_roleId(Role(r)) == role) bit = uint16(1 << r);
         }
     }
 

@@ -13,7 +13,8 @@ abstract contract Playbooks is Participants {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    uint256 internal constant _MAX_STEPS = 16;
+    /// @dev A journey keeps its step in 4 bits: a playbook has at most 15 steps.
+    uint256 internal constant _MAX_STEPS = 15;
     uint256 internal constant _MAX_REQUIREMENTS = 32;
     uint256 internal constant _BPS = 10_000;
 
@@ -62,7 +63,7 @@ abstract contract Playbooks is Participants {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Publishes a playbook. It can never change afterwards; a new version is a new playbook.
-    /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 16 steps;
+    /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 15 steps;
     /// shares sum to at most 10,000 bps; every step has a role; penalties at most 10,000 bps;
     /// only the last step, which must exist, is the customer's; at most 32 fields and 32
     /// attestations per step; the commit step is a participant step.
@@ -105,7 +106,7 @@ abstract contract Playbooks is Participants {
                 fieldCount: uint8(spec.fields.length),
                 attestationCount: uint8(spec.attestations.length),
                 flags: flags,
-                fieldsHash: fieldsHash(spec.fields)
+                fieldsHash: _fieldsHash(spec.fields)
             });
             if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
             if (spec.attestations.length > 0) _attestationSchemas[playbookId][i] = spec.attestations;
@@ -113,7 +114,7 @@ abstract contract Playbooks is Participants {
         if (totalBps > _BPS) revert SharesExceedTotal(totalBps);
         _payoutTables[playbookId] = table;
         _playbookNames[playbookId] = name;
-        // `count` is at most 16: the cast cannot truncate.
+        // `count` is at most 15: the cast cannot truncate.
         _playbooks[playbookId] = PlaybookHeader({version: version, stepCount: uint8(count), options: options});
         emit PlaybookPublished(playbookId, name, version, steps, options);
     }
@@ -162,7 +163,7 @@ abstract contract Playbooks is Participants {
     /// @notice The hash a step keeps of its required field keys.
     /// @param keys The keys in the playbook's order.
     /// @return The first 16 bytes of keccak256 of the packed keys.
-    function fieldsHash(bytes32[] calldata keys) public pure returns (bytes16) {
+    function _fieldsHash(bytes32[] calldata keys) private pure returns (bytes16) {
         return bytes16(keccak256(abi.encodePacked(keys)));
     }
 

@@ -45,8 +45,16 @@ def profile_hash(profile: str, salt: bytes) -> bytes:
 
 
 def customer_commitment(signer: str, profile: bytes) -> bytes:
-    """The journey's customer: keccak256(abi.encode(signer, profile)); binds the signing key."""
-    return keccak(encode(["address", "bytes32"], [signer, profile]))
+    """The journey's customer: the first 16 bytes of keccak256(abi.encode(signer, profile)).
+
+    It binds the customer's signing key to a salted profile hash; the chain sees nothing else.
+    """
+    return keccak(encode(["address", "bytes32"], [signer, profile]))[:16]
+
+
+def customer_subject(commitment: bytes) -> bytes:
+    """The 32-byte attestation subject naming a customer: its 16-byte commitment, zero-padded on the right."""
+    return bytes(commitment).ljust(32, b"\0")
 
 
 def journey_id(reference: str) -> bytes:
@@ -64,10 +72,12 @@ def evidence_hash(fields: list[bytes], commitments: list[bytes]) -> bytes:
 
 
 def genesis_head(jid: bytes, playbook_id: int, customer: bytes) -> bytes:
-    return keccak(encode(["bytes32", "uint16", "bytes32"], [jid, playbook_id, customer]))
+    """The rolling hash's first link (20 bytes): the journey, its playbook and its customer."""
+    return keccak(encode(["bytes32", "uint16", "bytes16"], [jid, playbook_id, bytes(customer)]))[:20]
 
 
 def next_head(head: bytes, step: int, by: str, late: bool, evidence: bytes) -> bytes:
+    """The rolling hash (20 bytes) after a step: the previous hash, the step, its owner, lateness and evidence."""
     return keccak(
-        encode(["bytes32", "uint8", "address", "bool", "bytes32"], [head, step, by, late, evidence])
-    )
+        encode(["bytes20", "uint8", "address", "bool", "bytes32"], [bytes(head), step, by, late, evidence])
+    )[:20]

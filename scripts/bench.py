@@ -33,7 +33,15 @@ from pathlib import Path
 from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
 from eth_account import Account
 
-from journeychain.encoding import commit, customer_commitment, journey_id, new_salt, profile_hash, short_name
+from journeychain.encoding import (
+    commit,
+    customer_commitment,
+    customer_subject,
+    journey_id,
+    new_salt,
+    profile_hash,
+    short_name,
+)
 from journeychain.playbook import load_playbook
 from journeychain.signing import customer_signature, sign_typed
 
@@ -136,7 +144,7 @@ class Bench:
         history.append(rec)
         txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
         txs["attest"] = self.registry.attest(
-            short_name("identity_verified"), customer.commitment, 0, b"\x22" * 32, {"from": self.verifier}
+            short_name("identity_verified"), customer_subject(customer.commitment), 0, b"\x22" * 32, {"from": self.verifier}
         )
         txs["complete_2"], rec = self.complete(jid, self.sales, BOOKING_FIELDS)
         history.append(rec)
@@ -183,7 +191,7 @@ class Bench:
         self.complete(jid, self.sales)
         self.engine.fund(jid, POOL, {"from": self.funder})
         self.registry.attest(
-            short_name("identity_verified"), customer.commitment, 0, b"\x22" * 32, {"from": self.verifier}
+            short_name("identity_verified"), customer_subject(customer.commitment), 0, b"\x22" * 32, {"from": self.verifier}
         )
         self.complete(jid, self.sales, BOOKING_FIELDS)
         reason = b"\x33" * 32

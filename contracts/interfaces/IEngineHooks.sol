@@ -10,7 +10,7 @@ interface IEngineHooks {
     function checkActor(address account, Role role) external view returns (uint32 id);
 
     /// @notice What a customer's signature is checked against.
-    function voiceContext(bytes32 journeyId) external view returns (uint16 playbookId, Status status, bytes32 customer);
+    function voiceContext(bytes32 journeyId) external view returns (uint16 playbookId, Status status, bytes16 customer);
 
     /// @notice A journey's state.
     function journey(bytes32 journeyId)
@@ -52,6 +52,9 @@ interface IEngineHooks {
 
     /// @notice The voice reports a verified dispute of `step`.
     function holdForDispute(bytes32 journeyId, uint8 step, bytes32 reason) external;
+
+    /// @notice The registry records the newest attestation of a (schema, subject) pair.
+    function recordAttestation(bytes32 key, address attester, uint64 expiry, bool revoked) external;
 
     /// @notice The voice reports a verified rulebook acceptance.
     function acceptRulebookFor(address account, uint32 version) external;

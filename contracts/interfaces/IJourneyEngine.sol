@@ -165,7 +165,7 @@ interface IJourneyEngine {
     /// @param opener Who opened it.
     /// @param deadline The first step's deadline (0: none).
     event JourneyOpened(
-        bytes32 indexed journeyId, uint16 indexed playbookId, bytes32 customer, address indexed opener, uint40 deadline
+        bytes32 indexed journeyId, uint16 indexed playbookId, bytes16 customer, address indexed opener, uint40 deadline
     );
     /// @param journeyId The journey.
     /// @param step The step completed.
@@ -217,6 +217,8 @@ interface IJourneyEngine {
     error StaleNonce(bytes32 journeyId, uint32 nonce, uint32 expected);
     /// @param caller An address other than the signature relay (the customer voice contract).
     error NotVoice(address caller);
+    /// @param caller Who called: only the engine's attestation registry records attestations.
+    error NotRegistry(address caller);
     /// @param journeyId The journey.
     /// @param signer The address that signed, which the customer commitment does not bind.
     error NotCustomer(bytes32 journeyId, address signer);
