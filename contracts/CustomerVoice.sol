@@ -88,8 +88,10 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param sig The customer's signature.
     function confirmValue(bytes32 journeyId, StepRecord[] calldata history, CustomerSignature calldata sig) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes16 customer) = engine.voiceContext(journeyId);
-        uint32 nonce = _voices[journeyId].nonce;
+        (uint16 playbookId, Status status, bytes16 customer, bool quiet) = engine.voiceContext(journeyId);
+        // Only a dispute (which the engine records) or a rating (once value is confirmed)
+        // uses a nonce: an open journey with nothing recorded is still at nonce 0.
+        uint32 nonce = quiet && status == Status.Open ? 0 : _voices[journeyId].nonce;
         address signer = _verify(
             journeyId,
             customer,
@@ -171,7 +173,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param sig The customer's signature.
     function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes16 customer) = engine.voiceContext(journeyId);
+        (uint16 playbookId,, bytes16 customer,) = engine.voiceContext(journeyId);
         Voice storage voice = _voices[journeyId];
         _verify(
             journeyId,
@@ -203,7 +205,8 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bytes32 comment,
         CustomerSignature calldata sig
     ) external {
-        (uint16 playbookId, Status status, bytes16 customer) = engine.voiceContext(journeyId);
+        // slither-disable-next-line unused-return (the values left out are not needed here)
+        (uint16 playbookId, Status status, bytes16 customer,) = engine.voiceContext(journeyId);
         if (status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, status);
         if (score < 1 || score > 5) revert InvalidScore(score);
         if (step >= history.length) revert StepNotReached(journeyId, step);
@@ -291,7 +294,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
 
     function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (,, bytes16 commitment) = engine.voiceContext(journeyId);
+        (,, bytes16 commitment,) = engine.voiceContext(journeyId);
         if (_commitment(customer, profile) != commitment) revert NotCustomer(journeyId, customer);
     }
 

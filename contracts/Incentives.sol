@@ -102,10 +102,11 @@ abstract contract Incentives is Journeys {
     {
         if (msg.sender != voice) revert NotVoice(msg.sender);
         Journey memory j = _openJourney(journeyId);
-        StepConfig memory c = _config(j.playbookId, j.step);
-        if (c.role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        uint256 entry = _payoutEntry(j.playbookId, j.step);
+        // slither-disable-next-line incorrect-equality (a bit test)
+        if (entry & _CUSTOMER_ENTRY == 0) revert StepNotReached(journeyId, j.step);
         if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
-        _settle(journeyId, j, history, customer, confirmedBy, c.flags & _FORFEIT_TO_CUSTOMER != 0);
+        _settle(journeyId, j, history, customer, confirmedBy, entry & _FORFEIT_ENTRY != 0);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -234,13 +235,15 @@ abstract contract Incentives is Journeys {
     /// @return playbookId The journey's playbook (0: no such journey).
     /// @return status Its status.
     /// @return customer Its customer commitment.
+    /// @return quiet No breach, flag or dispute was ever recorded: while the journey is
+    /// open, the customer has then signed no dispute, so its signature nonce is still 0.
     function voiceContext(bytes32 journeyId)
         external
         view
-        returns (uint16 playbookId, Status status, bytes16 customer)
+        returns (uint16 playbookId, Status status, bytes16 customer, bool quiet)
     {
         Journey memory j = _load(journeyId);
-        return (j.playbookId, j.status, _funds[journeyId].customer);
+        return (j.playbookId, j.status, _funds[journeyId].customer, !j.exceptional);
     }
 
     /// @notice Reverts with {HistoryMismatch} unless `history` (every completed
@@ -248,8 +251,8 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     /// @param history The records.
     function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view {
-        Journey memory j = _load(journeyId);
-        _checkHistory(journeyId, j, _funds[journeyId].customer, history);
+        // slither-disable-next-line unused-return (only the check matters here)
+        _replay(journeyId, _load(journeyId), _funds[journeyId].customer, history, address(0));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -260,28 +263,39 @@ abstract contract Incentives is Journeys {
         return voice;
     }
 
-    /// @dev Replays `history` from the journey's first link and compares the result with its rolling hash.
-    function _checkHistory(bytes32 journeyId, Journey memory j, bytes16 customer, StepRecord[] calldata history)
-        private
-        pure
-    {
+    /// @dev Replays `history` from the journey's first link and reverts with
+    /// {HistoryMismatch} unless the result is the journey's rolling hash. Returns each
+    /// step's owner (`last` for the customer's step, last) and the steps completed late
+    /// (bit i: step i). Each record's three words in calldata are exactly its ABI
+    /// encoding, so they are hashed where they lie; a non-canonical record (dirty address
+    /// or boolean) hashes differently and is refused by the comparison.
+    function _replay(
+        bytes32 journeyId,
+        Journey memory j,
+        bytes16 customer,
+        StepRecord[] calldata history,
+        address last
+    ) private pure returns (address[] memory owners, uint256 late) {
+        uint256 n = history.length;
+        owners = new address[](n + 1);
+        owners[n] = last;
         bytes20 h = _genesis(journeyId, j.playbookId, customer);
-        for (uint256 i = 0; i < history.length; ++i) {
-            StepRecord calldata r = history[i];
-            h = _link(h, i, r.by, r.late, r.evidence);
+        assembly ("memory-safe") {
+            let high := not(0xffffffffffffffffffffffff)
+            let m := mload(0x40)
+            h := and(h, high)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let p := add(history.offset, mul(i, 0x60))
+                mstore(m, h)
+                mstore(add(m, 0x20), i)
+                calldatacopy(add(m, 0x40), p, 0x60)
+                h := and(keccak256(m, 0xa0), high)
+                mstore(add(owners, shl(5, add(i, 1))), calldataload(p))
+                // slither-disable-next-line incorrect-shift (shl(i, 1) is 1 << i)
+                if calldataload(add(p, 0x20)) { late := or(late, shl(i, 1)) }
+            }
         }
         if (h != j.head) revert HistoryMismatch(journeyId);
-    }
-
-    /// @dev A settlement being computed, kept in memory to spare the stack.
-    struct Settlement {
-        uint256 pool;
-        uint256 paid;
-        uint256 forfeited;
-        uint16 upheld;
-        uint16 breaches;
-        address[] owners;
-        uint256[] amounts;
     }
 
     /// @dev Value is delivered: credit each step owner its share of the pool less its
@@ -298,24 +312,8 @@ abstract contract Incentives is Journeys {
     ) private {
         if (history.length != j.step) revert HistoryMismatch(journeyId);
         Funds memory f = _funds[journeyId];
-        _checkHistory(journeyId, j, f.customer, history);
+        (address[] memory owners, uint256 late) = _replay(journeyId, j, f.customer, history, customer);
         Exceptions memory x = _exceptionsOf(journeyId, j);
-        Settlement memory s = Settlement({
-            pool: f.pool,
-            paid: 0,
-            forfeited: 0,
-            upheld: x.upheld,
-            breaches: x.breaches,
-            owners: new address[](j.step + 1),
-            amounts: new uint256[](j.step + 1)
-        });
-        _creditOwners(journeyId, j, history, customer, s);
-        // Shares sum to at most 10,000 bps, so `paid` never exceeds the pool.
-        uint256 remainder = s.pool - s.paid;
-        address funder = _accountOf(f.funder);
-        address forfeitTo = forfeitToCustomer ? customer : funder;
-        if (s.forfeited != 0) _credits[forfeitTo] += s.forfeited;
-        if (remainder != 0) _credits[funder] += remainder;
         // The pool is spent: a journey no longer open or disputed keeps its funded amount
         // in its record, and no function reads it again.
         j.status = Status.ValueDelivered;
@@ -323,49 +321,96 @@ abstract contract Incentives is Journeys {
         j.deadline = 0;
         _store(journeyId, j);
         emit ValueConfirmed(journeyId, confirmedBy);
-        emit PayoutsCredited(journeyId, s.owners, s.amounts, s.forfeited, forfeitTo, remainder);
+        uint256 marks = _breachedSteps(journeyId, x.breaches, owners, late) | (uint256(x.upheld) << 16);
+        _payout(journeyId, j.playbookId, f, marks, owners, forfeitToCustomer ? customer : address(0));
     }
 
-    /// @dev Credits every step's owner (the customer for the customer's step), in order.
-    function _creditOwners(
+    /// @dev Credits every owner, then the forfeits and the remainder; emits {PayoutsCredited}.
+    function _payout(
         bytes32 journeyId,
-        Journey memory j,
-        StepRecord[] calldata history,
-        address customer,
-        Settlement memory s
+        uint16 playbookId,
+        Funds memory f,
+        uint256 marks,
+        address[] memory owners,
+        address forfeitTo
     ) private {
-        uint256[2] storage table = _payoutTables[j.playbookId];
-        uint256 packed = table[0];
-        for (uint256 i = 0; i <= j.step; ++i) {
-            if (i == 8) packed = table[1];
-            address owner = customer;
-            bool breached = false;
-            if (i < j.step) {
-                owner = history[i].by;
-                breached = _breached(journeyId, s.breaches, i, history[i].late, owner);
+        uint256[] memory amounts = new uint256[](owners.length);
+        (uint256 paid, uint256 forfeited) = _credit(playbookId, f.pool, marks, owners, amounts);
+        uint256 remainder;
+        (forfeitTo, remainder) = _payBack(f, paid, forfeited, forfeitTo);
+        emit PayoutsCredited(journeyId, owners, amounts, forfeited, forfeitTo, remainder);
+    }
+
+    /// @dev Credits the forfeits to `makeGood` (the customer; zero: the funder) and the
+    /// remainder of the pool (unallocated shares and rounding) to the funder, whose
+    /// address is looked up only when something goes back to it.
+    function _payBack(Funds memory f, uint256 paid, uint256 forfeited, address makeGood)
+        private
+        returns (address forfeitTo, uint256 remainder)
+    {
+        // Shares sum to at most 10,000 bps, so `paid` never exceeds the pool.
+        remainder = f.pool - paid;
+        bool toFunder = remainder != 0 || (forfeited != 0 && makeGood == address(0));
+        address funder = toFunder ? _accountOf(f.funder) : address(0);
+        forfeitTo = makeGood == address(0) ? funder : makeGood;
+        if (forfeited != 0) _credits[forfeitTo] += forfeited;
+        if (remainder != 0) _credits[funder] += remainder;
+    }
+
+    /// @dev Credits every step's owner (the customer for the customer's step), in order,
+    /// writing each net amount into `amounts`; returns the gross paid and the forfeits.
+    /// Bit i of `marks`: step i's owner breached its SLA; bit 16 + i: a dispute of step i
+    /// was upheld.
+    function _credit(
+        uint16 playbookId,
+        uint256 pool,
+        uint256 marks,
+        address[] memory owners,
+        uint256[] memory amounts
+    ) private returns (uint256 paid, uint256 forfeited) {
+        uint256 packed = _payoutTables[playbookId][0];
+        for (uint256 i = 0; i < owners.length; ++i) {
+            if (i == 8) packed = _payoutTables[playbookId][1];
+            (uint256 gross, uint256 penalty) = _share(pool, packed >> ((i & 7) << 5), marks >> i);
+            paid += gross;
+            forfeited += penalty;
+            if (gross > penalty) {
+                // Checked just above: no underflow.
+                unchecked {
+                    amounts[i] = gross - penalty;
+                }
+                _credits[owners[i]] += amounts[i];
             }
-            _creditStep(s, i, packed >> (32 * (i % 8)), owner, breached);
         }
     }
 
-    /// @dev Credits step `i`'s owner; `entry` holds its share (low 16 bits) and penalty;
-    /// `breached`: the owner breached the step's SLA.
-    function _creditStep(Settlement memory s, uint256 i, uint256 entry, address owner, bool breached) private {
-        uint256 gross = (s.pool * uint16(entry)) / _BPS;
-        uint256 penalty = 0;
-        if (s.upheld & (1 << i) != 0) {
-            penalty = gross;
-        } else if (breached) {
-            // From the pool directly: floor(pool * share * penalty / BPS^2) never exceeds
-            // floor(pool * share / BPS) = `gross`, since penalties are at most 10,000 bps.
-            // The product fits: pool < 2^96, share and penalty <= 10,000 (< 2^14 each).
-            penalty = (s.pool * uint16(entry) * uint16(entry >> 16)) / (_BPS * _BPS);
+    /// @dev A step's gross share of `pool` and its penalty. `entry`: its payout table
+    /// entry (share and penalty); bit 0 of `marks`: its owner breached; bit 16: a
+    /// dispute of it was upheld (the whole share is forfeited).
+    function _share(uint256 pool, uint256 entry, uint256 marks) private pure returns (uint256 gross, uint256 penalty) {
+        // pool < 2^96 and share, penalty <= 10,000 (< 2^14): no product overflows, and
+        // floor(pool * share * penalty / BPS^2) never exceeds floor(pool * share / BPS).
+        unchecked {
+            uint256 share = entry & _BPS_MASK;
+            gross = (pool * share) / _BPS;
+            if (marks & (1 << 16) != 0) penalty = gross;
+            else if (marks & 1 != 0) penalty = (pool * share * ((entry >> 16) & _BPS_MASK)) / (_BPS * _BPS);
         }
-        s.owners[i] = owner;
-        s.amounts[i] = gross - penalty;
-        s.paid += gross;
-        s.forfeited += penalty;
-        if (gross > penalty) _credits[owner] += gross - penalty;
+    }
+
+    /// @dev The steps whose owners breached their SLA (bit i: step i): completed late
+    /// (`late`), or flagged against the owner (looked up only when a breach was recorded
+    /// for a step completed on time, which only an escalation makes possible).
+    function _breachedSteps(bytes32 journeyId, uint16 breaches, address[] memory owners, uint256 late)
+        private
+        view
+        returns (uint256 mask)
+    {
+        mask = late;
+        uint256 flaggedOnly = breaches & ~late;
+        for (uint256 i = 0; flaggedOnly >> i != 0; ++i) {
+            if (_breached(journeyId, breaches, i, false, owners[i])) mask |= 1 << i;
+        }
     }
 
     /// @dev Closes the journey; its pool, spent from now on, is credited back to its funder.

@@ -148,7 +148,7 @@ abstract contract Journeys is Playbooks {
             j.deadline = _deadline(c.nextSla);
             j.assignee = nextAssignee == address(0) ? 0 : _assignable(nextAssignee, c.nextRole);
         }
-        bytes32 evidence = keccak256(abi.encode(fields, commitments));
+        bytes32 evidence = _evidence(fields, commitments);
         j.head = _link(j.head, step, msg.sender, late, evidence);
         _store(journeyId, j);
         emit StepCompleted(journeyId, step, msg.sender, late, evidence, fields, commitments, nextAssignee, j.deadline);
@@ -165,6 +165,7 @@ abstract contract Journeys is Playbooks {
         // slither-disable-next-line incorrect-equality (a deadline of 0 means none)
         if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
         Exceptions memory x = _exceptionsOf(journeyId, j);
+        // slither-disable-next-line incorrect-equality (step numbers compared)
         if (x.flagged == j.step + 1) revert AlreadyBreached(journeyId, j.step);
         x.flagged = j.step + 1;
         address assignee = _accountOf(j.assignee);
@@ -241,7 +242,9 @@ abstract contract Journeys is Playbooks {
         Journey memory j = _known(journeyId);
         Funds memory f = _funds[journeyId];
         Exceptions memory x = _exceptions[journeyId];
+        // slither-disable-next-line incorrect-equality (statuses and step numbers compared)
         bool live = j.status == Status.Open || j.status == Status.Disputed;
+        // slither-disable-next-line incorrect-equality (statuses and step numbers compared)
         return (
             j.playbookId,
             j.step,
@@ -336,10 +339,43 @@ abstract contract Journeys is Playbooks {
     function _link(bytes20 head, uint256 step, address by, bool late, bytes32 evidence)
         internal
         pure
-        returns (bytes20)
+        returns (bytes20 h)
     {
-        // `step` is below 16: the cast cannot truncate.
-        return bytes20(keccak256(abi.encode(head, uint8(step), by, late, evidence)));
+        // keccak256(abi.encode(head, uint8(step), by, late, evidence)), truncated to 20
+        // bytes, hashed in scratch memory past the free memory pointer (`step` < 16). A
+        // bytes20 may carry dirty low-order bits on the stack: they are cleared first.
+        assembly ("memory-safe") {
+            let low := 0xffffffffffffffffffffffff
+            let m := mload(0x40)
+            mstore(m, and(head, not(low)))
+            mstore(add(m, 0x20), step)
+            mstore(add(m, 0x40), by)
+            mstore(add(m, 0x60), late)
+            mstore(add(m, 0x80), evidence)
+            h := and(keccak256(m, 0xa0), not(low))
+        }
+    }
+
+    /// @dev keccak256(abi.encode(fields, commitments)) of two arrays of the same length,
+    /// hashed in scratch memory past the free memory pointer.
+    function _evidence(bytes32[] calldata fields, bytes32[] calldata commitments)
+        internal
+        pure
+        returns (bytes32 e)
+    {
+        assembly ("memory-safe") {
+            let n := fields.length
+            let size := shl(5, n)
+            let m := mload(0x40)
+            mstore(m, 0x40)
+            mstore(add(m, 0x20), add(0x60, size))
+            mstore(add(m, 0x40), n)
+            calldatacopy(add(m, 0x60), fields.offset, size)
+            let second := add(add(m, 0x60), size)
+            mstore(second, n)
+            calldatacopy(add(second, 0x20), commitments.offset, size)
+            e := keccak256(m, add(0x80, shl(1, size)))
+        }
     }
 
     function _deadline(uint32 sla) internal view returns (uint40) {
@@ -374,6 +410,7 @@ abstract contract Journeys is Playbooks {
     /// recorded it against the step's assignee already, and clears the flag.
     function _completeLate(bytes32 journeyId, Journey memory j) private {
         Exceptions memory x = _exceptionsOf(journeyId, j);
+        // slither-disable-next-line incorrect-equality (step and participant numbers compared)
         if (x.flagged != j.step + 1 || j.assignee == 0) _recordBreach(journeyId, j, x, msg.sender);
         x.flagged = 0;
         _exceptions[journeyId] = x;

@@ -22,9 +22,6 @@ abstract contract Playbooks is Participants {
     uint8 internal constant _FUND_GATE = 1;
     /// @dev Step flag: completing this step commits the journey (no cancellation after).
     uint8 internal constant _COMMIT = 2;
-    /// @dev Customer step flag: forfeits go to the customer (the playbook's `penaltyTo`),
-    /// so that settling reads no playbook header.
-    uint8 internal constant _FORFEIT_TO_CUSTOMER = 4;
 
     /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128 bits, 24 spare).
     /// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
@@ -54,6 +51,15 @@ abstract contract Playbooks is Participants {
     mapping(uint16 playbookId => mapping(uint256 step => StepConfig)) internal _steps;
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) private _fields;
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] schemas)) internal _attestationSchemas;
+    /// @dev A payout table entry (32 bits per step): the share in bits 0-13, the penalty
+    /// in bits 16-29 (both at most 10,000), and two marks of the customer's step, which
+    /// settlement reads from here instead of the step's configuration.
+    uint256 internal constant _BPS_MASK = 0x3fff;
+    /// @dev Entry mark: the customer's step.
+    uint256 internal constant _CUSTOMER_ENTRY = 1 << 15;
+    /// @dev Entry mark: the forfeited penalties go to the customer (the playbook's `penaltyTo`).
+    uint256 internal constant _FORFEIT_ENTRY = 1 << 31;
+
     /// @dev Each step's share and penalty (16 bits each) packed eight steps to a slot, so
     /// that crediting a journey's owners reads one slot instead of one per step.
     mapping(uint16 playbookId => uint256[2] table) internal _payoutTables;
@@ -93,10 +99,14 @@ abstract contract Playbooks is Participants {
             StepSpec calldata spec = steps[i];
             _validateStep(spec, i, count);
             totalBps += spec.shareBps;
-            table[i / 8] |= (uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16)) << (32 * (i % 8));
+            uint256 entry = uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16);
+            if (spec.role == Role.Customer) {
+                entry |= _CUSTOMER_ENTRY;
+                if (options.penaltyTo == PenaltyTo.Customer) entry |= _FORFEIT_ENTRY;
+            }
+            table[i / 8] |= entry << (32 * (i % 8));
             uint8 flags = 0;
             if (i == options.commitStep) flags = options.fundBeforeCommit ? _COMMIT | _FUND_GATE : _COMMIT;
-            if (i == count - 1 && options.penaltyTo == PenaltyTo.Customer) flags = _FORFEIT_TO_CUSTOMER;
             bool hasNext = i + 1 < count;
             _steps[playbookId][i] = StepConfig({
                 role: spec.role,
@@ -152,7 +162,14 @@ abstract contract Playbooks is Participants {
         if (index >= _header(playbookId).stepCount) revert StepCountOutOfRange(index);
         StepConfig memory c = _config(playbookId, index);
         uint256 entry = _payoutTables[playbookId][index / 8] >> (32 * (index % 8));
-        return (c.role, c.sla, uint16(entry), uint16(entry >> 16), c.fieldCount, c.attestationCount);
+        return (
+            c.role,
+            c.sla,
+            uint16(entry & _BPS_MASK),
+            uint16((entry >> 16) & _BPS_MASK),
+            c.fieldCount,
+            c.attestationCount
+        );
     }
 
     /// @notice How many playbooks have been published (their numbers run from 1).
@@ -179,6 +196,11 @@ abstract contract Playbooks is Participants {
     /// @dev Every read of a step's configuration goes through here.
     function _config(uint16 playbookId, uint256 step) internal view returns (StepConfig memory) {
         return _steps[playbookId][step];
+    }
+
+    /// @dev Step `step`'s payout table entry (see {_BPS_MASK}).
+    function _payoutEntry(uint16 playbookId, uint256 step) internal view returns (uint256) {
+        return _payoutTables[playbookId][step >> 3] >> ((step & 7) << 5);
     }
 
     function _requiredFields(uint16 playbookId, uint256 step) internal view returns (bytes32[] storage) {

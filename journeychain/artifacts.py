@@ -1,7 +1,8 @@
 """The contracts' ABIs and bytecode: compiled once with the pinned solc, then read from a cache.
 
-The settings are brownie-config.yaml's (solc 0.8.28, evm shanghai, optimizer on with one
-run, OpenZeppelin from node_modules), so the SDK deploys the same bytecode brownie tests.
+The settings are brownie-config.yaml's (solc 0.8.28, evm shanghai, the optimizer and the IR
+pipeline as configured there, OpenZeppelin from node_modules), so the SDK deploys the same
+bytecode brownie tests.
 The cache, build/journeychain/artifacts.json, is keyed by a hash of every source file and
 of the settings: it is rebuilt only when a contract changes.
 """
@@ -36,18 +37,24 @@ CONTRACTS = ("JourneyEngine", "JourneyToken", "CustomerVoice", "AttestationRegis
 BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
 
 
-def _optimizer() -> dict[str, Any]:
-    """The optimizer settings of brownie-config.yaml, so that brownie and the SDK build the same bytecode."""
+def _compiler_settings() -> dict[str, Any]:
+    """brownie-config.yaml's optimizer and IR settings: brownie and the SDK build the same bytecode."""
     try:
         solc = yaml.safe_load(BROWNIE_CONFIG.read_text(encoding="utf-8"))["compiler"]["solc"]
-        return {"enabled": bool(solc["optimizer"]["enabled"]), "runs": int(solc["optimizer"]["runs"])}
+        return {
+            "optimizer": {
+                "enabled": bool(solc["optimizer"]["enabled"]),
+                "runs": int(solc["optimizer"]["runs"]),
+            },
+            "viaIR": bool(solc.get("viaIR", False)),
+        }
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ToolchainError(f"cannot read the compiler settings of {BROWNIE_CONFIG}: {exc}") from exc
 
 
 SETTINGS: dict[str, Any] = {
     "evmVersion": EVM_VERSION,
-    "optimizer": _optimizer(),
+    **_compiler_settings(),
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
 }

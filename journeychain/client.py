@@ -31,6 +31,7 @@ from journeychain.encoding import (
     ZERO32,
     commit,
     customer_commitment,
+    customer_subject,
     evidence_hash,
     from_short_name,
     journey_id,
@@ -238,7 +239,13 @@ class Customer:
 
     @property
     def commitment(self) -> bytes:
+        """The journey's customer on chain (16 bytes)."""
         return customer_commitment(self.key.address, self.profile)
+
+    @property
+    def subject(self) -> bytes:
+        """The customer as the subject of attestations (its commitment, zero-padded to 32 bytes)."""
+        return customer_subject(self.commitment)
 
 
 @dataclass
@@ -652,9 +659,14 @@ class JourneyClient:
 
     # --- attestations ----------------------------------------------------------------
     def customer_of(self, journey: str | bytes) -> bytes:
-        """The journey's customer commitment (the subject of customer attestations)."""
+        """The journey's customer commitment (16 bytes)."""
         customer, _head = self._engine.functions.journeyCommitments(self.journey_id(journey)).call()
         return bytes(customer)
+
+    def customer_subject_of(self, journey: str | bytes) -> bytes:
+        """The subject of attestations about the journey's customer: its commitment, zero-padded
+        to 32 bytes (what a step that requires an attestation checks)."""
+        return customer_subject(self.customer_of(journey))
 
     def attest(
         self, schema: str, subject: bytes, expiry: int = 0, data: bytes = ZERO32
@@ -667,7 +679,7 @@ class JourneyClient:
 
     def attest_customer(self, journey: str | bytes, schema: str, expiry: int = 0) -> tuple[str, Receipt]:
         """Attests `schema` about the journey's customer (identity_verified, say)."""
-        return self.attest(schema, self.customer_of(journey), expiry)
+        return self.attest(schema, self.customer_subject_of(journey), expiry)
 
     def attest_value_delivered(self, journey: str | bytes, expiry: int = 0) -> tuple[str, Receipt]:
         """A verifier's "value delivered" attestation about the journey itself."""

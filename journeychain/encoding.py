@@ -77,7 +77,8 @@ def genesis_head(jid: bytes, playbook_id: int, customer: bytes) -> bytes:
 
 
 def next_head(head: bytes, step: int, by: str, late: bool, evidence: bytes) -> bytes:
-    """The rolling hash (20 bytes) after a step: the previous hash, the step, its owner, lateness and evidence."""
+    """The rolling hash (20 bytes) after a step: the previous hash, the step, its owner, whether it was
+    late and its evidence hash."""
     return keccak(
         encode(["bytes20", "uint8", "address", "bool", "bytes32"], [bytes(head), step, by, late, evidence])
     )[:20]

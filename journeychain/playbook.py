@@ -28,7 +28,7 @@ PENALTY_TO = ("funder", "customer")
 DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "playbooks" / "default.yaml"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
-_MAX_STEPS = 16
+_MAX_STEPS = 15
 _BPS = 10_000
 
 

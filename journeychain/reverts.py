@@ -125,7 +125,7 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     # --- playbooks
     "StepCountOutOfRange": (
         PlaybookRuleError,
-        lambda c, a: f"playbook refused: {a['count']} steps, where a playbook has 2 to 16",
+        lambda c, a: f"playbook refused: {a['count']} steps, where a playbook has 2 to 15",
     ),
     "SharesExceedTotal": (
         PlaybookRuleError,
@@ -271,6 +271,12 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     "EmptyAttestation": (
         CompletenessError,
         lambda c, a: "refused: an attestation needs a schema and a subject",
+    ),
+    "NotRegistry": (
+        CompletenessError,
+        lambda c, a: (
+            f"refused: {a['caller']} is not the attestation registry, which alone records attestations"
+        ),
     ),
     # --- funding and escrow
     "ZeroAmount": (FundingError, lambda c, a: "refused: the amount is zero"),

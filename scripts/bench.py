@@ -144,7 +144,11 @@ class Bench:
         history.append(rec)
         txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
         txs["attest"] = self.registry.attest(
-            short_name("identity_verified"), customer_subject(customer.commitment), 0, b"\x22" * 32, {"from": self.verifier}
+            short_name("identity_verified"),
+            customer_subject(customer.commitment),
+            0,
+            b"\x22" * 32,
+            {"from": self.verifier},
         )
         txs["complete_2"], rec = self.complete(jid, self.sales, BOOKING_FIELDS)
         history.append(rec)
@@ -191,7 +195,11 @@ class Bench:
         self.complete(jid, self.sales)
         self.engine.fund(jid, POOL, {"from": self.funder})
         self.registry.attest(
-            short_name("identity_verified"), customer_subject(customer.commitment), 0, b"\x22" * 32, {"from": self.verifier}
+            short_name("identity_verified"),
+            customer_subject(customer.commitment),
+            0,
+            b"\x22" * 32,
+            {"from": self.verifier},
         )
         self.complete(jid, self.sales, BOOKING_FIELDS)
         reason = b"\x33" * 32

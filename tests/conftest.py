@@ -22,6 +22,7 @@ from journeychain.deployments import deploy
 from journeychain.encoding import (
     commit,
     customer_commitment,
+    customer_subject,
     journey_id,
     new_salt,
     profile_hash,
@@ -83,7 +84,13 @@ class Customer:
 
     @property
     def commitment(self) -> bytes:
+        """The journey's customer (16 bytes): what openJourney takes and JourneyOpened carries."""
         return customer_commitment(self.address, self.profile)
+
+    @property
+    def subject(self) -> bytes:
+        """The customer as an attestation subject (32 bytes): its commitment, zero-padded."""
+        return customer_subject(self.commitment)
 
 
 class Kit:
@@ -126,7 +133,7 @@ class Kit:
     def attest_identity(self, customer: Customer, expiry: int = 0):
         return self.registry.attest(
             short_name("identity_verified"),
-            customer.commitment,
+            customer.subject,
             expiry,
             b"\x22" * 32,
             {"from": self.team.verifier},

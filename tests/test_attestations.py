@@ -1,10 +1,14 @@
 """Attestations: made by VERIFIERs only, revoked by their attester only and only once, never
-already expired; the deal is booked only with a valid identity_verified attestation, the newest
-attestation of a schema for the customer being the one checked."""
+already expired; the deal is booked only with a valid identity_verified attestation about the
+customer (its commitment, zero-padded to 32 bytes), the newest attestation of a schema for the
+customer being the one checked: revoking an older one changes nothing. Only the registry records
+attestations in the engine."""
 
 import pytest
 from brownie import chain
 from conftest import HOUR, reverts_with
+from eth_abi import encode
+from eth_utils import keccak
 
 from journeychain.encoding import short_name
 
@@ -33,7 +37,7 @@ def uid_of(tx):
 
 
 def state_of(registry, customer):
-    state, attester = registry.attestationState(IDENTITY, customer.commitment)
+    state, attester = registry.attestationState(IDENTITY, customer.subject)
     return int(state), attester
 
 
@@ -41,12 +45,17 @@ def refusal(jid, state):
     return f"{jid!r}, {BOOKING}, {IDENTITY!r}, {state}"
 
 
+def record_key(schema, subject):
+    """The key under which the engine keeps the newest attestation of (schema, subject)."""
+    return keccak(encode(["bytes32", "bytes32"], [schema, subject]))
+
+
 @pytest.mark.parametrize("attester", ["sales", "admin", "outsider"])
 def test_only_a_verifier_attests(kit, registry, team, attester):
     _, customer = at_booking(kit, team)
     account = getattr(team, attester)
     with reverts_with("MissingRole") as info:
-        registry.attest(IDENTITY, customer.commitment, 0, DATA, {"from": account})
+        registry.attest(IDENTITY, customer.subject, 0, DATA, {"from": account})
     assert revert_args(info) == f"{str(account).lower()}, {VERIFIER}"
     assert state_of(registry, customer) == (MISSING, "0x" + "00" * 20)
 
@@ -62,7 +71,7 @@ def test_a_verifiers_attestation_is_valid(kit, registry, team):
 def test_zero_schema_or_subject_is_refused(kit, registry, team):
     _, customer = at_booking(kit, team)
     with reverts_with("EmptyAttestation"):
-        registry.attest(b"\x00" * 32, customer.commitment, 0, DATA, {"from": team.verifier})
+        registry.attest(b"\x00" * 32, customer.subject, 0, DATA, {"from": team.verifier})
     with reverts_with("EmptyAttestation"):
         registry.attest(IDENTITY, b"\x00" * 32, 0, DATA, {"from": team.verifier})
 
@@ -175,3 +184,35 @@ def test_the_newest_attestation_wins_over_an_older_valid_one(kit, engine, regist
     with reverts_with("AttestationNotValid") as info:
         kit.complete(jid, team.sales, kit.booking_fields())
     assert revert_args(info) == refusal(jid, REVOKED)
+
+
+def test_revoking_a_superseded_attestation_leaves_the_newest_in_force(kit, engine, registry, team):
+    jid, customer = at_booking(kit, team)
+    older = uid_of(kit.attest_identity(customer))
+    newest = uid_of(kit.attest_identity(customer))
+    registry.revoke(older, {"from": team.verifier})
+    assert registry.attestation(older)[2] is True
+    assert registry.attestation(newest)[2] is False
+    assert state_of(registry, customer) == (VALID, team.verifier)
+    kit.complete(jid, team.sales, kit.booking_fields())
+    assert engine.journey(jid)[1] == BOOKING + 1
+
+
+@pytest.mark.parametrize("caller", ["verifier", "admin", "outsider"])
+def test_only_the_registry_records_attestations_in_the_engine(kit, engine, registry, team, caller):
+    jid, customer = at_booking(kit, team)
+    account = getattr(team, caller)
+    key = record_key(IDENTITY, customer.subject)
+    with reverts_with("NotRegistry") as info:
+        engine.recordAttestation(key, account, 0, False, {"from": account})
+    assert revert_args(info) == str(account).lower()
+    # nothing was recorded: the booking still sees no attestation
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(jid, team.sales, kit.booking_fields())
+    assert revert_args(info) == refusal(jid, MISSING)
+    # nor can a valid attestation be recorded as revoked
+    kit.attest_identity(customer)
+    with reverts_with("NotRegistry"):
+        engine.recordAttestation(key, team.verifier, 0, True, {"from": account})
+    kit.complete(jid, team.sales, kit.booking_fields())
+    assert engine.journey(jid)[1] == BOOKING + 1

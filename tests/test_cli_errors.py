@@ -73,7 +73,7 @@ def test_an_unknown_playbook_is_bad_input(chain):
 def test_an_invalid_playbook_file_is_bad_input(chain, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nsteps: []\n")
-    assert "steps must be a list of 2 to 16 steps" in fails("playbook", "publish", str(bad), code=2)
+    assert "steps must be a list of 2 to 15 steps" in fails("playbook", "publish", str(bad), code=2)
 
 
 def test_a_field_without_equals_is_bad_input(chain):

@@ -61,7 +61,7 @@ def test_zero_reference_is_refused(suite, team):
 def test_zero_customer_is_refused(suite, team):
     jid = journey_id("OPP-no-customer")
     with reverts_with("EmptyReference"):
-        suite.openJourney(jid, 1, b"\x00" * 32, ZERO, {"from": team.marketing})
+        suite.openJourney(jid, 1, b"\x00" * 16, ZERO, {"from": team.marketing})
     with reverts_with("UnknownJourney"):
         suite.journey(jid)
 

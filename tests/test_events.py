@@ -110,14 +110,14 @@ def test_attested_and_attestation_revoked(kit, registry, team):
     event = tx.events["Attested"]
     schema = short_name("identity_verified")
     assert b(event["schema"]) == schema
-    assert b(event["subject"]) == customer.commitment
+    assert b(event["subject"]) == customer.subject == customer.commitment + b"\x00" * 16
     assert event["attester"] == team.verifier
     assert event["expiry"] == expiry
     assert b(event["data"]) == DATA
     expected_uid = keccak(
         encode(
             ["bytes32", "bytes32", "address", "uint64", "bytes32", "uint256"],
-            [schema, customer.commitment, team.verifier.address, expiry, DATA, 1],
+            [schema, customer.subject, team.verifier.address, expiry, DATA, 1],
         )
     )
     assert b(event["uid"]) == expected_uid
@@ -178,6 +178,7 @@ def test_rolling_hash_is_the_hash_chain_of_the_step_events(kit, engine, team):
     assert [e["step"] for e in events] == [0, 1, 2, 3, 4]
     assert [e["late"] for e in events] == [False, True, False, False, False]
     customer_commitment, head = engine.journeyCommitments(jid)
+    assert len(b(customer_commitment)) == 16 and len(b(head)) == 20
     assert b(customer_commitment) == customer.commitment
     assert b(head) == rolling_hash(jid, 1, customer.commitment, events)
 

@@ -958,7 +958,7 @@ class JourneyMachine(RuleBasedStateMachine):
         for j in self.journeys:
             arg = encode(["bytes32"], [j.jid])
             calls.append((engine, selector("journey(bytes32)") + arg, journey_types))
-            calls.append((engine, selector("journeyCommitments(bytes32)") + arg, ["bytes32", "bytes32"]))
+            calls.append((engine, selector("journeyCommitments(bytes32)") + arg, ["bytes16", "bytes20"]))
             calls.append(
                 (engine, selector("disputeOf(bytes32)") + arg, ["uint16", "uint16", "uint8", "uint40"])
             )

@@ -72,8 +72,8 @@ def test_admin_publishes_a_valid_playbook(suite, team):
 # --- each refusal by name ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("count", [1, 17])
-def test_step_count_outside_2_to_16_is_refused(suite, team, count):
+@pytest.mark.parametrize("count", [1, 16])
+def test_step_count_outside_2_to_15_is_refused(suite, team, count):
     steps = [step(f"s{i}", MARKETING) for i in range(count - 1)] + [step("confirm", CUSTOMER)]
     with reverts_with("StepCountOutOfRange") as info:
         publish(suite, team.admin, steps)
@@ -81,10 +81,10 @@ def test_step_count_outside_2_to_16_is_refused(suite, team, count):
     assert suite.playbookCount() == 1
 
 
-def test_sixteen_steps_are_accepted(suite, team):
-    steps = [step(f"s{i}", MARKETING) for i in range(15)] + [step("confirm", CUSTOMER)]
+def test_fifteen_steps_are_accepted(suite, team):
+    steps = [step(f"s{i}", MARKETING) for i in range(14)] + [step("confirm", CUSTOMER)]
     publish(suite, team.admin, steps)
-    assert suite.playbook(2)[2] == 16
+    assert suite.playbook(2)[2] == 15
 
 
 def test_shares_above_10000_bps_are_refused(suite, team):
@@ -233,6 +233,29 @@ def test_loader_accepts_a_valid_playbook(tmp_path):
     assert [s.role for s in playbook.steps] == ["MARKETING", "SALES", "CUSTOMER"]
     assert playbook.steps[1].sla == 86_400
     assert playbook.commit_step == 1
+
+
+def steps_yaml(count):
+    """A playbook of `count` steps: MARKETING steps, then the CUSTOMER's."""
+    lines = ["name: long", "version: 1", "steps:"]
+    for i in range(count - 1):
+        lines += [f"  - name: s{i}", "    role: MARKETING"]
+    lines += ["  - name: confirm", "    role: CUSTOMER", "    sla: 30d"]
+    return "\n".join(lines) + "\n"
+
+
+def test_loader_accepts_fifteen_steps(tmp_path):
+    playbook = load_playbook(write(tmp_path, steps_yaml(15)))
+    assert len(playbook.steps) == 15
+    assert playbook.steps[-1].role == "CUSTOMER"
+
+
+@pytest.mark.parametrize("count", [1, 16])
+def test_loader_refuses_a_step_count_outside_2_to_15(tmp_path, count):
+    path = write(tmp_path, steps_yaml(count))
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(path)
+    assert str(info.value) == f"{path}: steps must be a list of 2 to 15 steps"
 
 
 @pytest.mark.parametrize(

@@ -180,7 +180,7 @@ def test_empty_rulebook_is_refused(suite, team):
         suite.publishRulebook(b"\x00" * 32, {"from": team.admin})
     assert rulebook_in_force(suite) == (1, RULEBOOK)
     # the refused version did not take effect: participants still act under version 1
-    suite.openJourney(journey_id("still-v1"), 1, b"\x01" * 32, "0x" + "00" * 20, {"from": team.marketing})
+    suite.openJourney(journey_id("still-v1"), 1, b"\x01" * 16, "0x" + "00" * 20, {"from": team.marketing})
 
 
 def test_every_action_waits_for_the_new_version_to_be_accepted(suite, registry, team, kit):

@@ -152,7 +152,7 @@ def test_unknown_playbook_is_refused_with_its_sentence(admin):
 
 def test_open_journey_puts_only_the_customer_commitment_on_chain(as_, customer):
     opened = as_("marketing").open_journey("OPP-1", customer.address, customer.profile)
-    assert opened.customer == "0x" + customer.commitment.hex()
+    assert opened.customer == "0x" + customer.commitment.hex() and len(customer.commitment) == 16
     state = as_("marketing").journey("OPP-1")
     assert state.step == 0 and state.status == "open" and state.reference == "OPP-1"
     assert state.customer == opened.customer
@@ -221,7 +221,8 @@ def test_attested_booking_starts_onboarding(as_, customer):
     uid, _ = as_("verifier").attest_customer(
         "OPP-1", "identity_verified", expiry=as_("verifier").chain.now() + 600
     )
-    assert as_("verifier").attestation_state("identity_verified", customer.commitment) == (
+    assert as_("verifier").customer_subject_of("OPP-1") == customer.subject
+    assert as_("verifier").attestation_state("identity_verified", customer.subject) == (
         "valid",
         as_("verifier").address,
     )

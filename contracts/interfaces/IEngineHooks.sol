@@ -10,7 +10,10 @@ interface IEngineHooks {
     function checkActor(address account, Role role) external view returns (uint32 id);
 
     /// @notice What a customer's signature is checked against.
-    function voiceContext(bytes32 journeyId) external view returns (uint16 playbookId, Status status, bytes16 customer);
+    function voiceContext(bytes32 journeyId)
+        external
+        view
+        returns (uint16 playbookId, Status status, bytes16 customer, bool quiet);
 
     /// @notice A journey's state.
     function journey(bytes32 journeyId)
