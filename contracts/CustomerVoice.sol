@@ -4,17 +4,17 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
-import {IEngineHooks, IAttestationState} from "./interfaces/IEngineHooks.sol";
-import {Status, StepRecord, PlaybookOptions, AttestationState} from "./JourneyTypes.sol";
+import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
+import {Status, StepRecord, CustomerSignature} from "./JourneyTypes.sol";
 
 /// @title CustomerVoice
-/// @notice The customer confirms value, disputes a step and rates step owners by
-/// signing EIP-712 messages that anyone relays, so the customer needs no gas and no
-/// wallet balance. A signature counts only if the journey's customer commitment binds
-/// its signer: commitment = the first 16 bytes of keccak256(abi.encode(signer, profile)). Value may also be
-/// established by a verifier's "value delivered" attestation where the playbook allows
-/// it, or by the customer's silence past the playbook's confirmation window. Signed
-/// rulebook acceptances of participants are verified and relayed here too.
+/// @notice The customer's signed word: confirmations of value, disputes and ratings, by
+/// EIP-712 messages that anyone relays, so the customer needs no gas and no wallet
+/// balance. A signature counts only if the journey's customer commitment binds its
+/// signer: commitment = the first 16 bytes of keccak256(abi.encode(signer, profile)).
+/// The engine settles a confirmation itself and asks this contract for its signer;
+/// disputes and ratings are relayed here. Signed rulebook acceptances of participants
+/// are verified and relayed here too.
 contract CustomerVoice is EIP712, IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
@@ -26,9 +26,6 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         keccak256("Dispute(bytes32 journeyId,uint16 playbookId,uint8 step,bytes32 reason,uint32 nonce,uint256 deadline)");
     bytes32 public constant ACCEPT_TYPEHASH =
         keccak256("AcceptRulebook(address account,uint32 version,bytes32 rulebook,uint256 deadline)");
-    /// @notice The attestation schema a verifier uses to attest that value was delivered
-    /// (the subject is the journey id).
-    bytes32 public constant VALUE_DELIVERED = "value_delivered";
     bytes32 public constant RATE_TYPEHASH = keccak256(
         "Rate(bytes32 journeyId,uint16 playbookId,uint8 step,uint8 score,bytes32 comment,uint32 nonce,uint256 deadline)"
     );
@@ -36,14 +33,6 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
-
-    /// @dev A customer's signature over one action, with the profile its commitment binds.
-    struct CustomerSignature {
-        bytes32 profile;
-        uint32 nonce;
-        uint256 deadline;
-        bytes signature;
-    }
 
     /// @dev One slot: the signed-action nonce and the steps rated (bit mask).
     struct Voice {
@@ -59,88 +48,44 @@ contract CustomerVoice is EIP712, IJourneyEngine {
 
     /// @notice The engine whose journeys this voice speaks for.
     IEngineHooks public immutable engine;
-    /// @notice The engine's attestation registry.
-    IAttestationState public immutable attestations;
 
     mapping(bytes32 journeyId => Voice) private _voices;
     mapping(address owner => Rating) private _ratings;
 
     /// @param engine_ The engine (which deploys this contract).
-    /// @param attestations_ The engine's attestation registry.
-    constructor(IEngineHooks engine_, IAttestationState attestations_) EIP712("journeychain", "1") {
+    constructor(IEngineHooks engine_) EIP712("journeychain", "1") {
         engine = engine_;
-        attestations = attestations_;
     }
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Relays the customer's signed confirmation that value was delivered; the
-    /// engine completes the customer's step and credits every step owner.
-    /// @dev Requirements: the signature is the customer's, for this journey, playbook,
-    /// chain and contract, with the current nonce and an unexpired deadline; the engine's
-    /// own (the journey is open at the customer's step, `history` matches its rolling
-    /// hash). A replay is refused: value is confirmed once.
-    /// Emits the engine's {ValueConfirmed} and {PayoutsCredited}.
+    /// @notice The signer of the customer's confirmation that value was delivered, for the
+    /// engine, which settles the journey (see the engine's `confirmValue`).
+    /// @dev Reverts unless the signature is the customer's, for this journey, playbook,
+    /// chain and contract, with the current nonce and an unexpired deadline.
     /// @param journeyId The journey.
-    /// @param history Each completed step's owner, lateness and evidence hash, in order.
+    /// @param playbookId Its playbook.
+    /// @param customer Its customer commitment.
+    /// @param quiet The engine recorded no breach, flag or dispute for the open journey:
+    /// the customer has signed no dispute, so its nonce is still 0 and is not read.
     /// @param sig The customer's signature.
-    function confirmValue(bytes32 journeyId, StepRecord[] calldata history, CustomerSignature calldata sig) external {
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId, Status status, bytes16 customer, bool quiet) = engine.voiceContext(journeyId);
-        // Only a dispute (which the engine records) or a rating (once value is confirmed)
-        // uses a nonce: an open journey with nothing recorded is still at nonce 0.
-        uint32 nonce = quiet && status == Status.Open ? 0 : _voices[journeyId].nonce;
-        address signer = _verify(
+    /// @return The customer's signing address.
+    function confirmationSigner(
+        bytes32 journeyId,
+        uint16 playbookId,
+        bytes16 customer,
+        bool quiet,
+        CustomerSignature calldata sig
+    ) external view returns (address) {
+        return _verify(
             journeyId,
             customer,
-            nonce,
+            quiet ? 0 : _voices[journeyId].nonce,
             keccak256(abi.encode(CONFIRM_TYPEHASH, journeyId, playbookId, sig.nonce, sig.deadline)),
             sig
         );
-        engine.settle(journeyId, history, signer, signer);
-    }
-
-    /// @notice Establishes value on a verifier's valid "value delivered" attestation about
-    /// the journey, where the playbook allows it. Anyone may relay it.
-    /// @dev Requirements: the playbook allows it; the newest "value_delivered"
-    /// attestation of the journey is valid; `customer`/`profile` open the customer
-    /// commitment (a make-good goes to the customer); the engine's own.
-    /// Emits the engine's {ValueConfirmed} and {PayoutsCredited}.
-    /// @param journeyId The journey.
-    /// @param history Each completed step's record, in order.
-    /// @param customer The customer's signing address.
-    /// @param profile The profile hash the customer commitment binds.
-    function confirmByAttestation(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile)
-        external
-    {
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId, uint8 step,,,,,,,) = engine.journey(journeyId);
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (,,, PlaybookOptions memory options) = engine.playbook(playbookId);
-        if (!options.verifierMayConfirm) revert VerifierConfirmationOff(playbookId);
-        (AttestationState state, address verifier) = attestations.attestationState(VALUE_DELIVERED, journeyId);
-        if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, VALUE_DELIVERED, state);
-        _openCustomer(journeyId, customer, profile);
-        engine.settle(journeyId, history, customer, verifier);
-    }
-
-    /// @notice Optimistic release: once the playbook's confirmation window has passed
-    /// since the customer's step started, with neither confirmation nor dispute, the
-    /// customer is taken to have received value. Anyone may trigger the payouts.
-    /// @dev Requirements: the playbook has a window and it has elapsed; `customer` and
-    /// `profile` open the customer commitment; the engine's own (open, no dispute
-    /// pending, at the customer's step). Emits the engine's {ValueConfirmed} and {PayoutsCredited}.
-    /// @param journeyId The journey.
-    /// @param history Each completed step's record, in order.
-    /// @param customer The customer's signing address.
-    /// @param profile The profile hash the customer commitment binds.
-    function release(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile) external {
-        uint256 releaseAt = releaseTime(journeyId);
-        if (releaseAt == 0 || block.timestamp <= releaseAt) revert WindowNotElapsed(journeyId, releaseAt);
-        _openCustomer(journeyId, customer, profile);
-        engine.settle(journeyId, history, customer, address(0));
     }
 
     /// @notice Relays a participant's signed acceptance of the rulebook in force.
@@ -250,23 +195,6 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         return (r.count, r.total);
     }
 
-    /// @notice When optimistic release becomes possible (0: the playbook has no window,
-    /// or the journey is not at the customer's step).
-    /// @param journeyId The journey.
-    function releaseTime(bytes32 journeyId) public view returns (uint256) {
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId, uint8 step, Status status,, uint40 deadline,,,,) = engine.journey(journeyId);
-        if (status != Status.Open || deadline == 0) return 0;
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (,, uint8 stepCount, PlaybookOptions memory options) = engine.playbook(playbookId);
-        if (options.confirmWindow == 0 || step != stepCount - 1) return 0;
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (, uint32 sla,,,,) = engine.stepRules(playbookId, step);
-        // The customer's step started `sla` seconds before its deadline; a dispute's
-        // hold moves both the deadline and the release by the time it lasted.
-        return uint256(deadline) - sla + options.confirmWindow;
-    }
-
     /// @notice The EIP-712 domain separator customers sign under.
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
@@ -290,12 +218,6 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
         signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
         if (_commitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
-    }
-
-    function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (,, bytes16 commitment,) = engine.voiceContext(journeyId);
-        if (_commitment(customer, profile) != commitment) revert NotCustomer(journeyId, customer);
     }
 
     /// @dev A customer commitment: the first 16 bytes of keccak256(abi.encode(signer, profile)).

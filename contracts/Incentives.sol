@@ -6,8 +6,8 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Journeys} from "./Journeys.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
-import {IEngineHooks, IAttestationState} from "./interfaces/IEngineHooks.sol";
-import {Role, Status, StepRecord} from "./JourneyTypes.sol";
+import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
+import {Role, Status, StepRecord, CustomerSignature, AttestationState} from "./JourneyTypes.sol";
 
 /// @title Incentives and the customer's voice
 /// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the
@@ -27,15 +27,19 @@ abstract contract Incentives is Journeys {
     /// @notice The incentive token the pools hold.
     IERC20 public immutable token;
 
-    /// @notice The contract that relays the customer's signed confirmations and disputes.
+    /// @notice The contract that verifies the customer's signatures and relays its disputes and ratings.
     address public immutable voice;
+
+    /// @notice The attestation schema a verifier uses to attest that value was delivered
+    /// (the subject is the journey id).
+    bytes32 public constant VALUE_DELIVERED = "value_delivered";
 
     mapping(address account => uint256 amount) private _credits;
 
     /// @param token_ The incentive token.
     constructor(IERC20 token_) {
         token = token_;
-        voice = address(new CustomerVoice(IEngineHooks(address(this)), IAttestationState(address(attestations))));
+        voice = address(new CustomerVoice(IEngineHooks(address(this))));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -84,29 +88,82 @@ abstract contract Incentives is Journeys {
                             VALUE CONFIRMATION
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Completes the customer's step once the customer voice has established
-    /// that value was delivered (the customer's signature, a verifier's attestation or
-    /// an elapsed confirmation window), and credits every step owner.
-    /// Value must be confirmed before the customer's step's deadline: past it the journey
-    /// can only expire, so that a refund and a payout never race.
-    /// @dev Requirements: the caller is the customer voice; the journey is open (no
-    /// dispute pending) at the customer's step, whose deadline has not passed; `history`
-    /// is the record of every completed step and matches the rolling hash.
-    /// Emits {ValueConfirmed} and {PayoutsCredited}.
+    /// @notice Completes the customer's step on the customer's signed confirmation that
+    /// value was delivered, relayed by anyone, and credits every step owner. Value must be
+    /// confirmed before the customer's step's deadline: past it the journey can only
+    /// expire, so that a refund and a payout never race. A replay is refused: value is
+    /// confirmed once.
+    /// @dev Requirements: the signature is the customer's (checked by the customer voice,
+    /// under its EIP-712 domain), for this journey, playbook and chain, with the current
+    /// nonce and an unexpired deadline; the journey is open (no dispute pending) at the
+    /// customer's step, whose deadline has not passed; `history` is the record of every
+    /// completed step and matches the rolling hash. Emits {ValueConfirmed}.
     /// @param journeyId The journey.
     /// @param history Each completed step's owner, lateness and evidence hash, in order.
-    /// @param customer The customer's signing address (verified by the voice).
-    /// @param confirmedBy The customer, the attesting verifier, or zero on optimistic release.
-    function settle(bytes32 journeyId, StepRecord[] calldata history, address customer, address confirmedBy)
+    /// @param sig The customer's signature.
+    function confirmValue(bytes32 journeyId, StepRecord[] calldata history, CustomerSignature calldata sig)
         external
     {
-        if (msg.sender != voice) revert NotVoice(msg.sender);
-        Journey memory j = _openJourney(journeyId);
-        uint256 entry = _payoutEntry(j.playbookId, j.step);
-        // slither-disable-next-line incorrect-equality (a bit test)
-        if (entry & _CUSTOMER_ENTRY == 0) revert StepNotReached(journeyId, j.step);
-        if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
-        _settle(journeyId, j, history, customer, confirmedBy, entry & _FORFEIT_ENTRY != 0);
+        Journey memory j = _known(journeyId);
+        // Only a dispute (which marks the journey) or a rating (once value is confirmed)
+        // uses a customer nonce: an open journey with nothing recorded is still at nonce 0.
+        // slither-disable-next-line incorrect-equality (a status compared)
+        bool quiet = j.status == Status.Open && !j.exceptional;
+        address signer =
+            CustomerVoice(voice).confirmationSigner(journeyId, j.playbookId, _funds[journeyId].customer, quiet, sig);
+        _settle(journeyId, j, history, signer, signer);
+    }
+
+    /// @notice Establishes value on a verifier's valid "value delivered" attestation about
+    /// the journey, where the playbook allows it, and credits every step owner. Anyone may
+    /// relay it.
+    /// @dev Requirements: the playbook allows it; the newest "value_delivered" attestation
+    /// of the journey is valid; `customer` and `profile` open the customer commitment (a
+    /// make-good goes to the customer); the rest as {confirmValue}. Emits {ValueConfirmed}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's record, in order.
+    /// @param customer The customer's signing address.
+    /// @param profile The profile hash the customer commitment binds.
+    function confirmByAttestation(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile)
+        external
+    {
+        Journey memory j = _known(journeyId);
+        if (!_header(j.playbookId).options.verifierMayConfirm) revert VerifierConfirmationOff(j.playbookId);
+        (AttestationState state, address verifier) = _attestationState(VALUE_DELIVERED, journeyId);
+        if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, j.step, VALUE_DELIVERED, state);
+        _openCustomer(journeyId, customer, profile);
+        _settle(journeyId, j, history, customer, verifier);
+    }
+
+    /// @notice Optimistic release: once the playbook's confirmation window has passed
+    /// since the customer's step started, with neither confirmation nor dispute, the
+    /// customer is taken to have received value. Anyone may trigger the payouts.
+    /// @dev Requirements: the playbook has a window and it has elapsed; `customer` and
+    /// `profile` open the customer commitment; the rest as {confirmValue}. Emits {ValueConfirmed}.
+    /// @param journeyId The journey.
+    /// @param history Each completed step's record, in order.
+    /// @param customer The customer's signing address.
+    /// @param profile The profile hash the customer commitment binds.
+    function release(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile) external {
+        uint256 releaseAt = releaseTime(journeyId);
+        // slither-disable-next-line incorrect-equality,timestamp (0 means no window; a window is a time)
+        if (releaseAt == 0 || block.timestamp <= releaseAt) revert WindowNotElapsed(journeyId, releaseAt);
+        _openCustomer(journeyId, customer, profile);
+        _settle(journeyId, _load(journeyId), history, customer, address(0));
+    }
+
+    /// @notice When optimistic release becomes possible (0: the playbook has no window,
+    /// or the journey is not open at the customer's step).
+    /// @param journeyId The journey.
+    function releaseTime(bytes32 journeyId) public view returns (uint256) {
+        Journey memory j = _known(journeyId);
+        // slither-disable-next-line incorrect-equality (a status compared; a deadline of 0 means none)
+        if (j.status != Status.Open || j.deadline == 0) return 0;
+        PlaybookHeader memory h = _header(j.playbookId);
+        if (h.options.confirmWindow == 0 || j.step != h.stepCount - 1) return 0;
+        // The customer's step started `sla` seconds before its deadline; a dispute's
+        // hold moves both the deadline and the release by the time it lasted.
+        return uint256(j.deadline) - _config(j.playbookId, j.step).sla + h.options.confirmWindow;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -302,14 +359,21 @@ abstract contract Incentives is Journeys {
     /// penalty if it breached the step's SLA (completed it late, or a breach of the step
     /// was flagged against it), all of it if a dispute of the step was upheld; forfeits
     /// go where the playbook says; the unallocated share and rounding go back to the funder.
+    /// @dev Requirements: the journey is open (no dispute pending) at the customer's step,
+    /// whose deadline has not passed; `history` matches the rolling hash.
     function _settle(
         bytes32 journeyId,
         Journey memory j,
         StepRecord[] calldata history,
         address customer,
-        address confirmedBy,
-        bool forfeitToCustomer
+        address confirmedBy
     ) private {
+        if (j.status != Status.Open) revert JourneyNotOpen(journeyId, j.status);
+        uint256 entry = _payoutEntry(j.playbookId, j.step);
+        // slither-disable-next-line incorrect-equality (a bit test)
+        if (entry & _CUSTOMER_ENTRY == 0) revert StepNotReached(journeyId, j.step);
+        // slither-disable-next-line timestamp (a deadline is a time)
+        if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
         if (history.length != j.step) revert HistoryMismatch(journeyId);
         Funds memory f = _funds[journeyId];
         (address[] memory owners, uint256 late) = _replay(journeyId, j, f.customer, history, customer);
@@ -320,25 +384,34 @@ abstract contract Incentives is Journeys {
         j.step += 1;
         j.deadline = 0;
         _store(journeyId, j);
-        emit ValueConfirmed(journeyId, confirmedBy);
         uint256 marks = _breachedSteps(journeyId, x.breaches, owners, late) | (uint256(x.upheld) << 16);
-        _payout(journeyId, j.playbookId, f, marks, owners, forfeitToCustomer ? customer : address(0));
+        _payout(journeyId, j.playbookId, f, marks, owners, entry & _FORFEIT_ENTRY != 0, confirmedBy);
     }
 
-    /// @dev Credits every owner, then the forfeits and the remainder; emits {PayoutsCredited}.
+    /// @dev Credits every owner (the customer last), then the forfeits and the remainder;
+    /// emits {ValueConfirmed}.
     function _payout(
         bytes32 journeyId,
         uint16 playbookId,
         Funds memory f,
         uint256 marks,
         address[] memory owners,
-        address forfeitTo
+        bool forfeitToCustomer,
+        address confirmedBy
     ) private {
         uint256[] memory amounts = new uint256[](owners.length);
         (uint256 paid, uint256 forfeited) = _credit(playbookId, f.pool, marks, owners, amounts);
-        uint256 remainder;
-        (forfeitTo, remainder) = _payBack(f, paid, forfeited, forfeitTo);
-        emit PayoutsCredited(journeyId, owners, amounts, forfeited, forfeitTo, remainder);
+        address customer = owners[owners.length - 1];
+        (address forfeitTo, uint256 remainder) =
+            _payBack(f, paid, forfeited, forfeitToCustomer ? customer : address(0));
+        emit ValueConfirmed(journeyId, confirmedBy, customer, amounts, forfeited, forfeitTo, remainder);
+    }
+
+    /// @dev Reverts unless `customer` and `profile` open the journey's customer commitment.
+    function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
+        if (bytes16(keccak256(abi.encode(customer, profile))) != _funds[journeyId].customer) {
+            revert NotCustomer(journeyId, customer);
+        }
     }
 
     /// @dev Credits the forfeits to `makeGood` (the customer; zero: the funder) and the

@@ -9,8 +9,8 @@ import {Incentives} from "./Incentives.sol";
 /// @notice The customer journey as a chain of linked, timed steps: participants and the
 /// rulebook, playbooks, journeys and their escrowed incentive pools in one contract, so
 /// that a step completion checks its rules with no call to another contract. It deploys
-/// its attestation registry and the customer voice (the customer's signed confirmations,
-/// disputes and ratings) with itself.
+/// its attestation registry and the customer voice (which verifies the customer's EIP-712
+/// signatures and relays disputes and ratings) with itself.
 contract JourneyEngine is Incentives {
     /// @param admin The first ADMIN.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.

@@ -72,6 +72,20 @@ struct PlaybookOptions {
     bool verifierMayConfirm;
 }
 
+/// @dev A field supplied with a step: its key and the salted commitment of its value.
+struct Field {
+    bytes32 key;
+    bytes32 commitment;
+}
+
+/// @dev A customer's signature over one action, with the profile its commitment binds.
+struct CustomerSignature {
+    bytes32 profile;
+    uint32 nonce;
+    uint256 deadline;
+    bytes signature;
+}
+
 /// @dev What a completed step left in the journey's rolling hash; supplied again,
 /// and checked against that hash, when value is confirmed.
 struct StepRecord {

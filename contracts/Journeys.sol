@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Playbooks} from "./Playbooks.sol";
 import {AttestationRegistry} from "./AttestationRegistry.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Role, Status, AttestationState} from "./JourneyTypes.sol";
+import {Role, Status, AttestationState, Field} from "./JourneyTypes.sol";
 
 /// @title Journeys
 /// @notice One customer's run through one playbook, as a chain of linked, timed steps.
@@ -126,20 +126,14 @@ abstract contract Journeys is Playbooks {
     /// on an unassigned step names no one, so the late completer is recorded then).
     /// Emits {StepCompleted} and, when late and not recorded against an assignee, {BreachRecorded}.
     /// @param journeyId The journey.
-    /// @param fields The field keys supplied.
-    /// @param commitments The salted commitment of each field's value, in the same order.
+    /// @param fields The fields supplied: each key with the salted commitment of its value.
     /// @param nextAssignee Who owns the next step (zero: any holder of its role).
-    function completeStep(
-        bytes32 journeyId,
-        bytes32[] calldata fields,
-        bytes32[] calldata commitments,
-        address nextAssignee
-    ) external {
+    function completeStep(bytes32 journeyId, Field[] calldata fields, address nextAssignee) external {
         Journey memory j = _openJourney(journeyId);
         uint8 step = j.step;
         bool late = j.deadline != 0 && block.timestamp > j.deadline;
         {
-            StepConfig memory c = _checkStep(journeyId, j, fields, commitments);
+            StepConfig memory c = _checkStep(journeyId, j, fields);
             if (late) _completeLate(journeyId, j);
             // `step` is below the step count (at most 15), so the increment cannot overflow.
             unchecked {
@@ -148,10 +142,9 @@ abstract contract Journeys is Playbooks {
             j.deadline = _deadline(c.nextSla);
             j.assignee = nextAssignee == address(0) ? 0 : _assignable(nextAssignee, c.nextRole);
         }
-        bytes32 evidence = _evidence(fields, commitments);
-        j.head = _link(j.head, step, msg.sender, late, evidence);
+        j.head = _link(j.head, step, msg.sender, late, _evidence(fields));
         _store(journeyId, j);
-        emit StepCompleted(journeyId, step, msg.sender, late, evidence, fields, commitments, nextAssignee, j.deadline);
+        emit StepCompleted(journeyId, step, msg.sender, late, fields, nextAssignee, j.deadline);
     }
 
     /// @notice Flags the current step as breached once its deadline has passed, without
@@ -356,25 +349,16 @@ abstract contract Journeys is Playbooks {
         }
     }
 
-    /// @dev keccak256(abi.encode(fields, commitments)) of two arrays of the same length,
-    /// hashed in scratch memory past the free memory pointer.
-    function _evidence(bytes32[] calldata fields, bytes32[] calldata commitments)
-        internal
-        pure
-        returns (bytes32 e)
-    {
+    /// @dev A step's evidence hash, keccak256(abi.encode(fields)), hashed in scratch memory
+    /// past the free memory pointer (the fields lie in calldata exactly as they encode).
+    function _evidence(Field[] calldata fields) internal pure returns (bytes32 e) {
         assembly ("memory-safe") {
-            let n := fields.length
-            let size := shl(5, n)
+            let size := shl(6, fields.length)
             let m := mload(0x40)
-            mstore(m, 0x40)
-            mstore(add(m, 0x20), add(0x60, size))
-            mstore(add(m, 0x40), n)
-            calldatacopy(add(m, 0x60), fields.offset, size)
-            let second := add(add(m, 0x60), size)
-            mstore(second, n)
-            calldatacopy(add(second, 0x20), commitments.offset, size)
-            e := keccak256(m, add(0x80, shl(1, size)))
+            mstore(m, 0x20)
+            mstore(add(m, 0x20), fields.length)
+            calldatacopy(add(m, 0x40), fields.offset, size)
+            e := keccak256(m, add(0x40, size))
         }
     }
 
@@ -385,19 +369,18 @@ abstract contract Journeys is Playbooks {
 
     /// @dev The rules a step completion must pass: the step is a participant's, the
     /// caller may complete it, and its fields, attestations and funding are all there.
-    function _checkStep(
-        bytes32 journeyId,
-        Journey memory j,
-        bytes32[] calldata fields,
-        bytes32[] calldata commitments
-    ) private view returns (StepConfig memory c) {
+    function _checkStep(bytes32 journeyId, Journey memory j, Field[] calldata fields)
+        private
+        view
+        returns (StepConfig memory c)
+    {
         c = _config(j.playbookId, j.step);
         if (c.role == Role.Customer) revert CustomerStep(journeyId, j.step);
         uint32 id = _checkActor(msg.sender, c.role);
         if (j.assignee != 0 && j.assignee != id) {
             revert NotAssignee(journeyId, j.step, msg.sender, _accountOf(j.assignee));
         }
-        _checkFields(journeyId, j.playbookId, j.step, c, fields, commitments);
+        if (c.fieldCount != 0) _checkFields(journeyId, j.playbookId, j.step, c, fields);
         bool gated = c.flags & _FUND_GATE != 0;
         if (c.attestationCount == 0 && !gated) return c;
         Funds memory f = _funds[journeyId];
@@ -439,23 +422,20 @@ abstract contract Journeys is Playbooks {
         emit BreachRecorded(journeyId, j.step, assignee, j.deadline);
     }
 
-    /// @dev Every required field must come with a non-zero commitment. The supplied keys
-    /// in the playbook's order match the step's hash in one comparison; otherwise each
+    /// @dev Every required field must come with a non-zero commitment. Keys supplied in
+    /// the playbook's order match the step's hash in one comparison; otherwise each
     /// required key is looked for, and the first missing one names the refusal.
     function _checkFields(
         bytes32 journeyId,
         uint16 playbookId,
         uint8 step,
         StepConfig memory c,
-        bytes32[] calldata fields,
-        bytes32[] calldata commitments
+        Field[] calldata fields
     ) private view {
-        if (fields.length != commitments.length) revert FieldsMismatch(fields.length, commitments.length);
         uint256 n = c.fieldCount;
-        if (n == 0) return;
-        if (fields.length >= n && bytes16(keccak256(abi.encodePacked(fields[:n]))) == c.fieldsHash) {
+        if (fields.length >= n && _leadingKeysHash(fields, n) == c.fieldsHash) {
             for (uint256 i; i < n; ++i) {
-                if (commitments[i] == bytes32(0)) revert MissingField(journeyId, step, fields[i]);
+                if (fields[i].commitment == bytes32(0)) revert MissingField(journeyId, step, fields[i].key);
             }
             return;
         }
@@ -464,12 +444,23 @@ abstract contract Journeys is Playbooks {
             bytes32 key = required[r];
             bool found = false;
             for (uint256 i = 0; i < fields.length; ++i) {
-                if (fields[i] == key && commitments[i] != bytes32(0)) {
+                if (fields[i].key == key && fields[i].commitment != bytes32(0)) {
                     found = true;
                     break;
                 }
             }
             if (!found) revert MissingField(journeyId, step, key);
+        }
+    }
+
+    /// @dev The first 16 bytes of keccak256 of the first `n` keys, packed (see {StepConfig}).
+    function _leadingKeysHash(Field[] calldata fields, uint256 n) private pure returns (bytes16 h) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(m, shl(5, i)), calldataload(add(fields.offset, shl(6, i))))
+            }
+            h := and(keccak256(m, shl(5, n)), not(0xffffffffffffffffffffffffffffffff))
         }
     }
 
@@ -480,18 +471,24 @@ abstract contract Journeys is Playbooks {
     {
         bytes32[] storage schemas = _attestationSchemas[playbookId][step];
         for (uint256 i = 0; i < n; ++i) {
-            AttestationState state = _attestationState(schemas[i], bytes32(customer));
+            // slither-disable-next-line unused-return (the attester does not matter to a step)
+            (AttestationState state,) = _attestationState(schemas[i], bytes32(customer));
             if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, schemas[i], state);
         }
     }
 
-    /// @dev The state of the newest attestation of `schema` about `subject`.
-    function _attestationState(bytes32 schema, bytes32 subject) internal view returns (AttestationState) {
+    /// @dev The state of the newest attestation of `schema` about `subject`, and its attester.
+    function _attestationState(bytes32 schema, bytes32 subject)
+        internal
+        view
+        returns (AttestationState state, address attester)
+    {
         AttestationCopy memory a = _attested[keccak256(abi.encode(schema, subject))];
-        if (a.attester == address(0)) return AttestationState.Missing;
-        if (a.revoked) return AttestationState.Revoked;
+        attester = a.attester;
+        if (attester == address(0)) state = AttestationState.Missing;
+        else if (a.revoked) state = AttestationState.Revoked;
         // slither-disable-next-line timestamp (an expiry is a time)
-        if (a.expiry != 0 && a.expiry <= block.timestamp) return AttestationState.Expired;
-        return AttestationState.Valid;
+        else if (a.expiry != 0 && a.expiry <= block.timestamp) state = AttestationState.Expired;
+        else state = AttestationState.Valid;
     }
 }

@@ -777,16 +777,18 @@ def customer_confirm(
     """The customer confirms that value was delivered: every step owner is credited."""
     s = session(ctx)
     who = _customer(s, journey, customer, profile_hex)
-    receipt = s.client().customer_confirm(journey, who)
-    paid = receipt.events["PayoutsCredited"][0]
+    client = s.client()
+    receipt = client.customer_confirm(journey, who)
+    paid = receipt.events["ValueConfirmed"][0]
+    credited = client.payouts(journey, receipt)
     table = Table("owner", "credited", title=f"journey {journey}: value confirmed")
-    for owner, amount in zip(paid["owners"], paid["amounts"], strict=True):
+    for owner, amount in credited:
         table.add_row(owner, tokens(amount))
     table.caption = f"forfeited {tokens(paid['forfeited'])}, remainder {tokens(paid['remainder'])}"
     data = {
         "journey": journey,
-        "owners": paid["owners"],
-        "amounts": paid["amounts"],
+        "owners": [owner for owner, _ in credited],
+        "amounts": [amount for _, amount in credited],
         "forfeited": paid["forfeited"],
         "remainder": paid["remainder"],
     }

@@ -33,6 +33,7 @@ from journeychain.encoding import (
     customer_commitment,
     customer_subject,
     evidence_hash,
+    field_pairs,
     from_short_name,
     journey_id,
     new_salt,
@@ -599,11 +600,8 @@ class JourneyClient:
             FieldEvidence(name, value, _hex(salt), _hex(commit(value, salt)))
             for (name, value), salt in zip(ordered.items(), salts, strict=True)
         ]
-        keys = [short_name(e.name) for e in evidence]
-        commitments = [bytes.fromhex(e.commitment[2:]) for e in evidence]
-        call = self._engine.functions.completeStep(
-            jid, keys, commitments, checksum(assign) if assign else ZERO
-        )
+        sent = [(short_name(e.name), bytes.fromhex(e.commitment[2:])) for e in evidence]
+        call = self._engine.functions.completeStep(jid, sent, checksum(assign) if assign else ZERO)
         try:
             receipt = self._send(call)
         except RuleError:
@@ -623,7 +621,7 @@ class JourneyClient:
             step_name=playbook.steps[step].name,
             by=event["by"],
             late=bool(event["late"]),
-            evidence_hash=_hex(evidence_hash(keys, commitments)),
+            evidence_hash=_hex(evidence_hash(sent)),
             fields=evidence,
             next_assignee=_address_or_none(event["nextAssignee"]),
             next_deadline=int(event["nextDeadline"]),
@@ -632,13 +630,15 @@ class JourneyClient:
         return result
 
     def submit_step(
-        self, journey: str | bytes, keys: list[bytes], commitments: list[bytes], assign: str | None = None
+        self, journey: str | bytes, fields: list[tuple[bytes, bytes]], assign: str | None = None
     ) -> Receipt:
-        """Completes the current step with field keys and commitments made by the caller
+        """Completes the current step with fields made by the caller, as (key, commitment) pairs
         (for an evidence store that salts and keeps the values itself, before sending)."""
         jid = self.journey_id(journey)
         return self._send(
-            self._engine.functions.completeStep(jid, keys, commitments, checksum(assign) if assign else ZERO)
+            self._engine.functions.completeStep(
+                jid, field_pairs(fields), checksum(assign) if assign else ZERO
+            )
         )
 
     def flag_breach(self, journey: str | bytes) -> Receipt:
@@ -732,12 +732,13 @@ class JourneyClient:
 
     # --- the customer's voice ----------------------------------------------------------
     def history(self, journey: str | bytes) -> list[StepRecord]:
-        """Each completed step's (owner, late, evidence), rebuilt from StepCompleted events."""
+        """Each completed step's (owner, late, evidence hash), rebuilt from StepCompleted events
+        (the evidence hash of each step's fields, as the engine folded it into the rolling hash)."""
         jid = self.journey_id(journey)
         logs = self._logs(self._engine.events.StepCompleted, {"journeyId": jid})
         records = sorted(logs, key=lambda e: e["args"]["step"])
         return [
-            StepRecord(e["args"]["by"], bool(e["args"]["late"]), bytes(e["args"]["evidence"]))
+            StepRecord(e["args"]["by"], bool(e["args"]["late"]), evidence_hash(e["args"]["fields"]))
             for e in records
         ]
 
@@ -759,7 +760,7 @@ class JourneyClient:
         jid = self.journey_id(journey)
         history = [r.as_tuple() for r in self.history(jid)]
         sig = self._customer_sig(customer, "ConfirmValue", jid)
-        return self._send(self._voice.functions.confirmValue(jid, history, sig))
+        return self._send(self._engine.functions.confirmValue(jid, history, sig))
 
     def customer_dispute(
         self,
@@ -853,14 +854,22 @@ class JourneyClient:
         jid = self.journey_id(journey)
         history = [r.as_tuple() for r in self.history(jid)]
         return self._send(
-            self._voice.functions.confirmByAttestation(jid, history, checksum(customer), profile)
+            self._engine.functions.confirmByAttestation(jid, history, checksum(customer), profile)
         )
 
     def release(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:
         """Optimistic release once the confirmation window passed in silence (anyone may)."""
         jid = self.journey_id(journey)
         history = [r.as_tuple() for r in self.history(jid)]
-        return self._send(self._voice.functions.release(jid, history, checksum(customer), profile))
+        return self._send(self._engine.functions.release(jid, history, checksum(customer), profile))
+
+    def payouts(self, journey: str | bytes, receipt: Receipt) -> list[tuple[str, int]]:
+        """Who the settlement in `receipt` credited what, in step order: its ValueConfirmed
+        event's amounts, each step's owner being the `by` of its StepCompleted (as the
+        settlement history lists them) and the last, the customer's step, the customer."""
+        event = receipt.events["ValueConfirmed"][0]
+        owners = [r.by for r in self.history(journey)] + [event["customer"]]
+        return list(zip(owners, (int(a) for a in event["amounts"]), strict=True))
 
     # --- reads -------------------------------------------------------------------------
     def journey(self, journey: str | bytes) -> JourneyState:
@@ -930,7 +939,7 @@ class JourneyClient:
         }
 
     def release_time(self, journey: str | bytes) -> int:
-        return int(self._voice.functions.releaseTime(self.journey_id(journey)).call())
+        return int(self._engine.functions.releaseTime(self.journey_id(journey)).call())
 
 
 def _field(struct: Any, name: str, index: int) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
@@ -66,9 +68,20 @@ def journey_id(reference: str) -> bytes:
     return keccak(b"journeychain:" + reference.encode("utf-8"))
 
 
-def evidence_hash(fields: list[bytes], commitments: list[bytes]) -> bytes:
-    """keccak256(abi.encode(fields, commitments)), as folded into the rolling hash."""
-    return keccak(encode(["bytes32[]", "bytes32[]"], [fields, commitments]))
+def field_pairs(fields: Iterable[Any]) -> list[tuple[bytes, bytes]]:
+    """A step's fields as (key, commitment) pairs of bytes, from pairs or from a decoded
+    `Field[]` (each a tuple or a mapping with `key` and `commitment`)."""
+    pairs = []
+    for f in fields:
+        key, commitment = (f["key"], f["commitment"]) if isinstance(f, Mapping) else f
+        pairs.append((bytes(key), bytes(commitment)))
+    return pairs
+
+
+def evidence_hash(fields: Iterable[Any]) -> bytes:
+    """A step's evidence hash, as folded into the rolling hash: keccak256(abi.encode(fields))
+    of its `Field[]`, given as (key, commitment) pairs in the order sent (see `field_pairs`)."""
+    return keccak(encode(["(bytes32,bytes32)[]"], [field_pairs(fields)]))
 
 
 def genesis_head(jid: bytes, playbook_id: int, customer: bytes) -> bytes:

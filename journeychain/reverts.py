@@ -244,10 +244,6 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"{_action(c, a['journeyId'], a['step'])} refused: field {from_short_name(a['field'])} is missing"
         ),
     ),
-    "FieldsMismatch": (
-        CompletenessError,
-        lambda c, a: f"refused: {a['keys']} field names but {a['commitments']} commitments",
-    ),
     "AttestationNotValid": (
         CompletenessError,
         lambda c, a: (
@@ -337,7 +333,10 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     ),
     "NotVoice": (
         SignatureError,
-        lambda c, a: f"refused: {a['caller']} is not the customer voice, which alone relays signatures",
+        lambda c, a: (
+            f"refused: {a['caller']} is not the customer voice, which alone relays the customer's "
+            "disputes and ratings and signed rulebook acceptances"
+        ),
     ),
     "NotCustomer": (
         SignatureError,

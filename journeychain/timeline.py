@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
-from journeychain.encoding import from_short_name
+from journeychain.encoding import evidence_hash, field_pairs, from_short_name
 from journeychain.errors import JourneyError
 from journeychain.playbook import ROLES
 
@@ -36,7 +36,6 @@ ENGINE_EVENTS = (
     "Disputed",
     "DisputeResolved",
     "ValueConfirmed",
-    "PayoutsCredited",
     "JourneyClosed",
 )
 VOICE_EVENTS = ("Rated",)
@@ -378,12 +377,13 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
         s = summary(a["step"])
         entry.kind, entry.who, entry.late = "step_completed", a["by"], a["late"]
         entry.deadline = s.deadline
-        entry.evidence = hexstr(a["evidence"])
+        pairs = field_pairs(a["fields"])
+        entry.evidence = hexstr(evidence_hash(pairs))
         if s.deadline and time > s.deadline:
             entry.late_by = time - s.deadline
         entry.details = {
-            "fields": [from_short_name(f) for f in a["fields"]],
-            "commitments": [hexstr(c) for c in a["commitments"]],
+            "fields": [from_short_name(k) for k, _ in pairs],
+            "commitments": [hexstr(c) for _, c in pairs],
             "next_assignee": None if a["nextAssignee"] == ZERO_ADDRESS else a["nextAssignee"],
             "next_deadline": a["nextDeadline"] or None,
         }
@@ -432,6 +432,10 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
         if tl.current_step < len(tl.steps) and tl.steps[tl.current_step].deadline:
             tl.steps[tl.current_step].deadline += time - state.pop("dispute_since", time)
     elif ev.name == "ValueConfirmed":
+        # The settled steps' owners, in step order, before the customer's step is filled in:
+        # each is the `by` of its StepCompleted; the last amount is the customer's.
+        amounts = list(a["amounts"])
+        owners = [s.by for s in tl.steps[: len(amounts) - 1]] + [a["customer"]]
         entry.kind = "value_confirmed"
         entry.who = None if a["by"] == ZERO_ADDRESS else a["by"]
         tl.status = "value_delivered"
@@ -441,17 +445,18 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
             entry.step, entry.step_name, entry.deadline = s.step, s.name, s.deadline
             if s.deadline and time > s.deadline:
                 s.late, s.late_by = True, time - s.deadline
-    elif ev.name == "PayoutsCredited":
-        entry.kind = "payouts"
+        tl.entries.append(entry)
+        entry = Entry(kind="payouts", block=ev.block, time=time, tx=ev.tx)
         entry.details = {
-            "owners": list(a["owners"]),
-            "amounts": list(a["amounts"]),
+            "owners": owners,
+            "amounts": amounts,
             "forfeited": a["forfeited"],
             "forfeited_to": a["forfeitedTo"],
             "remainder": a["remainder"],
         }
-        for owner, amount in zip(a["owners"], a["amounts"], strict=True):
-            tl.payouts[owner] = tl.payouts.get(owner, 0) + amount
+        for owner, amount in zip(owners, amounts, strict=True):
+            if owner is not None:
+                tl.payouts[owner] = tl.payouts.get(owner, 0) + amount
         tl.forfeited_to = a["forfeitedTo"] if a["forfeited"] else None
         tl.remainder = a["remainder"]
         tl.forfeited = a["forfeited"]

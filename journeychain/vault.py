@@ -24,6 +24,7 @@ from journeychain.chain import journey_home
 from journeychain.encoding import (
     commit,
     evidence_hash,
+    field_pairs,
     genesis_head,
     journey_id,
     new_salt,
@@ -101,8 +102,14 @@ class StepEvidence:
     salts: tuple[bytes, ...] = ()
 
     @property
+    def pairs(self) -> list[tuple[bytes, bytes]]:
+        """The fields as `completeStep` takes them: (key, commitment) pairs, in the order given."""
+        return list(zip(self.keys, self.commitments, strict=True))
+
+    @property
     def evidence(self) -> bytes:
-        return evidence_hash(list(self.keys), list(self.commitments))
+        """The step's evidence hash, as the engine folds it into the rolling hash."""
+        return evidence_hash(self.pairs)
 
 
 @dataclass(frozen=True)
@@ -336,7 +343,7 @@ class Vault:
                 counts["pending"] += 1
                 continue
             ev = match[0]
-            if commitments <= {hexstr(c) for c in ev.args["commitments"]}:
+            if commitments <= {hexstr(c) for _, c in field_pairs(ev.args["fields"])}:
                 with self._transaction() as db:
                     db.execute(
                         "UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? "
@@ -389,9 +396,9 @@ class Vault:
         call: RpcCall = call_once,
     ) -> Proof:
         """Disclose one field of one step and show that it matches the chain: its value and
-        salt recompute the commitment the step's StepCompleted event carries for that key,
-        the event's evidence hash covers its keys and commitments, and the journey's rolling
-        hash on chain equals the one rebuilt from all its StepCompleted events."""
+        salt recompute the commitment the step's StepCompleted event carries for that key, and
+        the journey's rolling hash on chain equals the one rebuilt from all its StepCompleted
+        events (each step's evidence hash computed from the fields its event carries)."""
         chain_id = int(call(lambda: w3.eth.chain_id))
         jid = _jid(journey)
         where = f"step {step} of journey {hexstr(jid)}"
@@ -415,11 +422,9 @@ class Vault:
         if ev is None:
             raise ProofError(f"{where} was never completed on chain {chain_id}")
 
-        keys, commitments = [bytes(k) for k in ev.args["fields"]], [bytes(c) for c in ev.args["commitments"]]
-        if evidence_hash(keys, commitments) != bytes(ev.args["evidence"]):
-            raise ProofError(f"the evidence hash of {where} does not cover its fields and commitments")
+        pairs = field_pairs(ev.args["fields"])
         key = short_name(field)
-        on_chain = [c for k, c in zip(keys, commitments, strict=True) if k == key]
+        on_chain = [c for k, c in pairs if k == key]
         if not on_chain:
             raise ProofError(f"{where} carries no commitment for {field}")
         if recomputed not in on_chain:
@@ -431,7 +436,7 @@ class Vault:
             if i not in events:
                 raise ProofError(f"the chain's record of journey {hexstr(jid)} lacks step {i}")
             e = events[i].args
-            head = next_head(head, i, e["by"], e["late"], bytes(e["evidence"]))
+            head = next_head(head, i, e["by"], e["late"], evidence_hash(e["fields"]))
         chain_head = bytes(call(lambda: engine.functions.journeyCommitments(jid).call())[1])
         if head != chain_head:
             raise ProofError(f"the steps of journey {hexstr(jid)} do not match its rolling hash on chain")
@@ -442,7 +447,7 @@ class Vault:
             value=row["value"],
             salt=row["salt"],
             commitment=hexstr(recomputed),
-            evidence=hexstr(ev.args["evidence"]),
+            evidence=hexstr(evidence_hash(pairs)),
             tx=ev.tx,
             block=ev.block,
             head=hexstr(chain_head),

@@ -17,7 +17,8 @@ Operations:
 - flag_breach: flagging a passed lead-acceptance deadline.
 - attest: a verifier's identity attestation about a customer.
 - fund: funding a journey's pool (first funding of that journey).
-- confirm_value: the customer's signed confirmation, relayed; credits five step owners.
+- confirm_value: the customer's signed confirmation, relayed to the engine (the customer
+  voice checks its signer); credits five step owners.
 - claim_1 / claim_50: one claim covering credit from one journey / from fifty journeys.
 - dispute: the customer's signed dispute of a completed step, relayed.
 - full_journey: the sum for one default journey (open, five step completions, funding,
@@ -37,6 +38,7 @@ from journeychain.encoding import (
     commit,
     customer_commitment,
     customer_subject,
+    evidence_hash,
     journey_id,
     new_salt,
     profile_hash,
@@ -119,11 +121,10 @@ class Bench:
         return jid, tx
 
     def complete(self, jid, sender, fields: list[str] | None = None, assign=ZERO):
-        keys = [short_name(k) for k in fields or []]
-        commitments = [commit(f"{k} value", new_salt()) for k in fields or []]
-        tx = self.engine.completeStep(jid, keys, commitments, assign, {"from": sender})
+        pairs = [(short_name(k), commit(f"{k} value", new_salt())) for k in fields or []]
+        tx = self.engine.completeStep(jid, pairs, assign, {"from": sender})
         event = tx.events["StepCompleted"]
-        return tx, (event["by"], event["late"], event["evidence"])
+        return tx, (event["by"], event["late"], evidence_hash(event["fields"]))
 
     def sign(self, customer: Customer, primary: str, message: dict) -> tuple:
         nonce = self.voice.nonceOf(message["journeyId"])
@@ -157,7 +158,7 @@ class Bench:
         txs["complete_4"], rec = self.complete(jid, vendor)
         history.append(rec)
         sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": self.playbook_id})
-        txs["confirm"] = self.voice.confirmValue(jid, history, sig, {"from": self.relayer})
+        txs["confirm"] = self.engine.confirmValue(jid, history, sig, {"from": self.relayer})
         return txs
 
     # --- the measurements -----------------------------------------------------------

@@ -78,8 +78,7 @@ def main() -> str:
     act["success"].complete_step(reference, {"kickoff": "held"}, assign=people["vendor"].address)
     act["vendor"].complete_step(reference, {"shipment": "delivered"})
     receipt = act["marketing"].customer_confirm(reference, customer)
-    paid = receipt.events["PayoutsCredited"][0]
-    for owner, amount in zip(paid["owners"], paid["amounts"], strict=True):
+    for owner, amount in act["marketing"].payouts(reference, receipt):
         print(f"  {owner} credited {tokens(amount)}")
     amount, _ = act["vendor"].claim()
     print(f"journey {reference}: value confirmed; the vendor claimed {tokens(amount)}")

@@ -23,6 +23,7 @@ from journeychain.encoding import (
     commit,
     customer_commitment,
     customer_subject,
+    evidence_hash,
     journey_id,
     new_salt,
     profile_hash,
@@ -116,14 +117,19 @@ class Kit:
         return jid, customer, tx
 
     def complete(self, jid, sender, fields: dict[str, str] | None = None, assign=None):
-        keys, commitments = self.evidence(fields or {})
-        return self.engine.completeStep(jid, keys, commitments, assign or ZERO, {"from": sender})
+        return self.engine.completeStep(jid, self.fields(fields or {}), assign or ZERO, {"from": sender})
 
     @staticmethod
     def evidence(fields: dict[str, str]):
+        """The field keys and their salted commitments (a None value: a zero commitment)."""
         keys = [short_name(k) for k in fields]
         commitments = [commit(v, new_salt()) if v is not None else b"\x00" * 32 for v in fields.values()]
         return keys, commitments
+
+    @staticmethod
+    def fields(fields: dict[str, str]) -> list[tuple[bytes, bytes]]:
+        """The Field[] completeStep takes: (key, commitment) pairs, in the order given."""
+        return list(zip(*Kit.evidence(fields), strict=True))
 
     def booking_fields(self, **overrides):
         values = {k: f"{k} value" for k in BOOKING_FIELDS}
@@ -162,11 +168,18 @@ class Kit:
 
     # --- the chain's record ---------------------------------------------------
     def history(self, jid) -> list[tuple]:
-        """Each completed step's (owner, late, evidence), rebuilt from StepCompleted events."""
+        """Each completed step's (owner, late, evidence hash), rebuilt from StepCompleted events:
+        the evidence hash of a step is keccak256(abi.encode(fields)) of the fields its event carries."""
         contract = web3.eth.contract(address=self.engine.address, abi=self.engine.abi)
         events = contract.events.StepCompleted.get_logs(from_block=0, argument_filters={"journeyId": jid})
         records = sorted(events, key=lambda e: e["args"]["step"])
-        return [(e["args"]["by"], e["args"]["late"], e["args"]["evidence"]) for e in records]
+        return [(e["args"]["by"], e["args"]["late"], evidence_hash(e["args"]["fields"])) for e in records]
+
+    def paid_owners(self, jid, tx) -> list[str]:
+        """Who each amount of the ValueConfirmed event in `tx` was credited to, in step order: each
+        completed step's owner (the `by` of its StepCompleted, as the history lists them), then
+        the customer."""
+        return [by for by, _, _ in self.history(jid)] + [tx.events["ValueConfirmed"]["customer"]]
 
     # --- the customer's voice ---------------------------------------------------
     def sign(self, customer: Customer, primary: str, message: dict, deadline: int | None = None, nonce=None):
@@ -178,7 +191,7 @@ class Kit:
 
     def confirm(self, jid, customer: Customer, relayer=None, **kw):
         sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": self.playbook_id}, **kw)
-        return self.voice.confirmValue(jid, self.history(jid), sig, {"from": relayer or self.team.outsider})
+        return self.engine.confirmValue(jid, self.history(jid), sig, {"from": relayer or self.team.outsider})
 
     def dispute(self, jid, customer: Customer, step: int, reason: bytes = b"\x33" * 32, relayer=None, **kw):
         msg = {"journeyId": jid, "playbookId": self.playbook_id, "step": step, "reason": reason}

@@ -62,7 +62,7 @@ def test_upheld_dispute_forfeits_the_step_share_wholly(kit, engine, team, defaul
     assert (resolved["step"], resolved["upheld"], resolved["arbiter"]) == (ONBOARDING, True, team.arbiter)
     assert engine.journey(jid)[2] == OPEN
     assert engine.disputeOf(jid)[1] == 1 << ONBOARDING
-    payout = kit.confirm(jid, customer).events["PayoutsCredited"]
+    payout = kit.confirm(jid, customer).events["ValueConfirmed"]
     full, _, _ = expected_payouts(default_playbook, POOL)
     assert engine.creditOf(team.success) == 0
     assert engine.creditOf(team.funder) == full[ONBOARDING]
@@ -175,6 +175,15 @@ def test_dispute_by_anyone_but_the_customer_refused(kit, engine, team):
         kit.dispute(jid, stranger, ONBOARDING)
     assert_error_args(info, jid, stranger.address)
     assert engine.journey(jid)[2] == OPEN
+
+
+def test_a_dispute_holds_the_journey_only_through_the_customer_voice(kit, engine, team):
+    jid, _ = kit.to_customer_step()
+    with reverts_with("NotVoice") as info:
+        engine.holdForDispute(jid, ONBOARDING, b"\x42" * 32, {"from": team.outsider})
+    assert_error_args(info, team.outsider)
+    assert engine.journey(jid)[2] == OPEN
+    assert engine.disputeOf(jid)[0] == 0
 
 
 def test_resolution_without_open_dispute_refused(kit, engine, team):

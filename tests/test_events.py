@@ -7,7 +7,7 @@ from conftest import DAY, ZERO, Customer, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
-from journeychain.encoding import evidence_hash, genesis_head, journey_id, next_head, short_name
+from journeychain.encoding import evidence_hash, field_pairs, genesis_head, journey_id, next_head, short_name
 
 MARKETING, SALES, CUSTOMER = 1, 2, 9
 DATA = b"\x22" * 32
@@ -31,9 +31,7 @@ def step_events(engine, jid):
 def rolling_hash(jid, playbook_id, customer, events) -> bytes:
     head = genesis_head(jid, playbook_id, customer)
     for e in events:
-        evidence = evidence_hash(list(e["fields"]), list(e["commitments"]))
-        assert evidence == e["evidence"]
-        head = next_head(head, e["step"], e["by"], e["late"], evidence)
+        head = next_head(head, e["step"], e["by"], e["late"], evidence_hash(e["fields"]))
     return head
 
 
@@ -63,16 +61,15 @@ def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
 @pytest.mark.smoke
 def test_step_completed_carries_the_evidence_and_the_next_step(kit, engine, team):
     jid, _ = kit.to_booking()
-    keys, commitments = kit.evidence(kit.booking_fields())
-    tx = engine.completeStep(jid, keys, commitments, team.success, {"from": team.sales})
+    fields = kit.fields(kit.booking_fields())
+    tx = engine.completeStep(jid, fields, team.success, {"from": team.sales})
     event = tx.events["StepCompleted"]
     assert b(event["journeyId"]) == jid
     assert event["step"] == 2
     assert event["by"] == team.sales
     assert event["late"] is False
-    assert [b(k) for k in event["fields"]] == keys
-    assert [b(c) for c in event["commitments"]] == commitments
-    assert b(event["evidence"]) == evidence_hash(keys, commitments)
+    assert field_pairs(event["fields"]) == fields
+    assert "evidence" not in event and "commitments" not in event
     assert event["nextAssignee"] == team.success
     assert event["nextDeadline"] == tx.timestamp + 3 * DAY
 
@@ -82,8 +79,7 @@ def test_step_completed_without_evidence_or_assignee(kit, engine, team):
     tx = kit.complete(jid, team.marketing)
     event = tx.events["StepCompleted"]
     assert (event["step"], event["by"], event["late"]) == (0, team.marketing, False)
-    assert list(event["fields"]) == list(event["commitments"]) == []
-    assert b(event["evidence"]) == evidence_hash([], [])
+    assert list(event["fields"]) == []
     assert event["nextAssignee"] == ZERO
     assert event["nextDeadline"] == tx.timestamp + DAY
 
@@ -200,7 +196,7 @@ def test_rolling_hash_changes_with_every_record(kit, engine, team):
 
 def test_the_chain_accepts_the_history_rebuilt_from_events(kit, engine, team):
     jid, _ = kit.to_customer_step()
-    history = [(e["by"], e["late"], e["evidence"]) for e in step_events(engine, jid)]
+    history = [(e["by"], e["late"], evidence_hash(e["fields"])) for e in step_events(engine, jid)]
     engine.checkHistory(jid, history)
     tampered = [*history[:-1], (team.sales, history[-1][1], history[-1][2])]
     with reverts_with("HistoryMismatch"):

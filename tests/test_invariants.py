@@ -15,13 +15,13 @@ the escrow's books are balanced:
 - credits ever given == the pools of journeys that delivered value + the refunds of
   closed ones (so never more); pools of closed journeys are empty;
 - a journey that did not deliver value credited nobody but its funder, and only the
-  refund (per-journey credits are rebuilt from PayoutsCredited and JourneyClosed events);
+  refund (per-journey credits are rebuilt from ValueConfirmed and JourneyClosed events);
 - nothing is claimed twice: what an account claimed == what it was credited - its credit;
 - a breach once recorded stays recorded (breach bits and breach counts never decrease);
 - value delivered pays each step's owner its share less the penalty if it breached the
   step's SLA (completed late, or a breach of the step was recorded against it), nothing if
   a dispute of the step was upheld; forfeits go where the playbook says, the rest to the
-  funder (checked against PayoutsCredited and the credits);
+  funder (checked against ValueConfirmed's payouts and the credits);
 - each journey's step, status, assignee, deadline, breaches, flag, pool, funder, rolling
   hash, disputes and the customer's nonce are what the model says.
 
@@ -58,7 +58,14 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from journeychain.encoding import evidence_hash, genesis_head, journey_id, next_head, short_name
+from journeychain.encoding import (
+    evidence_hash,
+    field_pairs,
+    genesis_head,
+    journey_id,
+    next_head,
+    short_name,
+)
 
 # Role and Status as the contracts number them (JourneyTypes.sol).
 MARKETING, SALES, SUCCESS, VENDOR, FUNDER, ARBITER, ADMIN, CUSTOMER_ROLE = 1, 2, 3, 4, 6, 7, 8, 9
@@ -419,9 +426,11 @@ class JourneyMachine(RuleBasedStateMachine):
     def _apply_credit_events(self, j: JourneyModel, tx) -> dict[str, int]:
         """The credits a settlement or closure gave, rebuilt from its events."""
         got: dict[str, int] = defaultdict(int)
-        if "PayoutsCredited" in tx.events:
-            ev = tx.events["PayoutsCredited"]
-            for owner, amount in zip(ev["owners"], ev["amounts"], strict=True):
+        if "ValueConfirmed" in tx.events:
+            ev = tx.events["ValueConfirmed"]
+            # each amount's owner: the `by` of each settled step (the history), then the customer
+            owners = [by for by, _, _ in j.history] + [ev["customer"]]
+            for owner, amount in zip(owners, ev["amounts"], strict=True):
                 if amount:
                     got[str(owner)] += amount
             if ev["forfeited"]:
@@ -466,6 +475,7 @@ class JourneyMachine(RuleBasedStateMachine):
     def _settled(self, j: JourneyModel, tx, customer: str, confirmed_by: str):
         expected = self._expected_settlement(j, customer)
         assert tx.events["ValueConfirmed"]["by"] == confirmed_by
+        assert tx.events["ValueConfirmed"]["customer"] == customer
         got = self._apply_credit_events(j, tx)
         assert got == expected, f"settlement credited {got}, the rules give {expected}"
         for account, amount in expected.items():
@@ -616,7 +626,7 @@ class JourneyMachine(RuleBasedStateMachine):
         if values and omit == 0:
             omitted = list(values)[pick % len(values)]
             del values[omitted]
-        keys, commitments = self.w.kit.evidence(values)
+        fields = self.w.kit.fields(values)
         if late_by and j.deadline and j.status == OPEN:
             now = self._now()
             if now <= j.deadline:
@@ -641,16 +651,15 @@ class JourneyMachine(RuleBasedStateMachine):
             expected = refusal("MissingRole", str(assignee), next_role)
         else:
             expected = None
-        tx = self._send(
-            expected, self.w.engine.completeStep, j.jid, keys, commitments, assignee, {"from": sender}
-        )
+        tx = self._send(expected, self.w.engine.completeStep, j.jid, fields, assignee, {"from": sender})
         if tx is None:
             return
         is_late = bool(j.deadline) and tx.timestamp > j.deadline
         assert is_late == (bool(j.deadline) and now >= j.deadline), "the model's time guard failed"
         ev = tx.events["StepCompleted"]
-        evidence = evidence_hash(keys, commitments)
-        assert (ev["step"], ev["by"], ev["late"], bytes(ev["evidence"])) == (step, sender, is_late, evidence)
+        evidence = evidence_hash(fields)
+        assert (ev["step"], ev["by"], ev["late"]) == (step, sender, is_late)
+        assert field_pairs(ev["fields"]) == fields
         if is_late:
             STATS["outcomes"]["complete: late"] += 1
             if not j.flagged or j.assignee == ZERO:  # a flag on an unassigned step named no one
@@ -824,7 +833,7 @@ class JourneyMachine(RuleBasedStateMachine):
         history = self.w.kit.history(j.jid)
         assert [(str(b), late, bytes(e)) for b, late, e in history] == j.history
         tx = self._send(
-            expected, self.w.voice.confirmValue, j.jid, j.history, sig, {"from": self.w.team.outsider}
+            expected, self.w.engine.confirmValue, j.jid, j.history, sig, {"from": self.w.team.outsider}
         )
         if tx is not None:
             self._settled(j, tx, j.customer.address, j.customer.address)
@@ -857,7 +866,7 @@ class JourneyMachine(RuleBasedStateMachine):
             expected = None
         tx = self._send(
             expected,
-            self.w.voice.release,
+            self.w.engine.release,
             j.jid,
             j.history,
             customer.address,

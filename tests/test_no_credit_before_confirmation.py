@@ -1,7 +1,9 @@
 """Nobody is credited until value is confirmed: not while the customer is silent, not
-while a dispute holds the journey, and not by calling the engine's settlement directly."""
+while a dispute holds the journey, and not by calling the engine's settlement without the
+customer's word (its signature, a verifier's attestation where allowed, or its silence
+past a confirmation window)."""
 
-from conftest import POOL, assert_error_args, reverts_with
+from conftest import POOL, Customer, assert_error_args, reverts_with
 
 OWNERS = ("marketing", "sales", "success", "vendor", "funder")
 
@@ -37,11 +39,20 @@ def test_confirmation_before_the_customer_step_refused(kit, engine, team):
     assert engine.journey(jid)[2] == 1
 
 
-def test_settlement_only_through_the_customer_voice(kit, engine, team):
-    jid, _ = kit.to_customer_step()
-    with reverts_with("NotVoice") as info:
-        engine.settle(jid, kit.history(jid), team.outsider, team.outsider, {"from": team.outsider})
-    assert_error_args(info, team.outsider)
+def test_settlement_only_on_the_customer_s_word(kit, engine, team):
+    jid, customer = kit.to_customer_step()
+    forger = Customer()  # signs for itself, with the customer's profile
+    sig = kit.sign(forger, "ConfirmValue", {"journeyId": jid, "playbookId": 1})
+    sig = (customer.profile, *sig[1:])
+    with reverts_with("NotCustomer") as info:
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+    assert_error_args(info, jid, forger.address)
+    with reverts_with("VerifierConfirmationOff"):
+        engine.confirmByAttestation(
+            jid, kit.history(jid), customer.address, customer.profile, {"from": team.outsider}
+        )
+    with reverts_with("WindowNotElapsed"):
+        engine.release(jid, kit.history(jid), customer.address, customer.profile, {"from": team.outsider})
     assert _no_credit(engine, team)
     assert engine.creditOf(team.outsider) == 0
     assert engine.journey(jid)[7] == POOL
@@ -54,10 +65,10 @@ def test_forged_history_credits_nobody(kit, engine, team):
         (team.outsider if i == 4 else by, late, ev) for i, (by, late, ev) in enumerate(kit.history(jid))
     ]
     with reverts_with("HistoryMismatch"):
-        kit.voice.confirmValue(jid, history, sig, {"from": team.outsider})
+        engine.confirmValue(jid, history, sig, {"from": team.outsider})
     short = kit.history(jid)[:-1]
     with reverts_with("HistoryMismatch"):
-        kit.voice.confirmValue(jid, short, sig, {"from": team.outsider})
+        engine.confirmValue(jid, short, sig, {"from": team.outsider})
     assert engine.creditOf(team.outsider) == 0
     assert _no_credit(engine, team)
     assert engine.journey(jid)[2] == 1

@@ -26,7 +26,7 @@ def window_kit(kit, engine, team):
 
 
 def _release(kit, jid, customer, sender):
-    return kit.voice.release(jid, kit.history(jid), customer.address, customer.profile, {"from": sender})
+    return kit.engine.release(jid, kit.history(jid), customer.address, customer.profile, {"from": sender})
 
 
 def _sleep_until(moment):
@@ -40,16 +40,16 @@ def _at_customer_step(kit):
     return jid, customer, chain[-1].timestamp  # the block of the vendor's completion
 
 
-def test_window_starts_when_the_step_before_the_customer_completes(window_kit, voice, engine, team):
+def test_window_starts_when_the_step_before_the_customer_completes(window_kit, engine, team):
     jid, _ = window_kit.to_booking()
     window_kit.complete(jid, team.sales, window_kit.booking_fields())
     window_kit.complete(jid, team.success)
-    assert voice.releaseTime(jid) == 0
+    assert engine.releaseTime(jid) == 0
     delivered = window_kit.complete(jid, team.vendor).timestamp
-    assert voice.releaseTime(jid) == delivered + WINDOW
+    assert engine.releaseTime(jid) == delivered + WINDOW
 
 
-def test_release_refused_before_the_window_elapses(window_kit, voice, engine, team):
+def test_release_refused_before_the_window_elapses(window_kit, engine, team):
     jid, customer, delivered = _at_customer_step(window_kit)
     _sleep_until(delivered + WINDOW - DAY)
     with reverts_with("WindowNotElapsed") as info:
@@ -64,6 +64,7 @@ def test_anyone_releases_the_payouts_after_the_window(window_kit, engine, team, 
     _sleep_until(delivered + WINDOW + 1)
     tx = _release(window_kit, jid, customer, team.outsider)
     assert tx.events["ValueConfirmed"]["by"] == ZERO_ADDRESS
+    assert tx.events["ValueConfirmed"]["customer"] == customer.address
     assert engine.journey(jid)[2] == VALUE_DELIVERED
     assert engine.journey(jid)[7] == 0
     amounts, _, _ = expected_payouts(default_playbook, POOL)
@@ -71,7 +72,7 @@ def test_anyone_releases_the_payouts_after_the_window(window_kit, engine, team, 
     assert engine.creditOf(team.sales) == amounts[1] + amounts[2]
     assert engine.creditOf(team.success) == amounts[3]
     assert engine.creditOf(team.vendor) == amounts[4]
-    assert list(tx.events["PayoutsCredited"]["amounts"]) == amounts
+    assert list(tx.events["ValueConfirmed"]["amounts"]) == amounts
 
 
 def test_customer_may_still_confirm_inside_the_window(window_kit, engine, team):
@@ -91,7 +92,7 @@ def test_release_names_the_journeys_own_customer(window_kit, engine, team):
     assert engine.journey(jid)[2] == OPEN
 
 
-def test_dispute_inside_the_window_holds_the_release(window_kit, engine, voice, team):
+def test_dispute_inside_the_window_holds_the_release(window_kit, engine, team):
     jid, customer, delivered = _at_customer_step(window_kit)
     _sleep_until(delivered + 5 * DAY)
     since = window_kit.dispute(jid, customer, DELIVERED).timestamp
@@ -102,7 +103,7 @@ def test_dispute_inside_the_window_holds_the_release(window_kit, engine, voice, 
     assert engine.creditOf(team.vendor) == 0
     resolved = engine.resolveDispute(jid, False, {"from": team.arbiter}).timestamp
     release_at = delivered + WINDOW + (resolved - since)
-    assert voice.releaseTime(jid) == release_at
+    assert engine.releaseTime(jid) == release_at
     with reverts_with("WindowNotElapsed") as info:
         _release(window_kit, jid, customer, team.outsider)
     assert_error_args(info, jid, release_at)
@@ -122,9 +123,9 @@ def test_release_refused_once_value_is_confirmed(window_kit, engine, team):
     assert engine.creditOf(team.vendor) == credit
 
 
-def test_release_off_in_the_default_playbook(kit, engine, voice, team):
+def test_release_off_in_the_default_playbook(kit, engine, team):
     jid, customer, delivered = _at_customer_step(kit)
-    assert voice.releaseTime(jid) == 0
+    assert engine.releaseTime(jid) == 0
     _sleep_until(delivered + 89 * DAY)
     with reverts_with("WindowNotElapsed") as info:
         _release(kit, jid, customer, team.outsider)

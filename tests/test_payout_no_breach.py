@@ -2,7 +2,7 @@
 its whole share of the pool, and nothing is forfeited."""
 
 import pytest
-from conftest import POOL, expected_payouts
+from conftest import POOL, ZERO, expected_payouts
 
 VALUE_DELIVERED = 3
 
@@ -20,11 +20,13 @@ def test_every_step_owner_credited_its_full_share(kit, engine, token, team, defa
     assert engine.creditOf(team.vendor) == amounts[4]
     assert engine.creditOf(team.funder) == 0
     assert engine.creditOf(customer.address) == 0
-    event = tx.events["PayoutsCredited"]
-    assert list(event["owners"]) == [*owners, customer.address]
+    event = tx.events["ValueConfirmed"]
+    assert event["customer"] == customer.address
+    assert kit.paid_owners(jid, tx) == [*owners, customer.address]
     assert list(event["amounts"]) == amounts
     assert event["forfeited"] == forfeited == 0
     assert event["remainder"] == remainder == 0
+    assert event["forfeitedTo"] == ZERO  # nothing forfeited, nothing back to the funder
     assert sum(event["amounts"]) == POOL
     assert token.balanceOf(engine) == escrow  # credited, still escrowed until claimed
 
@@ -52,7 +54,7 @@ def test_owner_is_whoever_completed_the_step(kit, engine, team, default_playbook
     amounts, _, _ = expected_payouts(default_playbook, POOL)
     assert engine.creditOf(team.sales) == amounts[1]
     assert engine.creditOf(team.sales2) == amounts[2]
-    assert tx.events["PayoutsCredited"]["owners"][2] == team.sales2
+    assert kit.paid_owners(jid, tx)[2] == team.sales2
 
 
 def test_credits_accumulate_across_journeys(kit, engine, team, default_playbook):

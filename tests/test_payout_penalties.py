@@ -20,7 +20,7 @@ def test_one_breached_step_loses_its_penalty_to_the_funder(kit, engine, team, de
     assert engine.creditOf(team.vendor) == full[DELIVERED]
     assert engine.creditOf(team.marketing) == full[0]
     assert engine.creditOf(customer.address) == 0
-    event = tx.events["PayoutsCredited"]
+    event = tx.events["ValueConfirmed"]
     assert list(event["amounts"]) == amounts
     assert event["forfeited"] == forfeited
     assert event["forfeitedTo"] == team.funder
@@ -41,8 +41,8 @@ def test_two_breached_steps_each_lose_their_own_penalty(kit, engine, team, defau
     assert engine.creditOf(team.vendor) == amounts[DELIVERED]
     assert engine.creditOf(team.success) == full[ONBOARDING]
     assert engine.creditOf(team.funder) == forfeited
-    assert tx.events["PayoutsCredited"]["forfeited"] == forfeited
-    assert tx.events["PayoutsCredited"]["forfeitedTo"] == team.funder
+    assert tx.events["ValueConfirmed"]["forfeited"] == forfeited
+    assert tx.events["ValueConfirmed"]["forfeitedTo"] == team.funder
 
 
 def test_late_step_recorded_as_late_in_its_history(kit, engine, team):
@@ -67,8 +67,8 @@ def test_penalty_goes_to_the_customer_as_make_good(make_good_kit, engine, team, 
     assert engine.creditOf(team.funder) == 0
     assert engine.creditOf(team.success) == amounts[ONBOARDING]
     assert engine.creditOf(team.vendor) == amounts[DELIVERED]
-    assert tx.events["PayoutsCredited"]["forfeitedTo"] == customer.address
-    assert tx.events["PayoutsCredited"]["forfeited"] == forfeited
+    assert tx.events["ValueConfirmed"]["forfeitedTo"] == customer.address
+    assert tx.events["ValueConfirmed"]["forfeited"] == forfeited
 
 
 def test_customer_claims_the_make_good(make_good_kit, engine, token, team, default_playbook):
@@ -87,5 +87,5 @@ def test_no_make_good_without_breach(make_good_kit, engine, team, default_playbo
     tx = make_good_kit.confirm(jid, customer)
     amounts, _, _ = expected_payouts(default_playbook, POOL)
     assert engine.creditOf(customer.address) == 0
-    assert tx.events["PayoutsCredited"]["forfeited"] == 0
+    assert tx.events["ValueConfirmed"]["forfeited"] == 0
     assert engine.creditOf(team.vendor) == amounts[DELIVERED]

@@ -21,8 +21,8 @@ def test_sum_of_credits_equals_the_pool_without_breach(kit, engine, team, defaul
     amounts, _, remainder = expected_payouts(default_playbook, ODD_POOL)
     assert remainder > 0
     assert credits["funder"] == remainder
-    assert tx.events["PayoutsCredited"]["remainder"] == remainder
-    assert list(tx.events["PayoutsCredited"]["amounts"]) == amounts
+    assert tx.events["ValueConfirmed"]["remainder"] == remainder
+    assert list(tx.events["ValueConfirmed"]["amounts"]) == amounts
 
 
 def test_sum_of_credits_equals_the_pool_with_breaches(kit, engine, team, default_playbook):
@@ -32,7 +32,7 @@ def test_sum_of_credits_equals_the_pool_with_breaches(kit, engine, team, default
     credits = _credits(engine, team, customer)
     assert sum(credits.values()) == ODD_POOL
     _, forfeited, remainder = expected_payouts(default_playbook, ODD_POOL, late=late)
-    event = tx.events["PayoutsCredited"]
+    event = tx.events["ValueConfirmed"]
     assert credits["funder"] == forfeited + remainder == event["forfeited"] + event["remainder"]
     assert sum(event["amounts"]) + event["forfeited"] + event["remainder"] == ODD_POOL
 
@@ -58,5 +58,5 @@ def test_tiny_pool_remainder_goes_to_the_funder(kit, engine, team):
     )  # every share (10% to 30% of 3 units) rounds down to 0
     tx = kit.confirm(jid, customer)
     assert engine.creditOf(team.funder) == 3
-    assert tx.events["PayoutsCredited"]["remainder"] == 3
+    assert tx.events["ValueConfirmed"]["remainder"] == 3
     assert sum(engine.creditOf(getattr(team, n)) for n in OWNERS[:-1]) == 0

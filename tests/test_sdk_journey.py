@@ -168,7 +168,7 @@ def test_complete_step_keeps_the_values_and_salts_behind_its_commitments(as_, pe
     (field,) = result.fields
     assert field.value == "webinar"
     assert field.commitment == "0x" + commit("webinar", bytes.fromhex(field.salt[2:])).hex()
-    expected = evidence_hash([short_name("lead_source")], [bytes.fromhex(field.commitment[2:])])
+    expected = evidence_hash([(short_name("lead_source"), bytes.fromhex(field.commitment[2:]))])
     assert result.evidence_hash == "0x" + expected.hex()
     assert result.next_assignee == people["sales"].address
     assert result.receipt.gas_used > 0
@@ -279,6 +279,9 @@ def test_the_customer_signs_value_confirmed_and_owners_are_credited(as_, people,
     assert as_("funder").journey("OPP-1").status == "value delivered"
     assert as_("funder").credit_of(people["vendor"].address) == POOL * 3 // 10
     assert as_("funder").credit_of(people["marketing"].address) == POOL // 10
+    paid = as_("funder").payouts("OPP-1", receipt)
+    assert paid[0] == (people["marketing"].address, POOL // 10)
+    assert paid[-2:] == [(people["vendor"].address, POOL * 3 // 10), (customer.address, 0)]
 
 
 def test_claim_transfers_the_credit_once(as_, people):
@@ -314,7 +317,7 @@ def test_an_outsider_is_refused_for_lack_of_role(chain, admin):
 
 def test_a_mined_revert_is_decoded_too(as_, chain, people):
     sales = as_("sales")
-    call = sales.engine.functions.completeStep(sales.journey_id("OPP-2"), [], [], "0x" + "00" * 20)
+    call = sales.engine.functions.completeStep(sales.journey_id("OPP-2"), [], "0x" + "00" * 20)
     with pytest.raises(RulebookError, match="does not hold the MARKETING role"):
         Sender(chain, people["sales"], sales.decoder, sales.context).send(call, gas=200_000)
 

@@ -1,6 +1,7 @@
 """The customer's EIP-712 signatures count only once, before their deadline, for their own
-journey, chain and playbook, and only when signed by the journey's customer with the
-profile its commitment binds. Every refused signature leaves the journey as it was."""
+journey, chain and playbook, under the customer voice's domain (the engine settles a
+confirmation, the voice checks its signer), and only when signed by the journey's customer
+with the profile its commitment binds. Every refused signature leaves the journey as it was."""
 
 import pytest
 from brownie import chain
@@ -15,8 +16,9 @@ def _confirm_message(kit, jid, nonce, deadline, **changes):
     return {"journeyId": jid, "playbookId": kit.playbook_id, "nonce": nonce, "deadline": deadline, **changes}
 
 
-def _signed(kit, customer, message, chain_id=None, profile=None, primary="ConfirmValue"):
-    signature = sign_typed(customer.key.key, chain_id or chain.id, kit.voice.address, primary, message)
+def _signed(kit, customer, message, chain_id=None, profile=None, primary="ConfirmValue", verifying=None):
+    domain = verifying or kit.voice.address
+    signature = sign_typed(customer.key.key, chain_id or chain.id, str(domain), primary, message)
     return customer_signature(profile or customer.profile, message["nonce"], message["deadline"], signature)
 
 
@@ -35,24 +37,24 @@ def test_valid_signature_relayed_by_anyone_confirms(kit, engine, team):
     assert engine.creditOf(team.vendor) > 0
 
 
-def test_confirmation_replayed_refused(kit, engine, voice, team):
+def test_confirmation_replayed_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     sig = kit.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": kit.playbook_id})
-    voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+    engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     credit = engine.creditOf(team.vendor)
     with reverts_with("JourneyNotOpen") as info:
-        voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert_error_args(info, jid, VALUE_DELIVERED)
     assert engine.creditOf(team.vendor) == credit
 
 
-def test_signature_with_a_used_nonce_refused(kit, engine, voice, team):
+def test_signature_with_a_used_nonce_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     stale = kit.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": kit.playbook_id})
     kit.dispute(jid, customer, step=4)  # uses nonce 0
     engine.resolveDispute(jid, False, {"from": team.arbiter})
     with reverts_with("StaleNonce") as info:
-        voice.confirmValue(jid, kit.history(jid), stale, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), stale, {"from": team.outsider})
     assert_error_args(info, jid, 0, 1)
     _untouched(kit, jid)
     kit.confirm(jid, customer)  # a fresh signature with nonce 1 still counts
@@ -73,17 +75,17 @@ def test_dispute_signature_replayed_refused(kit, engine, voice, team):
     assert voice.nonceOf(jid) == 1
 
 
-def test_future_nonce_refused(kit, voice, team):
+def test_future_nonce_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     sig = kit.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": kit.playbook_id}, nonce=1)
     with reverts_with("StaleNonce") as info:
-        voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert_error_args(info, jid, 1, 0)
     _untouched(kit, jid)
 
 
 @pytest.mark.smoke
-def test_expired_signature_refused(kit, voice, team):
+def test_expired_signature_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     deadline = chain.time() + 60
     sig = kit.sign(
@@ -92,65 +94,80 @@ def test_expired_signature_refused(kit, voice, team):
     chain.sleep(120)
     chain.mine()
     with reverts_with("SignatureExpired") as info:
-        voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert_error_args(info, deadline)
     _untouched(kit, jid)
 
 
-def test_signature_for_another_journey_refused(kit, voice, team):
+def test_signature_for_another_journey_refused(kit, engine, team):
     customer = Customer()
     first, _ = kit.to_customer_step(customer)
     second, _ = kit.to_customer_step(customer)  # the same customer, the same profile
     sig = kit.sign(customer, "ConfirmValue", {"journeyId": first, "playbookId": kit.playbook_id})
     with reverts_with("NotCustomer") as info:
-        voice.confirmValue(second, kit.history(second), sig, {"from": team.outsider})
+        engine.confirmValue(second, kit.history(second), sig, {"from": team.outsider})
     assert customer.address.lower() not in info.value.revert_msg.lower()
     _untouched(kit, second)
     _untouched(kit, first)
 
 
-def test_signature_for_another_chain_refused(kit, voice, team):
+def test_signature_for_another_chain_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     message = _confirm_message(kit, jid, 0, chain.time() + 3600)
     sig = _signed(kit, customer, message, chain_id=chain.id + 1)
     with reverts_with("NotCustomer") as info:
-        voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert customer.address.lower() not in info.value.revert_msg.lower()
     _untouched(kit, jid)
 
 
-def test_signature_for_another_playbook_refused(kit, voice, team):
+@pytest.mark.parametrize("contract", ["engine", "token", "registry"])
+def test_signature_for_another_verifying_contract_refused(kit, engine, team, contract):
+    """Only the voice's domain counts: not even the engine's own address, where the
+    confirmation is sent."""
     jid, customer = kit.to_customer_step()
-    message = _confirm_message(kit, jid, 0, chain.time() + 3600, playbookId=kit.playbook_id + 1)
-    with reverts_with("NotCustomer"):
-        voice.confirmValue(jid, kit.history(jid), _signed(kit, customer, message), {"from": team.outsider})
+    verifying = {"engine": engine, "token": kit.token, "registry": kit.registry}[contract].address
+    assert engine.voice() == kit.voice.address != verifying
+    message = _confirm_message(kit, jid, 0, chain.time() + 3600)
+    sig = _signed(kit, customer, message, verifying=verifying)
+    with reverts_with("NotCustomer") as info:
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+    assert customer.address.lower() not in info.value.revert_msg.lower()
     _untouched(kit, jid)
 
 
-def test_signature_from_anyone_but_the_customer_refused(kit, voice, team):
+def test_signature_for_another_playbook_refused(kit, engine, team):
+    jid, customer = kit.to_customer_step()
+    message = _confirm_message(kit, jid, 0, chain.time() + 3600, playbookId=kit.playbook_id + 1)
+    with reverts_with("NotCustomer"):
+        engine.confirmValue(jid, kit.history(jid), _signed(kit, customer, message), {"from": team.outsider})
+    _untouched(kit, jid)
+
+
+def test_signature_from_anyone_but_the_customer_refused(kit, engine, team):
     jid, _ = kit.to_customer_step()
     stranger = Customer()
     sig = kit.sign(stranger, "ConfirmValue", {"journeyId": jid, "playbookId": kit.playbook_id})
     with reverts_with("NotCustomer") as info:
-        voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert_error_args(info, jid, stranger.address)
     _untouched(kit, jid)
 
 
-def test_customer_signature_with_the_wrong_profile_refused(kit, voice, team):
+def test_customer_signature_with_the_wrong_profile_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     message = _confirm_message(kit, jid, 0, chain.time() + 3600)
     sig = _signed(kit, customer, message, profile=Customer().profile)
     with reverts_with("NotCustomer") as info:
-        voice.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
+        engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert_error_args(info, jid, customer.address)
     _untouched(kit, jid)
 
 
-def test_confirmation_for_unknown_journey_refused(kit, voice, team):
+def test_confirmation_for_unknown_journey_refused(kit, engine, team):
     customer = Customer()
     unknown = b"\x77" * 32
     message = _confirm_message(kit, unknown, 0, chain.time() + 3600)
     with reverts_with("UnknownJourney") as info:
-        voice.confirmValue(unknown, [], _signed(kit, customer, message), {"from": team.outsider})
+        engine.confirmValue(unknown, [], _signed(kit, customer, message), {"from": team.outsider})
     assert_error_args(info, unknown)

@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from journeychain.demo import network
-from journeychain.encoding import commit, journey_id
+from journeychain.encoding import commit, evidence_hash, field_pairs, journey_id
 from journeychain.errors import CompletenessError, ConfigError
 from journeychain.timeline import fetch_events, hexstr
 from journeychain.tx import Sender
@@ -49,8 +49,9 @@ def test_prove_discloses_a_field_that_matches_the_chains_commitment(net):
         for e in fetch_events(chain.w3, [crew.engine], ["StepCompleted"], journey=journey_id("VAULT-1"))
         if e.args["step"] == 2
     ]
-    assert proof.commitment in [hexstr(c) for c in event.args["commitments"]]
-    assert (proof.tx, proof.block, proof.evidence) == (event.tx, event.block, hexstr(event.args["evidence"]))
+    fields = field_pairs(event.args["fields"])
+    assert proof.commitment in [hexstr(c) for _, c in fields]
+    assert (proof.tx, proof.block, proof.evidence) == (event.tx, event.block, hexstr(evidence_hash(fields)))
     assert proof.head == hexstr(crew.engine.functions.journeyCommitments(journey_id("VAULT-1")).call()[1])
 
 
@@ -91,9 +92,7 @@ def test_step_evidence_is_pending_before_its_transaction_and_confirmed_after(net
         "SELECT status, tx_hash FROM evidence WHERE journey = ? AND step = 0", (hexstr(jid),)
     ).fetchone()
     assert tuple(status) == ("pending", None)
-    call = crew.engine.functions.completeStep(
-        jid, list(evidence.keys), list(evidence.commitments), crew.rep_a.address
-    )
+    call = crew.engine.functions.completeStep(jid, evidence.pairs, crew.rep_a.address)
     client = crew.marketing.client
     receipt = Sender(chain, crew.marketing.account, client.decoder).send(call)  # the vault is not told
     # a crash here, before `confirm`: a new vault reconciles its pending rows with the chain

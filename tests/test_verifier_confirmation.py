@@ -31,7 +31,7 @@ def _attest(kit, jid, expiry=0):
 
 
 def _confirm(kit, jid, customer, sender=None):
-    return kit.voice.confirmByAttestation(
+    return kit.engine.confirmByAttestation(
         jid, kit.history(jid), customer.address, customer.profile, {"from": sender or kit.team.outsider}
     )
 
@@ -41,11 +41,12 @@ def test_verifier_attestation_confirms_value(verifier_kit, engine, team, default
     _attest(verifier_kit, jid)
     tx = _confirm(verifier_kit, jid, customer)
     assert tx.events["ValueConfirmed"]["by"] == team.verifier
+    assert tx.events["ValueConfirmed"]["customer"] == customer.address
     assert engine.journey(jid)[2] == VALUE_DELIVERED
     amounts, _, _ = expected_payouts(default_playbook, POOL)
     assert engine.creditOf(team.vendor) == amounts[4]
     assert engine.creditOf(team.marketing) == amounts[0]
-    assert list(tx.events["PayoutsCredited"]["amounts"]) == amounts
+    assert list(tx.events["ValueConfirmed"]["amounts"]) == amounts
 
 
 def test_customer_signature_still_confirms_where_verifier_may(verifier_kit, engine):

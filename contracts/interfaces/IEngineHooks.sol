@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Role, Status, StepRecord, PlaybookOptions, AttestationState} from "../JourneyTypes.sol";
+import {Role, Status, StepRecord} from "../JourneyTypes.sol";
 
 /// @title What the engine offers the attestation registry and the customer voice
 interface IEngineHooks {
@@ -15,43 +15,11 @@ interface IEngineHooks {
         view
         returns (uint16 playbookId, Status status, bytes16 customer, bool quiet);
 
-    /// @notice A journey's state.
-    function journey(bytes32 journeyId)
-        external
-        view
-        returns (
-            uint16 playbookId,
-            uint8 step,
-            Status status,
-            address assignee,
-            uint40 deadline,
-            uint16 breaches,
-            bool flagged,
-            uint96 pool,
-            address funder
-        );
-
-    /// @notice A playbook's header.
-    function playbook(uint16 playbookId)
-        external
-        view
-        returns (bytes32 name, uint32 version, uint8 stepCount, PlaybookOptions memory options);
-
-    /// @notice The rules of one step of a playbook.
-    function stepRules(uint16 playbookId, uint256 index)
-        external
-        view
-        returns (Role role, uint32 sla, uint16 shareBps, uint16 penaltyBps, uint8 fieldCount, uint8 attestationCount);
-
     /// @notice The rulebook in force.
     function rulebook() external view returns (uint32 version, bytes32 hash);
 
     /// @notice Reverts with HistoryMismatch unless `history` matches the journey's rolling hash.
     function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view;
-
-    /// @notice The voice reports that value was delivered.
-    function settle(bytes32 journeyId, StepRecord[] calldata history, address customer, address confirmedBy)
-        external;
 
     /// @notice The voice reports a verified dispute of `step`.
     function holdForDispute(bytes32 journeyId, uint8 step, bytes32 reason) external;
@@ -61,13 +29,4 @@ interface IEngineHooks {
 
     /// @notice The voice reports a verified rulebook acceptance.
     function acceptRulebookFor(address account, uint32 version) external;
-}
-
-/// @title What the customer voice reads from the attestation registry
-interface IAttestationState {
-    /// @notice The state of the newest attestation of `schema` about `subject`, and its attester.
-    function attestationState(bytes32 schema, bytes32 subject)
-        external
-        view
-        returns (AttestationState state, address attester);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Role, Status, AttestationState, StepSpec, PlaybookOptions} from "../JourneyTypes.sol";
+import {Role, Status, AttestationState, StepSpec, PlaybookOptions, Field} from "../JourneyTypes.sol";
 
 /// @title The errors and events of the journey engine
 /// @notice Every refusal names the rule that refused and carries the values a caller
@@ -126,9 +126,6 @@ interface IJourneyEngine {
     /// @param step The step whose completion was refused.
     /// @param field The first required field missing or with a zero commitment.
     error MissingField(bytes32 journeyId, uint8 step, bytes32 field);
-    /// @param keys Number of field keys supplied.
-    /// @param commitments Number of commitments supplied.
-    error FieldsMismatch(uint256 keys, uint256 commitments);
     /// @param journeyId The journey.
     /// @param step The step whose completion was refused.
     /// @param schema The first required attestation that is not valid.
@@ -171,9 +168,9 @@ interface IJourneyEngine {
     /// @param step The step completed.
     /// @param by Who completed it (the step's owner for payouts).
     /// @param late Whether it was completed after its deadline.
-    /// @param evidence Hash of the field keys and commitments, folded into the journey's rolling hash.
-    /// @param fields The field keys supplied.
-    /// @param commitments The salted commitments of the fields' values.
+    /// @param fields The fields supplied: each key with the salted commitment of its value.
+    /// keccak256(abi.encode(fields)) is the step's evidence hash, folded into the journey's
+    /// rolling hash.
     /// @param nextAssignee Who the next step is assigned to (zero: any holder of its role).
     /// @param nextDeadline The next step's deadline (0: none).
     event StepCompleted(
@@ -181,9 +178,7 @@ interface IJourneyEngine {
         uint8 step,
         address indexed by,
         bool late,
-        bytes32 evidence,
-        bytes32[] fields,
-        bytes32[] commitments,
+        Field[] fields,
         address indexed nextAssignee,
         uint40 nextDeadline
     );
@@ -255,16 +250,17 @@ interface IJourneyEngine {
     event PoolFunded(bytes32 indexed journeyId, address indexed funder, uint256 amount, uint256 pool);
     /// @param journeyId The journey.
     /// @param by The customer who signed, the verifier who attested, or zero on optimistic release.
-    event ValueConfirmed(bytes32 indexed journeyId, address indexed by);
-    /// @param journeyId The journey.
-    /// @param owners Each paid step's owner, in step order.
-    /// @param amounts What each was credited, after penalties.
+    /// @param customer The customer, owner of the customer's step.
+    /// @param amounts What each step's owner was credited, after penalties, in step order:
+    /// the owner of step i is the `by` of its {StepCompleted}; the last is the customer.
     /// @param forfeited Penalties and upheld disputes' shares.
-    /// @param forfeitedTo Who was credited the forfeited amount.
+    /// @param forfeitedTo Who was credited the forfeited amount (zero when nothing was
+    /// forfeited and nothing went back to the funder).
     /// @param remainder Unallocated share and rounding, credited to the funder.
-    event PayoutsCredited(
+    event ValueConfirmed(
         bytes32 indexed journeyId,
-        address[] owners,
+        address indexed by,
+        address customer,
         uint256[] amounts,
         uint256 forfeited,
         address forfeitedTo,
