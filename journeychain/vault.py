@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from journeychain.chain import journey_home
 from journeychain.encoding import (
@@ -326,40 +326,89 @@ class Vault:
         ).fetchall()
         return [(r["journey"], r["step"]) for r in rows]
 
-    def reconcile(self, w3, engine, from_block: int = 0, call: RpcCall = call_once) -> dict[str, int]:
-        """Settle pending evidence left by a crash: confirmed when the chain has a StepCompleted
-        with the same commitments, dropped when the step was completed with other evidence.
-        Steps not completed yet stay pending. Returns the counts."""
+    def pending_statements(self, chain_id: int) -> list[tuple[str, int, str]]:
+        rows = self._db.execute(
+            "SELECT journey, step, kind FROM statements WHERE chain_id = ? AND status = 'pending'",
+            (chain_id,),
+        ).fetchall()
+        return [(r["journey"], r["step"], r["kind"]) for r in rows]
+
+    def reconcile(
+        self, w3, engine, from_block: int = 0, call: RpcCall = call_once, voice=None
+    ) -> dict[str, int]:
+        """Settle pending rows left by a crash between sending and recording. Step evidence is
+        confirmed when the chain has a StepCompleted with the same commitments, dropped when the
+        step was completed with other evidence. A dispute reason (the engine's Disputed event) or
+        a rating comment (the voice's Rated event; `voice` needed) is confirmed when the step's
+        event carries its commitment, dropped when it carries another. Rows with no event yet
+        stay pending. Returns the counts."""
         chain_id = int(call(lambda: w3.eth.chain_id))
         counts = {"confirmed": 0, "dropped": 0, "pending": 0}
         for journey, step in self.pending(chain_id):
             rows = self._rows(chain_id, journey, step)
             commitments = {r["commitment"] for r in rows}
             events = fetch_events(
-                w3, [engine], ["StepCompleted"], journey=bytes.fromhex(journey[2:]), call=call
+                w3, [engine], ["StepCompleted"], from_block, journey=bytes.fromhex(journey[2:]), call=call
             )
             match = [e for e in events if e.args["step"] == step]
             if not match:
                 counts["pending"] += 1
                 continue
             ev = match[0]
+            key: tuple[int | str, ...] = (chain_id, journey, step)
             if commitments <= {hexstr(c) for _, c in field_pairs(ev.args["fields"])}:
-                with self._transaction() as db:
-                    db.execute(
-                        "UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? "
-                        "WHERE chain_id = ? AND journey = ? AND step = ?",
-                        (ev.tx, ev.block, chain_id, journey, step),
-                    )
+                self._settle("evidence", "", key, ev.tx, ev.block)
                 counts["confirmed"] += 1
             else:
-                with self._transaction() as db:
-                    db.execute(
-                        "DELETE FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? "
-                        "AND status = 'pending'",
-                        (chain_id, journey, step),
-                    )
+                self._settle("evidence", "", key, None, None)
+                counts["dropped"] += 1
+        for journey, step, kind in self.pending_statements(chain_id):
+            event_name, argument = STATEMENTS[kind]
+            source = engine if event_name == "Disputed" else voice
+            if source is None:
+                counts["pending"] += 1
+                continue
+            events = fetch_events(
+                w3, [source], [event_name], from_block, journey=bytes.fromhex(journey[2:]), call=call
+            )
+            match = [e for e in events if e.args["step"] == step]
+            if not match:
+                counts["pending"] += 1
+                continue
+            row = self._db.execute(
+                "SELECT commitment FROM statements "
+                "WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?",
+                (chain_id, journey, step, kind),
+            ).fetchone()
+            ours = [e for e in match if hexstr(bytes(e.args[argument])) == row["commitment"]]
+            key = (chain_id, journey, step, kind)
+            if ours:
+                self._settle("statements", " AND kind = ?", key, ours[0].tx, ours[0].block)
+                counts["confirmed"] += 1
+            else:
+                self._settle("statements", " AND kind = ?", key, None, None)
                 counts["dropped"] += 1
         return counts
+
+    def _settle(
+        self,
+        table: Literal["evidence", "statements"],
+        kind: Literal["", " AND kind = ?"],
+        key: tuple[int | str, ...],
+        tx: str | None,
+        block: int | None,
+    ) -> None:
+        """Confirms the pending rows of `key` in `table` with their transaction, or drops them
+        (tx None). `table` and `kind` are fixed strings, never input."""
+        where = f"WHERE chain_id = ? AND journey = ? AND step = ?{kind} AND status = 'pending'"
+        with self._transaction() as db:
+            if tx is None:
+                db.execute(f"DELETE FROM {table} {where}", key)
+            else:
+                db.execute(
+                    f"UPDATE {table} SET status = 'confirmed', tx_hash = ?, block = ? {where}",
+                    (tx, block, *key),
+                )
 
     # --- reading -------------------------------------------------------------------
     def _rows(self, chain_id: int, journey: str, step: int) -> list[sqlite3.Row]:

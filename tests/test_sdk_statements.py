@@ -17,7 +17,7 @@ from journeychain.accounts import dev_account
 from journeychain.chain import Chain
 from journeychain.cli import app
 from journeychain.client import Customer, JourneyClient
-from journeychain.encoding import commit, profile_hash
+from journeychain.encoding import commit, journey_id, profile_hash
 from journeychain.errors import ConfigError, JourneyRuleError
 from journeychain.timeline import hexstr
 from journeychain.vault import ProofError, Vault
@@ -162,6 +162,52 @@ def test_a_refused_rating_leaves_nothing_pending_in_the_vault(sdk, vault):
     with pytest.raises(JourneyRuleError, match="journey S-7 is open, not open"):
         act["admin"].customer_rate("S-7", customer, "delivered", 4, "fine", vault=vault)
     assert vault.statements(chain.chain_id, "S-7") == []
+
+
+def test_reconcile_confirms_a_statement_sent_but_never_recorded(sdk, vault):
+    """A crash after a dispute and a rating were sent, before the vault recorded them:
+    reconcile finds each commitment in its event and confirms the rows, which then prove."""
+    chain, act = sdk
+    client = act["admin"]
+    disputing = to_customer_step(act, vault, "S-R1")
+    reason = vault.prepare_statement(chain.chain_id, journey_id("S-R1"), DELIVERED, "dispute_reason", "late")
+    client.customer_dispute("S-R1", disputing, "delivered", reason.commitment)  # the vault is not told
+    rating = to_customer_step(act, vault, "S-R2")
+    client.customer_confirm("S-R2", rating)
+    comment = vault.prepare_statement(chain.chain_id, journey_id("S-R2"), DELIVERED, "rating_comment", "slow")
+    client.customer_rate("S-R2", rating, "delivered", 3, comment.commitment)
+    with Vault(vault.path) as again:
+        assert len(again.pending_statements(chain.chain_id)) == 2
+        without_voice = again.reconcile(chain.w3, client.engine, client.deployment.block)
+        assert without_voice == {"confirmed": 1, "dropped": 0, "pending": 1}  # Rated is the voice's
+        counts = again.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
+        assert counts == {"confirmed": 1, "dropped": 0, "pending": 0}
+        assert again.pending_statements(chain.chain_id) == []
+    assert proof_of(sdk, vault, "S-R1", DELIVERED, "dispute_reason").text == "late"
+    assert proof_of(sdk, vault, "S-R2", DELIVERED, "rating_comment").text == "slow"
+
+
+def test_reconcile_drops_a_statement_the_chain_carries_another_commitment_for(sdk, vault):
+    chain, act = sdk
+    client = act["admin"]
+    customer = to_customer_step(act, vault, "S-R4")
+    vault.prepare_statement(chain.chain_id, journey_id("S-R4"), DELIVERED, "dispute_reason", "never sent")
+    client.customer_dispute("S-R4", customer, "delivered", "sent instead")  # without the vault
+    counts = vault.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
+    assert counts == {"confirmed": 0, "dropped": 1, "pending": 0}
+    assert vault.statements(chain.chain_id, "S-R4") == []
+
+
+def test_reconcile_leaves_a_statement_pending_while_its_step_has_no_event(sdk, vault):
+    chain, act = sdk
+    client = act["admin"]
+    to_customer_step(act, vault, "S-R3")
+    vault.prepare_statement(chain.chain_id, journey_id("S-R3"), DELIVERED, "dispute_reason", "not yet")
+    counts = vault.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
+    assert counts == {"confirmed": 0, "dropped": 0, "pending": 1}
+    assert (hexstr(journey_id("S-R3")), DELIVERED, "dispute_reason") in vault.pending_statements(
+        chain.chain_id
+    )
 
 
 def test_a_statement_is_proven_only_if_its_text_opens_the_chains_commitment(sdk, vault):
