@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Participants} from "./Participants.sol";
 import {Incentives} from "./Incentives.sol";
 
@@ -11,7 +12,7 @@ import {Incentives} from "./Incentives.sol";
 /// that a step completion checks its rules with no call to another contract. It deploys
 /// its attestation registry and the customer voice (which verifies the customer's EIP-712
 /// signatures and relays disputes and ratings) with itself.
-contract JourneyEngine is Incentives {
+contract JourneyEngine is Incentives, Multicall {
     /// @param admin The first ADMIN.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
     /// @param token_ The incentive token the pools hold.
