@@ -315,6 +315,9 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         FundingError,
         lambda c, a: f"refused: the token {a['token']} failed the transfer",
     ),
+    # --- batches (multicall) and low-level calls
+    "FailedCall": (RuleError, lambda c, a: "refused: a call of the batch failed without a reason"),
+    "AddressEmptyCode": (RuleError, lambda c, a: f"refused: {a['target']} holds no contract code"),
     # --- signatures and the customer's voice
     "SignatureExpired": (
         SignatureError,
