@@ -5,7 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, StepRecord, CustomerSignature} from "./JourneyTypes.sol";
+import {Status, StepRecord, CustomerSignature, customerCommitment} from "./JourneyTypes.sol";
 
 /// @title CustomerVoice
 /// @notice The customer's signed word: confirmations of value, disputes and ratings, by
@@ -118,7 +118,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param sig The customer's signature.
     function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes16 customer,) = engine.voiceContext(journeyId);
+        (uint16 playbookId,, bytes16 customer) = engine.voiceContext(journeyId);
         Voice storage voice = _voices[journeyId];
         _verify(
             journeyId,
@@ -151,7 +151,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         CustomerSignature calldata sig
     ) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId, Status status, bytes16 customer,) = engine.voiceContext(journeyId);
+        (uint16 playbookId, Status status, bytes16 customer) = engine.voiceContext(journeyId);
         if (status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, status);
         if (score < 1 || score > 5) revert InvalidScore(score);
         if (step >= history.length) revert StepNotReached(journeyId, step);
@@ -217,11 +217,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
         signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
-        if (_commitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
+        if (customerCommitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
     }
 
-    /// @dev A customer commitment: the first 16 bytes of keccak256(abi.encode(signer, profile)).
-    function _commitment(address signer, bytes32 profile) private pure returns (bytes16) {
-        return bytes16(keccak256(abi.encode(signer, profile)));
-    }
 }

@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Journeys} from "./Journeys.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Role, Status, StepRecord, CustomerSignature, AttestationState} from "./JourneyTypes.sol";
+import {Role, Status, StepRecord, CustomerSignature, AttestationState, customerCommitment} from "./JourneyTypes.sol";
 
 /// @title Incentives and the customer's voice
 /// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the
@@ -105,13 +105,13 @@ abstract contract Incentives is Journeys {
         external
     {
         Journey memory j = _known(journeyId);
+        Funds memory f = _funds[journeyId];
         // Only a dispute (which marks the journey) or a rating (once value is confirmed)
         // uses a customer nonce: an open journey with nothing recorded is still at nonce 0.
         // slither-disable-next-line incorrect-equality (a status compared)
         bool quiet = j.status == Status.Open && !j.exceptional;
-        address signer =
-            CustomerVoice(voice).confirmationSigner(journeyId, j.playbookId, _funds[journeyId].customer, quiet, sig);
-        _settle(journeyId, j, history, signer, signer);
+        address signer = CustomerVoice(voice).confirmationSigner(journeyId, j.playbookId, f.customer, quiet, sig);
+        _settle(journeyId, j, f, history, signer, signer);
     }
 
     /// @notice Establishes value on a verifier's valid "value delivered" attestation about
@@ -131,8 +131,9 @@ abstract contract Incentives is Journeys {
         if (!_header(j.playbookId).options.verifierMayConfirm) revert VerifierConfirmationOff(j.playbookId);
         (AttestationState state, address verifier) = _attestationState(VALUE_DELIVERED, journeyId);
         if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, j.step, VALUE_DELIVERED, state);
-        _openCustomer(journeyId, customer, profile);
-        _settle(journeyId, j, history, customer, verifier);
+        Funds memory f = _funds[journeyId];
+        _openCustomer(journeyId, f, customer, profile);
+        _settle(journeyId, j, f, history, customer, verifier);
     }
 
     /// @notice Optimistic release: once the playbook's confirmation window has passed
@@ -145,18 +146,24 @@ abstract contract Incentives is Journeys {
     /// @param customer The customer's signing address.
     /// @param profile The profile hash the customer commitment binds.
     function release(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile) external {
-        uint256 releaseAt = releaseTime(journeyId);
+        Journey memory j = _known(journeyId);
+        uint256 releaseAt = _releaseTime(j);
         // slither-disable-next-line incorrect-equality,timestamp (0 means no window; a window is a time)
         if (releaseAt == 0 || block.timestamp <= releaseAt) revert WindowNotElapsed(journeyId, releaseAt);
-        _openCustomer(journeyId, customer, profile);
-        _settle(journeyId, _load(journeyId), history, customer, address(0));
+        Funds memory f = _funds[journeyId];
+        _openCustomer(journeyId, f, customer, profile);
+        _settle(journeyId, j, f, history, customer, address(0));
     }
 
     /// @notice When optimistic release becomes possible (0: the playbook has no window,
     /// or the journey is not open at the customer's step).
     /// @param journeyId The journey.
-    function releaseTime(bytes32 journeyId) public view returns (uint256) {
-        Journey memory j = _known(journeyId);
+    function releaseTime(bytes32 journeyId) external view returns (uint256) {
+        return _releaseTime(_known(journeyId));
+    }
+
+    /// @dev {releaseTime} of a loaded journey.
+    function _releaseTime(Journey memory j) private view returns (uint256) {
         // slither-disable-next-line incorrect-equality (a status compared; a deadline of 0 means none)
         if (j.status != Status.Open || j.deadline == 0) return 0;
         PlaybookHeader memory h = _header(j.playbookId);
@@ -292,15 +299,13 @@ abstract contract Incentives is Journeys {
     /// @return playbookId The journey's playbook (0: no such journey).
     /// @return status Its status.
     /// @return customer Its customer commitment.
-    /// @return quiet No breach, flag or dispute was ever recorded: while the journey is
-    /// open, the customer has then signed no dispute, so its signature nonce is still 0.
     function voiceContext(bytes32 journeyId)
         external
         view
-        returns (uint16 playbookId, Status status, bytes16 customer, bool quiet)
+        returns (uint16 playbookId, Status status, bytes16 customer)
     {
         Journey memory j = _load(journeyId);
-        return (j.playbookId, j.status, _funds[journeyId].customer, !j.exceptional);
+        return (j.playbookId, j.status, _funds[journeyId].customer);
     }
 
     /// @notice Reverts with {HistoryMismatch} unless `history` (every completed
@@ -359,11 +364,12 @@ abstract contract Incentives is Journeys {
     /// penalty if it breached the step's SLA (completed it late, or a breach of the step
     /// was flagged against it), all of it if a dispute of the step was upheld; forfeits
     /// go where the playbook says; the unallocated share and rounding go back to the funder.
-    /// @dev Requirements: the journey is open (no dispute pending) at the customer's step,
-    /// whose deadline has not passed; `history` matches the rolling hash.
+    /// Requirements: the journey is open (no dispute pending) at the customer's step, whose
+    /// deadline has not passed; `history` matches the rolling hash.
     function _settle(
         bytes32 journeyId,
         Journey memory j,
+        Funds memory f,
         StepRecord[] calldata history,
         address customer,
         address confirmedBy
@@ -375,7 +381,6 @@ abstract contract Incentives is Journeys {
         // slither-disable-next-line timestamp (a deadline is a time)
         if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
         if (history.length != j.step) revert HistoryMismatch(journeyId);
-        Funds memory f = _funds[journeyId];
         (address[] memory owners, uint256 late) = _replay(journeyId, j, f.customer, history, customer);
         Exceptions memory x = _exceptionsOf(journeyId, j);
         // The pool is spent: a journey no longer open or disputed keeps its funded amount
@@ -408,10 +413,8 @@ abstract contract Incentives is Journeys {
     }
 
     /// @dev Reverts unless `customer` and `profile` open the journey's customer commitment.
-    function _openCustomer(bytes32 journeyId, address customer, bytes32 profile) private view {
-        if (bytes16(keccak256(abi.encode(customer, profile))) != _funds[journeyId].customer) {
-            revert NotCustomer(journeyId, customer);
-        }
+    function _openCustomer(bytes32 journeyId, Funds memory f, address customer, bytes32 profile) private pure {
+        if (customerCommitment(customer, profile) != f.customer) revert NotCustomer(journeyId, customer);
     }
 
     /// @dev Credits the forfeits to `makeGood` (the customer; zero: the funder) and the
@@ -482,7 +485,7 @@ abstract contract Incentives is Journeys {
         mask = late;
         uint256 flaggedOnly = breaches & ~late;
         for (uint256 i = 0; flaggedOnly >> i != 0; ++i) {
-            if (_breached(journeyId, breaches, i, false, owners[i])) mask |= 1 << i;
+            if ((flaggedOnly >> i) & 1 != 0 && _flaggedAgainstOwner(journeyId, i, owners[i])) mask |= 1 << i;
         }
     }
 

@@ -86,6 +86,12 @@ struct CustomerSignature {
     bytes signature;
 }
 
+/// @dev A customer commitment: the first 16 bytes of keccak256(abi.encode(signer, profile)),
+/// where `signer` is the customer's signing address and `profile` a salted profile hash.
+function customerCommitment(address signer, bytes32 profile) pure returns (bytes16) {
+    return bytes16(keccak256(abi.encode(signer, profile)));
+}
+
 /// @dev What a completed step left in the journey's rolling hash; supplied again,
 /// and checked against that hash, when value is confirmed.
 struct StepRecord {

@@ -400,17 +400,8 @@ abstract contract Journeys is Playbooks {
         j.exceptional = true;
     }
 
-    /// @dev Whether the owner of completed step `step` breached its SLA: it completed the
-    /// step late, or a breach of the step was flagged against it (`breaches` has the
-    /// step's bit, so the record is read only for a breached step).
-    function _breached(bytes32 journeyId, uint16 breaches, uint256 step, bool late, address owner)
-        internal
-        view
-        returns (bool)
-    {
-        if (late) return true;
-        // slither-disable-next-line incorrect-equality (a bit test)
-        if (breaches & (1 << step) == 0) return false;
+    /// @dev Whether a breach of completed step `step` was flagged against `owner`.
+    function _flaggedAgainstOwner(bytes32 journeyId, uint256 step, address owner) internal view returns (bool) {
         // `step` is below 16: the cast cannot truncate.
         return _flaggedAgainst[keccak256(abi.encode(journeyId, uint8(step), owner))];
     }

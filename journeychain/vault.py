@@ -347,10 +347,9 @@ class Vault:
         for journey, step in self.pending(chain_id):
             rows = self._rows(chain_id, journey, step)
             commitments = {r["commitment"] for r in rows}
-            events = fetch_events(
-                w3, [engine], ["StepCompleted"], from_block, journey=bytes.fromhex(journey[2:]), call=call
+            match = _step_events(
+                w3, engine, "StepCompleted", bytes.fromhex(journey[2:]), step, from_block, call
             )
-            match = [e for e in events if e.args["step"] == step]
             if not match:
                 counts["pending"] += 1
                 continue
@@ -368,10 +367,7 @@ class Vault:
             if source is None:
                 counts["pending"] += 1
                 continue
-            events = fetch_events(
-                w3, [source], [event_name], from_block, journey=bytes.fromhex(journey[2:]), call=call
-            )
-            match = [e for e in events if e.args["step"] == step]
+            match = _step_events(w3, source, event_name, bytes.fromhex(journey[2:]), step, from_block, call)
             if not match:
                 counts["pending"] += 1
                 continue
@@ -530,8 +526,7 @@ class Vault:
             raise ProofError(f"the {kind} for {where} was erased from the vault")
         recomputed = commit(row["text"], bytes.fromhex(row["salt"][2:]))
         source = engine if event_name == "Disputed" else voice
-        events = fetch_events(w3, [source], [event_name], from_block, journey=jid, call=call)
-        match = [e for e in events if e.args["step"] == step]
+        match = _step_events(w3, source, event_name, jid, step, from_block, call)
         if not match:
             raise ProofError(f"{where} has no {event_name} event on chain {chain_id}")
         ev = match[0]
@@ -595,6 +590,12 @@ class Vault:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute("VACUUM")
         return erased
+
+
+def _step_events(w3, source, name: str, jid: bytes, step: int, from_block: int, call: RpcCall) -> list:
+    """The `name` events of `source` about one step of a journey."""
+    events = fetch_events(w3, [source], [name], from_block, journey=jid, call=call)
+    return [e for e in events if e.args["step"] == step]
 
 
 def _statement_key(statement: Statement) -> tuple[int, str, int, str]:

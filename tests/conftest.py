@@ -120,16 +120,13 @@ class Kit:
         return self.engine.completeStep(jid, self.fields(fields or {}), assign or ZERO, {"from": sender})
 
     @staticmethod
-    def evidence(fields: dict[str, str]):
-        """The field keys and their salted commitments (a None value: a zero commitment)."""
-        keys = [short_name(k) for k in fields]
-        commitments = [commit(v, new_salt()) if v is not None else b"\x00" * 32 for v in fields.values()]
-        return keys, commitments
-
-    @staticmethod
     def fields(fields: dict[str, str]) -> list[tuple[bytes, bytes]]:
-        """The Field[] completeStep takes: (key, commitment) pairs, in the order given."""
-        return list(zip(*Kit.evidence(fields), strict=True))
+        """The Field[] completeStep takes: (key, salted commitment) pairs in the order given (a
+        None value: a zero commitment)."""
+        return [
+            (short_name(k), commit(v, new_salt()) if v is not None else b"\x00" * 32)
+            for k, v in fields.items()
+        ]
 
     def booking_fields(self, **overrides):
         values = {k: f"{k} value" for k in BOOKING_FIELDS}

@@ -10,10 +10,7 @@ interface IEngineHooks {
     function checkActor(address account, Role role) external view returns (uint32 id);
 
     /// @notice What a customer's signature is checked against.
-    function voiceContext(bytes32 journeyId)
-        external
-        view
-        returns (uint16 playbookId, Status status, bytes16 customer, bool quiet);
+    function voiceContext(bytes32 journeyId) external view returns (uint16 playbookId, Status status, bytes16 customer);
 
     /// @notice The rulebook in force.
     function rulebook() external view returns (uint32 version, bytes32 hash);
