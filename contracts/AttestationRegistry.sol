@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Role, AttestationState} from "./JourneyTypes.sol";
+import {AttestationState} from "./JourneyTypes.sol";
 
 /// @title AttestationRegistry
 /// @notice A verifier's statement about a customer commitment (or a journey), with a
@@ -24,6 +24,8 @@ contract AttestationRegistry is IJourneyEngine {
         bool revoked;
         bytes32 key;
     }
+
+    bytes32 private constant _VERIFIER = keccak256("VERIFIER");
 
     /// @notice The engine whose VERIFIER participants attest.
     IEngineHooks public immutable engine;
@@ -52,7 +54,7 @@ contract AttestationRegistry is IJourneyEngine {
     /// @return uid The attestation's unique id.
     function attest(bytes32 schema, bytes32 subject, uint64 expiry, bytes32 data) external returns (bytes32 uid) {
         // slither-disable-next-line unused-return (it reverts unless the caller may attest; the number is not needed)
-        engine.checkActor(msg.sender, Role.Verifier);
+        engine.checkActor(msg.sender, _VERIFIER);
         if (schema == bytes32(0) || subject == bytes32(0)) revert EmptyAttestation();
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
         uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_nonce));
@@ -69,7 +71,7 @@ contract AttestationRegistry is IJourneyEngine {
     /// @param uid The attestation.
     function revoke(bytes32 uid) external {
         // slither-disable-next-line unused-return (it reverts unless the caller may revoke; the number is not needed)
-        engine.checkActor(msg.sender, Role.Verifier);
+        engine.checkActor(msg.sender, _VERIFIER);
         Attestation storage a = _attestations[uid];
         if (a.attester == address(0)) revert UnknownAttestation(uid);
         if (a.attester != msg.sender) revert NotAttester(uid, msg.sender);

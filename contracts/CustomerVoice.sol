@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
-import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
+import {IEngineHooks, IRulebook} from "./interfaces/IEngineHooks.sol";
 import {Status, StepRecord, CustomerSignature, customerCommitment} from "./JourneyTypes.sol";
 
 /// @title CustomerVoice
@@ -21,13 +21,15 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     //////////////////////////////////////////////////////////////*/
 
     bytes32 public constant CONFIRM_TYPEHASH =
-        keccak256("ConfirmValue(bytes32 journeyId,uint16 playbookId,uint32 nonce,uint256 deadline)");
+        keccak256("ConfirmValue(bytes32 journeyId,uint16 playbookId,bytes20 history,uint32 nonce,uint256 deadline)");
     bytes32 public constant DISPUTE_TYPEHASH =
-        keccak256("Dispute(bytes32 journeyId,uint16 playbookId,uint8 step,bytes32 reason,uint32 nonce,uint256 deadline)");
+        keccak256(
+            "Dispute(bytes32 journeyId,uint16 playbookId,uint8 step,bytes32 reason,bytes20 history,uint32 nonce,uint256 deadline)"
+        );
     bytes32 public constant ACCEPT_TYPEHASH =
         keccak256("AcceptRulebook(address account,uint32 version,bytes32 rulebook,uint256 deadline)");
     bytes32 public constant RATE_TYPEHASH = keccak256(
-        "Rate(bytes32 journeyId,uint16 playbookId,uint8 step,uint8 score,bytes32 comment,uint32 nonce,uint256 deadline)"
+        "Rate(bytes32 journeyId,uint16 playbookId,uint8 step,uint8 score,bytes32 comment,bytes20 history,uint32 nonce,uint256 deadline)"
     );
 
     /*//////////////////////////////////////////////////////////////
@@ -49,6 +51,8 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @notice The engine whose journeys this voice speaks for.
     IEngineHooks public immutable engine;
 
+    bytes32 private constant _ARBITER = keccak256("ARBITER");
+
     mapping(bytes32 journeyId => Voice) private _voices;
     mapping(address owner => Rating) private _ratings;
 
@@ -64,10 +68,12 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @notice The signer of the customer's confirmation that value was delivered, for the
     /// engine, which settles the journey (see the engine's `confirmValue`).
     /// @dev Reverts unless the signature is the customer's, for this journey, playbook,
-    /// chain and contract, with the current nonce and an unexpired deadline.
+    /// chain and contract, over the journey's current rolling hash, with the current nonce
+    /// and an unexpired deadline, by an address that is no participant.
     /// @param journeyId The journey.
     /// @param playbookId Its playbook.
     /// @param customer Its customer commitment.
+    /// @param head The journey's rolling hash now.
     /// @param quiet The engine recorded no breach, flag or dispute for the open journey:
     /// the customer has signed no dispute, so its nonce is still 0 and is not read.
     /// @param sig The customer's signature.
@@ -76,14 +82,16 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bytes32 journeyId,
         uint16 playbookId,
         bytes16 customer,
+        bytes20 head,
         bool quiet,
         CustomerSignature calldata sig
     ) external view returns (address) {
         return _verify(
             journeyId,
             customer,
+            head,
             quiet ? 0 : _voices[journeyId].nonce,
-            keccak256(abi.encode(CONFIRM_TYPEHASH, journeyId, playbookId, sig.nonce, sig.deadline)),
+            keccak256(abi.encode(CONFIRM_TYPEHASH, journeyId, playbookId, sig.history, sig.nonce, sig.deadline)),
             sig
         );
     }
@@ -97,20 +105,21 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param signature The 65-byte signature.
     function acceptRulebook(address account, uint32 version, uint256 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        (uint32 current, bytes32 hash) = engine.rulebook();
+        IRulebook book = engine.directory();
+        (uint32 current, bytes32 hash) = book.rulebook();
         // A signature for an earlier version signed an earlier hash: refuse it as stale
         // before recovering a meaningless signer from the current one.
         if (version != current) revert StaleRulebook(version, current);
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACCEPT_TYPEHASH, account, version, hash, deadline)));
         address signer = ECDSA.recover(digest, signature);
         if (signer != account) revert WrongSigner(account, signer);
-        engine.acceptRulebookFor(account, version);
+        book.acceptRulebookFor(account, version);
     }
 
     /// @notice Relays the customer's signed dispute of a completed step; the engine holds
     /// the journey's payouts until an ARBITER resolves it.
-    /// @dev Requirements: the signature is the customer's, with the current nonce; the
-    /// engine's own (the journey is open, the step completed and never disputed).
+    /// @dev Requirements: the signature is the customer's (no participant), over the
+    /// journey's current rolling hash, with the current nonce; the engine's own (the journey is open, the step completed and never disputed).
     /// Emits the engine's {Disputed}.
     /// @param journeyId The journey.
     /// @param step The disputed step.
@@ -118,13 +127,16 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param sig The customer's signature.
     function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes16 customer) = engine.voiceContext(journeyId);
+        (uint16 playbookId,, bytes16 customer, bytes20 head) = engine.voiceContext(journeyId);
         Voice storage voice = _voices[journeyId];
         _verify(
             journeyId,
             customer,
+            head,
             voice.nonce,
-            keccak256(abi.encode(DISPUTE_TYPEHASH, journeyId, playbookId, step, reason, sig.nonce, sig.deadline)),
+            keccak256(
+                abi.encode(DISPUTE_TYPEHASH, journeyId, playbookId, step, reason, sig.history, sig.nonce, sig.deadline)
+            ),
             sig
         );
         ++voice.nonce;
@@ -151,7 +163,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         CustomerSignature calldata sig
     ) external {
         // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId, Status status, bytes16 customer) = engine.voiceContext(journeyId);
+        (uint16 playbookId, Status status, bytes16 customer, bytes20 head) = engine.voiceContext(journeyId);
         if (status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, status);
         if (score < 1 || score > 5) revert InvalidScore(score);
         if (step >= history.length) revert StepNotReached(journeyId, step);
@@ -161,8 +173,13 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         _verify(
             journeyId,
             customer,
+            head,
             voice.nonce,
-            keccak256(abi.encode(RATE_TYPEHASH, journeyId, playbookId, step, score, comment, sig.nonce, sig.deadline)),
+            keccak256(
+                abi.encode(
+                    RATE_TYPEHASH, journeyId, playbookId, step, score, comment, sig.history, sig.nonce, sig.deadline
+                )
+            ),
             sig
         );
         ++voice.nonce;
@@ -172,6 +189,48 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         ++r.count;
         r.total += score;
         emit Rated(journeyId, step, owner, score, comment);
+    }
+
+    /// @notice Resolves the journey's open dispute within the playbook's dispute window.
+    /// Upheld: the disputed step's share is forfeited, wholly; rejected: the journey goes on.
+    /// @dev Requirements: the caller is an ARBITER who accepted the rulebook, completed no
+    /// step of the journey (`history`, every completed step's record, must match the
+    /// rolling hash) and is not its funder; the journey has an open dispute whose window has
+    /// not passed. Emits the engine's {DisputeResolved}.
+    /// @param journeyId The journey.
+    /// @param upheld Whether the customer was right.
+    /// @param history Each completed step's record, in order.
+    function resolveDispute(bytes32 journeyId, bool upheld, StepRecord[] calldata history) external {
+        // slither-disable-next-line unused-return (it reverts unless the caller may arbitrate)
+        engine.checkActor(msg.sender, _ARBITER);
+        (uint40 since, uint32 window,, address funder) = engine.disputeWindow(journeyId);
+        if (since == 0) revert NoOpenDispute(journeyId);
+        uint256 closesAt = uint256(since) + window;
+        // slither-disable-next-line timestamp (a window is a time)
+        if (block.timestamp > closesAt) revert DisputeWindowPassed(journeyId, closesAt);
+        engine.checkHistory(journeyId, history);
+        bool conflicted = msg.sender == funder;
+        for (uint256 i = 0; i < history.length; ++i) {
+            if (history[i].by == msg.sender) conflicted = true;
+        }
+        if (conflicted) revert ArbiterConflict(journeyId, msg.sender);
+        engine.endDispute(journeyId, upheld, msg.sender);
+    }
+
+    /// @notice Closes a dispute the arbiter left unresolved past the playbook's window, by
+    /// its fallback: the pool refunded to the funder (the journey expires), or the dispute
+    /// rejected (the journey goes on). Anyone may call it.
+    /// @dev Requirements: the journey has an open dispute whose window has passed.
+    /// Emits the engine's {JourneyClosed} or {DisputeResolved}.
+    /// @param journeyId The journey.
+    function closeDispute(bytes32 journeyId) external {
+        (uint40 since, uint32 window, bool refund,) = engine.disputeWindow(journeyId);
+        if (since == 0) revert NoOpenDispute(journeyId);
+        uint256 closesAt = uint256(since) + window;
+        // slither-disable-next-line timestamp (a window is a time)
+        if (block.timestamp <= closesAt) revert DisputeWindowOpen(journeyId, closesAt);
+        if (refund) engine.refundDispute(journeyId);
+        else engine.endDispute(journeyId, false, address(0));
     }
 
     /// @notice The nonce the customer's next signature for a journey must carry.
@@ -204,20 +263,23 @@ contract CustomerVoice is EIP712, IJourneyEngine {
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Checks nonce and deadline, recovers the signer and checks that the journey's
-    /// customer commitment binds it.
+    /// @dev Checks the history signed over, the nonce and the deadline, recovers the signer
+    /// and checks that the journey's customer commitment binds it and that it is no participant.
     function _verify(
         bytes32 journeyId,
         bytes16 customer,
+        bytes20 head,
         uint32 expectedNonce,
         bytes32 structHash,
         CustomerSignature calldata sig
     ) private view returns (address signer) {
         if (customer == bytes16(0)) revert UnknownJourney(journeyId);
+        if (sig.history != head) revert StaleSignature(journeyId, sig.history, head);
         if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
         signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
         if (customerCommitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
+        if (engine.isParticipant(signer)) revert ParticipantAsCustomer(journeyId, signer);
     }
 
 }

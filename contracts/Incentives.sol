@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Journeys} from "./Journeys.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Role, Status, StepRecord, CustomerSignature, AttestationState, customerCommitment} from "./JourneyTypes.sol";
+import {Status, StepRecord, CustomerSignature, AttestationState, customerCommitment} from "./JourneyTypes.sol";
 
 /// @title Incentives and the customer's voice
 /// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the
@@ -46,21 +46,25 @@ abstract contract Incentives is Journeys {
                                  FUNDING
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Adds `amount` tokens to a journey's pool (after `approve`).
+    /// @notice Adds `amount` tokens to a journey's pool (after `approve`). Only the funder
+    /// named when the journey opened may fund it. A step that needs the pool funded does
+    /// not count its clock against its owner while it waits: the first funding restarts
+    /// its deadline from now if that is later.
     /// @dev Requirements: the journey is open or disputed (value not confirmed yet); the
-    /// caller is a FUNDER who accepted the rulebook and, if the pool was funded already,
-    /// its funder; `amount` is not zero. Emits {PoolFunded}.
+    /// caller is its funder, holds FUNDER and accepted the rulebook; `amount` is not zero.
+    /// Emits {PoolFunded} (and {ClockRestarted} when the waiting step's deadline moves).
     /// @param journeyId The journey.
     /// @param amount Tokens to add.
     function fund(bytes32 journeyId, uint256 amount) public {
-        _liveJourney(journeyId);
-        uint32 funder = _checkActor(msg.sender, Role.Funder);
+        Journey memory j = _liveJourney(journeyId);
+        uint32 funder = _checkActor(msg.sender, _FUNDER_BIT).id;
         Funds memory f = _funds[journeyId];
-        if (f.funder != 0 && f.funder != funder) revert FundedByAnother(journeyId, _accountOf(f.funder));
+        if (f.funder != funder) revert NotFunder(journeyId, msg.sender, _accountOf(f.funder));
         if (amount == 0) revert ZeroAmount();
         uint256 pool = f.pool + amount;
         if (pool > type(uint96).max) revert PoolTooLarge(journeyId, pool);
-        f.funder = funder;
+        // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
+        if (f.pool == 0) _restartGatedClock(journeyId, j);
         // Checked just above: `pool` fits 96 bits.
         f.pool = uint96(pool);
         _funds[journeyId] = f;
@@ -94,8 +98,9 @@ abstract contract Incentives is Journeys {
     /// expire, so that a refund and a payout never race. A replay is refused: value is
     /// confirmed once.
     /// @dev Requirements: the signature is the customer's (checked by the customer voice,
-    /// under its EIP-712 domain), for this journey, playbook and chain, with the current
-    /// nonce and an unexpired deadline; the journey is open (no dispute pending) at the
+    /// under its EIP-712 domain), for this journey, playbook and chain, over the journey's
+    /// current rolling hash (a confirmation signed before the last step is stale), with the
+    /// current nonce and an unexpired deadline, by an address that is no participant; the journey is open (no dispute pending) at the
     /// customer's step, whose deadline has not passed; `history` is the record of every
     /// completed step and matches the rolling hash. Emits {ValueConfirmed}.
     /// @param journeyId The journey.
@@ -110,7 +115,8 @@ abstract contract Incentives is Journeys {
         // uses a customer nonce: an open journey with nothing recorded is still at nonce 0.
         // slither-disable-next-line incorrect-equality (a status compared)
         bool quiet = j.status == Status.Open && !j.exceptional;
-        address signer = CustomerVoice(voice).confirmationSigner(journeyId, j.playbookId, f.customer, quiet, sig);
+        address signer =
+            CustomerVoice(voice).confirmationSigner(journeyId, j.playbookId, f.customer, j.head, quiet, sig);
         _settle(journeyId, j, f, history, signer, signer);
     }
 
@@ -119,7 +125,7 @@ abstract contract Incentives is Journeys {
     /// relay it.
     /// @dev Requirements: the playbook allows it; the newest "value_delivered" attestation
     /// of the journey is valid; `customer` and `profile` open the customer commitment (a
-    /// make-good goes to the customer); the rest as {confirmValue}. Emits {ValueConfirmed}.
+    /// make-good goes to the customer) and `customer` is no participant; the rest as {confirmValue}. Emits {ValueConfirmed}.
     /// @param journeyId The journey.
     /// @param history Each completed step's record, in order.
     /// @param customer The customer's signing address.
@@ -140,7 +146,8 @@ abstract contract Incentives is Journeys {
     /// since the customer's step started, with neither confirmation nor dispute, the
     /// customer is taken to have received value. Anyone may trigger the payouts.
     /// @dev Requirements: the playbook has a window and it has elapsed; `customer` and
-    /// `profile` open the customer commitment; the rest as {confirmValue}. Emits {ValueConfirmed}.
+    /// `profile` open the customer commitment and `customer` is no participant; the rest
+    /// as {confirmValue}. Emits {ValueConfirmed}.
     /// @param journeyId The journey.
     /// @param history Each completed step's record, in order.
     /// @param customer The customer's signing address.
@@ -200,17 +207,18 @@ abstract contract Incentives is Journeys {
         emit Disputed(journeyId, step, reason);
     }
 
-    /// @notice Resolves the open dispute. Upheld: the step's share is forfeited as if
-    /// breached, wholly. Rejected: the journey goes on. Either way the current step's
-    /// deadline moves by the time the dispute held the journey.
-    /// @dev Requirements: the caller is an ARBITER who accepted the rulebook; the
-    /// journey has an open dispute. Emits {DisputeResolved}.
+    /// @notice Ends the open dispute as the customer voice decided it: by the arbiter's
+    /// resolution, or by the playbook's fallback once the arbiter's window has passed.
+    /// Upheld: the step's share is forfeited as if breached, wholly. Rejected: the journey
+    /// goes on. Either way the current step's deadline moves by the time the dispute held
+    /// the journey.
+    /// @dev Requirements: the caller is the customer voice (which checked the arbiter and
+    /// the window); the journey has an open dispute. Emits {DisputeResolved}.
     /// @param journeyId The journey.
     /// @param upheld Whether the customer was right.
-    function resolveDispute(bytes32 journeyId, bool upheld) external {
-        _checkActor(msg.sender, Role.Arbiter);
-        Journey memory j = _load(journeyId);
-        if (j.status != Status.Disputed) revert NoOpenDispute(journeyId);
+    /// @param arbiter Who resolved it (zero: the fallback).
+    function endDispute(bytes32 journeyId, bool upheld, address arbiter) external {
+        Journey memory j = _disputed(journeyId);
         Exceptions memory x = _exceptions[journeyId];
         if (upheld) x.upheld |= uint16(1 << x.disputeStep);
         // A dispute lasts far less than 2^40 seconds: the sum fits.
@@ -219,7 +227,23 @@ abstract contract Incentives is Journeys {
         _exceptions[journeyId] = x;
         j.status = Status.Open;
         _store(journeyId, j);
-        emit DisputeResolved(journeyId, x.disputeStep, upheld, msg.sender);
+        emit DisputeResolved(journeyId, x.disputeStep, upheld, arbiter);
+    }
+
+    /// @notice Closes a journey whose dispute the arbiter left past its window, where the
+    /// playbook's fallback refunds the pool to the funder: the journey expires.
+    /// @dev Requirements: the caller is the customer voice (which checked the window and
+    /// the fallback); the journey has an open dispute. Emits {JourneyClosed}.
+    /// @param journeyId The journey.
+    function refundDispute(bytes32 journeyId) external {
+        _close(journeyId, _disputed(journeyId), Status.Expired);
+    }
+
+    /// @dev The journey, which must have an open dispute; the caller must be the voice.
+    function _disputed(bytes32 journeyId) private view returns (Journey memory j) {
+        if (msg.sender != voice) revert NotVoice(msg.sender);
+        j = _load(journeyId);
+        if (j.status != Status.Disputed) revert NoOpenDispute(journeyId);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -235,7 +259,7 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     function expire(bytes32 journeyId) external {
         Journey memory j = _openJourney(journeyId);
-        if (_config(j.playbookId, j.step).role != Role.Customer) revert StepNotReached(journeyId, j.step);
+        if (_config(j.playbookId, j.step).role != _CUSTOMER_BIT) revert StepNotReached(journeyId, j.step);
         // slither-disable-next-line incorrect-equality (a deadline of 0 means none)
         if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
         _close(journeyId, j, Status.Expired);
@@ -247,7 +271,7 @@ abstract contract Incentives is Journeys {
     /// open or disputed; its commit step is not completed. Emits {JourneyClosed}.
     /// @param journeyId The journey.
     function cancel(bytes32 journeyId) external {
-        _checkActor(msg.sender, Role.Admin);
+        _checkActor(msg.sender, _ADMIN_BIT);
         Journey memory j = _liveJourney(journeyId);
         if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
         _close(journeyId, j, Status.Cancelled);
@@ -294,18 +318,45 @@ abstract contract Incentives is Journeys {
         return (x.disputed, x.upheld, x.disputeStep, x.since);
     }
 
+    /// @notice A journey's open dispute as its arbiter's window sees it.
+    /// @param journeyId The journey.
+    /// @return since When the open dispute began (0: none open).
+    /// @return window The seconds the arbiter has, from `since`.
+    /// @return refundOnTimeout The playbook's fallback past the window: refund (or reject).
+    /// @return funder The journey's funder.
+    function disputeWindow(bytes32 journeyId)
+        external
+        view
+        returns (uint40 since, uint32 window, bool refundOnTimeout, address funder)
+    {
+        Journey memory j = _known(journeyId);
+        PlaybookHeader memory h = _header(j.playbookId);
+        return (
+            _exceptions[journeyId].since,
+            h.options.disputeWindow,
+            h.options.refundOnTimeout,
+            _accountOf(_funds[journeyId].funder)
+        );
+    }
+
     /// @notice What a customer's signature is checked against.
     /// @param journeyId The journey.
     /// @return playbookId The journey's playbook (0: no such journey).
     /// @return status Its status.
     /// @return customer Its customer commitment.
+    /// @return head Its rolling hash, which the customer signs over.
     function voiceContext(bytes32 journeyId)
         external
         view
-        returns (uint16 playbookId, Status status, bytes16 customer)
+        returns (uint16 playbookId, Status status, bytes16 customer, bytes20 head)
     {
         Journey memory j = _load(journeyId);
-        return (j.playbookId, j.status, _funds[journeyId].customer);
+        return (j.playbookId, j.status, _funds[journeyId].customer, j.head);
+    }
+
+    /// @notice Whether `account` is a participant (a participant is never a customer).
+    function isParticipant(address account) external view returns (bool) {
+        return _idOf(account) != 0;
     }
 
     /// @notice Reverts with {HistoryMismatch} unless `history` (every completed
@@ -321,15 +372,10 @@ abstract contract Incentives is Journeys {
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
 
-    function _signatureRelay() internal view override returns (address) {
-        return voice;
-    }
-
     /// @dev Replays `history` from the journey's first link and reverts with
     /// {HistoryMismatch} unless the result is the journey's rolling hash. Returns each
-    /// step's owner (`last` for the customer's step, last) and the steps completed late
-    /// (bit i: step i). Each record's three words in calldata are exactly its ABI
-    /// encoding, so they are hashed where they lie; a non-canonical record (dirty address
+    /// step's owner (`last` for the customer's step, last). Each record's three words in
+    /// calldata are exactly its ABI encoding, so they are hashed where they lie; a non-canonical record (dirty address
     /// or boolean) hashes differently and is refused by the comparison.
     function _replay(
         bytes32 journeyId,
@@ -337,7 +383,7 @@ abstract contract Incentives is Journeys {
         bytes16 customer,
         StepRecord[] calldata history,
         address last
-    ) private pure returns (address[] memory owners, uint256 late) {
+    ) private pure returns (address[] memory owners) {
         uint256 n = history.length;
         owners = new address[](n + 1);
         owners[n] = last;
@@ -353,16 +399,14 @@ abstract contract Incentives is Journeys {
                 calldatacopy(add(m, 0x40), p, 0x60)
                 h := and(keccak256(m, 0xa0), high)
                 mstore(add(owners, shl(5, add(i, 1))), calldataload(p))
-                // slither-disable-next-line incorrect-shift (shl(i, 1) is 1 << i)
-                if calldataload(add(p, 0x20)) { late := or(late, shl(i, 1)) }
             }
         }
         if (h != j.head) revert HistoryMismatch(journeyId);
     }
 
     /// @dev Value is delivered: credit each step owner its share of the pool less its
-    /// penalty if it breached the step's SLA (completed it late, or a breach of the step
-    /// was flagged against it), all of it if a dispute of the step was upheld; forfeits
+    /// penalty if the step was breached (completed late, or flagged, before or after an
+    /// escalation), all of it if a dispute of the step was upheld; forfeits
     /// go where the playbook says; the unallocated share and rounding go back to the funder.
     /// Requirements: the journey is open (no dispute pending) at the customer's step, whose
     /// deadline has not passed; `history` matches the rolling hash.
@@ -381,7 +425,7 @@ abstract contract Incentives is Journeys {
         // slither-disable-next-line timestamp (a deadline is a time)
         if (j.deadline != 0 && block.timestamp > j.deadline) revert DeadlinePassed(journeyId, j.step, j.deadline);
         if (history.length != j.step) revert HistoryMismatch(journeyId);
-        (address[] memory owners, uint256 late) = _replay(journeyId, j, f.customer, history, customer);
+        address[] memory owners = _replay(journeyId, j, f.customer, history, customer);
         Exceptions memory x = _exceptionsOf(journeyId, j);
         // The pool is spent: a journey no longer open or disputed keeps its funded amount
         // in its record, and no function reads it again.
@@ -389,7 +433,9 @@ abstract contract Incentives is Journeys {
         j.step += 1;
         j.deadline = 0;
         _store(journeyId, j);
-        uint256 marks = _breachedSteps(journeyId, x.breaches, owners, late) | (uint256(x.upheld) << 16);
+        // A breached step stays breached whoever completed it (a late completion records
+        // its breach too): every breach bit costs the step's owner its penalty.
+        uint256 marks = uint256(x.breaches) | (uint256(x.upheld) << 16);
         _payout(journeyId, j.playbookId, f, marks, owners, entry & _FORFEIT_ENTRY != 0, confirmedBy);
     }
 
@@ -413,8 +459,23 @@ abstract contract Incentives is Journeys {
     }
 
     /// @dev Reverts unless `customer` and `profile` open the journey's customer commitment.
-    function _openCustomer(bytes32 journeyId, Funds memory f, address customer, bytes32 profile) private pure {
+    function _openCustomer(bytes32 journeyId, Funds memory f, address customer, bytes32 profile) private view {
         if (customerCommitment(customer, profile) != f.customer) revert NotCustomer(journeyId, customer);
+        if (_idOf(customer) != 0) revert ParticipantAsCustomer(journeyId, customer);
+    }
+
+    /// @dev The first funding of a journey waiting at a step that needs it: the step's
+    /// clock starts again from now, if that is later than its deadline.
+    function _restartGatedClock(bytes32 journeyId, Journey memory j) private {
+        // slither-disable-next-line incorrect-equality (a status compared)
+        if (j.status != Status.Open) return;
+        StepConfig memory c = _config(j.playbookId, j.step);
+        if (c.flags & _FUND_GATE == 0) return;
+        uint40 restarted = _deadline(c.sla);
+        if (restarted <= j.deadline) return;
+        j.deadline = restarted;
+        _store(journeyId, j);
+        emit ClockRestarted(journeyId, j.step, restarted);
     }
 
     /// @dev Credits the forfeits to `makeGood` (the customer; zero: the funder) and the
@@ -471,21 +532,6 @@ abstract contract Incentives is Journeys {
             gross = (pool * share) / _BPS;
             if (marks & (1 << 16) != 0) penalty = gross;
             else if (marks & 1 != 0) penalty = (pool * share * ((entry >> 16) & _BPS_MASK)) / (_BPS * _BPS);
-        }
-    }
-
-    /// @dev The steps whose owners breached their SLA (bit i: step i): completed late
-    /// (`late`), or flagged against the owner (looked up only when a breach was recorded
-    /// for a step completed on time, which only an escalation makes possible).
-    function _breachedSteps(bytes32 journeyId, uint16 breaches, address[] memory owners, uint256 late)
-        private
-        view
-        returns (uint256 mask)
-    {
-        mask = late;
-        uint256 flaggedOnly = breaches & ~late;
-        for (uint256 i = 0; flaggedOnly >> i != 0; ++i) {
-            if ((flaggedOnly >> i) & 1 != 0 && _flaggedAgainstOwner(journeyId, i, owners[i])) mask |= 1 << i;
         }
     }
 

@@ -4,19 +4,24 @@ pragma solidity ^0.8.24;
 /// @title Types shared by the journeychain contracts
 /// @notice The roles, statuses and packed records that the engine's modules share.
 
-/// @dev A step's owning role. `Customer` is not a participant role: a step owned by
-/// the customer is completed by the journey's customer, by signature.
-enum Role {
-    None,
-    Marketing,
-    Sales,
-    Success,
-    Vendor,
-    Verifier,
-    Funder,
-    Arbiter,
-    Admin,
-    Customer
+/// @dev The role of the customer's step. It is never granted: a step owned by it is
+/// completed by the journey's customer, by signature.
+bytes32 constant CUSTOMER_ROLE = keccak256("CUSTOMER");
+
+/// @dev What an organisation is: a unit of the company, or an outside firm.
+enum OrgKind {
+    Unit,
+    Vendor
+}
+
+/// @dev A participant's record, in one slot (32+32+32+64 bits): its number, its
+/// organisation, the rulebook version it accepted and its role bits (bit b set: it holds
+/// the role of bit b; ADMIN is bit 0).
+struct Participant {
+    uint32 id;
+    uint32 org;
+    uint32 accepted;
+    uint64 roles;
 }
 
 /// @dev Where a journey stands.
@@ -45,10 +50,10 @@ enum AttestationState {
 
 /// @dev A step of a playbook, as authored. `sla` is in seconds from the previous
 /// step's completion (from the opening of the journey for the first step); 0 means
-/// no deadline.
+/// no deadline (allowed only before the commit step). `role` is a role id.
 struct StepSpec {
     bytes32 name;
-    Role role;
+    bytes32 role;
     uint32 sla;
     uint16 shareBps;
     uint16 penaltyBps;
@@ -64,12 +69,17 @@ struct StepSpec {
 /// customer must confirm or dispute; 0 turns optimistic release off.
 /// `verifierMayConfirm`: whether a VERIFIER's "value delivered" attestation may
 /// stand in for the customer's signature.
+/// `disputeWindow`: seconds an ARBITER has to resolve a dispute; past it anyone may close
+/// the dispute by the playbook's fallback: the pool refunded to the funder
+/// (`refundOnTimeout`) or the dispute rejected.
 struct PlaybookOptions {
     uint8 commitStep;
     bool fundBeforeCommit;
     PenaltyTo penaltyTo;
     uint32 confirmWindow;
     bool verifierMayConfirm;
+    uint32 disputeWindow;
+    bool refundOnTimeout;
 }
 
 /// @dev A field supplied with a step: its key and the salted commitment of its value.
@@ -78,9 +88,12 @@ struct Field {
     bytes32 commitment;
 }
 
-/// @dev A customer's signature over one action, with the profile its commitment binds.
+/// @dev A customer's signature over one action, with the profile its commitment binds and
+/// the journey's rolling hash it was signed over (a signature over an earlier history is
+/// stale once another step completes).
 struct CustomerSignature {
     bytes32 profile;
+    bytes20 history;
     uint32 nonce;
     uint256 deadline;
     bytes signature;

@@ -4,15 +4,18 @@ pragma solidity ^0.8.24;
 import {Playbooks} from "./Playbooks.sol";
 import {AttestationRegistry} from "./AttestationRegistry.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Role, Status, AttestationState, Field} from "./JourneyTypes.sol";
+import {Status, AttestationState, Field, StepRecord, Participant} from "./JourneyTypes.sol";
 
 /// @title Journeys
 /// @notice One customer's run through one playbook, as a chain of linked, timed steps.
-/// Steps complete in order, each by its assignee or any holder of its role; the next
-/// step's deadline starts at that completion. A step completed late records a breach
-/// against its assignee; past a deadline anyone may flag the breach, and the owner of
-/// the previous step (or ADMIN) may escalate the step to someone else. Evidence is kept
-/// as commitments in events and folded into the journey's rolling hash.
+/// Each step is owned by one organisation of the journey's cast, or narrowed to one of
+/// its participants, bound no later than the completion of the step before it; only a
+/// participant of that organisation holding the step's role completes it, and the next
+/// step's deadline starts at that completion. Past a deadline anyone may flag the breach,
+/// recorded for good against the party responsible then; the account that completed the
+/// previous step (or ADMIN) may escalate the step to another participant, and the breach
+/// stays on the step: whoever completes it is paid its share less the penalty. Evidence
+/// is kept as commitments in events and folded into the journey's rolling hash.
 abstract contract Journeys is Playbooks {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -21,8 +24,9 @@ abstract contract Journeys is Playbooks {
     /// @dev A journey as the code works on it. It is stored in one slot (see {_store}):
     /// the rolling hash (160 bits), the current step's deadline (40), the playbook (16),
     /// the step (4), the status (3), whether an exceptions record exists (1) and the
-    /// assignee's participant number (32). A step completion reads and writes this slot
-    /// and no other slot of the journey.
+    /// current step's owner (32): a participant's number, or an organisation's number
+    /// with `_ORG` set. A step completion reads and writes this slot and no other slot of
+    /// the journey.
     struct Journey {
         bytes20 head;
         uint40 deadline;
@@ -30,8 +34,11 @@ abstract contract Journeys is Playbooks {
         uint8 step;
         Status status;
         bool exceptional;
-        uint32 assignee;
+        uint32 owner;
     }
+
+    /// @dev Owner mark: the owner is an organisation, not one participant.
+    uint32 internal constant _ORG = 1 << 31;
 
     /// @dev A journey's customer and escrow, in one slot (128+32+96 bits): read by the
     /// steps that check attestations or funding, by funding and by settlement. `pool` is
@@ -70,10 +77,7 @@ abstract contract Journeys is Playbooks {
     mapping(bytes32 journeyId => Exceptions) internal _exceptions;
     mapping(bytes32 key => AttestationCopy) private _attested;
     mapping(address account => uint32 count) private _breachCounts;
-    /// @dev Breaches flagged against an assignee: keccak256(journey, step, assignee) is
-    /// set, so that settling penalises that assignee's completion of the step even after
-    /// an escalation gave it a new deadline. Written only when a breach is flagged.
-    mapping(bytes32 key => bool flagged) private _flaggedAgainst;
+    mapping(uint32 org => uint32 count) private _orgBreachCounts;
 
     constructor() {
         attestations = new AttestationRegistry(IEngineHooks(address(this)));
@@ -83,22 +87,27 @@ abstract contract Journeys is Playbooks {
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Opens a journey for a customer commitment (never personal data).
+    /// @notice Opens a journey for a customer commitment (never personal data), with the
+    /// funder who alone may fund its pool.
     /// @dev Requirements: the playbook exists; the caller holds its first step's role and
     /// accepted the rulebook; the reference and customer are not zero; the reference was
     /// never used (so a retried script cannot open a duplicate); `assignee`, if not zero,
-    /// holds the first step's role. Emits {JourneyOpened}.
+    /// holds the first step's role and is not ADMIN (zero: the first step is owned by the
+    /// opener's organisation); `funder` holds FUNDER. Emits {JourneyOpened}.
     /// @param journeyId The journey's unique external reference.
     /// @param playbookId The playbook to run.
     /// @param customer The customer commitment: the first 16 bytes of
     /// keccak256(abi.encode(signer, profile)), where `signer` is the customer's signing
     /// address and `profile` a salted hash of the customer's profile.
-    /// @param assignee Who owns the first step (zero: any holder of its role).
-    function openJourney(bytes32 journeyId, uint16 playbookId, bytes16 customer, address assignee) external {
+    /// @param assignee Who owns the first step (zero: the opener's organisation).
+    /// @param funder The journey's funder.
+    function openJourney(bytes32 journeyId, uint16 playbookId, bytes16 customer, address assignee, address funder)
+        external
+    {
         StepConfig memory first = _config(playbookId, 0);
         // A published playbook's first step always has a role.
-        if (first.role == Role.None) revert UnknownPlaybook(playbookId);
-        _checkActor(msg.sender, first.role);
+        if (first.role == 0) revert UnknownPlaybook(playbookId);
+        Participant memory opener = _checkActor(msg.sender, first.role);
         if (journeyId == bytes32(0) || customer == bytes16(0)) revert EmptyReference();
         if (_journeys[journeyId] != 0) revert JourneyExists(journeyId);
         uint40 deadline = _deadline(first.sla);
@@ -109,26 +118,31 @@ abstract contract Journeys is Playbooks {
             step: 0,
             status: Status.Open,
             exceptional: false,
-            assignee: assignee == address(0) ? 0 : _assignable(assignee, first.role)
+            owner: assignee == address(0) ? _ORG | opener.org : _assignable(assignee, first.role).id
         }));
-        _funds[journeyId] = Funds({customer: customer, funder: 0, pool: 0});
-        emit JourneyOpened(journeyId, playbookId, customer, msg.sender, deadline);
+        _funds[journeyId] = Funds({customer: customer, funder: _assignable(funder, _FUNDER_BIT).id, pool: 0});
+        emit JourneyOpened(journeyId, playbookId, customer, msg.sender, funder, deadline);
     }
 
-    /// @notice Completes the journey's current step with its evidence, and starts the next.
+    /// @notice Completes the journey's current step with its evidence, starts the next and
+    /// binds its owner.
     /// @dev Requirements: the journey is open; the step is not the customer's; the caller
-    /// is its assignee (or, when none, holds its role) and accepted the rulebook; every
-    /// required field comes with a non-zero commitment (in the playbook's order for the
+    /// is not ADMIN, holds the step's role, accepted the rulebook and is the step's owner
+    /// (or a participant of the owning organisation); every required field comes with a
+    /// non-zero commitment and no key is given twice (in the playbook's order for the
     /// cheapest path; extra fields may follow); every required attestation is valid for
-    /// the customer; the pool is funded if the step requires it; `nextAssignee`, if not
-    /// zero, holds the next step's role. Completing after the deadline records a breach
-    /// against the caller, unless a flag recorded it against an assignee already (a flag
-    /// on an unassigned step names no one, so the late completer is recorded then).
-    /// Emits {StepCompleted} and, when late and not recorded against an assignee, {BreachRecorded}.
+    /// the customer; the pool is funded if the step requires it; unless the next step is
+    /// the customer's, its owner is named: `nextAssignee` (holding the next step's role, not
+    /// ADMIN, of `nextOrg` when that is not zero) or else the organisation `nextOrg`.
+    /// Completing after the deadline records the breach against the owner, unless a flag
+    /// recorded it already. Emits {StepCompleted} and, when late and not flagged, {BreachRecorded}.
     /// @param journeyId The journey.
     /// @param fields The fields supplied: each key with the salted commitment of its value.
-    /// @param nextAssignee Who owns the next step (zero: any holder of its role).
-    function completeStep(bytes32 journeyId, Field[] calldata fields, address nextAssignee) external {
+    /// @param nextOrg The organisation that owns the next step (zero: `nextAssignee`'s).
+    /// @param nextAssignee The participant who owns the next step (zero: any participant of `nextOrg`).
+    function completeStep(bytes32 journeyId, Field[] calldata fields, uint32 nextOrg, address nextAssignee)
+        external
+    {
         Journey memory j = _openJourney(journeyId);
         uint8 step = j.step;
         bool late = j.deadline != 0 && block.timestamp > j.deadline;
@@ -140,59 +154,58 @@ abstract contract Journeys is Playbooks {
                 j.step = step + 1;
             }
             j.deadline = _deadline(c.nextSla);
-            j.assignee = nextAssignee == address(0) ? 0 : _assignable(nextAssignee, c.nextRole);
+            j.owner = _nextOwner(journeyId, j.step, c.nextRole, nextOrg, nextAssignee);
         }
         j.head = _link(j.head, step, msg.sender, late, _evidence(fields));
         _store(journeyId, j);
-        emit StepCompleted(journeyId, step, msg.sender, late, fields, nextAssignee, j.deadline);
+        emit StepCompleted(journeyId, step, msg.sender, late, fields, nextOrg, nextAssignee, j.deadline);
     }
 
     /// @notice Flags the current step as breached once its deadline has passed, without
-    /// waiting for it to complete. Anyone may call it (the SLA keeper does).
+    /// waiting for it to complete. Anyone may call it (the SLA keeper does). The breach is
+    /// recorded for good against the step's owner: its participant, or its organisation.
     /// @dev Requirements: the journey is open; the step is not the customer's; its
-    /// deadline has passed and was not flagged yet. Emits {BreachRecorded}.
+    /// deadline has passed and was not flagged yet; a step that needs the pool funded is
+    /// not waiting for the funding (its clock restarts when the pool is funded).
+    /// Emits {BreachRecorded}.
     /// @param journeyId The journey.
     function flagBreach(bytes32 journeyId) external {
         Journey memory j = _openJourney(journeyId);
-        if (_config(j.playbookId, j.step).role == Role.Customer) revert CustomerStep(journeyId, j.step);
-        // slither-disable-next-line incorrect-equality (a deadline of 0 means none)
-        if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
-        Exceptions memory x = _exceptionsOf(journeyId, j);
-        // slither-disable-next-line incorrect-equality (step numbers compared)
-        if (x.flagged == j.step + 1) revert AlreadyBreached(journeyId, j.step);
-        x.flagged = j.step + 1;
-        address assignee = _accountOf(j.assignee);
-        _recordBreach(journeyId, j, x, assignee);
-        if (assignee != address(0)) _flaggedAgainst[keccak256(abi.encode(journeyId, j.step, assignee))] = true;
+        Exceptions memory x = _flag(journeyId, j);
         _putExceptions(journeyId, j, x);
     }
 
-    /// @notice Reassigns a breached step, with a new deadline from now.
-    /// @dev Requirements: the journey is open; the current step's deadline was flagged as
-    /// breached; the caller holds the previous step's role (or is ADMIN) and accepted the
-    /// rulebook; `to` holds the step's role and is not the assignee who breached (the
-    /// step goes to another participant: a breaching assignee cannot renew its own
-    /// deadline and so escape the penalty). Emits {Escalated}.
+    /// @notice Reassigns a breached step to another participant, with a new deadline from
+    /// now. The breach stays on the step: whoever completes it is paid its share less the
+    /// penalty.
+    /// @dev Requirements: the journey is open; the current step's deadline has passed
+    /// (it is flagged now if it was not); the caller is ADMIN, or the account that
+    /// completed the previous step, proven by `before` (the rolling hash before that
+    /// step) and `previous` (its record), and accepted the rulebook; `to` holds the
+    /// step's role, is not ADMIN, not the caller and not the owner that breached.
+    /// Emits {Escalated} (and {BreachRecorded} when it flags).
     /// @param journeyId The journey.
-    /// @param to The new assignee.
-    function escalate(bytes32 journeyId, address to) external {
+    /// @param to The new owner.
+    /// @param before The rolling hash before the previous step (ignored for ADMIN).
+    /// @param previous The previous step's record (ignored for ADMIN).
+    function escalate(bytes32 journeyId, address to, bytes20 before, StepRecord calldata previous) external {
         Journey memory j = _openJourney(journeyId);
         Exceptions memory x = _exceptionsOf(journeyId, j);
-        if (x.flagged != j.step + 1) revert NotBreached(journeyId, j.step);
+        // slither-disable-next-line incorrect-equality (step numbers compared)
+        if (x.flagged != j.step + 1) x = _flag(journeyId, j);
+        _checkEscalator(journeyId, j, before, previous);
+        if (to == msg.sender) revert SelfEscalation(journeyId, j.step, to);
         StepConfig memory c = _config(j.playbookId, j.step);
-        // slither-disable-next-line incorrect-equality (a step index compared)
-        Role escalationRole = j.step == 0 ? Role.Admin : _config(j.playbookId, j.step - 1).role;
-        _checkActor(msg.sender, _holds(msg.sender, escalationRole) ? escalationRole : Role.Admin);
-        address from = _accountOf(j.assignee);
-        uint32 toId = _assignable(to, c.role);
+        uint32 toId = _assignable(to, c.role).id;
         // slither-disable-next-line incorrect-equality (participant numbers compared)
-        if (toId == j.assignee) revert SameAssignee(journeyId, j.step, to);
+        if (toId == j.owner) revert SameAssignee(journeyId, j.step, to);
+        uint32 from = j.owner;
         x.flagged = 0;
-        j.assignee = toId;
+        j.owner = toId;
         j.deadline = _deadline(c.sla);
         _putExceptions(journeyId, j, x);
         _store(journeyId, j);
-        emit Escalated(journeyId, j.step, from, to, j.deadline);
+        emit Escalated(journeyId, j.step, _ownerAccount(from), _ownerOrg(from), to, j.deadline);
     }
 
     /// @notice Records the newest attestation of a (schema, subject) pair; only the
@@ -211,12 +224,13 @@ abstract contract Journeys is Playbooks {
     /// @return playbookId The playbook it runs.
     /// @return step The current step (the next to complete).
     /// @return status Its status.
-    /// @return assignee Who owns the current step (zero: any holder of its role).
+    /// @return assignee The participant who owns the current step (zero: its organisation does).
     /// @return deadline The current step's deadline (0: none).
     /// @return breaches Bit i set: step i was breached.
     /// @return flagged Whether the current deadline was flagged as breached.
     /// @return pool The escrowed incentive pool (0 once spent).
-    /// @return funder Who funded the pool.
+    /// @return funder The journey's funder, named when it opened.
+    /// @return org The organisation that owns the current step (zero: a participant does, or none).
     function journey(bytes32 journeyId)
         external
         view
@@ -229,7 +243,8 @@ abstract contract Journeys is Playbooks {
             uint16 breaches,
             bool flagged,
             uint96 pool,
-            address funder
+            address funder,
+            uint32 org
         )
     {
         Journey memory j = _known(journeyId);
@@ -242,12 +257,13 @@ abstract contract Journeys is Playbooks {
             j.playbookId,
             j.step,
             j.status,
-            _accountOf(j.assignee),
+            _ownerAccount(j.owner),
             j.deadline,
             x.breaches,
             x.flagged != 0 && x.flagged == j.step + 1,
             live ? f.pool : 0,
-            _accountOf(f.funder)
+            _accountOf(f.funder),
+            _ownerOrg(j.owner)
         );
     }
 
@@ -263,6 +279,13 @@ abstract contract Journeys is Playbooks {
     /// @param account The participant.
     function breachCount(address account) external view returns (uint32) {
         return _breachCounts[account];
+    }
+
+    /// @notice How many breaches have been recorded against an organisation (of steps it
+    /// owned with no one participant named), for good.
+    /// @param org The organisation.
+    function organisationBreachCount(uint32 org) external view returns (uint32) {
+        return _orgBreachCounts[org];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -298,13 +321,13 @@ abstract contract Journeys is Playbooks {
         j.step = uint8((w >> 216) & 0x0f);
         j.status = Status((w >> 220) & 0x07);
         j.exceptional = (w >> 223) & 1 != 0;
-        j.assignee = uint32(w >> 224);
+        j.owner = uint32(w >> 224);
     }
 
     function _store(bytes32 journeyId, Journey memory j) internal {
         _journeys[journeyId] = uint256(uint160(j.head)) | (uint256(j.deadline) << 160)
             | (uint256(j.playbookId) << 200) | (uint256(j.step) << 216) | (uint256(j.status) << 220)
-            | (j.exceptional ? uint256(1) << 223 : 0) | (uint256(j.assignee) << 224);
+            | (j.exceptional ? uint256(1) << 223 : 0) | (uint256(j.owner) << 224);
     }
 
     /// @dev The journey's exceptions record (all zero when it has none).
@@ -375,12 +398,15 @@ abstract contract Journeys is Playbooks {
         returns (StepConfig memory c)
     {
         c = _config(j.playbookId, j.step);
-        if (c.role == Role.Customer) revert CustomerStep(journeyId, j.step);
-        uint32 id = _checkActor(msg.sender, c.role);
-        if (j.assignee != 0 && j.assignee != id) {
-            revert NotAssignee(journeyId, j.step, msg.sender, _accountOf(j.assignee));
+        if (c.role == _CUSTOMER_BIT) revert CustomerStep(journeyId, j.step);
+        Participant memory p = _checkActor(msg.sender, c.role);
+        if (p.roles & 1 != 0) revert AdminMayNotOwnStep(msg.sender);
+        if (j.owner & _ORG != 0) {
+            if (_ORG | p.org != j.owner) revert WrongOrganisation(journeyId, j.step, msg.sender, j.owner & ~_ORG);
+        } else if (j.owner != p.id) {
+            revert NotAssignee(journeyId, j.step, msg.sender, _accountOf(j.owner));
         }
-        if (c.fieldCount != 0) _checkFields(journeyId, j.playbookId, j.step, c, fields);
+        _checkFields(journeyId, j.playbookId, j.step, c, fields);
         bool gated = c.flags & _FUND_GATE != 0;
         if (c.attestationCount == 0 && !gated) return c;
         Funds memory f = _funds[journeyId];
@@ -389,33 +415,92 @@ abstract contract Journeys is Playbooks {
         if (gated && f.pool == 0) revert PoolNotFunded(journeyId, j.step);
     }
 
-    /// @dev A late completion: records the breach against the caller, unless a flag
-    /// recorded it against the step's assignee already, and clears the flag.
+    /// @dev The owner of step `step` as the completer of the step before it names it.
+    function _nextOwner(bytes32 journeyId, uint8 step, uint8 role, uint32 org, address assignee)
+        private
+        view
+        returns (uint32)
+    {
+        if (role == _CUSTOMER_BIT) return 0;
+        if (assignee != address(0)) {
+            Participant memory p = _assignable(assignee, role);
+            if (org != 0 && org != p.org) revert NotInOrganisation(assignee, org);
+            return p.id;
+        }
+        if (!_orgExists(org)) revert OwnerRequired(journeyId, step);
+        return _ORG | org;
+    }
+
+    /// @dev Flags the current step's passed deadline and records the breach against its
+    /// owner; returns the exceptions record to write.
+    function _flag(bytes32 journeyId, Journey memory j) private returns (Exceptions memory x) {
+        StepConfig memory c = _config(j.playbookId, j.step);
+        if (c.role == _CUSTOMER_BIT) revert CustomerStep(journeyId, j.step);
+        // slither-disable-next-line incorrect-equality,timestamp (a deadline of 0 means none)
+        if (j.deadline == 0 || block.timestamp <= j.deadline) revert DeadlineNotPassed(journeyId, j.step, j.deadline);
+        // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
+        if (c.flags & _FUND_GATE != 0 && _funds[journeyId].pool == 0) revert PoolNotFunded(journeyId, j.step);
+        x = _exceptionsOf(journeyId, j);
+        // slither-disable-next-line incorrect-equality (step numbers compared)
+        if (x.flagged == j.step + 1) revert AlreadyBreached(journeyId, j.step);
+        x.flagged = j.step + 1;
+        _recordBreach(journeyId, j, x);
+    }
+
+    /// @dev Reverts unless the caller may escalate the current step: ADMIN, or the account
+    /// that completed the previous step (proven against the rolling hash), having
+    /// accepted the rulebook in force.
+    function _checkEscalator(bytes32 journeyId, Journey memory j, bytes20 before, StepRecord calldata previous)
+        private
+        view
+    {
+        if (_isAdmin(msg.sender)) {
+            _checkActor(msg.sender, _ADMIN_BIT);
+            return;
+        }
+        // slither-disable-next-line incorrect-equality (a step index compared)
+        if (
+            j.step == 0 || previous.by != msg.sender
+                || _link(before, j.step - 1, previous.by, previous.late, previous.evidence) != j.head
+        ) revert NotEscalator(journeyId, j.step, msg.sender);
+        _checkActor(msg.sender, _config(j.playbookId, j.step - 1).role);
+    }
+
+    /// @dev A late completion: records the breach against the owner unless a flag
+    /// recorded it already, and clears the flag.
     function _completeLate(bytes32 journeyId, Journey memory j) private {
         Exceptions memory x = _exceptionsOf(journeyId, j);
-        // slither-disable-next-line incorrect-equality (step and participant numbers compared)
-        if (x.flagged != j.step + 1 || j.assignee == 0) _recordBreach(journeyId, j, x, msg.sender);
+        if (x.flagged != j.step + 1) _recordBreach(journeyId, j, x);
         x.flagged = 0;
         _exceptions[journeyId] = x;
         j.exceptional = true;
     }
 
-    /// @dev Whether a breach of completed step `step` was flagged against `owner`.
-    function _flaggedAgainstOwner(bytes32 journeyId, uint256 step, address owner) internal view returns (bool) {
-        // `step` is below 16: the cast cannot truncate.
-        return _flaggedAgainst[keccak256(abi.encode(journeyId, uint8(step), owner))];
-    }
-
-    /// @dev Records a breach of the current step against `assignee`, for good.
-    function _recordBreach(bytes32 journeyId, Journey memory j, Exceptions memory x, address assignee) private {
+    /// @dev Records a breach of the current step against its owner (the participant, or
+    /// the organisation), for good; the step stays breached whoever completes it.
+    function _recordBreach(bytes32 journeyId, Journey memory j, Exceptions memory x) private {
         x.breaches |= uint16(1 << j.step);
-        if (assignee != address(0)) ++_breachCounts[assignee];
-        emit BreachRecorded(journeyId, j.step, assignee, j.deadline);
+        address account = _ownerAccount(j.owner);
+        uint32 org = _ownerOrg(j.owner);
+        if (account != address(0)) ++_breachCounts[account];
+        else ++_orgBreachCounts[org];
+        emit BreachRecorded(journeyId, j.step, account, org, j.deadline);
     }
 
-    /// @dev Every required field must come with a non-zero commitment. Keys supplied in
-    /// the playbook's order match the step's hash in one comparison; otherwise each
-    /// required key is looked for, and the first missing one names the refusal.
+    /// @dev The participant an owner names (zero: an organisation).
+    function _ownerAccount(uint32 owner) internal view returns (address) {
+        return owner & _ORG != 0 ? address(0) : _accountOf(owner);
+    }
+
+    /// @dev The organisation an owner names (zero: a participant).
+    function _ownerOrg(uint32 owner) internal pure returns (uint32) {
+        return owner & _ORG != 0 ? owner & ~_ORG : 0;
+    }
+
+    /// @dev Every required field must come with a non-zero commitment, and no key may be
+    /// given twice. Keys supplied in the playbook's order match the step's hash in one
+    /// comparison; otherwise each required key is looked for, and the first missing one
+    /// names the refusal. Extra fields are checked against every key before them.
     function _checkFields(
         bytes32 journeyId,
         uint16 playbookId,
@@ -424,23 +509,32 @@ abstract contract Journeys is Playbooks {
         Field[] calldata fields
     ) private view {
         uint256 n = c.fieldCount;
-        if (fields.length >= n && _leadingKeysHash(fields, n) == c.fieldsHash) {
+        uint256 checkedFrom = 0;
+        if (n != 0 && fields.length >= n && _leadingKeysHash(fields, n) == c.fieldsHash) {
+            // The leading keys are the playbook's, which are distinct.
             for (uint256 i; i < n; ++i) {
                 if (fields[i].commitment == bytes32(0)) revert MissingField(journeyId, step, fields[i].key);
             }
-            return;
-        }
-        bytes32[] storage required = _requiredFields(playbookId, step);
-        for (uint256 r; r < n; ++r) {
-            bytes32 key = required[r];
-            bool found = false;
-            for (uint256 i = 0; i < fields.length; ++i) {
-                if (fields[i].key == key && fields[i].commitment != bytes32(0)) {
-                    found = true;
-                    break;
+            checkedFrom = n;
+        } else if (n != 0) {
+            bytes32[] storage required = _requiredFields(playbookId, step);
+            for (uint256 r; r < n; ++r) {
+                bytes32 key = required[r];
+                bool found = false;
+                for (uint256 i = 0; i < fields.length; ++i) {
+                    if (fields[i].key == key && fields[i].commitment != bytes32(0)) {
+                        found = true;
+                        break;
+                    }
                 }
+                if (!found) revert MissingField(journeyId, step, key);
             }
-            if (!found) revert MissingField(journeyId, step, key);
+        }
+        // The caller pays for its own fields: the loop is bounded by its calldata.
+        for (uint256 i = checkedFrom == 0 ? 1 : checkedFrom; i < fields.length; ++i) {
+            for (uint256 k = 0; k < i; ++k) {
+                if (fields[k].key == fields[i].key) revert DuplicateField(journeyId, step, fields[i].key);
+            }
         }
     }
 

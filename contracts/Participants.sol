@@ -1,48 +1,54 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Directory} from "./Directory.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
-import {Role} from "./JourneyTypes.sol";
+import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
+import {Participant, CUSTOMER_ROLE} from "./JourneyTypes.sol";
 
-/// @title Participants and the rulebook
-/// @notice Roles (OpenZeppelin AccessControl; ADMIN is the default admin role) and the
-/// versioned rulebook: a participant acts only after accepting the version in force,
-/// on chain or by an EIP-712 signature that anyone relays through the signature relay
-/// (the {CustomerVoice} contract, which verifies it).
-abstract contract Participants is AccessControl, IJourneyEngine {
+/// @title The engine's copy of the directory
+/// @notice Organisations, participants, roles and the rulebook are governed in the
+/// {Directory}, which the engine deploys; it pushes every change of a participant's
+/// record, of the rulebook and of the roles here, so that a step checks its actor (role,
+/// organisation, rulebook accepted) in one slot, without a call.
+abstract contract Participants is IJourneyEngine, IParticipantCopy {
     /*//////////////////////////////////////////////////////////////
-                                  ROLES
+                                CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    bytes32 public constant MARKETING_ROLE = keccak256("MARKETING");
-    bytes32 public constant SALES_ROLE = keccak256("SALES");
-    bytes32 public constant SUCCESS_ROLE = keccak256("SUCCESS");
-    bytes32 public constant VENDOR_ROLE = keccak256("VENDOR");
-    bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER");
-    bytes32 public constant FUNDER_ROLE = keccak256("FUNDER");
-    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER");
+    /// @notice How long those who accepted the previous rulebook may still act after a new
+    /// version is published.
+    uint256 public constant RULEBOOK_GRACE = 7 days;
 
+    /// @dev Role bits, plus one (0: not a role), of the roles the engine checks itself; the
+    /// directory defines the defaults in this order. A playbook step stores the bit plus one
+    /// of its role, `_CUSTOMER_BIT` for the customer's.
+    uint8 internal constant _ADMIN_BIT = 1;
+    uint8 internal constant _VERIFIER_BIT = 6;
+    uint8 internal constant _FUNDER_BIT = 7;
+    uint8 internal constant _ARBITER_BIT = 8;
+    uint8 internal constant _CUSTOMER_BIT = 0xff;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot: the participant's number, the rulebook version it accepted and its
-    /// playbook roles (bit r set: it holds `Role(r)`), kept in step with AccessControl so
-    /// that checking an actor reads this slot and the rulebook version, nothing else.
-    struct Participant {
-        uint32 id;
-        uint32 accepted;
-        uint16 roles;
+    /// @dev One slot: the rulebook version in force, when it was published and the number
+    /// of organisations.
+    struct Book {
+        uint32 version;
+        uint40 publishedAt;
+        uint32 organisations;
     }
+
+    /// @notice The directory of organisations, participants, roles and the rulebook.
+    Directory public immutable directory;
 
     mapping(address account => Participant) private _participants;
     mapping(uint32 id => address account) private _accounts;
-    /// @dev One slot: the rulebook version in force and the number of participants.
-    uint32 private _rulebookVersion;
-    uint32 private _participantCount;
-    bytes32 private _rulebook;
+    mapping(bytes32 role => uint8 bitPlusOne) private _roleBits;
+    mapping(uint8 bitPlusOne => bytes32 role) private _roleIds;
+    Book private _book;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -51,155 +57,133 @@ abstract contract Participants is AccessControl, IJourneyEngine {
     /// @param admin The first ADMIN, who accepts the first rulebook on deployment.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
     constructor(address admin, bytes32 rulebookHash) {
-        _publishRulebook(rulebookHash);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _accept(admin, 1);
+        Directory d = new Directory(admin, rulebookHash);
+        directory = d;
+        (Participant memory record, uint32 version, uint40 publishedAt, bytes32[] memory roles) = d.snapshot(admin);
+        _participants[admin] = record;
+        _accounts[record.id] = admin;
+        _book = Book({version: version, publishedAt: publishedAt, organisations: 0});
+        for (uint256 i = 0; i < roles.length; ++i) {
+            // At most 64 roles: the bit fits.
+            _putRole(roles[i], uint8(i + 1));
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
-                           EXTERNAL FUNCTIONS
+                          THE DIRECTORY'S COPY
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Publishes a new rulebook version; every participant must accept it again.
-    /// @dev Requirements: the caller is ADMIN; `rulebook` is not zero.
-    /// Emits {RulebookPublished}.
-    /// @param hash Hash of the new rules' text.
-    function publishRulebook(bytes32 hash) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _publishRulebook(hash);
+    /// @inheritdoc IParticipantCopy
+    function copyParticipant(address account, Participant calldata record) external {
+        _onlyDirectory();
+        _participants[account] = record;
+        _accounts[record.id] = account;
     }
 
-    /// @notice Accepts the rulebook in force for the caller.
-    /// @dev Requirements: the caller is a participant. Emits {RulebookAccepted}.
-    function acceptRulebook() external {
-        _accept(msg.sender, _rulebookVersion);
+    /// @inheritdoc IParticipantCopy
+    function copyBook(uint32 version, uint40 publishedAt, uint32 organisations) external {
+        _onlyDirectory();
+        _book = Book({version: version, publishedAt: publishedAt, organisations: organisations});
     }
 
-    /// @notice Accepts the rulebook in force for `account`, whose EIP-712 signature the
-    /// signature relay has verified.
-    /// @dev Requirements: the caller is the signature relay; `version` is the version in
-    /// force; `account` is a participant. Emits {RulebookAccepted}.
-    /// @param account The participant who signed.
-    /// @param version The version signed.
-    function acceptRulebookFor(address account, uint32 version) external {
-        if (msg.sender != _signatureRelay()) revert NotVoice(msg.sender);
-        if (version != _rulebookVersion) revert StaleRulebook(version, _rulebookVersion);
-        _accept(account, version);
+    /// @inheritdoc IParticipantCopy
+    function copyRole(bytes32 role, uint8 bit) external {
+        _onlyDirectory();
+        _putRole(role, bit);
     }
 
-    /// @notice The rulebook in force.
-    /// @return version Its version number.
-    /// @return hash Its hash.
-    function rulebook() external view returns (uint32 version, bytes32 hash) {
-        return (_rulebookVersion, _rulebook);
-    }
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
 
-    /// @notice A participant's record.
+    /// @notice A participant's record as the engine checks it.
     /// @param account The address.
     /// @return id Its number (0: not a participant).
     /// @return accepted The rulebook version it accepted (0: none).
-    function participant(address account) external view returns (uint32 id, uint32 accepted) {
+    /// @return org Its organisation (0: none).
+    function participant(address account) external view returns (uint32 id, uint32 accepted, uint32 org) {
         Participant memory p = _participants[account];
-        return (p.id, p.accepted);
+        return (p.id, p.accepted, p.org);
     }
 
     /// @notice Reverts unless `account` holds `role` and accepted the rulebook in force.
     /// @param account The participant.
-    /// @param role The role needed.
+    /// @param role The role id needed.
     /// @return id The account's participant number.
-    function checkActor(address account, Role role) external view returns (uint32 id) {
-        return _checkActor(account, role);
-    }
-
-    /// @notice The AccessControl role id for a playbook role.
-    /// @param role The role; `Customer` and `None` have no id.
-    /// @return The role id (bytes32(0) for ADMIN, AccessControl's default admin role).
-    function _roleId(Role role) private pure returns (bytes32) {
-        if (role == Role.Marketing) return MARKETING_ROLE;
-        if (role == Role.Sales) return SALES_ROLE;
-        if (role == Role.Success) return SUCCESS_ROLE;
-        if (role == Role.Vendor) return VENDOR_ROLE;
-        if (role == Role.Verifier) return VERIFIER_ROLE;
-        if (role == Role.Funder) return FUNDER_ROLE;
-        if (role == Role.Arbiter) return ARBITER_ROLE;
-        if (role == Role.Admin) return DEFAULT_ADMIN_ROLE;
-        return keccak256("NO_ROLE");
+    function checkActor(address account, bytes32 role) external view returns (uint32 id) {
+        return _checkActor(account, _bitOf(role)).id;
     }
 
     /*//////////////////////////////////////////////////////////////
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Every action of a participant goes through here: the account must hold
-    /// `role` and have accepted the rulebook in force. Returns the account's number.
-    function _checkActor(address account, Role role) internal view returns (uint32 id) {
-        Participant memory p = _participants[account];
-        if (p.roles & (1 << uint8(role)) == 0) revert MissingRole(account, role);
-        uint32 current = _rulebookVersion;
-        if (p.accepted != current) revert RulebookNotAccepted(account, p.accepted, current);
-        return p.id;
+    /// @dev Every action of a participant goes through here: the account must hold the
+    /// role of `bit` (a role bit plus one) and have accepted the rulebook in force, or the
+    /// previous one within its grace period. Returns the participant's record.
+    function _checkActor(address account, uint8 bit) internal view returns (Participant memory p) {
+        p = _holder(account, bit);
+        Book memory b = _book;
+        if (p.accepted != b.version) {
+            // slither-disable-next-line timestamp (a grace period is a time)
+            bool inGrace = p.accepted != 0 && p.accepted + 1 == b.version
+                && block.timestamp <= uint256(b.publishedAt) + RULEBOOK_GRACE;
+            if (!inGrace) revert RulebookNotAccepted(account, p.accepted, b.version);
+        }
     }
 
-    /// @dev The number of `account`, which must hold `role` (assignment does not need
-    /// the assignee's acceptance yet: it needs it to act).
-    function _assignable(address account, Role role) internal view returns (uint32) {
-        Participant memory p = _participants[account];
-        if (p.roles & (1 << uint8(role)) == 0) revert MissingRole(account, role);
-        return p.id;
+    /// @dev The record of `account`, which must hold the role of `bit` and must not be
+    /// ADMIN (ADMIN never owns a step). Assignment does not need the assignee's acceptance
+    /// yet: it needs it to act.
+    function _assignable(address account, uint8 bit) internal view returns (Participant memory p) {
+        p = _holder(account, bit);
+        if (p.roles & 1 != 0) revert AdminMayNotOwnStep(account);
     }
 
-    /// @dev Whether `account` holds `role` (`Customer` and `None`: never).
-    function _holds(address account, Role role) internal view returns (bool) {
-        return _participants[account].roles & (1 << uint8(role)) != 0;
+    /// @dev The record of `account`, which must hold the role of `bit`.
+    function _holder(address account, uint8 bit) private view returns (Participant memory p) {
+        p = _participants[account];
+        if (bit == 0 || bit == _CUSTOMER_BIT || p.roles & (uint64(1) << (bit - 1)) == 0) {
+            revert MissingRole(account, bit == 0 || bit == _CUSTOMER_BIT ? CUSTOMER_ROLE : _roleIds[bit]);
+        }
     }
 
-    /// @dev The contract that verifies signed actions and relays them.
-    function _signatureRelay() internal view virtual returns (address);
+    /// @dev Whether `account` holds ADMIN.
+    function _isAdmin(address account) internal view returns (bool) {
+        return _participants[account].roles & 1 != 0;
+    }
+
+    /// @dev The participant number of `account` (0: not a participant).
+    function _idOf(address account) internal view returns (uint32) {
+        return _participants[account].id;
+    }
+
+    /// @dev Whether organisation `org` exists.
+    function _orgExists(uint32 org) internal view returns (bool) {
+        return org != 0 && org <= _book.organisations;
+    }
+
+    /// @dev The bit plus one of a defined role; reverts for any other.
+    function _bitOf(bytes32 role) internal view returns (uint8 bit) {
+        bit = _roleBits[role];
+        if (bit == 0) revert UnknownRole(role);
+    }
+
+    /// @dev The role id of a role bit plus one.
+    function _roleIdOf(uint8 bit) internal view returns (bytes32) {
+        return bit == _CUSTOMER_BIT ? CUSTOMER_ROLE : _roleIds[bit];
+    }
 
     function _accountOf(uint32 id) internal view returns (address) {
         return _accounts[id];
     }
 
-    /// @dev Numbers every new participant the first time it is granted a role, and keeps
-    /// its role bits in step.
-    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
-        granted = super._grantRole(role, account);
-        if (granted) {
-            Participant storage p = _participants[account];
-            p.roles |= _roleBit(role);
-            if (p.id == 0) {
-                uint32 id = ++_participantCount;
-                p.id = id;
-                _accounts[id] = account;
-                emit ParticipantRegistered(account, id);
-            }
-        }
+    function _onlyDirectory() private view {
+        if (msg.sender != address(directory)) revert NotDirectory(msg.sender);
     }
 
-    /// @dev Keeps the role bits in step when a role is revoked or renounced.
-    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
-        revoked = super._revokeRole(role, account);
-        if (revoked) _participants[account].roles &= ~_roleBit(role);
-    }
-
-    /// @dev The bit of a playbook role's AccessControl id (0 for any other id).
-    function _roleBit(bytes32 role) private pure returns (uint16 bit) {
-        bit = 0;
-        for (uint8 r = uint8(Role.Marketing); r <= uint8(Role.Admin); ++r) {
-            if (_roleId(Role(r)) == role) bit = uint16(1 << r);
-        }
-    }
-
-    function _publishRulebook(bytes32 hash) private {
-        if (hash == bytes32(0)) revert EmptyRulebook();
-        uint32 version = ++_rulebookVersion;
-        _rulebook = hash;
-        emit RulebookPublished(version, hash);
-    }
-
-    function _accept(address account, uint32 version) private {
-        Participant storage p = _participants[account];
-        if (p.id == 0) revert NotParticipant(account);
-        p.accepted = version;
-        emit RulebookAccepted(account, version);
+    function _putRole(bytes32 role, uint8 bit) private {
+        _roleBits[role] = bit;
+        _roleIds[bit] = role;
     }
 }

@@ -2,12 +2,14 @@
 pragma solidity ^0.8.24;
 
 import {Participants} from "./Participants.sol";
-import {Role, StepSpec, PlaybookOptions, PenaltyTo} from "./JourneyTypes.sol";
+import {StepSpec, PlaybookOptions, PenaltyTo, CUSTOMER_ROLE} from "./JourneyTypes.sol";
 
 /// @title Playbooks
 /// @notice Published, immutable, numbered templates of a journey: an ordered list of
 /// steps, each with an owning role, an SLA, required fields and attestations, a payout
-/// share and a breach penalty. The last step is the customer's.
+/// share and a breach penalty. The last step is the customer's. A playbook cannot lock a
+/// pool: every step from the commit step on has an SLA, the confirmation window ends
+/// before the customer's deadline, and every dispute has a window for the arbiter.
 abstract contract Playbooks is Participants {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -24,14 +26,15 @@ abstract contract Playbooks is Participants {
     uint8 internal constant _COMMIT = 2;
 
     /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128 bits, 24 spare).
+    /// `role` and `nextRole` are role bits plus one (`_CUSTOMER_BIT`: the customer's step).
     /// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
     /// costs no second read; `fieldsHash` is the first 16 bytes of keccak256 of the
     /// required field keys in order. Shares and penalties are in `_payoutTables`.
     struct StepConfig {
-        Role role;
+        uint8 role;
         uint32 sla;
         uint32 nextSla;
-        Role nextRole;
+        uint8 nextRole;
         uint8 fieldCount;
         uint8 attestationCount;
         uint8 flags;
@@ -70,9 +73,12 @@ abstract contract Playbooks is Participants {
 
     /// @notice Publishes a playbook. It can never change afterwards; a new version is a new playbook.
     /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 15 steps;
-    /// shares sum to at most 10,000 bps; every step has a role; penalties at most 10,000 bps;
-    /// only the last step, which must exist, is the customer's; at most 32 fields and 32
-    /// attestations per step; the commit step is a participant step.
+    /// shares sum to at most 10,000 bps; every step has a defined role other than ADMIN;
+    /// penalties at most 10,000 bps; only the last step, which must exist, is the
+    /// customer's; at most 32 fields and 32 attestations per step, none named twice; the
+    /// commit step is a participant step; every step from the commit step on has an SLA;
+    /// the confirmation window is shorter than the customer's SLA; the dispute window is
+    /// not zero.
     /// Emits {PlaybookPublished}.
     /// @param name Short name of the playbook.
     /// @param version The author's version number.
@@ -85,22 +91,26 @@ abstract contract Playbooks is Participants {
         StepSpec[] calldata steps,
         PlaybookOptions calldata options
     ) external returns (uint16 playbookId) {
-        _checkActor(msg.sender, Role.Admin);
+        _checkActor(msg.sender, _ADMIN_BIT);
         uint256 count = steps.length;
         if (count < 2 || count > _MAX_STEPS) revert StepCountOutOfRange(count);
         if (options.commitStep >= count - 1) revert InvalidCommitStep(options.commitStep);
-        if (options.confirmWindow != 0 && (steps[count - 1].sla == 0 || options.confirmWindow > steps[count - 1].sla)) {
+        if (options.confirmWindow != 0 && options.confirmWindow >= steps[count - 1].sla) {
             revert InvalidConfirmWindow(options.confirmWindow);
         }
+        if (options.disputeWindow == 0) revert InvalidDisputeWindow();
         playbookId = ++_playbookCount;
         uint256 totalBps = 0;
         uint256[2] memory table = [uint256(0), uint256(0)];
+        uint8[] memory bits = new uint8[](count + 1);
+        for (uint256 i = 0; i < count; ++i) {
+            bits[i] = _validateStep(steps[i], i, count, options.commitStep);
+        }
         for (uint256 i = 0; i < count; ++i) {
             StepSpec calldata spec = steps[i];
-            _validateStep(spec, i, count);
             totalBps += spec.shareBps;
             uint256 entry = uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16);
-            if (spec.role == Role.Customer) {
+            if (bits[i] == _CUSTOMER_BIT) {
                 entry |= _CUSTOMER_ENTRY;
                 if (options.penaltyTo == PenaltyTo.Customer) entry |= _FORFEIT_ENTRY;
             }
@@ -109,10 +119,10 @@ abstract contract Playbooks is Participants {
             if (i == options.commitStep) flags = options.fundBeforeCommit ? _COMMIT | _FUND_GATE : _COMMIT;
             bool hasNext = i + 1 < count;
             _steps[playbookId][i] = StepConfig({
-                role: spec.role,
+                role: bits[i],
                 sla: spec.sla,
                 nextSla: hasNext ? steps[i + 1].sla : 0,
-                nextRole: hasNext ? steps[i + 1].role : Role.None,
+                nextRole: bits[i + 1],
                 fieldCount: uint8(spec.fields.length),
                 attestationCount: uint8(spec.attestations.length),
                 flags: flags,
@@ -148,7 +158,7 @@ abstract contract Playbooks is Participants {
     /// schemas are in the {PlaybookPublished} event).
     /// @param playbookId The playbook's number.
     /// @param index The step's index, from 0.
-    /// @return role Its owning role.
+    /// @return role Its owning role's id.
     /// @return sla Seconds from the previous step's completion (0: no deadline).
     /// @return shareBps Its payout share.
     /// @return penaltyBps Its breach penalty, in basis points of its share.
@@ -157,13 +167,13 @@ abstract contract Playbooks is Participants {
     function stepRules(uint16 playbookId, uint256 index)
         external
         view
-        returns (Role role, uint32 sla, uint16 shareBps, uint16 penaltyBps, uint8 fieldCount, uint8 attestationCount)
+        returns (bytes32 role, uint32 sla, uint16 shareBps, uint16 penaltyBps, uint8 fieldCount, uint8 attestationCount)
     {
         if (index >= _header(playbookId).stepCount) revert StepCountOutOfRange(index);
         StepConfig memory c = _config(playbookId, index);
         uint256 entry = _payoutTables[playbookId][index / 8] >> (32 * (index % 8));
         return (
-            c.role,
+            _roleIdOf(c.role),
             c.sla,
             uint16(entry & _BPS_MASK),
             uint16((entry >> 16) & _BPS_MASK),
@@ -207,16 +217,36 @@ abstract contract Playbooks is Participants {
         return _fields[playbookId][step];
     }
 
-    function _validateStep(StepSpec calldata spec, uint256 i, uint256 count) private pure {
-        if (spec.role == Role.None) revert EmptyRole(i);
-        if (spec.role == Role.Customer) {
+    /// @dev Validates one step and returns its role bit plus one.
+    function _validateStep(StepSpec calldata spec, uint256 i, uint256 count, uint256 commitStep)
+        private
+        view
+        returns (uint8 bit)
+    {
+        if (spec.role == bytes32(0)) revert EmptyRole(i);
+        if (spec.role == CUSTOMER_ROLE) {
             if (i != count - 1) revert CustomerStepNotLast(i);
-        } else if (i == count - 1) {
-            revert LastStepNotCustomer(i);
+            bit = _CUSTOMER_BIT;
+        } else {
+            if (i == count - 1) revert LastStepNotCustomer(i);
+            bit = _bitOf(spec.role);
+            if (bit == _ADMIN_BIT) revert EmptyRole(i);
         }
+        if (i >= commitStep && spec.sla == 0) revert MissingSla(i);
         if (spec.penaltyBps > _BPS) revert PenaltyOutOfRange(i);
         if (spec.fields.length > _MAX_REQUIREMENTS || spec.attestations.length > _MAX_REQUIREMENTS) {
             revert TooManyRequirements(i);
+        }
+        _checkDistinct(spec.fields, i);
+        _checkDistinct(spec.attestations, i);
+    }
+
+    /// @dev Refuses a requirement named twice in one step (at most 32: bounded).
+    function _checkDistinct(bytes32[] calldata keys, uint256 i) private pure {
+        for (uint256 a = 1; a < keys.length; ++a) {
+            for (uint256 b = 0; b < a; ++b) {
+                if (keys[a] == keys[b]) revert DuplicateRequirement(i, keys[a]);
+            }
         }
     }
 }

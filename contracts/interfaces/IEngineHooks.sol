@@ -1,19 +1,31 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Role, Status, StepRecord} from "../JourneyTypes.sol";
+import {Status, StepRecord} from "../JourneyTypes.sol";
+
+/// @title What the directory offers the signature relay
+interface IRulebook {
+    /// @notice The rulebook in force.
+    function rulebook() external view returns (uint32 version, bytes32 hash);
+
+    /// @notice The relay reports a verified rulebook acceptance.
+    function acceptRulebookFor(address account, uint32 version) external;
+}
 
 /// @title What the engine offers the attestation registry and the customer voice
 interface IEngineHooks {
     /// @notice Reverts unless `account` holds `role` and accepted the rulebook in force.
     /// @return id The account's participant number.
-    function checkActor(address account, Role role) external view returns (uint32 id);
+    function checkActor(address account, bytes32 role) external view returns (uint32 id);
+
+    /// @notice Whether `account` is a participant (a participant is never a customer).
+    function isParticipant(address account) external view returns (bool);
 
     /// @notice What a customer's signature is checked against.
-    function voiceContext(bytes32 journeyId) external view returns (uint16 playbookId, Status status, bytes16 customer);
-
-    /// @notice The rulebook in force.
-    function rulebook() external view returns (uint32 version, bytes32 hash);
+    function voiceContext(bytes32 journeyId)
+        external
+        view
+        returns (uint16 playbookId, Status status, bytes16 customer, bytes20 head);
 
     /// @notice Reverts with HistoryMismatch unless `history` matches the journey's rolling hash.
     function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view;
@@ -21,9 +33,22 @@ interface IEngineHooks {
     /// @notice The voice reports a verified dispute of `step`.
     function holdForDispute(bytes32 journeyId, uint8 step, bytes32 reason) external;
 
+    /// @notice The voice ends the open dispute (`arbiter` zero: by the fallback).
+    function endDispute(bytes32 journeyId, bool upheld, address arbiter) external;
+
+    /// @notice The voice refunds a journey whose dispute outlived its window.
+    function refundDispute(bytes32 journeyId) external;
+
+    /// @notice The journey's open dispute: since when, the arbiter's window, the
+    /// playbook's fallback and the journey's funder (who may not arbitrate).
+    function disputeWindow(bytes32 journeyId)
+        external
+        view
+        returns (uint40 since, uint32 window, bool refundOnTimeout, address funder);
+
     /// @notice The registry records the newest attestation of a (schema, subject) pair.
     function recordAttestation(bytes32 key, address attester, uint64 expiry, bool revoked) external;
 
-    /// @notice The voice reports a verified rulebook acceptance.
-    function acceptRulebookFor(address account, uint32 version) external;
+    /// @notice The directory of participants and the rulebook.
+    function directory() external view returns (IRulebook);
 }

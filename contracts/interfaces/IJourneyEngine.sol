@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Role, Status, AttestationState, StepSpec, PlaybookOptions, Field} from "../JourneyTypes.sol";
+import {Status, AttestationState, StepSpec, PlaybookOptions, Field, OrgKind} from "../JourneyTypes.sol";
 
 /// @title The errors and events of the journey engine
 /// @notice Every refusal names the rule that refused and carries the values a caller
@@ -13,7 +13,28 @@ interface IJourneyEngine {
 
     /// @param account The caller.
     /// @param role The role the action needs.
-    error MissingRole(address account, Role role);
+    error MissingRole(address account, bytes32 role);
+    /// @param role A role no playbook may name: zero after ADMIN, or the customer's.
+    error InvalidRole(bytes32 role);
+    /// @param role A role already defined.
+    error RoleExists(bytes32 role);
+    /// @param role A role that was never defined.
+    error UnknownRole(bytes32 role);
+    /// @dev 64 roles are defined already.
+    error TooManyRoles();
+    /// @dev An organisation needs a name.
+    error EmptyName();
+    /// @param org An organisation that was never registered.
+    error UnknownOrganisation(uint32 org);
+    /// @param account A participant that belongs to an organisation already.
+    /// @param org Its organisation.
+    error AlreadyMember(address account, uint32 org);
+    /// @param account An account that belongs to no organisation, so holds no role.
+    error NoOrganisation(address account);
+    /// @param caller Not the engine's directory.
+    error NotDirectory(address caller);
+    /// @param account ADMIN, which never owns, completes or is assigned a step.
+    error AdminMayNotOwnStep(address account);
     /// @param account An address that has never been granted a role.
     error NotParticipant(address account);
     /// @param account The participant.
@@ -40,6 +61,16 @@ interface IJourneyEngine {
     /// @param account The new participant.
     /// @param id Its number, used in packed journey state.
     event ParticipantRegistered(address indexed account, uint32 id);
+    /// @param org The new organisation's number.
+    /// @param name Its short name.
+    /// @param kind A company unit or an outside firm.
+    event OrganisationRegistered(uint32 indexed org, bytes32 name, OrgKind kind);
+    /// @param org The organisation.
+    /// @param account Its new participant.
+    event MemberAdded(uint32 indexed org, address indexed account);
+    /// @param role The role id.
+    /// @param bit Its bit in a participant's role bits.
+    event RoleDefined(bytes32 indexed role, uint8 bit);
 
     /*//////////////////////////////////////////////////////////////
                                 PLAYBOOKS
@@ -61,8 +92,15 @@ interface IJourneyEngine {
     error TooManyRequirements(uint256 step);
     /// @param step The commit step named by the options, out of range.
     error InvalidCommitStep(uint256 step);
-    /// @param window A confirmation window with no customer deadline, or longer than it.
+    /// @param window A confirmation window not shorter than the customer's SLA.
     error InvalidConfirmWindow(uint32 window);
+    /// @dev A dispute window of zero: a dispute would have no end.
+    error InvalidDisputeWindow();
+    /// @param step A step from the commit step on (or the customer's) with no SLA.
+    error MissingSla(uint256 step);
+    /// @param step The step.
+    /// @param key A field or attestation it names twice.
+    error DuplicateRequirement(uint256 step, bytes32 key);
     /// @param playbookId A playbook that was never published.
     error UnknownPlaybook(uint256 playbookId);
 
@@ -123,6 +161,29 @@ interface IJourneyEngine {
     /// @param assignee The participant the step is assigned to.
     error NotAssignee(bytes32 journeyId, uint8 step, address account, address assignee);
     /// @param journeyId The journey.
+    /// @param step The current step.
+    /// @param account The caller, not of the organisation that owns the step.
+    /// @param org The organisation that owns it.
+    error WrongOrganisation(bytes32 journeyId, uint8 step, address account, uint32 org);
+    /// @param account The assignee named.
+    /// @param org The organisation named with it, which it does not belong to.
+    error NotInOrganisation(address account, uint32 org);
+    /// @param journeyId The journey.
+    /// @param step The next step, whose owner (an organisation or a participant) must be named.
+    error OwnerRequired(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step The step.
+    /// @param field A field key given twice.
+    error DuplicateField(bytes32 journeyId, uint8 step, bytes32 field);
+    /// @param journeyId The journey.
+    /// @param step The step.
+    /// @param account Neither ADMIN nor the account that completed the previous step.
+    error NotEscalator(bytes32 journeyId, uint8 step, address account);
+    /// @param journeyId The journey.
+    /// @param step The step.
+    /// @param account The caller, who may not escalate a step to itself.
+    error SelfEscalation(bytes32 journeyId, uint8 step, address account);
+    /// @param journeyId The journey.
     /// @param step The step whose completion was refused.
     /// @param field The first required field missing or with a zero commitment.
     error MissingField(bytes32 journeyId, uint8 step, bytes32 field);
@@ -153,16 +214,22 @@ interface IJourneyEngine {
     error PoolNotFunded(bytes32 journeyId, uint8 step);
     /// @param journeyId The journey.
     /// @param step The breached step.
-    /// @param assignee The assignee who breached it, to whom it cannot be escalated.
+    /// @param assignee The owner who breached it, to whom it cannot be escalated.
     error SameAssignee(bytes32 journeyId, uint8 step, address assignee);
 
     /// @param journeyId The journey (its unique external reference).
     /// @param playbookId The playbook it runs.
     /// @param customer The customer commitment.
     /// @param opener Who opened it.
+    /// @param funder The funder, who alone may fund its pool.
     /// @param deadline The first step's deadline (0: none).
     event JourneyOpened(
-        bytes32 indexed journeyId, uint16 indexed playbookId, bytes16 customer, address indexed opener, uint40 deadline
+        bytes32 indexed journeyId,
+        uint16 indexed playbookId,
+        bytes16 customer,
+        address indexed opener,
+        address funder,
+        uint40 deadline
     );
     /// @param journeyId The journey.
     /// @param step The step completed.
@@ -171,7 +238,8 @@ interface IJourneyEngine {
     /// @param fields The fields supplied: each key with the salted commitment of its value.
     /// keccak256(abi.encode(fields)) is the step's evidence hash, folded into the journey's
     /// rolling hash.
-    /// @param nextAssignee Who the next step is assigned to (zero: any holder of its role).
+    /// @param nextOrg The organisation named to own the next step (zero: the assignee's).
+    /// @param nextAssignee The participant named to own the next step (zero: any participant of `nextOrg`).
     /// @param nextDeadline The next step's deadline (0: none).
     event StepCompleted(
         bytes32 indexed journeyId,
@@ -179,20 +247,25 @@ interface IJourneyEngine {
         address indexed by,
         bool late,
         Field[] fields,
+        uint32 nextOrg,
         address indexed nextAssignee,
         uint40 nextDeadline
     );
     /// @param journeyId The journey.
     /// @param step The step breached.
-    /// @param assignee Who the breach is recorded against (zero: the step's role as a whole).
+    /// @param assignee The participant the breach is recorded against (zero: an organisation).
+    /// @param org The organisation it is recorded against (zero: a participant).
     /// @param deadline The deadline that passed.
-    event BreachRecorded(bytes32 indexed journeyId, uint8 step, address indexed assignee, uint40 deadline);
+    event BreachRecorded(bytes32 indexed journeyId, uint8 step, address indexed assignee, uint32 org, uint40 deadline);
     /// @param journeyId The journey.
     /// @param step The step reassigned.
-    /// @param from The previous assignee.
-    /// @param to The new assignee.
+    /// @param from The previous owner, a participant (zero: an organisation).
+    /// @param fromOrg The previous owner, an organisation (zero: a participant).
+    /// @param to The new owner.
     /// @param deadline The new deadline.
-    event Escalated(bytes32 indexed journeyId, uint8 step, address indexed from, address indexed to, uint40 deadline);
+    event Escalated(
+        bytes32 indexed journeyId, uint8 step, address indexed from, uint32 fromOrg, address indexed to, uint40 deadline
+    );
 
     /*//////////////////////////////////////////////////////////////
                       INCENTIVES AND THE CUSTOMER'S VOICE
@@ -201,8 +274,25 @@ interface IJourneyEngine {
     /// @dev A zero amount.
     error ZeroAmount();
     /// @param journeyId The journey.
-    /// @param funder The funder who funded its pool first.
-    error FundedByAnother(bytes32 journeyId, address funder);
+    /// @param account The caller.
+    /// @param funder The funder named when the journey opened, who alone may fund it.
+    error NotFunder(bytes32 journeyId, address account, address funder);
+    /// @param journeyId The journey.
+    /// @param account A participant, which can never be a journey's customer.
+    error ParticipantAsCustomer(bytes32 journeyId, address account);
+    /// @param journeyId The journey.
+    /// @param signed The rolling hash the customer signed over.
+    /// @param current The journey's rolling hash now.
+    error StaleSignature(bytes32 journeyId, bytes20 signed, bytes20 current);
+    /// @param journeyId The journey.
+    /// @param arbiter An arbiter that completed a step of the journey or is its funder.
+    error ArbiterConflict(bytes32 journeyId, address arbiter);
+    /// @param journeyId The journey.
+    /// @param closedAt When the arbiter's window closed.
+    error DisputeWindowPassed(bytes32 journeyId, uint256 closedAt);
+    /// @param journeyId The journey.
+    /// @param closesAt When the arbiter's window closes.
+    error DisputeWindowOpen(bytes32 journeyId, uint256 closesAt);
     /// @param journeyId The journey.
     /// @param pool The pool that would exceed the largest amount a pool holds.
     error PoolTooLarge(bytes32 journeyId, uint256 pool);
@@ -284,7 +374,12 @@ interface IJourneyEngine {
     /// @param score 1 to 5.
     /// @param comment Commitment of the customer's comment.
     event Rated(bytes32 indexed journeyId, uint8 step, address indexed owner, uint8 score, bytes32 comment);
-    /// @param journeyId The journey, expired (value never confirmed) or cancelled.
+    /// @param journeyId The journey.
+    /// @param step The step waiting for its pool, whose clock started again.
+    /// @param deadline Its new deadline.
+    event ClockRestarted(bytes32 indexed journeyId, uint8 step, uint40 deadline);
+    /// @param journeyId The journey, expired (value never confirmed, or a dispute left
+    /// past its window with a refund fallback) or cancelled.
     /// @param status Expired or Cancelled.
     /// @param refund The pool credited back to its funder.
     event JourneyClosed(bytes32 indexed journeyId, Status status, uint256 refund);
