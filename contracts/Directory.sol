@@ -76,11 +76,10 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
     constructor(address admin, bytes32 rulebookHash) {
         engine = IParticipantCopy(msg.sender);
-        bytes32[8] memory defaults = [
-            DEFAULT_ADMIN_ROLE, MARKETING_ROLE, SALES_ROLE, SUCCESS_ROLE, VENDOR_ROLE, VERIFIER_ROLE, FUNDER_ROLE, ARBITER_ROLE
-        ];
+        _defineRole(DEFAULT_ADMIN_ROLE, "ADMIN");
+        bytes32[7] memory defaults = [bytes32("MARKETING"), "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER"];
         for (uint256 i = 0; i < defaults.length; ++i) {
-            _defineRole(defaults[i]);
+            _defineRole(_roleId(defaults[i]), defaults[i]);
         }
         _publishRulebook(rulebookHash);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -125,13 +124,17 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
         _sync(account, p);
     }
 
-    /// @notice Defines a role a playbook may name (for example keccak256("SUPPORT")).
-    /// @dev Requirements: the caller is ADMIN and accepted the rulebook; the role is not
-    /// zero, not the customer's, not defined yet; at most 64 roles. Emits {RoleDefined}.
-    /// @param role The role id.
-    function defineRole(bytes32 role) external {
+    /// @notice Defines a role a playbook may name, by its name (for example "SUPPORT"); its
+    /// id is keccak256 of the name, as OpenZeppelin's role ids are.
+    /// @dev Requirements: the caller is ADMIN and accepted the rulebook; the name is 1 to
+    /// 32 bytes, left-aligned; the role is not the customer's and not defined yet; at most
+    /// 64 roles. Emits {RoleDefined}.
+    /// @param name The role's name.
+    /// @return role The role id.
+    function defineRole(bytes32 name) external returns (bytes32 role) {
         _checkActor(msg.sender, _ADMIN_BIT);
-        _defineRole(role);
+        role = _roleId(name);
+        _defineRole(role, name);
     }
 
     /// @notice Grants a defined role to a participant of an organisation.
@@ -322,7 +325,21 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
         if (address(engine).code.length != 0) engine.copyBook(b.version, b.publishedAt, b.organisations);
     }
 
-    function _defineRole(bytes32 role) private {
+    /// @dev keccak256 of a name's bytes (a left-aligned short string of 1 to 32 bytes).
+    function _roleId(bytes32 name) private pure returns (bytes32 role) {
+        uint256 length = 0;
+        while (length < 32 && name[length] != 0) ++length;
+        for (uint256 i = length; i < 32; ++i) {
+            if (name[i] != 0) revert InvalidRole(name);
+        }
+        if (length == 0) revert InvalidRole(name);
+        assembly ("memory-safe") {
+            mstore(0, name)
+            role := keccak256(0, length)
+        }
+    }
+
+    function _defineRole(bytes32 role, bytes32 name) private {
         if (role == CUSTOMER_ROLE || (role == bytes32(0) && _book.roles != 0)) revert InvalidRole(role);
         if (_roleBits[role] != 0) revert RoleExists(role);
         uint8 count = _book.roles;
@@ -332,7 +349,7 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
         _roleBits[role] = bit;
         _roleIds[bit] = role;
         _book.roles = bit;
-        emit RoleDefined(role, bit - 1);
+        emit RoleDefined(role, bit - 1, name);
         if (address(engine).code.length != 0) engine.copyRole(role, bit);
     }
 

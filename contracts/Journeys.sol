@@ -230,7 +230,6 @@ abstract contract Journeys is Playbooks {
     /// @return flagged Whether the current deadline was flagged as breached.
     /// @return pool The escrowed incentive pool (0 once spent).
     /// @return funder The journey's funder, named when it opened.
-    /// @return org The organisation that owns the current step (zero: a participant does, or none).
     function journey(bytes32 journeyId)
         external
         view
@@ -243,8 +242,7 @@ abstract contract Journeys is Playbooks {
             uint16 breaches,
             bool flagged,
             uint96 pool,
-            address funder,
-            uint32 org
+            address funder
         )
     {
         Journey memory j = _known(journeyId);
@@ -262,9 +260,17 @@ abstract contract Journeys is Playbooks {
             x.breaches,
             x.flagged != 0 && x.flagged == j.step + 1,
             live ? f.pool : 0,
-            _accountOf(f.funder),
-            _ownerOrg(j.owner)
+            _accountOf(f.funder)
         );
+    }
+
+    /// @notice Who owns a journey's current step.
+    /// @param journeyId The journey.
+    /// @return assignee The participant who owns it (zero: its organisation does, or none).
+    /// @return org The organisation that owns it (zero: a participant does, or none).
+    function ownerOf(bytes32 journeyId) external view returns (address assignee, uint32 org) {
+        uint32 owner = _known(journeyId).owner;
+        return (_ownerAccount(owner), _ownerOrg(owner));
     }
 
     /// @notice A journey's customer commitment and rolling hash.

@@ -33,7 +33,7 @@ from journeychain.toolchain import (
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 OZ_DIR = PROJECT_ROOT / "node_modules" / "@openzeppelin"
 CACHE_FILE = PROJECT_ROOT / "build" / "journeychain" / "artifacts.json"
-CONTRACTS = ("JourneyEngine", "JourneyToken", "CustomerVoice", "AttestationRegistry")
+CONTRACTS = ("JourneyEngine", "Directory", "JourneyToken", "CustomerVoice", "AttestationRegistry")
 BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
 
 

@@ -449,17 +449,73 @@ def participant_add(
     ctx: typer.Context,
     address: Annotated[str, typer.Argument(help="Address, keystore alias or dev:N.")],
     role: Annotated[
-        str, typer.Argument(help="MARKETING, SALES, SUCCESS, VENDOR, VERIFIER, FUNDER, ARBITER or ADMIN.")
+        str,
+        typer.Argument(
+            help="MARKETING, SALES, SUCCESS, VENDOR, VERIFIER, FUNDER, ARBITER, ADMIN "
+            "or a role a playbook defines."
+        ),
     ],
+    org: Annotated[
+        str | None,
+        typer.Option(help="The organisation it acts for (name or number); needed the first time."),
+    ] = None,
 ) -> None:
-    """Grant ROLE to ADDRESS (as ADMIN). The participant must then accept the rulebook."""
+    """Grant ROLE to ADDRESS (as ADMIN), in organisation --org. A participant belongs to one
+    organisation for good and must then accept the rulebook."""
     s = session(ctx)
     role_id(role)  # a bad role is refused before connecting
     target = s.address(address)
-    receipt = s.client().grant_role(target, role)
+    receipt = s.client().grant_role(target, role, org=org)
+    where = f" of {org}" if org else ""
     s.emit(
-        {"address": target, "role": role.upper()} | receipt.as_dict(),
-        f"{target} is now {role.upper()} {_receipt_note(receipt)}",
+        {"address": target, "role": role.upper(), "org": org} | receipt.as_dict(),
+        f"{target} is now {role.upper()}{where} {_receipt_note(receipt)}",
+    )
+
+
+org_app = _group("org", "Set up", "Organisations: the company's units and the outside firms.")
+
+
+@org_app.command("add")
+def org_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A short name (no personal data), up to 32 bytes.")],
+    vendor: Annotated[bool, typer.Option("--vendor", help="An outside firm, not a company unit.")] = False,
+) -> None:
+    """Register an organisation (as ADMIN)."""
+    s = session(ctx)
+    org, receipt = s.client().register_organisation(name, vendor=vendor)
+    kind = "vendor firm" if vendor else "company unit"
+    s.emit(
+        {"org": org, "name": name, "kind": kind} | receipt.as_dict(),
+        f"organisation {org} ({name}, {kind}) registered {_receipt_note(receipt)}",
+    )
+
+
+@org_app.command("list")
+def org_list(ctx: typer.Context) -> None:
+    """Every organisation, by number."""
+    s = session(ctx)
+    orgs = s.reader.organisations()
+    table = Table("org", "name", "kind")
+    for o in orgs:
+        table.add_row(str(o["org"]), o["name"], o["kind"])
+    s.emit(orgs, table)
+
+
+role_app = _group("role", "Set up", "Roles a playbook may name beyond the defaults.")
+
+
+@role_app.command("define")
+def role_define(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="The role's name, e.g. SUPPORT.")]
+) -> None:
+    """Define a role (as ADMIN); its id is keccak256 of its name. `playbook publish` defines the
+    roles a playbook declares under `roles:` itself."""
+    s = session(ctx)
+    receipt = s.client().define_role(name)
+    s.emit(
+        {"role": name.upper()} | receipt.as_dict(), f"role {name.upper()} defined {_receipt_note(receipt)}"
     )
 
 
@@ -612,19 +668,29 @@ def open_cmd(
     profile_hash_hex: Annotated[
         str | None, typer.Option("--profile-hash", help="The customer's profile hash, made elsewhere.")
     ] = None,
+    funder: Annotated[
+        str, typer.Option(help="The journey's funder, who alone may fund its pool: alias, address or dev:N.")
+    ] = "",
     playbook: Annotated[int, typer.Option(help="The playbook to run.")] = 1,
-    assign: Annotated[str | None, typer.Option(help="Who owns the first step (default: its role).")] = None,
+    assign: Annotated[
+        str | None, typer.Option(help="Who owns the first step (default: your organisation).")
+    ] = None,
 ) -> None:
-    """Open a journey for a customer: the chain sees only a commitment to the customer."""
+    """Open a journey for a customer: the chain sees only a commitment to the customer. --funder
+    names the one participant who may fund it."""
     s = session(ctx)
     if profile and profile_hash_hex:
         raise ConfigError("give --profile or --profile-hash, not both")
     profile_bytes = (
         _profile(profile_hash_hex) if profile_hash_hex else profile_hash(profile or "", new_salt())
     )
+    if not funder:
+        raise ConfigError("name the journey's funder: --funder ACCOUNT")
     signer = s.address(customer)
     assignee = s.address(assign) if assign else None
-    opened = s.client().open_journey(reference, signer, profile_bytes, playbook, assignee)
+    opened = s.client().open_journey(
+        reference, signer, profile_bytes, playbook, assignee, funder=s.address(funder)
+    )
     s.book.put(
         journey_id(reference),
         {"reference": reference, "customer": signer, "profile": opened.profile, "playbook": str(playbook)},
@@ -647,9 +713,17 @@ def step_complete(
     field_args: Annotated[
         list[str] | None, typer.Option("--field", "-f", help="name=value evidence; repeat for each field.")
     ] = None,
-    assign: Annotated[str | None, typer.Option(help="Who owns the next step (default: its role).")] = None,
+    assign: Annotated[str | None, typer.Option(help="The participant who owns the next step.")] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            help="The organisation that owns the next step (name or number); default: yours, "
+            "when you hold the next step's role."
+        ),
+    ] = None,
 ) -> None:
-    """Complete the journey's current step with its evidence.
+    """Complete the journey's current step with its evidence, and name who owns the next step
+    (--assign a participant, or --org an organisation).
 
     Each --field value is committed with a fresh salt: the chain sees the commitment only.
     The values and salts go to the evidence vault ($JOURNEY_HOME/vault.sqlite), from which
@@ -660,7 +734,7 @@ def step_complete(
     fields = _fields(field_args or [])
     assignee = s.address(assign) if assign else None
     with Vault() as vault:
-        result = s.client().complete_step(journey, fields, assignee, vault=vault)
+        result = s.client().complete_step(journey, fields, assignee, vault=vault, org=org)
     data = result.as_dict()
     data["fields"] = [{"name": f.name, "commitment": f.commitment} for f in result.fields]
     late = " [red](late: breach recorded)[/red]" if result.late else ""
@@ -726,7 +800,7 @@ def breach_flag(ctx: typer.Context, journey: Annotated[str, typer.Argument(help=
     s = session(ctx)
     receipt = s.client().flag_breach(journey)
     event = receipt.events["BreachRecorded"][0]
-    against = event["assignee"] if int(event["assignee"], 16) else "the step's role"
+    against = event["assignee"] if int(event["assignee"], 16) else f"organisation {event['org']}"
     s.emit(
         {"journey": journey, "step": event["step"], "assignee": event["assignee"]} | receipt.as_dict(),
         f"journey {journey}: breach of step {event['step']} recorded against {against} "
@@ -740,7 +814,8 @@ def escalate_cmd(
     journey: Annotated[str, typer.Argument(help="The journey.")],
     assign: Annotated[str, typer.Option(help="The new assignee: address, alias or dev:N.")],
 ) -> None:
-    """Reassign a breached step to another holder of its role, with a new deadline."""
+    """Reassign a late step to another holder of its role, with a new deadline (as ADMIN, or as
+    whoever completed the step before it). The breach stays on the step."""
     s = session(ctx)
     receipt = s.client().escalate(journey, s.address(assign))
     event = receipt.events["Escalated"][0]
@@ -868,13 +943,28 @@ def resolve_cmd(
     journey: Annotated[str, typer.Argument(help="The journey.")],
     upheld: Annotated[bool, typer.Option("--upheld/--rejected", help="Whether the customer was right.")],
 ) -> None:
-    """Resolve a journey's open dispute (as ARBITER)."""
+    """Resolve a journey's open dispute (as an ARBITER that owned no step of it and does not fund
+    it), within the playbook's dispute window."""
     s = session(ctx)
     receipt = s.client().resolve_dispute(journey, upheld)
     verdict = "upheld" if upheld else "rejected"
     s.emit(
         {"journey": journey, "upheld": upheld} | receipt.as_dict(),
         f"journey {journey}: dispute {verdict} {_receipt_note(receipt)}",
+    )
+
+
+@app.command("close-dispute", rich_help_panel="The customer and disputes")
+def close_dispute_cmd(
+    ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]
+) -> None:
+    """Close a dispute left past the arbiter's window, by the playbook's fallback (anyone may)."""
+    s = session(ctx)
+    receipt = s.client().close_dispute(journey)
+    outcome = "pool refunded" if "JourneyClosed" in receipt.events else "dispute rejected"
+    s.emit(
+        {"journey": journey, "outcome": outcome} | receipt.as_dict(),
+        f"journey {journey}: dispute closed by the playbook's fallback, {outcome} {_receipt_note(receipt)}",
     )
 
 

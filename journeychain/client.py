@@ -35,29 +35,34 @@ from journeychain.encoding import (
     evidence_hash,
     field_pairs,
     from_short_name,
+    genesis_head,
     journey_id,
     new_salt,
+    next_head,
     short_name,
 )
 from journeychain.errors import AccountError, ConfigError, RuleError
-from journeychain.playbook import PENALTY_TO, ROLES, Playbook, Step
+from journeychain.playbook import (
+    CUSTOMER,
+    DEFAULT_ROLES,
+    DISPUTE_FALLBACKS,
+    PENALTY_TO,
+    Playbook,
+    Step,
+    role_id,
+)
 from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
 from journeychain.signing import customer_signature, permit_signature, sign_typed
 from journeychain.timeline import block_ranges
 from journeychain.tx import Receipt, Sender
 
 ZERO = "0x" + "00" * 20
-PARTICIPANT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER", "ADMIN")
+PARTICIPANT_ROLES = (*DEFAULT_ROLES, "ADMIN")
 SIGNATURE_LIFETIME = 3600
 VALUE_DELIVERED = "value_delivered"
+ORG_KINDS = ("unit", "vendor")
 
-
-def role_id(role: str) -> bytes:
-    """The AccessControl role id of a participant role (ADMIN: the default admin role)."""
-    name = role.upper()
-    if name not in PARTICIPANT_ROLES:
-        raise ConfigError(f"unknown role {role!r} (one of {', '.join(PARTICIPANT_ROLES)})")
-    return ZERO32 if name == "ADMIN" else keccak(text=name)
+__all__ = ["JourneyClient", "role_id"]
 
 
 def _hex(value: bytes) -> str:
@@ -90,6 +95,8 @@ class PublishedPlaybook:
             "penalty_to": p.penalty_to,
             "confirm_window": p.confirm_window,
             "verifier_may_confirm": p.verifier_may_confirm,
+            "dispute_window": p.dispute_window,
+            "dispute_fallback": p.dispute_fallback,
             "steps": [
                 {
                     "index": i,
@@ -117,6 +124,7 @@ class JourneyState:
     step_name: str | None
     status: str
     assignee: str | None
+    org: int | None
     deadline: int
     breached_steps: list[int]
     flagged: bool
@@ -188,6 +196,7 @@ class StepResult:
     evidence_hash: str
     fields: list[FieldEvidence]
     next_assignee: str | None
+    next_org: int | None
     next_deadline: int
     receipt: Receipt
 
@@ -297,6 +306,15 @@ class _Context(Context):
         playbook = self._playbook(journey_id)
         return playbook is not None and playbook.commit_step == step
 
+    def organisation(self, org: int) -> str:
+        try:
+            return f"organisation {self.client.organisation(org)['name']}"
+        except Exception:  # unreachable node or no such organisation: the number will do
+            return f"organisation {org}"
+
+    def role(self, role: bytes) -> str:
+        return self.client.role_names().get(bytes(role)) or super().role(role)
+
 
 class JourneyClient:
     """Drives the deployed contracts as `account`; reads need no account."""
@@ -316,6 +334,7 @@ class JourneyClient:
         self.build = build or load_build()
         w3 = chain.w3
         self._engine = w3.eth.contract(address=deployment.engine, abi=self.build["JourneyEngine"].abi)
+        self._directory = w3.eth.contract(address=deployment.directory, abi=self.build["Directory"].abi)
         self._voice = w3.eth.contract(address=deployment.voice, abi=self.build["CustomerVoice"].abi)
         self._registry = w3.eth.contract(
             address=deployment.registry, abi=self.build["AttestationRegistry"].abi
@@ -327,6 +346,7 @@ class JourneyClient:
         for jid, reference in (labels or {}).items():
             self._labels[bytes.fromhex(jid.removeprefix("0x"))] = reference
         self._playbooks: dict[int, PublishedPlaybook] = {}
+        self._role_names: dict[bytes, str] = {}
         self._events = self._event_table()
 
     # --- plumbing -----------------------------------------------------------------
@@ -338,6 +358,11 @@ class JourneyClient:
     def engine(self):
         """The engine as a web3 contract (for reads the client does not wrap)."""
         return self._engine
+
+    @property
+    def directory(self):
+        """The directory (organisations, participants, roles, the rulebook) as a web3 contract."""
+        return self._directory
 
     @property
     def voice(self):
@@ -382,7 +407,7 @@ class JourneyClient:
 
     def _event_table(self) -> dict[tuple[str, bytes], Any]:
         table: dict[tuple[str, bytes], Any] = {}
-        for contract in (self._engine, self._voice, self._registry, self._token):
+        for contract in (self._engine, self._directory, self._voice, self._registry, self._token):
             for entry in filter_abi_by_type("event", contract.abi):
                 types = ",".join(_canonical(i) for i in entry["inputs"])
                 table[(contract.address, keccak(text=f"{entry['name']}({types})"))] = (
@@ -430,36 +455,102 @@ class JourneyClient:
     def _deadline(self) -> int:
         return self.chain.now() + SIGNATURE_LIFETIME
 
-    # --- participants and the rulebook -------------------------------------------------
-    def grant_role(self, account: str, role: str) -> Receipt:
-        """Makes `account` a participant in `role` (ADMIN only). It must then accept the rulebook."""
-        return self._send(self._engine.functions.grantRole(role_id(role), checksum(account)))
+    # --- organisations, participants, roles and the rulebook -----------------------------
+    def register_organisation(self, name: str, vendor: bool = False) -> tuple[int, Receipt]:
+        """Registers an organisation (ADMIN): a company unit, or an outside vendor firm; returns its
+        number."""
+        receipt = self._send(
+            self._directory.functions.registerOrganisation(short_name(name), 1 if vendor else 0)
+        )
+        return int(receipt.events["OrganisationRegistered"][0]["org"]), receipt
+
+    def organisations(self) -> list[dict[str, Any]]:
+        """Every organisation, by number: its name and kind."""
+        count = int(self._directory.functions.organisationCount().call())
+        out = []
+        for org in range(1, count + 1):
+            name, kind = self._directory.functions.organisation(org).call()
+            out.append({"org": org, "name": from_short_name(name), "kind": ORG_KINDS[kind]})
+        return out
+
+    def organisation(self, org: int) -> dict[str, Any]:
+        name, kind = self._directory.functions.organisation(int(org)).call()
+        if int.from_bytes(bytes(name), "big") == 0:
+            raise ConfigError(f"there is no organisation {org} (see `journey org list`)")
+        return {"org": int(org), "name": from_short_name(name), "kind": ORG_KINDS[kind]}
+
+    def organisation_id(self, org: int | str) -> int:
+        """An organisation's number from its number or its name."""
+        if isinstance(org, int) or (isinstance(org, str) and org.isdigit()):
+            return self.organisation(int(org))["org"]
+        for entry in self.organisations():
+            if entry["name"] == org:
+                return int(entry["org"])
+        raise ConfigError(f"there is no organisation named {org!r} (see `journey org list`)")
+
+    def add_member(self, org: int | str, account: str) -> Receipt:
+        """Makes `account` a participant of organisation `org` (ADMIN), for good."""
+        return self._send(self._directory.functions.addMember(self.organisation_id(org), checksum(account)))
+
+    def define_role(self, name: str) -> Receipt:
+        """Defines a role a playbook may name (ADMIN); its id is keccak256 of the name."""
+        receipt = self._send(self._directory.functions.defineRole(short_name(name.upper())))
+        self._role_names.clear()
+        return receipt
+
+    def role_names(self) -> dict[bytes, str]:
+        """Every defined role's id and name (from RoleDefined events)."""
+        if not self._role_names:
+            logs = self._logs(self._directory.events.RoleDefined, None)
+            self._role_names = {bytes(e["args"]["role"]): from_short_name(e["args"]["name"]) for e in logs}
+            self._role_names[role_id(CUSTOMER)] = CUSTOMER
+        return self._role_names
+
+    def _role_name(self, role: bytes) -> str:
+        return self.role_names().get(role) or "0x" + role.hex()
+
+    def grant_role(self, account: str, role: str, org: int | str | None = None) -> Receipt:
+        """Grants `role` to `account` (ADMIN), first making it a participant of `org` when given.
+        It must then accept the rulebook."""
+        if org is not None:
+            org_id = self.organisation_id(org)
+            _, _, current = self.participant_record(account)
+            if current != org_id:
+                self.add_member(org_id, account)
+        return self._send(self._directory.functions.grantRole(role_id(role), checksum(account)))
 
     add_participant = grant_role
 
     def has_role(self, account: str, role: str) -> bool:
-        return bool(self._engine.functions.hasRole(role_id(role), checksum(account)).call())
+        return bool(self._directory.functions.hasRole(role_id(role), checksum(account)).call())
 
     def roles_of(self, account: str) -> list[str]:
-        return [r for r in PARTICIPANT_ROLES if self.has_role(account, r)]
+        names = [n for n in self.role_names().values() if n != CUSTOMER]
+        return [r for r in names if self.has_role(account, r)]
 
     def rulebook(self) -> tuple[int, str]:
         """The rulebook in force: (version, hash)."""
-        version, digest = self._engine.functions.rulebook().call()
+        version, digest = self._directory.functions.rulebook().call()
         return int(version), _hex(digest)
 
+    def participant_record(self, account: str) -> tuple[int, int, int]:
+        """(number, rulebook version accepted, organisation) of `account` (zeros: none)."""
+        pid, accepted, org = self._directory.functions.participant(checksum(account)).call()
+        return int(pid), int(accepted), int(org)
+
     def participant(self, account: str) -> dict[str, Any]:
-        pid, accepted = self._engine.functions.participant(checksum(account)).call()
+        pid, accepted, org = self.participant_record(account)
         return {
             "address": checksum(account),
             "id": pid,
             "accepted": accepted,
+            "org": org or None,
             "roles": self.roles_of(account),
         }
 
     def accept_rulebook(self) -> Receipt:
         """Accepts the rulebook in force, as the client's account."""
-        return self._send(self._engine.functions.acceptRulebook())
+        return self._send(self._directory.functions.acceptRulebook())
 
     def accept_rulebook_by_signature(self, participant: LocalAccount, deadline: int | None = None) -> Receipt:
         """`participant` signs its acceptance (EIP-712); the client's account relays it."""
@@ -480,7 +571,11 @@ class JourneyClient:
 
     # --- playbooks -----------------------------------------------------------------
     def publish_playbook(self, playbook: Playbook) -> tuple[int, Receipt]:
-        """Publishes a playbook (ADMIN); returns its number and the receipt."""
+        """Publishes a playbook (ADMIN), defining first the roles it declares that are not
+        defined yet; returns its number and the receipt."""
+        for name in playbook.roles:
+            if not self._directory.functions.isRole(role_id(name)).call():
+                self.define_role(name)
         receipt = self._send(self._engine.functions.publishPlaybook(*playbook.publish_args()))
         playbook_id = int(receipt.events["PlaybookPublished"][0]["playbookId"])
         self._playbooks[playbook_id] = PublishedPlaybook(playbook_id, playbook, receipt.block)
@@ -502,7 +597,9 @@ class JourneyClient:
         steps = tuple(
             Step(
                 name=from_short_name(_field(s, "name", 0)),
-                role=ROLES[_field(s, "role", 1)],
+                role=self.role_names().get(
+                    bytes(_field(s, "role", 1)), "0x" + bytes(_field(s, "role", 1)).hex()
+                ),
                 sla=int(_field(s, "sla", 2)),
                 share_bps=int(_field(s, "shareBps", 3)),
                 penalty_bps=int(_field(s, "penaltyBps", 4)),
@@ -521,6 +618,13 @@ class JourneyClient:
             penalty_to=PENALTY_TO[_field(opts, "penaltyTo", 2)],
             confirm_window=int(_field(opts, "confirmWindow", 3)),
             verifier_may_confirm=bool(_field(opts, "verifierMayConfirm", 4)),
+            dispute_window=int(_field(opts, "disputeWindow", 5)),
+            dispute_fallback=DISPUTE_FALLBACKS[int(bool(_field(opts, "refundOnTimeout", 6)))],
+            roles=tuple(
+                r
+                for r in (self.role_names().get(bytes(_field(s, "role", 1))) for s in args["steps"])
+                if r and r not in DEFAULT_ROLES and r != CUSTOMER
+            ),
             source=f"playbook {playbook_id}",
         )
         published = PublishedPlaybook(playbook_id, playbook, int(log["blockNumber"]))
@@ -542,8 +646,12 @@ class JourneyClient:
         profile: bytes,
         playbook_id: int = 1,
         assignee: str | None = None,
+        *,
+        funder: str,
     ) -> OpenedJourney:
-        """Opens a journey for the customer whose signing address is `customer` and profile hash `profile`."""
+        """Opens a journey for the customer whose signing address is `customer` and profile hash
+        `profile`, funded by `funder` alone. The first step is owned by the opener's
+        organisation, or by `assignee`."""
         jid = self.journey_id(reference)
         signer = checksum(customer)
         profile = bytes(profile)
@@ -552,7 +660,7 @@ class JourneyClient:
         commitment = customer_commitment(signer, profile)
         receipt = self._send(
             self._engine.functions.openJourney(
-                jid, playbook_id, commitment, checksum(assignee) if assignee else ZERO
+                jid, playbook_id, commitment, checksum(assignee) if assignee else ZERO, checksum(funder)
             )
         )
         event = receipt.events["JourneyOpened"][0]
@@ -573,6 +681,7 @@ class JourneyClient:
         fields: dict[str, str] | None = None,
         assign: str | None = None,
         vault: EvidenceStore | None = None,
+        org: int | str | None = None,
     ) -> StepResult:
         """Completes the journey's current step with `fields` (name -> value).
 
@@ -581,7 +690,8 @@ class JourneyClient:
         transaction is sent, confirmed once it is mined and discarded if a rule refuses
         it, so that no evidence is lost to a crash in between; they also come back in the
         result. Required fields are sent first, in the playbook's order. `assign` names
-        the next step's owner.
+        the next step's owner, a participant; `org` the organisation that owns it (by number or
+        name). One of them names the owner of every participant step after the first.
         """
         jid = self.journey_id(journey)
         fields = dict(fields or {})
@@ -601,7 +711,8 @@ class JourneyClient:
             for (name, value), salt in zip(ordered.items(), salts, strict=True)
         ]
         sent = [(short_name(e.name), bytes.fromhex(e.commitment[2:])) for e in evidence]
-        call = self._engine.functions.completeStep(jid, sent, checksum(assign) if assign else ZERO)
+        org_id = self._next_org(playbook, state.step, org, assign)
+        call = self._engine.functions.completeStep(jid, sent, org_id, checksum(assign) if assign else ZERO)
         try:
             receipt = self._send(call)
         except RuleError:
@@ -624,20 +735,42 @@ class JourneyClient:
             evidence_hash=_hex(evidence_hash(sent)),
             fields=evidence,
             next_assignee=_address_or_none(event["nextAssignee"]),
+            next_org=int(event["nextOrg"]) or None,
             next_deadline=int(event["nextDeadline"]),
             receipt=receipt,
         )
         return result
 
+    def _next_org(self, playbook: Playbook, step: int, org: int | str | None, assign: str | None) -> int:
+        """The organisation to name for the step after `step`: `org` when given; else, when no
+        assignee is named either and the completer holds the next step's role, its own
+        organisation (a rep who accepts a lead keeps the booking); else none (the engine then
+        refuses unless the next step is the customer's)."""
+        if org is not None:
+            return self.organisation_id(org)
+        nxt = step + 1
+        if assign or nxt >= len(playbook.steps) or playbook.steps[nxt].role == CUSTOMER:
+            return 0
+        if not self.has_role(self.address, playbook.steps[nxt].role):
+            return 0
+        return self.participant_record(self.address)[2]
+
     def submit_step(
-        self, journey: str | bytes, fields: list[tuple[bytes, bytes]], assign: str | None = None
+        self,
+        journey: str | bytes,
+        fields: list[tuple[bytes, bytes]],
+        assign: str | None = None,
+        org: int | str | None = None,
     ) -> Receipt:
         """Completes the current step with fields made by the caller, as (key, commitment) pairs
         (for an evidence store that salts and keeps the values itself, before sending)."""
         jid = self.journey_id(journey)
         return self._send(
             self._engine.functions.completeStep(
-                jid, field_pairs(fields), checksum(assign) if assign else ZERO
+                jid,
+                field_pairs(fields),
+                self.organisation_id(org) if org is not None else 0,
+                checksum(assign) if assign else ZERO,
             )
         )
 
@@ -646,8 +779,23 @@ class JourneyClient:
         return self._send(self._engine.functions.flagBreach(self.journey_id(journey)))
 
     def escalate(self, journey: str | bytes, to: str) -> Receipt:
-        """Reassigns a breached step to `to`, with a new deadline from now."""
-        return self._send(self._engine.functions.escalate(self.journey_id(journey), checksum(to)))
+        """Reassigns a late step to `to`, with a new deadline from now (ADMIN, or whoever completed
+        the step before it: the proof of that is built here from the journey's history)."""
+        jid = self.journey_id(journey)
+        before, previous = self.escalation_proof(jid)
+        return self._send(self._engine.functions.escalate(jid, checksum(to), before, previous))
+
+    def escalation_proof(self, journey: str | bytes) -> tuple[bytes, tuple]:
+        """The rolling hash before the last completed step and that step's record: what shows the
+        engine who completed it (zeros before the first step)."""
+        jid = self.journey_id(journey)
+        history = self.history(jid)
+        if not history:
+            return b"\x00" * 20, (ZERO, False, ZERO32)
+        head = genesis_head(jid, self._playbook_id(jid), self.customer_of(jid))
+        for i, record in enumerate(history[:-1]):
+            head = next_head(head, i, record.by, record.late, record.evidence)
+        return head, history[-1].as_tuple()
 
     def cancel(self, journey: str | bytes) -> Receipt:
         """Cancels a journey before booking (ADMIN); the pool returns to the funder."""
@@ -727,8 +875,14 @@ class JourneyClient:
         return int(receipt.events["Claimed"][0]["amount"]), receipt
 
     def resolve_dispute(self, journey: str | bytes, upheld: bool) -> Receipt:
-        """Resolves the journey's open dispute (ARBITER)."""
-        return self._send(self._engine.functions.resolveDispute(self.journey_id(journey), bool(upheld)))
+        """Resolves the journey's open dispute (an ARBITER that owned no step and does not fund it)."""
+        jid = self.journey_id(journey)
+        history = [r.as_tuple() for r in self.history(jid)]
+        return self._send(self._voice.functions.resolveDispute(jid, bool(upheld), history))
+
+    def close_dispute(self, journey: str | bytes) -> Receipt:
+        """Closes a dispute left past the arbiter's window by the playbook's fallback (anyone may)."""
+        return self._send(self._voice.functions.closeDispute(self.journey_id(journey)))
 
     # --- the customer's voice ----------------------------------------------------------
     def history(self, journey: str | bytes) -> list[StepRecord]:
@@ -745,12 +899,13 @@ class JourneyClient:
     def _customer_sig(self, customer: Customer, primary: str, jid: bytes, **fields: Any) -> tuple:
         """The customer's signature of a `primary` message about journey `jid` (its playbook,
         `fields`, the voice's next nonce for the journey and a fresh deadline)."""
-        message = {"journeyId": jid, "playbookId": self._playbook_id(jid), **fields}
+        _customer, head = self._engine.functions.journeyCommitments(jid).call()
+        message = {"journeyId": jid, "playbookId": self._playbook_id(jid), **fields, "history": bytes(head)}
         nonce = self._voice.functions.nonceOf(jid).call()
         deadline = self._deadline()
         message |= {"nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, self.chain.chain_id, self._voice.address, primary, message)
-        return customer_signature(customer.profile, nonce, deadline, signature)
+        return customer_signature(customer.profile, bytes(head), nonce, deadline, signature)
 
     def _playbook_id(self, jid: bytes) -> int:
         return self.journey(jid).playbook_id
@@ -878,6 +1033,7 @@ class JourneyClient:
         pid, step, status, assignee, deadline, breaches, flagged, pool, funder = self._call(
             self._engine.functions.journey(jid)
         )
+        _owner, org = self._engine.functions.ownerOf(jid).call()
         customer, head = self._engine.functions.journeyCommitments(jid).call()
         try:
             steps = self.playbook(pid).playbook.steps
@@ -892,6 +1048,7 @@ class JourneyClient:
             step_name=name,
             status=STATUSES[status],
             assignee=_address_or_none(assignee),
+            org=int(org) or None,
             deadline=int(deadline),
             breached_steps=[i for i in range(16) if breaches >> i & 1],
             flagged=bool(flagged),
@@ -921,6 +1078,9 @@ class JourneyClient:
 
     def breach_count(self, account: str) -> int:
         return int(self._engine.functions.breachCount(checksum(account)).call())
+
+    def organisation_breach_count(self, org: int | str) -> int:
+        return int(self._engine.functions.organisationBreachCount(self.organisation_id(org)).call())
 
     def rating_of(self, account: str) -> Rating:
         count, total = self._voice.functions.ratingOf(checksum(account)).call()

@@ -44,18 +44,30 @@ HOUR = 3_600
 POOL = 1_000 * 10**18
 DEFAULT_OUT = Path("reports") / "demo.json"
 
-#: The cast: development account index, name, role granted (None: no role).
+#: The organisations: name, whether an outside firm.
+ORGANISATIONS = (
+    ("Marketing", False),
+    ("Sales", False),
+    ("Customer Success", False),
+    ("Device supplier", True),
+    ("Shipping company", True),
+    ("Verification firm", True),
+    ("Finance", False),
+    ("Arbitration", True),
+)
+
+#: The cast: development account index, name, role granted (None: no role), organisation.
 CAST = (
-    (0, "admin", "Admin", None),
-    (1, "marketing", "Marketing", "MARKETING"),
-    (2, "rep_a", "Sales rep A", "SALES"),
-    (3, "rep_b", "Sales rep B", "SALES"),
-    (4, "success", "Customer Success", "SUCCESS"),
-    (5, "vendor", "Device vendor", "VENDOR"),
-    (6, "verifier", "Identity verifier", "VERIFIER"),
-    (7, "funder", "Incentive funder", "FUNDER"),
-    (8, "arbiter", "Arbiter", "ARBITER"),
-    (9, "relayer", "Relayer", None),
+    (0, "admin", "Admin", None, None),
+    (1, "marketing", "Marketing", "MARKETING", "Marketing"),
+    (2, "rep_a", "Sales rep A", "SALES", "Sales"),
+    (3, "rep_b", "Sales rep B", "SALES", "Sales"),
+    (4, "success", "Customer Success", "SUCCESS", "Customer Success"),
+    (5, "vendor", "Device supplier", "VENDOR", "Device supplier"),
+    (6, "verifier", "Identity verifier", "VERIFIER", "Verification firm"),
+    (7, "funder", "Incentive funder", "FUNDER", "Finance"),
+    (8, "arbiter", "Arbiter", "ARBITER", "Arbitration"),
+    (9, "shipper", "Shipping company dispatcher", "VENDOR", "Shipping company"),
 )
 TEAM_ROLES = {"MARKETING": "Marketing", "SALES": "Sales", "SUCCESS": "Customer Success", "VENDOR": "Vendor"}
 
@@ -67,6 +79,7 @@ class Member:
     key: str
     name: str
     role: str | None
+    org: str | None
     account: LocalAccount
     client: JourneyClient
 
@@ -118,9 +131,11 @@ class Crew:
         self.engine, self.voice, self.token = self.client.engine, self.client.voice, self.client.token
         self.playbook = load_playbook()
         self.members: dict[str, Member] = {}
-        for index, key, name, role in CAST:
+        for index, key, name, role, org in CAST:
             account = dev_account(index, chain)
-            self.members[key] = Member(key, name, role, account, self.client.with_account(account))
+            self.members[key] = Member(key, name, role, org, account, self.client.with_account(account))
+        # the admin relays the customer's signatures and the keeper's flags: it pays the gas
+        self.members["relayer"] = self.members["admin"]
         self.customers: dict[str, Customer] = {}
         self.journeys: dict[str, bytes] = {}
         relayer = self.members["relayer"].client
@@ -140,7 +155,7 @@ class Crew:
         raise AttributeError(key)
 
     def names(self) -> dict[str, str]:
-        names = {m.address: m.name for m in self.members.values()}
+        names = {m.address: m.name for k, m in self.members.items() if k != "relayer"}
         names.update({c.key.address: f"customer of {ref}" for ref, c in self.customers.items()})
         return names
 
@@ -150,14 +165,15 @@ class Crew:
 
     # --- the network ----------------------------------------------------------------
     def set_up(self) -> None:
-        """Grant the roles, have everyone accept the rulebook, publish the playbook, fund the funder."""
+        """Register the organisations, grant the roles, have everyone accept the rulebook, publish
+        the playbook, fund the funder."""
         admin = self.admin.client
-        for m in self.members.values():
-            if m.role:
-                admin.grant_role(m.address, m.role)
-        for m in self.members.values():
-            if m.role:
-                m.client.accept_rulebook()
+        orgs = {name: admin.register_organisation(name, vendor=vendor)[0] for name, vendor in ORGANISATIONS}
+        cast = [m for k, m in self.members.items() if m.role and k != "relayer"]
+        for m in cast:
+            admin.grant_role(m.address, m.role, org=orgs[m.org] if m.org else None)
+        for m in cast:
+            m.client.accept_rulebook()
         admin.publish_playbook(self.playbook)
         admin.mint(self.funder.address, 100 * POOL)
 
@@ -171,7 +187,11 @@ class Crew:
         self.customers[reference], self.journeys[reference] = customer, jid
         self.vault.register_journey(self.chain.chain_id, reference, customer=f"customer-{reference}")
         self.marketing.client.open_journey(
-            reference, customer.key.address, customer.profile, assignee=assignee.address if assignee else None
+            reference,
+            customer.key.address,
+            customer.profile,
+            assignee=assignee.address if assignee else None,
+            funder=self.funder.address,
         )
         return jid
 
@@ -284,7 +304,12 @@ def _on_time(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     crew.advance(5 * DAY)
     crew.book(ref, crew.rep_a)
     crew.advance(DAY)
-    crew.onboard_and_deliver(ref)
+    crew.complete(ref, crew.success, {"kickoff": "kick-off call held"}, assign=crew.vendor)
+    try:  # a rival vendor firm tries to take the device supplier's step, and its share
+        crew.complete(ref, crew.shipper, {"shipment": "delivered by us"})
+    except RuleError as exc:
+        out.notes.append(f"the shipping company's attempt at the supplier's step was refused: {exc}")
+    crew.complete(ref, crew.vendor, {"shipment": f"tracking {ref}-TRK"})
     tick()
     crew.advance(10 * DAY)
     crew.confirm_value(ref)

@@ -1,7 +1,7 @@
 """Deploying the contract suite and finding it again: deployments/<chain id>.json.
 
-A deployment records the engine, customer voice, attestation registry and token
-addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
+A deployment records the engine, directory, customer voice, attestation registry and
+token addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
 checks that the contracts are still there and that the ABIs are the current build's:
 a deployment of other contracts is refused rather than driven with the wrong ABI.
 The folder is `$JOURNEY_DEPLOYMENTS`, else deployments/ in the project checkout.
@@ -33,6 +33,7 @@ RULEBOOK_FILE = PROJECT_ROOT / "playbooks" / "rulebook.md"
 class Deployment:
     chain_id: int
     engine: ChecksumAddress
+    directory: ChecksumAddress
     voice: ChecksumAddress
     registry: ChecksumAddress
     token: ChecksumAddress
@@ -66,7 +67,7 @@ def deploy(
     directory: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Deployment:
-    """Deploys JourneyToken and JourneyEngine (which deploys its registry and voice), has the
+    """Deploys JourneyToken and JourneyEngine (which deploys its directory, registry and voice), has the
     deployer (the first ADMIN and the token's minter) accept the rulebook, and writes the file."""
     say = progress or (lambda _message: None)
     build = load_build()
@@ -76,7 +77,7 @@ def deploy(
     token_c = w3.eth.contract(abi=build["JourneyToken"].abi, bytecode=build["JourneyToken"].bytecode)
     token_receipt = sender.send(token_c.constructor(account.address))
     token = to_checksum_address(token_receipt.raw["contractAddress"])
-    say("deploying JourneyEngine (with its attestation registry and customer voice)")
+    say("deploying JourneyEngine (with its directory, attestation registry and customer voice)")
     engine_c = w3.eth.contract(abi=build["JourneyEngine"].abi, bytecode=build["JourneyEngine"].bytecode)
     rulebook = rulebook_hash()
     receipt = sender.send(engine_c.constructor(account.address, rulebook, token))
@@ -85,6 +86,7 @@ def deploy(
     deployment = Deployment(
         chain_id=chain.chain_id,
         engine=engine_address,
+        directory=to_checksum_address(engine.functions.directory().call()),
         voice=to_checksum_address(engine.functions.voice().call()),
         registry=to_checksum_address(engine.functions.attestations().call()),
         token=token,
@@ -95,7 +97,8 @@ def deploy(
         rulebook="0x" + rulebook.hex(),
     )
     say("the deployer, the first ADMIN, accepts the rulebook")
-    sender.send(engine.functions.acceptRulebook())
+    directory_c = w3.eth.contract(address=deployment.directory, abi=build["Directory"].abi)
+    sender.send(directory_c.functions.acceptRulebook())
     path = deployment_file(chain.chain_id, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")

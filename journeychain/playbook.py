@@ -8,23 +8,29 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from eth_utils import keccak
 
 from journeychain.encoding import short_name
-from journeychain.errors import PlaybookError
+from journeychain.errors import ConfigError, PlaybookError
 
-ROLES = (
-    "NONE",
-    "MARKETING",
-    "SALES",
-    "SUCCESS",
-    "VENDOR",
-    "VERIFIER",
-    "FUNDER",
-    "ARBITER",
-    "ADMIN",
-    "CUSTOMER",
-)
+#: The roles every deployment defines (the directory's defaults, in bit order after ADMIN).
+DEFAULT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER")
+#: The role of the customer's step: never granted, the customer completes it by signature.
+CUSTOMER = "CUSTOMER"
 PENALTY_TO = ("funder", "customer")
+DISPUTE_FALLBACKS = ("reject", "refund")
+_ROLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+
+
+def role_id(role: str) -> bytes:
+    """A role's id: keccak256 of its name, as OpenZeppelin's role ids (ADMIN: zero, the default
+    admin role)."""
+    name = role.upper()
+    if not _ROLE_NAME.match(name):
+        raise ConfigError(f"{role!r} is not a role name (letters, digits and _, up to 32)")
+    return b"\x00" * 32 if name == "ADMIN" else keccak(text=name)
+
+
 DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "playbooks" / "default.yaml"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
@@ -61,7 +67,7 @@ class Step:
     def as_tuple(self) -> tuple:
         return (
             short_name(self.name),
-            ROLES.index(self.role),
+            role_id(self.role),
             self.sla,
             self.share_bps,
             self.penalty_bps,
@@ -80,6 +86,9 @@ class Playbook:
     penalty_to: str = "funder"
     confirm_window: int = 0
     verifier_may_confirm: bool = False
+    dispute_window: int = 14 * 86400
+    dispute_fallback: str = "reject"
+    roles: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
 
     def options_tuple(self) -> tuple:
@@ -89,6 +98,8 @@ class Playbook:
             PENALTY_TO.index(self.penalty_to),
             self.confirm_window,
             self.verifier_may_confirm,
+            self.dispute_window,
+            self.dispute_fallback == "refund",
         )
 
     def publish_args(self) -> tuple:
@@ -114,6 +125,24 @@ def _names(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _roles(raw: Any, where: str) -> tuple[str, ...]:
+    """The roles a playbook names beyond the defaults (upper-case names, defined on publishing)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise PlaybookError(f"{where} must be a list of role names")
+    names = tuple(x.upper() for x in raw)
+    for name in names:
+        if not _ROLE_NAME.match(name) or name in ("ADMIN", CUSTOMER):
+            raise PlaybookError(
+                f"{where}: {name!r} is not a role name "
+                "(letters, digits and _, up to 32, not ADMIN or CUSTOMER)"
+            )
+    if len(set(names)) != len(names):
+        raise PlaybookError(f"{where} names a role twice")
+    return tuple(n for n in names if n not in DEFAULT_ROLES)
+
+
 def _bps(raw: Any, where: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= _BPS:
         raise PlaybookError(f"{where} must be a whole number of basis points from 0 to 10000")
@@ -124,7 +153,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     """Validate a playbook document and return it; every refusal names the place."""
     if not isinstance(data, dict):
         raise PlaybookError(f"{source}: a playbook is a mapping with name, version, options and steps")
-    unknown = set(data) - {"name", "version", "options", "steps"}
+    unknown = set(data) - {"name", "version", "options", "steps", "roles"}
     if unknown:
         raise PlaybookError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
     name = data.get("name")
@@ -134,6 +163,8 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     version = data.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int) or not 0 < version < 2**32:
         raise PlaybookError(f"{source}: version must be a positive whole number")
+    declared = _roles(data.get("roles"), f"{source}: roles")
+    known = set(DEFAULT_ROLES) | set(declared)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not 2 <= len(raw_steps) <= _MAX_STEPS:
         raise PlaybookError(f"{source}: steps must be a list of 2 to {_MAX_STEPS} steps")
@@ -152,10 +183,15 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         role = str(raw.get("role", "")).upper()
         if role in ("", "NONE"):
             raise PlaybookError(f"{where}: role is missing")
-        if role not in ROLES:
-            raise PlaybookError(f"{where}: unknown role {raw.get('role')!r} (one of {', '.join(ROLES[1:])})")
+        if role == "ADMIN":
+            raise PlaybookError(f"{where}: ADMIN never owns a step")
+        if role not in known and role != CUSTOMER:
+            raise PlaybookError(
+                f"{where}: unknown role {raw.get('role')!r} (one of {', '.join(sorted(known))}, "
+                "or declare it under roles:)"
+            )
         last = i == len(raw_steps) - 1
-        if (role == "CUSTOMER") != last:
+        if (role == CUSTOMER) != last:
             raise PlaybookError(f"{where}: the last step, and only it, is the CUSTOMER's")
         steps.append(
             Step(
@@ -182,6 +218,8 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         "penalty_to",
         "confirm_window",
         "verifier_may_confirm",
+        "dispute_window",
+        "dispute_fallback",
     }
     if extra:
         raise PlaybookError(f"{source}: unknown option(s) {', '.join(sorted(extra))}")
@@ -192,9 +230,21 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     penalty_to = str(options.get("penalty_to", "funder")).lower()
     if penalty_to not in PENALTY_TO:
         raise PlaybookError(f"{source}: penalty_to must be funder or customer")
+    for i, step in enumerate(steps):
+        if i >= commit_step and step.sla == 0:
+            raise PlaybookError(
+                f"{source}: step {step.name!r} needs an sla: every step from the commit step on, and the "
+                "customer's, has one (otherwise its pool could be locked for good)"
+            )
     window = parse_duration(options.get("confirm_window", 0), f"{source}: confirm_window")
-    if window and not (steps[-1].sla and window <= steps[-1].sla):
-        raise PlaybookError(f"{source}: confirm_window needs a customer sla at least as long")
+    if window and window >= steps[-1].sla:
+        raise PlaybookError(f"{source}: confirm_window must be shorter than the customer's sla")
+    dispute_window = parse_duration(options.get("dispute_window", "14d"), f"{source}: dispute_window")
+    if dispute_window == 0:
+        raise PlaybookError(f"{source}: dispute_window must not be 0: every dispute has an end")
+    fallback = str(options.get("dispute_fallback", "reject")).lower()
+    if fallback not in DISPUTE_FALLBACKS:
+        raise PlaybookError(f"{source}: dispute_fallback must be reject or refund")
     return Playbook(
         name=name,
         version=version,
@@ -204,6 +254,9 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         penalty_to=penalty_to,
         confirm_window=window,
         verifier_may_confirm=bool(options.get("verifier_may_confirm", False)),
+        dispute_window=dispute_window,
+        dispute_fallback=fallback,
+        roles=declared,
         source=source,
     )
 

@@ -29,11 +29,11 @@ from journeychain.errors import (
     RuleError,
     SignatureError,
 )
-from journeychain.playbook import ROLES
+from journeychain.playbook import CUSTOMER, DEFAULT_ROLES
 
 STATUSES = ("unknown", "open", "disputed", "value delivered", "expired", "cancelled")
 ATTESTATION_STATES = ("missing", "valid", "expired", "revoked")
-ROLE_IDS = {keccak(text=name): name for name in ROLES[1:8]} | {
+ROLE_IDS = {keccak(text=name): name for name in (*DEFAULT_ROLES, CUSTOMER)} | {
     b"\x00" * 32: "ADMIN",
     keccak(text="MINTER"): "MINTER",
 }
@@ -65,6 +65,14 @@ class Context:
         """Whether the step books the deal (its refusals read 'booking refused')."""
         return False
 
+    def organisation(self, org: int) -> str:
+        """How to name an organisation: its short name when known."""
+        return f"organisation {org}"
+
+    def role(self, role: bytes) -> str:
+        """How to name a role id: its name when known."""
+        return ROLE_IDS.get(bytes(role), "0x" + bytes(role).hex()[:12] + "…")
+
 
 def when(timestamp: int) -> str:
     return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -83,17 +91,50 @@ def _action(ctx: Context, jid: bytes, step: int) -> str:
     return "booking" if ctx.is_commit_step(jid, step) else ctx.step(jid, step)
 
 
-def _role(value: int) -> str:
-    return ROLES[value] if 0 <= value < len(ROLES) else str(value)
-
-
 # name -> (family, sentence from (context, arguments))
 Sentence = Callable[[Context, dict[str, Any]], str]
 RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     # --- participants and the rulebook
     "MissingRole": (
         RulebookError,
-        lambda c, a: f"refused: {a['account']} does not hold the {_role(a['role'])} role",
+        lambda c, a: f"refused: {a['account']} does not hold the {c.role(a['role'])} role",
+    ),
+    "InvalidRole": (
+        RulebookError,
+        lambda c, a: "refused: that is not a role a playbook may name (1 to 32 bytes, not CUSTOMER)",
+    ),
+    "RoleExists": (RulebookError, lambda c, a: f"refused: the role {c.role(a['role'])} is defined already"),
+    "UnknownRole": (
+        RulebookError,
+        lambda c, a: f"refused: the role {c.role(a['role'])} is not defined (`journey role define NAME`)",
+    ),
+    "TooManyRoles": (RulebookError, lambda c, a: "refused: 64 roles are defined already"),
+    "EmptyName": (RulebookError, lambda c, a: "refused: an organisation needs a name"),
+    "UnknownOrganisation": (
+        RulebookError,
+        lambda c, a: f"refused: there is no organisation {a['org']} (`journey org list`)",
+    ),
+    "AlreadyMember": (
+        RulebookError,
+        lambda c, a: (
+            f"refused: {a['account']} belongs to {c.organisation(a['org'])} already: "
+            "a participant acts for one organisation"
+        ),
+    ),
+    "NoOrganisation": (
+        RulebookError,
+        lambda c, a: (
+            f"refused: {a['account']} belongs to no organisation: add it to one first "
+            "(`journey participant add ADDRESS ROLE --org NAME`)"
+        ),
+    ),
+    "AdminMayNotOwnStep": (
+        RulebookError,
+        lambda c, a: f"refused: {a['account']} is ADMIN, which never owns, completes or is assigned a step",
+    ),
+    "NotDirectory": (
+        RulebookError,
+        lambda c, a: f"refused: {a['caller']} is not the directory, which alone updates participants",
     ),
     "NotParticipant": (RulebookError, lambda c, a: f"refused: {a['account']} is not a participant"),
     "RulebookNotAccepted": (
@@ -155,9 +196,24 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     "InvalidConfirmWindow": (
         PlaybookRuleError,
         lambda c, a: (
-            f"playbook refused: a confirmation window of {a['window']} seconds needs a "
-            "customer deadline at least as long"
+            f"playbook refused: a confirmation window of {a['window']} seconds must be shorter "
+            "than the customer's sla"
         ),
+    ),
+    "InvalidDisputeWindow": (
+        PlaybookRuleError,
+        lambda c, a: "playbook refused: the dispute window cannot be 0: every dispute has an end",
+    ),
+    "MissingSla": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"playbook refused: step {a['step']} needs an sla: every step from the commit step on, "
+            "and the customer's, has one"
+        ),
+    ),
+    "DuplicateRequirement": (
+        PlaybookRuleError,
+        lambda c, a: f"playbook refused: step {a['step']} names {from_short_name(a['key'])} twice",
     ),
     "UnknownPlaybook": (
         PlaybookRuleError,
@@ -179,6 +235,46 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         lambda c, a: (
             f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
             f"is assigned to {a['assignee']}, not {a['account']}"
+        ),
+    ),
+    "WrongOrganisation": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            f"is owned by {c.organisation(a['org'])}, and {a['account']} is not one of its participants"
+        ),
+    ),
+    "NotInOrganisation": (
+        JourneyRuleError,
+        lambda c, a: f"refused: {a['account']} is not a participant of {c.organisation(a['org'])}",
+    ),
+    "OwnerRequired": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: name who owns {c.step(a['journeyId'], a['step'])} of journey "
+            f"{c.journey(a['journeyId'])}: an organisation (--org) or a participant (--assign)"
+        ),
+    ),
+    "DuplicateField": (
+        CompletenessError,
+        lambda c, a: (
+            f"{_action(c, a['journeyId'], a['step'])} refused: field {from_short_name(a['field'])} "
+            "is given twice"
+        ),
+    ),
+    "NotEscalator": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: only ADMIN or whoever completed the step before "
+            f"{c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} may escalate it, "
+            f"not {a['account']}"
+        ),
+    ),
+    "SelfEscalation": (
+        JourneyRuleError,
+        lambda c, a: (
+            f"refused: {a['account']} cannot escalate {c.step(a['journeyId'], a['step'])} of journey "
+            f"{c.journey(a['journeyId'])} to itself"
         ),
     ),
     "CustomerStep": (
@@ -230,13 +326,6 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"{c.journey(a['journeyId'])} is flagged already"
         ),
     ),
-    "NotBreached": (
-        DeadlineError,
-        lambda c, a: (
-            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
-            "is not breached: only a breached step can be escalated"
-        ),
-    ),
     # --- completeness and attestations
     "MissingField": (
         CompletenessError,
@@ -276,11 +365,11 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     ),
     # --- funding and escrow
     "ZeroAmount": (FundingError, lambda c, a: "refused: the amount is zero"),
-    "FundedByAnother": (
+    "NotFunder": (
         FundingError,
         lambda c, a: (
-            f"refused: the pool of journey {c.journey(a['journeyId'])} was funded by "
-            f"{a['funder']}, and only it may add to it"
+            f"refused: journey {c.journey(a['journeyId'])} is funded by {a['funder']}, named when it "
+            f"opened; {a['account']} may not fund it"
         ),
     ),
     "PoolTooLarge": (
@@ -344,6 +433,20 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     "NotCustomer": (
         SignatureError,
         lambda c, a: f"refused: {a['signer']} is not the customer of journey {c.journey(a['journeyId'])}",
+    ),
+    "ParticipantAsCustomer": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: {a['account']} is a participant, and a participant can never be the customer "
+            f"of journey {c.journey(a['journeyId'])}"
+        ),
+    ),
+    "StaleSignature": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: the customer signed journey {c.journey(a['journeyId'])} as it stood before its "
+            "latest step: sign again over its history now"
+        ),
     ),
     "HistoryMismatch": (
         SignatureError,
@@ -411,6 +514,28 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     "NoOpenDispute": (
         DisputeError,
         lambda c, a: f"refused: journey {c.journey(a['journeyId'])} has no open dispute",
+    ),
+    "ArbiterConflict": (
+        DisputeError,
+        lambda c, a: (
+            f"refused: {a['arbiter']} completed a step of journey {c.journey(a['journeyId'])} or funds "
+            "it: another arbiter must resolve the dispute"
+        ),
+    ),
+    "DisputeWindowPassed": (
+        DisputeError,
+        lambda c, a: (
+            f"refused: the arbiter's window for journey {c.journey(a['journeyId'])} closed at "
+            f"{when(a['closedAt'])}: anyone may close the dispute by the playbook's fallback "
+            "(`journey dispute close`)"
+        ),
+    ),
+    "DisputeWindowOpen": (
+        DisputeError,
+        lambda c, a: (
+            f"refused: the arbiter has until {when(a['closesAt'])} to resolve journey "
+            f"{c.journey(a['journeyId'])}'s dispute"
+        ),
     ),
     # --- claims
     "NothingToClaim": (ClaimError, lambda c, a: f"{a['account']} has nothing to claim"),

@@ -14,6 +14,7 @@ TYPES: dict[str, list[dict[str, str]]] = {
     "ConfirmValue": [
         {"name": "journeyId", "type": "bytes32"},
         {"name": "playbookId", "type": "uint16"},
+        {"name": "history", "type": "bytes20"},
         {"name": "nonce", "type": "uint32"},
         {"name": "deadline", "type": "uint256"},
     ],
@@ -22,6 +23,7 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "playbookId", "type": "uint16"},
         {"name": "step", "type": "uint8"},
         {"name": "reason", "type": "bytes32"},
+        {"name": "history", "type": "bytes20"},
         {"name": "nonce", "type": "uint32"},
         {"name": "deadline", "type": "uint256"},
     ],
@@ -31,6 +33,7 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "step", "type": "uint8"},
         {"name": "score", "type": "uint8"},
         {"name": "comment", "type": "bytes32"},
+        {"name": "history", "type": "bytes20"},
         {"name": "nonce", "type": "uint32"},
         {"name": "deadline", "type": "uint256"},
     ],
@@ -66,9 +69,10 @@ def sign_typed(private_key: Any, chain_id: int, voice: str, primary: str, messag
     return bytes(Account.sign_message(signable, private_key).signature)
 
 
-def customer_signature(profile: bytes, nonce: int, deadline: int, signature: bytes) -> tuple:
-    """The CustomerSignature struct the customer voice takes."""
-    return (profile, nonce, deadline, signature)
+def customer_signature(profile: bytes, history: bytes, nonce: int, deadline: int, signature: bytes) -> tuple:
+    """The CustomerSignature struct the customer voice takes: the profile its commitment binds, the
+    journey's rolling hash the customer signed over, the nonce, the deadline and the signature."""
+    return (profile, history, nonce, deadline, signature)
 
 
 def permit_signature(

@@ -18,7 +18,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from journeychain.encoding import evidence_hash, field_pairs, from_short_name
 from journeychain.errors import JourneyError
-from journeychain.playbook import ROLES
+from journeychain.reverts import ROLE_IDS
 
 ZERO_ADDRESS = "0x" + "00" * 20
 #: Blocks per eth_getLogs request: well under the 10,000 most public endpoints allow.
@@ -32,6 +32,7 @@ ENGINE_EVENTS = (
     "StepCompleted",
     "BreachRecorded",
     "Escalated",
+    "ClockRestarted",
     "PoolFunded",
     "Disputed",
     "DisputeResolved",
@@ -64,6 +65,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def role_name(role: bytes) -> str:
+    """A role id's name: a default role's, else the id in hex (custom roles are named by the
+    directory's RoleDefined events)."""
+    return ROLE_IDS.get(bytes(role), "0x" + bytes(role).hex())
 
 
 # --------------------------------------------------------------------------------------
@@ -199,7 +206,7 @@ class PlaybookBook:
             return [
                 PublishedStep(
                     name=from_short_name(s["name"]),
-                    role=ROLES[s["role"]],
+                    role=role_name(s["role"]),
                     sla=s["sla"],
                     share_bps=s["shareBps"],
                     penalty_bps=s["penaltyBps"],
@@ -212,7 +219,7 @@ class PlaybookBook:
         steps = []
         for i in range(count):
             role, sla, share, penalty, _, _ = self.call(self.engine.functions.stepRules(playbook_id, i).call)
-            steps.append(PublishedStep(f"step {i}", ROLES[role], sla, share, penalty, (), ()))
+            steps.append(PublishedStep(f"step {i}", role_name(role), sla, share, penalty, (), ()))
         return steps
 
 
@@ -385,6 +392,7 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
             "fields": [from_short_name(k) for k, _ in pairs],
             "commitments": [hexstr(c) for _, c in pairs],
             "next_assignee": None if a["nextAssignee"] == ZERO_ADDRESS else a["nextAssignee"],
+            "next_org": a["nextOrg"] or None,
             "next_deadline": a["nextDeadline"] or None,
         }
         s.by, s.completed_at, s.late, s.late_by, s.evidence = (
@@ -403,7 +411,7 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
         assignee = None if a["assignee"] == ZERO_ADDRESS else a["assignee"]
         entry.kind, entry.who, entry.deadline = "breach", assignee, a["deadline"]
         entry.late, entry.late_by = True, max(0, time - a["deadline"])
-        entry.details = {"role": s.role}
+        entry.details = {"role": s.role, "org": a["org"] or None}
         tl.breaches.append(
             Breach(tl.journey_id, a["step"], s.name, s.role, assignee, a["deadline"], time, ev.tx)
         )
@@ -412,7 +420,14 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
         s.escalated += 1
         s.deadline = a["deadline"] or None
         entry.kind, entry.who, entry.deadline = "escalated", a["to"], a["deadline"]
-        entry.details = {"from": a["from"]}
+        entry.details = {
+            "from": None if a["from"] == ZERO_ADDRESS else a["from"],
+            "from_org": a["fromOrg"] or None,
+        }
+    elif ev.name == "ClockRestarted":
+        s = summary(a["step"])
+        s.deadline = a["deadline"] or None
+        entry.kind, entry.deadline = "clock_restarted", a["deadline"]
     elif ev.name == "PoolFunded":
         entry.kind, entry.who = "funded", a["funder"]
         entry.details = {"amount": a["amount"], "pool": a["pool"]}

@@ -2,6 +2,10 @@
 
 Accounts: 0 admin, 1 marketing, 2 sales, 3 second sales rep, 4 success, 5 vendor,
 6 verifier, 7 funder, 8 arbiter, 9 outsider (no role).
+
+Organisations (numbers in ORGS): Marketing, Sales (both reps), Customer Success, the device
+supplier (the vendor), a verification firm, Finance (the funder) and an arbitration firm.
+A rival vendor firm (a shipping company) is registered by the tests that need one.
 """
 
 from __future__ import annotations
@@ -12,7 +16,16 @@ from dataclasses import dataclass, field
 
 import brownie
 import pytest
-from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
+from brownie import (
+    AttestationRegistry,
+    CustomerVoice,
+    Directory,
+    JourneyEngine,
+    JourneyToken,
+    accounts,
+    chain,
+    web3,
+)
 from eth_account import Account
 
 from journeychain.accounts import dev_account
@@ -24,12 +37,14 @@ from journeychain.encoding import (
     customer_commitment,
     customer_subject,
     evidence_hash,
+    genesis_head,
     journey_id,
     new_salt,
+    next_head,
     profile_hash,
     short_name,
 )
-from journeychain.playbook import load_playbook, parse_playbook
+from journeychain.playbook import load_playbook, parse_playbook, role_id
 from journeychain.signing import customer_signature, permit_signature, sign_typed
 
 RULEBOOK = b"\x11" * 32
@@ -37,6 +52,24 @@ POOL = 1_000 * 10**18
 DAY = 86_400
 HOUR = 3_600
 BOOKING_FIELDS = ["customer_goals", "success_criteria", "decision_maker", "contract_value"]
+#: The organisations `suite` registers, by number, and the role each owns steps of.
+ORGS = {
+    "marketing": 1,
+    "sales": 2,
+    "success": 3,
+    "device_supplier": 4,
+    "verifiers": 5,
+    "finance": 6,
+    "arbiters": 7,
+}
+ROLE_ORG = {
+    role_id("MARKETING"): ORGS["marketing"],
+    role_id("SALES"): ORGS["sales"],
+    role_id("SUCCESS"): ORGS["success"],
+    role_id("VENDOR"): ORGS["device_supplier"],
+}
+#: Step completion: name the next step's owner the way the default cast does (see Kit.complete).
+AUTO = object()
 
 
 @contextmanager
@@ -97,13 +130,22 @@ class Customer:
 class Kit:
     """Drives journeys on the default playbook (id 1) the way the tests need."""
 
-    def __init__(self, engine, voice, registry, token, team: Team, playbook_id: int = 1):
+    def __init__(self, engine, voice, registry, token, team: Team, playbook_id: int = 1, directory=None):
         self.engine, self.voice, self.registry, self.token, self.team = engine, voice, registry, token, team
+        self.directory = directory or Directory.at(engine.directory())
         self.playbook_id = playbook_id
         self._counter = 0
+        self._roles: dict[int, list[bytes]] = {}
 
     # --- journeys -------------------------------------------------------------
-    def open(self, customer: Customer | None = None, ref: str | None = None, assignee=None, sender=None):
+    def open(
+        self,
+        customer: Customer | None = None,
+        ref: str | None = None,
+        assignee=None,
+        sender=None,
+        funder=None,
+    ):
         self._counter += 1
         customer = customer or Customer()
         jid = journey_id(ref or f"OPP-{self._counter}-{customer.address}")
@@ -112,12 +154,52 @@ class Kit:
             self.playbook_id,
             customer.commitment,
             assignee or ZERO,
+            funder or self.team.funder,
             {"from": sender or self.team.marketing},
         )
         return jid, customer, tx
 
-    def complete(self, jid, sender, fields: dict[str, str] | None = None, assign=None):
-        return self.engine.completeStep(jid, self.fields(fields or {}), assign or ZERO, {"from": sender})
+    def roles(self, playbook_id: int) -> list[bytes]:
+        """The role id of each step of a playbook."""
+        if playbook_id not in self._roles:
+            count = self.engine.playbook(playbook_id)[2]
+            self._roles[playbook_id] = [bytes(self.engine.stepRules(playbook_id, i)[0]) for i in range(count)]
+        return self._roles[playbook_id]
+
+    def complete(self, jid, sender, fields: dict[str, str] | None = None, assign=None, org=AUTO):
+        """Complete the current step as `sender`. The next step's owner is `assign` (a
+        participant) or `org` (an organisation number); by default (AUTO, and no `assign`) the
+        organisation the default cast gives the next step's role (ROLE_ORG), none for the
+        customer's step."""
+        if org is AUTO:
+            org = 0
+            if assign is None:
+                step = self.engine.journey(jid)[1]
+                roles = self.roles(self.engine.journey(jid)[0])
+                if step + 1 < len(roles):
+                    org = ROLE_ORG.get(roles[step + 1], 0)
+        return self.engine.completeStep(jid, self.fields(fields or {}), org, assign or ZERO, {"from": sender})
+
+    def escalation_proof(self, jid) -> tuple[bytes, tuple]:
+        """The rolling hash before the last completed step and that step's record: what proves to
+        the engine who completed it (zeros before the first step)."""
+        history = self.history(jid)
+        if not history:
+            return b"\x00" * 20, (ZERO, False, b"\x00" * 32)
+        pid = self.engine.journey(jid)[0]
+        head = genesis_head(jid, pid, bytes(self.engine.journeyCommitments(jid)[0]))
+        for i, (by, late, evidence) in enumerate(history[:-1]):
+            head = next_head(head, i, by, late, evidence)
+        return head, history[-1]
+
+    def escalate(self, jid, to, sender):
+        before, previous = self.escalation_proof(jid)
+        return self.engine.escalate(jid, to, before, previous, {"from": sender})
+
+    def resolve(self, jid, upheld: bool, sender=None):
+        return self.voice.resolveDispute(
+            jid, upheld, self.history(jid), {"from": sender or self.team.arbiter}
+        )
 
     @staticmethod
     def fields(fields: dict[str, str]) -> list[tuple[bytes, bytes]]:
@@ -182,9 +264,12 @@ class Kit:
     def sign(self, customer: Customer, primary: str, message: dict, deadline: int | None = None, nonce=None):
         deadline = deadline if deadline is not None else chain.time() + DAY
         nonce = self.voice.nonceOf(message["journeyId"]) if nonce is None else nonce
-        message = {**message, "nonce": nonce, "deadline": deadline}
+        head = message.get("history")
+        if head is None:
+            head = bytes(self.engine.journeyCommitments(message["journeyId"])[1])
+        message = {**message, "history": head, "nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
-        return customer_signature(customer.profile, nonce, deadline, signature)
+        return customer_signature(customer.profile, head, nonce, deadline, signature)
 
     def confirm(self, jid, customer: Customer, relayer=None, **kw):
         sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": self.playbook_id}, **kw)
@@ -229,6 +314,11 @@ def engine(team, token):
 
 
 @pytest.fixture(scope="module")
+def directory(engine):
+    return Directory.at(engine.directory())
+
+
+@pytest.fixture(scope="module")
 def voice(engine):
     return CustomerVoice.at(engine.voice())
 
@@ -243,23 +333,39 @@ def default_playbook():
     return load_playbook()
 
 
+def register_organisations(directory, admin) -> None:
+    """The organisations of ORGS, in order (the device supplier and the verifiers and
+    arbiters are outside firms)."""
+    vendors = {"device_supplier", "verifiers", "arbiters"}
+    for name in ORGS:
+        directory.registerOrganisation(short_name(name), 1 if name in vendors else 0, {"from": admin})
+
+
+def enrol(directory, admin, account, org: int, *roles: str) -> None:
+    """Make `account` a participant of `org` holding `roles`, having accepted the rulebook."""
+    directory.addMember(org, account, {"from": admin})
+    for role in roles:
+        directory.grantRole(role_id(role), account, {"from": admin})
+    directory.acceptRulebook({"from": account})
+
+
 @pytest.fixture(scope="module")
-def suite(engine, token, team, default_playbook):
-    """Roles granted, rulebook accepted by everyone, the default playbook published, funder funded."""
-    grants = [
-        (engine.MARKETING_ROLE(), team.marketing),
-        (engine.SALES_ROLE(), team.sales),
-        (engine.SALES_ROLE(), team.sales2),
-        (engine.SUCCESS_ROLE(), team.success),
-        (engine.VENDOR_ROLE(), team.vendor),
-        (engine.VERIFIER_ROLE(), team.verifier),
-        (engine.FUNDER_ROLE(), team.funder),
-        (engine.ARBITER_ROLE(), team.arbiter),
+def suite(engine, directory, token, team, default_playbook):
+    """Organisations registered, roles granted, rulebook accepted by everyone, the default
+    playbook published, funder funded."""
+    register_organisations(directory, team.admin)
+    cast = [
+        (team.marketing, "marketing", "MARKETING"),
+        (team.sales, "sales", "SALES"),
+        (team.sales2, "sales", "SALES"),
+        (team.success, "success", "SUCCESS"),
+        (team.vendor, "device_supplier", "VENDOR"),
+        (team.verifier, "verifiers", "VERIFIER"),
+        (team.funder, "finance", "FUNDER"),
+        (team.arbiter, "arbiters", "ARBITER"),
     ]
-    for role, account in grants:
-        engine.grantRole(role, account, {"from": team.admin})
-    for account in {acct for _, acct in grants}:
-        engine.acceptRulebook({"from": account})
+    for account, org, role in cast:
+        enrol(directory, team.admin, account, ORGS[org], role)
     engine.publishPlaybook(*default_playbook.publish_args(), {"from": team.admin})
     token.mint(team.funder, 1_000_000 * 10**18, {"from": team.admin})
     token.approve(engine, 2**256 - 1, {"from": team.funder})
@@ -267,8 +373,8 @@ def suite(engine, token, team, default_playbook):
 
 
 @pytest.fixture(scope="module")
-def kit(suite, voice, registry, token, team):
-    return Kit(suite, voice, registry, token, team)
+def kit(suite, voice, registry, token, team, directory):
+    return Kit(suite, voice, registry, token, team, directory=directory)
 
 
 # --- incentives and the customer's voice: playbook variants, late steps, permits ----------
@@ -291,7 +397,7 @@ def publish_variant(engine, admin, **options) -> int:
 
 def variant_kit(kit: Kit, playbook_id: int) -> Kit:
     """A kit that opens its journeys on another playbook."""
-    return Kit(kit.engine, kit.voice, kit.registry, kit.token, kit.team, playbook_id)
+    return Kit(kit.engine, kit.voice, kit.registry, kit.token, kit.team, playbook_id, kit.directory)
 
 
 def drive_to_customer_step(kit: Kit, late=(), customer: Customer | None = None, pool: int = POOL):
@@ -396,11 +502,13 @@ def journey_chain(journey_env: pytest.MonkeyPatch) -> Iterator[Chain]:
 def sdk_crew(chain: Chain, playbook: dict, people: dict[str, int], mint: int) -> dict[str, JourneyClient]:
     """The suite deployed through the SDK on `chain` by dev:0 ("admin"), who publishes
     `playbook` (a YAML document as a dict); each of `people` (a role's name in lower case ->
-    its dev account number) holds that role and accepted the rulebook; the funder holds `mint`."""
+    its dev account number) holds that role, in an organisation of its own named after it, and
+    accepted the rulebook; the funder holds `mint`."""
     admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
     crew = {name: admin.with_account(dev_account(i, chain)) for name, i in people.items()}
     for name, client in crew.items():
-        admin.grant_role(client.address, name.upper())
+        org, _ = admin.register_organisation(name, vendor=name == "vendor")
+        admin.grant_role(client.address, name.upper(), org=org)
         client.accept_rulebook()
     admin.accept_rulebook()
     admin.publish_playbook(parse_playbook(playbook))

@@ -1,13 +1,17 @@
 """The sales rep's 24-hour deadline to accept a lead: a late acceptance or a flag records one
-breach against the rep, for good, and Marketing (or ADMIN) may escalate the lead to another rep."""
+breach against the rep (or against the Sales organisation when the lead went to it as a whole),
+for good, and the Marketing participant who handed the lead over (or ADMIN) may escalate it to
+another rep; the breach stays on the step."""
 
 import pytest
 from brownie import ZERO_ADDRESS, chain
-from conftest import DAY, HOUR, ZERO, reverts_with
+from conftest import DAY, HOUR, ORGS, ZERO, reverts_with
+
+from journeychain.playbook import role_id
 
 LEAD = 1  # the lead_accepted step
 LEAD_SLA = DAY
-SALES, ADMIN = 2, 8
+SALES_ORG = ORGS["sales"]
 
 
 def revert_args(info) -> str:
@@ -118,17 +122,30 @@ def test_completing_after_a_flag_does_not_record_a_second_breach(kit, engine, te
     assert state(engine, jid)["flagged"] is False  # the next step starts unflagged
 
 
-def test_a_flag_on_an_unassigned_lead_is_recorded_against_whoever_accepts_it_late(kit, engine, team):
+def test_a_flag_on_a_lead_handed_to_the_sales_organisation_is_recorded_against_it(kit, engine, team):
     jid, _, _ = kit.open()
     kit.complete(jid, team.marketing)  # handed to Sales as a whole: no rep named
+    assert engine.ownerOf(jid) == (ZERO_ADDRESS, SALES_ORG)
     later(LEAD_SLA + 60)
     flag = engine.flagBreach(jid, {"from": team.outsider})
-    assert flag.events["BreachRecorded"]["assignee"] == ZERO_ADDRESS
+    breach = flag.events["BreachRecorded"]
+    assert (breach["assignee"], breach["org"]) == (ZERO_ADDRESS, SALES_ORG)
     tx = kit.complete(jid, team.sales2)
     assert tx.events["StepCompleted"]["late"] is True
-    assert tx.events["BreachRecorded"]["assignee"] == team.sales2
-    assert engine.breachCount(team.sales2) == 1
-    assert engine.breachCount(team.sales) == 0
+    assert "BreachRecorded" not in tx.events  # recorded once, against the organisation
+    assert engine.organisationBreachCount(SALES_ORG) == 1
+    assert engine.breachCount(team.sales2) == engine.breachCount(team.sales) == 0
+    assert state(engine, jid)["breaches"] == 1 << LEAD
+
+
+def test_a_late_acceptance_of_a_lead_owned_by_the_organisation_is_recorded_against_it(kit, engine, team):
+    jid, _, _ = kit.open()
+    kit.complete(jid, team.marketing)
+    later(LEAD_SLA + 60)
+    tx = kit.complete(jid, team.sales)
+    breach = tx.events["BreachRecorded"]
+    assert (breach["assignee"], breach["org"]) == (ZERO_ADDRESS, SALES_ORG)
+    assert engine.organisationBreachCount(SALES_ORG) == 1
     assert state(engine, jid)["breaches"] == 1 << LEAD
 
 
@@ -136,21 +153,11 @@ def test_a_breach_stays_recorded_once_the_journey_moves_on(kit, engine, team, le
     jid, _ = lead
     later(LEAD_SLA + 60)
     engine.flagBreach(jid, {"from": team.outsider})
-    engine.escalate(jid, team.sales2, {"from": team.marketing})
+    kit.escalate(jid, team.sales2, team.marketing)
     kit.complete(jid, team.sales2)
     assert engine.breachCount(team.sales) == 1
     assert engine.breachCount(team.sales2) == 0
     assert state(engine, jid)["breaches"] == 1 << LEAD
-
-
-def test_a_flag_on_an_unassigned_lead_counts_against_no_one(kit, engine, team):
-    jid, _, _ = kit.open()
-    kit.complete(jid, team.marketing)
-    later(LEAD_SLA + 60)
-    tx = engine.flagBreach(jid, {"from": team.outsider})
-    assert tx.events["BreachRecorded"]["assignee"] == ZERO
-    assert state(engine, jid)["breaches"] == 1 << LEAD
-    assert engine.breachCount(team.sales) == engine.breachCount(team.sales2) == 0
 
 
 @pytest.mark.parametrize("escalator", ["marketing", "admin"])
@@ -158,7 +165,7 @@ def test_marketing_or_admin_escalates_a_breached_lead_with_a_new_deadline(kit, e
     jid, _ = lead
     later(LEAD_SLA + 60)
     engine.flagBreach(jid, {"from": team.outsider})
-    tx = engine.escalate(jid, team.sales2, {"from": getattr(team, escalator)})
+    tx = kit.escalate(jid, team.sales2, getattr(team, escalator))
     escalated = tx.events["Escalated"]
     assert escalated["step"] == LEAD
     assert escalated["from"] == team.sales
@@ -171,26 +178,44 @@ def test_marketing_or_admin_escalates_a_breached_lead_with_a_new_deadline(kit, e
     assert after["breaches"] == 1 << LEAD
 
 
-def test_escalating_a_step_not_breached_is_refused(kit, engine, team, lead):
-    jid, _ = lead
-    with reverts_with("NotBreached") as info:
-        engine.escalate(jid, team.sales2, {"from": team.marketing})
-    assert revert_args(info) == f"{jid!r}, {LEAD}"
-    later(LEAD_SLA + 60)  # past the deadline but not flagged yet
-    with reverts_with("NotBreached"):
-        engine.escalate(jid, team.sales2, {"from": team.admin})
+def test_escalating_a_step_before_its_deadline_is_refused(kit, engine, team, lead):
+    jid, deadline = lead
+    with reverts_with("DeadlineNotPassed") as info:
+        kit.escalate(jid, team.sales2, team.marketing)
+    assert revert_args(info) == f"{jid!r}, {LEAD}, {deadline}"
     assert state(engine, jid)["assignee"] == team.sales
 
 
+def test_escalating_a_passed_deadline_flags_the_breach_first(kit, engine, team, lead):
+    jid, deadline = lead
+    later(LEAD_SLA + 60)  # past the deadline but not flagged yet
+    tx = kit.escalate(jid, team.sales2, team.admin)
+    breach = tx.events["BreachRecorded"]
+    assert (breach["step"], breach["assignee"], breach["deadline"]) == (LEAD, team.sales, deadline)
+    assert engine.breachCount(team.sales) == 1
+    assert state(engine, jid)["assignee"] == team.sales2
+    assert state(engine, jid)["breaches"] == 1 << LEAD
+
+
 @pytest.mark.parametrize("caller", ["sales", "sales2", "success", "outsider"])
-def test_escalation_by_anyone_else_is_refused(kit, engine, team, lead, caller):
+def test_escalation_by_anyone_but_the_previous_owner_or_admin_is_refused(kit, engine, team, lead, caller):
     jid, _ = lead
     later(LEAD_SLA + 60)
     engine.flagBreach(jid, {"from": team.outsider})
     account = getattr(team, caller)
-    with reverts_with("MissingRole") as info:
-        engine.escalate(jid, team.sales2, {"from": account})
-    assert revert_args(info) == f"{str(account).lower()}, {ADMIN}"
+    with reverts_with("NotEscalator") as info:
+        kit.escalate(jid, team.sales2, account)
+    assert revert_args(info) == f"{jid!r}, {LEAD}, {str(account).lower()}"
+    assert state(engine, jid)["assignee"] == team.sales
+
+
+def test_a_forged_proof_of_the_previous_step_is_refused(kit, engine, team, lead):
+    """A rival rep claims to have completed the handover: the rolling hash refuses the record."""
+    jid, _ = lead
+    later(LEAD_SLA + 60)
+    before, (by, late, evidence) = kit.escalation_proof(jid)
+    with reverts_with("NotEscalator"):
+        engine.escalate(jid, team.sales2, before, (team.sales2, late, evidence), {"from": team.sales2})
     assert state(engine, jid)["assignee"] == team.sales
 
 
@@ -199,8 +224,8 @@ def test_escalation_to_an_address_without_the_steps_role_is_refused(kit, engine,
     later(LEAD_SLA + 60)
     engine.flagBreach(jid, {"from": team.outsider})
     with reverts_with("MissingRole") as info:
-        engine.escalate(jid, team.success, {"from": team.marketing})
-    assert revert_args(info) == f"{str(team.success).lower()}, {SALES}"
+        kit.escalate(jid, team.success, team.marketing)
+    assert revert_args(info) == f"{str(team.success).lower()}, {role_id('SALES')!r}"
     assert state(engine, jid)["assignee"] == team.sales
 
 
@@ -208,7 +233,7 @@ def test_after_escalation_the_new_rep_accepts_and_the_old_one_cannot(kit, engine
     jid, _ = lead
     later(LEAD_SLA + 60)
     engine.flagBreach(jid, {"from": team.outsider})
-    engine.escalate(jid, team.sales2, {"from": team.marketing})
+    kit.escalate(jid, team.sales2, team.marketing)
     with reverts_with("NotAssignee") as info:
         kit.complete(jid, team.sales)
     assert revert_args(info) == f"{jid!r}, {LEAD}, {str(team.sales).lower()}, {str(team.sales2).lower()}"
@@ -218,13 +243,14 @@ def test_after_escalation_the_new_rep_accepts_and_the_old_one_cannot(kit, engine
     assert tx.events["StepCompleted"]["late"] is False
     assert "BreachRecorded" not in tx.events
     assert engine.breachCount(team.sales2) == 0
+    assert state(engine, jid)["breaches"] == 1 << LEAD  # the step stays breached
 
 
 def test_the_new_rep_missing_the_new_deadline_is_breached_too(kit, engine, team, lead):
     jid, _ = lead
     later(LEAD_SLA + 60)
     engine.flagBreach(jid, {"from": team.outsider})
-    engine.escalate(jid, team.sales2, {"from": team.marketing})
+    kit.escalate(jid, team.sales2, team.marketing)
     later(LEAD_SLA + 60)
     tx = kit.complete(jid, team.sales2)
     assert tx.events["BreachRecorded"]["assignee"] == team.sales2

@@ -70,7 +70,8 @@ interface IJourneyEngine {
     event MemberAdded(uint32 indexed org, address indexed account);
     /// @param role The role id.
     /// @param bit Its bit in a participant's role bits.
-    event RoleDefined(bytes32 indexed role, uint8 bit);
+    /// @param name Its name (the id is keccak256 of it; ADMIN's id is zero).
+    event RoleDefined(bytes32 indexed role, uint8 bit, bytes32 name);
 
     /*//////////////////////////////////////////////////////////////
                                 PLAYBOOKS
@@ -206,9 +207,6 @@ interface IJourneyEngine {
     /// @param journeyId The journey.
     /// @param step The step already flagged as breached.
     error AlreadyBreached(bytes32 journeyId, uint8 step);
-    /// @param journeyId The journey.
-    /// @param step The step, not breached: it cannot be escalated.
-    error NotBreached(bytes32 journeyId, uint8 step);
     /// @param journeyId The journey.
     /// @param step The step that needs a funded pool before it completes.
     error PoolNotFunded(bytes32 journeyId, uint8 step);
