@@ -263,8 +263,9 @@ contract CustomerVoice is EIP712, IJourneyEngine {
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Checks the history signed over, the nonce and the deadline, recovers the signer
-    /// and checks that the journey's customer commitment binds it and that it is no participant.
+    /// @dev Checks the nonce and the deadline, recovers the signer, checks that the journey's
+    /// customer commitment binds it, that it signed over the journey's current rolling hash
+    /// and that it is no participant.
     function _verify(
         bytes32 journeyId,
         bytes16 customer,
@@ -274,11 +275,12 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         CustomerSignature calldata sig
     ) private view returns (address signer) {
         if (customer == bytes16(0)) revert UnknownJourney(journeyId);
-        if (sig.history != head) revert StaleSignature(journeyId, sig.history, head);
         if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
         signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
         if (customerCommitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
+        // The customer's own signature, over the journey as it stood earlier: stale.
+        if (sig.history != head) revert StaleSignature(journeyId, sig.history, head);
         if (engine.isParticipant(signer)) revert ParticipantAsCustomer(journeyId, signer);
     }
 

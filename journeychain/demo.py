@@ -201,10 +201,13 @@ class Crew:
         who: Member,
         fields: Mapping[str, str] | None = None,
         assign: Member | None = None,
+        org: str | None = None,
     ) -> Receipt:
-        """Complete the current step; its evidence goes to the vault before it is sent."""
+        """Complete the current step, naming the next step's owner (`assign`, a participant, or
+        `org`, an organisation); its evidence goes to the vault before it is sent."""
         address = assign.address if assign else None
-        return who.client.complete_step(reference, dict(fields or {}), address, vault=self.vault).receipt
+        result = who.client.complete_step(reference, dict(fields or {}), address, vault=self.vault, org=org)
+        return result.receipt
 
     def fund(self, reference: str, amount: int = POOL) -> Receipt:
         return self.funder.client.fund(reference, amount)
@@ -304,7 +307,7 @@ def _on_time(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     crew.advance(5 * DAY)
     crew.book(ref, crew.rep_a)
     crew.advance(DAY)
-    crew.complete(ref, crew.success, {"kickoff": "kick-off call held"}, assign=crew.vendor)
+    crew.complete(ref, crew.success, {"kickoff": "kick-off call held"}, org="Device supplier")
     try:  # a rival vendor firm tries to take the device supplier's step, and its share
         crew.complete(ref, crew.shipper, {"shipment": "delivered by us"})
     except RuleError as exc:

@@ -1,9 +1,11 @@
 """Who completes a step: its assignee when it has one, else any holder of its role; the next
 step's owner is assigned at completion, and only to a holder of that step's role."""
 
-from conftest import ZERO, reverts_with
+from conftest import ORGS, ZERO, reverts_with
 
-MARKETING, SALES, SUCCESS = 1, 2, 3
+from journeychain.playbook import role_id
+
+MARKETING, SALES, SUCCESS = repr(role_id("MARKETING")), repr(role_id("SALES")), repr(role_id("SUCCESS"))
 
 
 def revert_args(info) -> str:
@@ -75,13 +77,14 @@ def test_opening_with_an_assignee_without_the_first_steps_role_is_refused(kit, t
 
 
 def test_an_assignee_must_accept_the_rulebook_before_acting(kit, engine, team):
-    engine.grantRole(engine.SALES_ROLE(), team.outsider, {"from": team.admin})
+    kit.directory.addMember(ORGS["sales"], team.outsider, {"from": team.admin})
+    kit.directory.grantRole(role_id("SALES"), team.outsider, {"from": team.admin})
     jid, _, _ = kit.open()
     kit.complete(jid, team.marketing, assign=team.outsider)  # assignment does not need acceptance
     assert engine.journey(jid)[3] == team.outsider
     with reverts_with("RulebookNotAccepted"):
         kit.complete(jid, team.outsider)
-    engine.acceptRulebook({"from": team.outsider})
+    kit.directory.acceptRulebook({"from": team.outsider})
     tx = kit.complete(jid, team.outsider)
     assert tx.events["StepCompleted"]["by"] == team.outsider
 

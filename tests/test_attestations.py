@@ -6,14 +6,15 @@ attestations in the engine."""
 
 import pytest
 from brownie import chain
-from conftest import HOUR, reverts_with
+from conftest import HOUR, ORGS, enrol, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
 from journeychain.encoding import short_name
+from journeychain.playbook import role_id
 
 BOOKING = 2
-VERIFIER = 5
+VERIFIER = repr(role_id("VERIFIER"))
 MISSING, VALID, EXPIRED, REVOKED = range(4)
 IDENTITY = short_name("identity_verified")
 DATA = b"\x22" * 32
@@ -124,8 +125,7 @@ def test_booking_with_a_revoked_attestation_is_refused(kit, engine, registry, te
 
 
 def test_only_its_attester_revokes_an_attestation(kit, engine, registry, team):
-    engine.grantRole(engine.VERIFIER_ROLE(), team.outsider, {"from": team.admin})
-    engine.acceptRulebook({"from": team.outsider})
+    enrol(kit.directory, team.admin, team.outsider, ORGS["verifiers"], "VERIFIER")
     _, customer = at_booking(kit, team)
     uid = uid_of(kit.attest_identity(customer))
     with reverts_with("NotAttester") as info:

@@ -5,7 +5,7 @@ from conftest import POOL, assert_error_args, reverts_with
 
 OPEN, CANCELLED = 1, 5
 BOOKING = 2
-ADMIN_ROLE = 8
+ADMIN_ROLE = b"\x00" * 32
 
 
 def test_admin_cancels_before_booking_and_the_pool_returns_to_the_funder(kit, engine, token, team):

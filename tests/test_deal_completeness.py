@@ -2,7 +2,7 @@
 contract value, each with a non-zero commitment, in any order, and a funded pool."""
 
 import pytest
-from conftest import BOOKING_FIELDS, reverts_with
+from conftest import BOOKING_FIELDS, ORGS, reverts_with
 
 from journeychain.encoding import commit, field_pairs, new_salt, short_name
 
@@ -20,7 +20,7 @@ def evidence(names):
 
 def book(engine, jid, sales, keys, commitments):
     fields = list(zip(keys, commitments, strict=True))
-    return engine.completeStep(jid, fields, "0x" + "00" * 20, {"from": sales})
+    return engine.completeStep(jid, fields, ORGS["success"], "0x" + "00" * 20, {"from": sales})
 
 
 @pytest.mark.smoke

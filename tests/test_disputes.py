@@ -48,7 +48,7 @@ def test_dispute_mid_journey_holds_the_next_step(kit, engine, team):
         kit.complete(jid, team.success)
     assert_error_args(info, jid, DISPUTED)
     assert engine.journey(jid)[1] == ONBOARDING
-    engine.resolveDispute(jid, False, {"from": team.arbiter})
+    kit.resolve(jid, False, team.arbiter)
     kit.complete(jid, team.success)
     assert engine.journey(jid)[1] == DELIVERED
 
@@ -57,7 +57,7 @@ def test_dispute_mid_journey_holds_the_next_step(kit, engine, team):
 def test_upheld_dispute_forfeits_the_step_share_wholly(kit, engine, team, default_playbook):
     jid, customer = kit.to_customer_step()
     kit.dispute(jid, customer, ONBOARDING)
-    tx = engine.resolveDispute(jid, True, {"from": team.arbiter})
+    tx = kit.resolve(jid, True, team.arbiter)
     resolved = tx.events["DisputeResolved"]
     assert (resolved["step"], resolved["upheld"], resolved["arbiter"]) == (ONBOARDING, True, team.arbiter)
     assert engine.journey(jid)[2] == OPEN
@@ -78,7 +78,7 @@ def test_upheld_dispute_of_a_breached_step_forfeits_no_more_than_its_share(
 ):
     jid, customer = drive_to_customer_step(kit, late={DELIVERED})
     kit.dispute(jid, customer, DELIVERED)
-    engine.resolveDispute(jid, True, {"from": team.arbiter})
+    kit.resolve(jid, True, team.arbiter)
     kit.confirm(jid, customer)
     full, _, _ = expected_payouts(default_playbook, POOL)
     assert engine.creditOf(team.vendor) == 0
@@ -88,7 +88,7 @@ def test_upheld_dispute_of_a_breached_step_forfeits_no_more_than_its_share(
 def test_rejected_dispute_lets_the_journey_go_on(kit, engine, team, default_playbook):
     jid, customer = kit.to_customer_step()
     kit.dispute(jid, customer, ONBOARDING)
-    tx = engine.resolveDispute(jid, False, {"from": team.arbiter})
+    tx = kit.resolve(jid, False, team.arbiter)
     assert tx.events["DisputeResolved"]["upheld"] is False
     assert engine.journey(jid)[2] == OPEN
     assert engine.disputeOf(jid)[1] == 0
@@ -104,7 +104,7 @@ def test_rejected_dispute_moves_the_deadline_by_the_hold(kit, engine, team):
     deadline = engine.journey(jid)[4]
     since = kit.dispute(jid, customer, DELIVERED).timestamp
     chain.sleep(10 * DAY)
-    resolved = engine.resolveDispute(jid, False, {"from": team.arbiter}).timestamp
+    resolved = kit.resolve(jid, False, team.arbiter).timestamp
     assert engine.journey(jid)[4] == deadline + (resolved - since)
 
 
@@ -113,7 +113,7 @@ def test_only_an_arbiter_resolves(kit, engine, team):
     kit.dispute(jid, customer, ONBOARDING)
     for account in (team.admin, team.sales, team.funder, team.outsider):
         with reverts_with("MissingRole") as info:
-            engine.resolveDispute(jid, False, {"from": account})
+            kit.resolve(jid, False, account)
         assert_error_args(info, account, ARBITER_ROLE)
     assert engine.journey(jid)[2] == DISPUTED
     assert engine.disputeOf(jid)[1] == 0
@@ -122,7 +122,7 @@ def test_only_an_arbiter_resolves(kit, engine, team):
 def test_step_disputed_once_only(kit, engine, team):
     jid, customer = kit.to_customer_step()
     kit.dispute(jid, customer, ONBOARDING)
-    engine.resolveDispute(jid, False, {"from": team.arbiter})
+    kit.resolve(jid, False, team.arbiter)
     with reverts_with("AlreadyDisputed") as info:
         kit.dispute(jid, customer, ONBOARDING)
     assert_error_args(info, jid, ONBOARDING)
@@ -189,6 +189,6 @@ def test_a_dispute_holds_the_journey_only_through_the_customer_voice(kit, engine
 def test_resolution_without_open_dispute_refused(kit, engine, team):
     jid, _ = kit.to_customer_step()
     with reverts_with("NoOpenDispute") as info:
-        engine.resolveDispute(jid, True, {"from": team.arbiter})
+        kit.resolve(jid, True, team.arbiter)
     assert_error_args(info, jid)
     assert engine.disputeOf(jid)[1] == 0

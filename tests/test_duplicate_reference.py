@@ -2,11 +2,12 @@
 references and customers are refused; only the first step's role opens a journey."""
 
 import pytest
-from conftest import ZERO, Customer, reverts_with
+from conftest import ORGS, ZERO, Customer, enrol, reverts_with
 
 from journeychain.encoding import journey_id
+from journeychain.playbook import role_id
 
-MARKETING = 1
+MARKETING = repr(role_id("MARKETING"))
 OPEN = 1
 
 
@@ -42,8 +43,7 @@ def test_same_reference_for_another_customer_is_refused_and_keeps_the_first(kit,
 
 
 def test_same_reference_by_another_opener_is_refused(kit, suite, team):
-    suite.grantRole(suite.MARKETING_ROLE(), team.outsider, {"from": team.admin})
-    suite.acceptRulebook({"from": team.outsider})
+    enrol(kit.directory, team.admin, team.outsider, ORGS["marketing"], "MARKETING")
     jid, _, _ = kit.open(ref="OPP-1", sender=team.marketing)
     with reverts_with("JourneyExists") as info:
         kit.open(ref="OPP-1", sender=team.outsider)
@@ -53,7 +53,7 @@ def test_same_reference_by_another_opener_is_refused(kit, suite, team):
 def test_zero_reference_is_refused(suite, team):
     zero = b"\x00" * 32
     with reverts_with("EmptyReference"):
-        suite.openJourney(zero, 1, Customer().commitment, ZERO, {"from": team.marketing})
+        suite.openJourney(zero, 1, Customer().commitment, ZERO, team.funder, {"from": team.marketing})
     with reverts_with("UnknownJourney"):
         suite.journey(zero)
 
@@ -61,7 +61,7 @@ def test_zero_reference_is_refused(suite, team):
 def test_zero_customer_is_refused(suite, team):
     jid = journey_id("OPP-no-customer")
     with reverts_with("EmptyReference"):
-        suite.openJourney(jid, 1, b"\x00" * 16, ZERO, {"from": team.marketing})
+        suite.openJourney(jid, 1, b"\x00" * 16, ZERO, team.funder, {"from": team.marketing})
     with reverts_with("UnknownJourney"):
         suite.journey(jid)
 

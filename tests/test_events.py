@@ -3,13 +3,14 @@ is the hash chain of its StepCompleted events, recomputable off chain."""
 
 import pytest
 from brownie import chain, web3
-from conftest import DAY, ZERO, Customer, reverts_with
+from conftest import DAY, ORGS, ZERO, Customer, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
 from journeychain.encoding import evidence_hash, field_pairs, genesis_head, journey_id, next_head, short_name
+from journeychain.playbook import role_id
 
-MARKETING, SALES, CUSTOMER = 1, 2, 9
+MARKETING, SALES, CUSTOMER = (role_id(r) for r in ("MARKETING", "SALES", "CUSTOMER"))
 DATA = b"\x22" * 32
 
 
@@ -50,9 +51,11 @@ def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
         (short_name("qualify"), MARKETING, 3_600, 0, 0, [], []),
         (short_name("confirm"), CUSTOMER, DAY, 0, 0, [], []),
     ]
-    engine.publishPlaybook(short_name("quick"), 1, steps, (0, False, 0, 0, False), {"from": team.admin})
+    engine.publishPlaybook(
+        short_name("quick"), 1, steps, (0, False, 0, 0, False, DAY, False), {"from": team.admin}
+    )
     jid, customer = journey_id("OPP-quick"), Customer()
-    tx = engine.openJourney(jid, 2, customer.commitment, ZERO, {"from": team.marketing})
+    tx = engine.openJourney(jid, 2, customer.commitment, ZERO, team.funder, {"from": team.marketing})
     assert tx.events["JourneyOpened"]["playbookId"] == 2
     assert tx.events["JourneyOpened"]["deadline"] == tx.timestamp + 3_600
     assert engine.journey(jid)[4] == tx.timestamp + 3_600
@@ -62,7 +65,7 @@ def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
 def test_step_completed_carries_the_evidence_and_the_next_step(kit, engine, team):
     jid, _ = kit.to_booking()
     fields = kit.fields(kit.booking_fields())
-    tx = engine.completeStep(jid, fields, team.success, {"from": team.sales})
+    tx = engine.completeStep(jid, fields, 0, team.success, {"from": team.sales})
     event = tx.events["StepCompleted"]
     assert b(event["journeyId"]) == jid
     assert event["step"] == 2
@@ -74,13 +77,13 @@ def test_step_completed_carries_the_evidence_and_the_next_step(kit, engine, team
     assert event["nextDeadline"] == tx.timestamp + 3 * DAY
 
 
-def test_step_completed_without_evidence_or_assignee(kit, engine, team):
+def test_step_completed_without_evidence_naming_an_organisation(kit, engine, team):
     jid, _, _ = kit.open()
-    tx = kit.complete(jid, team.marketing)
+    tx = kit.complete(jid, team.marketing, org=ORGS["sales"])
     event = tx.events["StepCompleted"]
     assert (event["step"], event["by"], event["late"]) == (0, team.marketing, False)
     assert list(event["fields"]) == []
-    assert event["nextAssignee"] == ZERO
+    assert (event["nextOrg"], event["nextAssignee"]) == (ORGS["sales"], ZERO)
     assert event["nextDeadline"] == tx.timestamp + DAY
 
 
@@ -92,10 +95,16 @@ def test_breach_recorded_and_escalated(kit, engine, team):
     breach = flag.events["BreachRecorded"]
     assert b(breach["journeyId"]) == jid
     assert (breach["step"], breach["assignee"], breach["deadline"]) == (1, team.sales, opened.timestamp + DAY)
-    tx = engine.escalate(jid, team.sales2, {"from": team.marketing})
+    assert breach["org"] == 0
+    tx = kit.escalate(jid, team.sales2, team.marketing)
     escalated = tx.events["Escalated"]
     assert b(escalated["journeyId"]) == jid
-    assert (escalated["step"], escalated["from"], escalated["to"]) == (1, team.sales, team.sales2)
+    assert (escalated["step"], escalated["from"], escalated["fromOrg"], escalated["to"]) == (
+        1,
+        team.sales,
+        0,
+        team.sales2,
+    )
     assert escalated["deadline"] == tx.timestamp + DAY
 
 
@@ -132,31 +141,34 @@ def test_playbook_published(suite, team, default_playbook):
     assert len(event["steps"]) == len(steps)
     for emitted, authored in zip(event["steps"], steps, strict=True):
         assert b(emitted[0]) == authored[0]
-        assert tuple(emitted[1:5]) == authored[1:5]
+        assert b(emitted[1]) == authored[1]
+        assert tuple(emitted[2:5]) == authored[2:5]
         assert [b(f) for f in emitted[5]] == authored[5]
         assert [b(a) for a in emitted[6]] == authored[6]
     assert tuple(event["options"]) == options
 
 
-def test_rulebook_published_and_accepted(suite, team):
-    tx = suite.publishRulebook(b"\x33" * 32, {"from": team.admin})
+def test_rulebook_published_and_accepted(suite, team, directory):
+    tx = directory.publishRulebook(b"\x33" * 32, {"from": team.admin})
     assert tx.events["RulebookPublished"]["version"] == 2
     assert b(tx.events["RulebookPublished"]["rulebook"]) == b"\x33" * 32
-    tx = suite.acceptRulebook({"from": team.sales})
+    tx = directory.acceptRulebook({"from": team.sales})
     assert tx.events["RulebookAccepted"]["account"] == team.sales
     assert tx.events["RulebookAccepted"]["version"] == 2
 
 
-def test_participant_registered_once_at_its_first_role(suite, team):
+def test_participant_registered_once_when_it_joins_an_organisation(suite, team, directory):
     count_before = suite.participant(team.arbiter)[0]  # the last participant the suite registered
-    tx = suite.grantRole(suite.VENDOR_ROLE(), team.outsider, {"from": team.admin})
+    tx = directory.addMember(ORGS["device_supplier"], team.outsider, {"from": team.admin})
     event = tx.events["ParticipantRegistered"]
     assert event["account"] == team.outsider
     assert event["id"] == count_before + 1
+    assert tx.events["MemberAdded"]["org"] == ORGS["device_supplier"]
     assert suite.participant(team.outsider)[0] == count_before + 1
-    tx = suite.grantRole(suite.FUNDER_ROLE(), team.outsider, {"from": team.admin})
+    tx = directory.grantRole(role_id("VENDOR"), team.outsider, {"from": team.admin})
     assert "ParticipantRegistered" not in tx.events
-    assert suite.participant(team.outsider)[0] == count_before + 1
+    assert tx.events["RoleGranted"]["account"] == team.outsider
+    assert tuple(suite.participant(team.outsider)) == (count_before + 1, 0, ORGS["device_supplier"])
 
 
 def test_rolling_hash_is_the_hash_chain_of_the_step_events(kit, engine, team):

@@ -112,7 +112,7 @@ def test_disputed_journey_does_not_expire_while_the_dispute_is_open(kit, engine,
         engine.expire(jid, {"from": team.outsider})
     assert_error_args(info, jid, 2)
     assert engine.creditOf(team.funder) == 0
-    resolved = engine.resolveDispute(jid, False, {"from": team.arbiter}).timestamp
+    resolved = kit.resolve(jid, False, team.arbiter).timestamp
     assert engine.journey(jid)[4] == deadline + (resolved - since)
     with reverts_with("DeadlineNotPassed"):
         engine.expire(jid, {"from": team.outsider})

@@ -1,13 +1,27 @@
-"""A journey's escrowed pool: funded by one FUNDER (approve then fund, or a permit in one
-call) any time before value is confirmed; the default playbook books no deal unfunded."""
+"""A journey's escrowed pool: funded by the one FUNDER named when the journey opened (approve
+then fund, or a permit in one call) any time before value is confirmed; the default playbook
+books no deal unfunded, and the booking's clock does not run against the rep while it waits."""
 
 import pytest
 from brownie import chain
-from conftest import DAY, POOL, assert_error_args, new_local_account, reverts_with, sign_permit
+from conftest import (
+    DAY,
+    HOUR,
+    ORGS,
+    POOL,
+    assert_error_args,
+    enrol,
+    new_local_account,
+    reverts_with,
+    sign_permit,
+)
+
+from journeychain.playbook import role_id
 
 VALUE_DELIVERED = 3
-FUNDER_ROLE = 6
+FUNDER_ROLE = role_id("FUNDER")
 BOOKING = 2
+BOOKING_SLA = 30 * DAY
 
 
 def test_funder_funds_pool_after_approve(kit, engine, token, team):
@@ -60,10 +74,9 @@ def test_steps_before_booking_need_no_pool(kit, engine, team):
 
 def test_fund_with_permit_in_one_call(kit, engine, token, team):
     funder = new_local_account(team)
-    engine.grantRole(engine.FUNDER_ROLE(), funder, {"from": team.admin})
-    engine.acceptRulebook({"from": funder})
+    enrol(kit.directory, team.admin, funder, ORGS["finance"], "FUNDER")
     token.mint(funder, POOL, {"from": team.admin})
-    jid, _, _ = kit.open()
+    jid, _, _ = kit.open(funder=funder)
     assert token.allowance(funder, engine) == 0
     deadline = chain.time() + DAY
     v, r, s = sign_permit(token, funder, engine, POOL, deadline)
@@ -79,20 +92,60 @@ def test_fund_with_permit_in_one_call(kit, engine, token, team):
     assert tx.events["PoolFunded"]["pool"] == POOL
 
 
-def test_pool_funded_by_another_funder_refused(kit, engine, token, team):
+def test_only_the_funder_named_at_opening_may_fund(kit, engine, token, team, directory):
+    """Another FUNDER cannot squat an open journey with 1 wei before the real funder."""
     other = team.outsider
-    engine.grantRole(engine.FUNDER_ROLE(), other, {"from": team.admin})
-    engine.acceptRulebook({"from": other})
+    enrol(directory, team.admin, other, ORGS["finance"], "FUNDER")
     token.mint(other, POOL, {"from": team.admin})
     token.approve(engine, POOL, {"from": other})
     jid, _, _ = kit.open()
-    kit.fund(jid, POOL)
-    with reverts_with("FundedByAnother") as info:
-        engine.fund(jid, POOL, {"from": other})
-    assert_error_args(info, jid, team.funder)
-    assert engine.journey(jid)[7] == POOL
     assert engine.journey(jid)[8] == team.funder
+    with reverts_with("NotFunder") as info:
+        engine.fund(jid, 1, {"from": other})
+    assert_error_args(info, jid, other, team.funder)
+    assert engine.journey(jid)[7] == 0
+    kit.fund(jid, POOL)
+    assert engine.journey(jid)[7] == POOL
     assert token.balanceOf(other) == POOL
+
+
+def test_a_journey_is_opened_with_a_funder_that_holds_the_role(kit, team):
+    with reverts_with("MissingRole"):
+        kit.open(funder=team.sales)
+
+
+def test_funding_late_restarts_the_bookings_clock(kit, engine, team):
+    """The funder keeps the gate closed past the booking deadline: the rep cannot be flagged while
+    it waits, and the first funding gives the booking its whole SLA from then on."""
+    jid, customer, _ = kit.open()
+    kit.complete(jid, team.marketing, assign=team.sales)
+    kit.complete(jid, team.sales, assign=team.sales)
+    kit.attest_identity(customer)
+    chain.sleep(BOOKING_SLA + DAY)
+    chain.mine()
+    with reverts_with("PoolNotFunded"):
+        engine.flagBreach(jid, {"from": team.outsider})
+    tx = kit.fund(jid)
+    restarted = tx.events["ClockRestarted"]
+    assert (restarted["step"], restarted["deadline"]) == (BOOKING, tx.timestamp + BOOKING_SLA)
+    assert engine.journey(jid)[4] == tx.timestamp + BOOKING_SLA
+    chain.sleep(BOOKING_SLA - HOUR)
+    chain.mine()
+    booked = kit.complete(jid, team.sales, kit.booking_fields())
+    assert booked.events["StepCompleted"]["late"] is False
+    assert engine.journey(jid)[5] == 0  # no breach
+    assert engine.breachCount(team.sales) == 0
+
+
+def test_a_pool_funded_before_the_booking_leaves_its_deadline_alone(kit, engine, team):
+    """The clock restarts only for a step that waited for the pool: funded before the journey
+    reaches the booking, the booking's deadline runs from the lead's acceptance."""
+    jid, _customer, _ = kit.open()
+    kit.complete(jid, team.marketing, assign=team.sales)
+    tx = kit.fund(jid)
+    assert "ClockRestarted" not in tx.events
+    done = kit.complete(jid, team.sales, assign=team.sales)
+    assert engine.journey(jid)[4] == done.timestamp + BOOKING_SLA
 
 
 def test_zero_amount_refused(kit, engine, team):
@@ -100,7 +153,7 @@ def test_zero_amount_refused(kit, engine, team):
     with reverts_with("ZeroAmount"):
         engine.fund(jid, 0, {"from": team.funder})
     assert engine.journey(jid)[7] == 0
-    assert engine.journey(jid)[8] == "0x" + "00" * 20
+    assert engine.journey(jid)[8] == team.funder  # named when it opened
 
 
 def test_funding_without_funder_role_refused(kit, engine, token, team):

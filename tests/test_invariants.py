@@ -45,7 +45,7 @@ import pytest
 import requests
 from brownie import accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
-from conftest import DAY, HOUR, POOL, ZERO, Customer, reverts_with
+from conftest import DAY, HOUR, ORGS, POOL, ZERO, Customer, enrol, reverts_with
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, Phase, settings
@@ -213,8 +213,7 @@ def world(suite, kit, team, token, voice, default_playbook):
     # A second funder, so that one funder's pool cannot be topped up by another.
     funder2 = accounts.add()
     team.admin.transfer(funder2, 10**19)
-    engine.grantRole(engine.FUNDER_ROLE(), funder2, {"from": team.admin})
-    engine.acceptRulebook({"from": funder2})
+    enrol(kit.directory, team.admin, funder2, ORGS["finance"], "FUNDER")
     token.mint(funder2, 1_000_000 * 10**18, {"from": team.admin})
     token.approve(engine, 2**256 - 1, {"from": funder2})
     # The make-good variant: penalties go to the customer, optimistic release after 14 days.

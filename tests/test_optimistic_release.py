@@ -101,7 +101,7 @@ def test_dispute_inside_the_window_holds_the_release(window_kit, engine, team):
         _release(window_kit, jid, customer, team.outsider)
     assert_error_args(info, jid, 0)
     assert engine.creditOf(team.vendor) == 0
-    resolved = engine.resolveDispute(jid, False, {"from": team.arbiter}).timestamp
+    resolved = window_kit.resolve(jid, False, team.arbiter).timestamp
     release_at = delivered + WINDOW + (resolved - since)
     assert engine.releaseTime(jid) == release_at
     with reverts_with("WindowNotElapsed") as info:

@@ -7,9 +7,13 @@ from conftest import RULEBOOK, ZERO, Customer, reverts_with
 
 from journeychain.encoding import journey_id, short_name
 from journeychain.errors import PlaybookError
-from journeychain.playbook import load_playbook, parse_duration
+from journeychain.playbook import load_playbook, parse_duration, role_id
 
-NONE, MARKETING, SALES, SUCCESS, VENDOR, VERIFIER, FUNDER, ARBITER, ADMIN, CUSTOMER = range(10)
+NONE, ADMIN = b"\x00" * 32, b"\x00" * 32
+MARKETING, SALES, SUCCESS, VENDOR, CUSTOMER = (
+    role_id(r) for r in ("MARKETING", "SALES", "SUCCESS", "VENDOR", "CUSTOMER")
+)
+DISPUTE_WINDOW = 14 * 86_400
 
 
 def revert_args(info) -> str:
@@ -28,8 +32,16 @@ def step(name, role, sla=0, share=0, penalty=0, fields=(), attestations=()):
     )
 
 
-def options(commit_step=0, fund=True, penalty_to=0, window=0, verifier_may_confirm=False):
-    return (commit_step, fund, penalty_to, window, verifier_may_confirm)
+def options(
+    commit_step=1,
+    fund=True,
+    penalty_to=0,
+    window=0,
+    verifier_may_confirm=False,
+    dispute=DISPUTE_WINDOW,
+    refund=False,
+):
+    return (commit_step, fund, penalty_to, window, verifier_may_confirm, dispute, refund)
 
 
 def three_steps(**changes):
@@ -55,7 +67,7 @@ def test_only_admin_publishes_a_playbook(suite, team):
     for account in (team.marketing, team.outsider):
         with reverts_with("MissingRole") as info:
             publish(suite, account, three_steps())
-        assert revert_args(info) == f"{str(account).lower()}, {ADMIN}"
+        assert revert_args(info) == f"{str(account).lower()}, {ADMIN!r}"
     assert suite.playbookCount() == 1
 
 
@@ -66,7 +78,7 @@ def test_admin_publishes_a_valid_playbook(suite, team):
     name, version, count, _ = suite.playbook(2)
     assert bytes(name) == short_name("test")
     assert (version, count) == (1, 3)
-    assert tuple(suite.stepRules(2, 1)) == (SALES, 86_400, 6000, 5000, 1, 0)
+    assert tuple(suite.stepRules(2, 1)) == ("0x" + SALES.hex(), 86_400, 6000, 5000, 1, 0)
 
 
 # --- each refusal by name ------------------------------------------------------------
@@ -82,7 +94,7 @@ def test_step_count_outside_2_to_15_is_refused(suite, team, count):
 
 
 def test_fifteen_steps_are_accepted(suite, team):
-    steps = [step(f"s{i}", MARKETING) for i in range(14)] + [step("confirm", CUSTOMER)]
+    steps = [step(f"s{i}", MARKETING, sla=3_600) for i in range(14)] + [step("confirm", CUSTOMER, sla=3_600)]
     publish(suite, team.admin, steps)
     assert suite.playbook(2)[2] == 15
 
@@ -105,9 +117,9 @@ def test_step_without_a_role_is_refused(suite, team):
 
 def test_penalty_above_10000_bps_is_refused(suite, team):
     with reverts_with("PenaltyOutOfRange") as info:
-        publish(suite, team.admin, three_steps(s1=step("book", SALES, penalty=10_001)))
+        publish(suite, team.admin, three_steps(s1=step("book", SALES, sla=86_400, penalty=10_001)))
     assert revert_args(info) == "1"
-    publish(suite, team.admin, three_steps(s1=step("book", SALES, penalty=10_000)))
+    publish(suite, team.admin, three_steps(s1=step("book", SALES, sla=86_400, penalty=10_000)))
     assert suite.stepRules(2, 1)[3] == 10_000
 
 
@@ -127,9 +139,9 @@ def test_last_step_not_the_customers_is_refused(suite, team):
 def test_more_than_32_requirements_are_refused(suite, team, kind):
     names = [f"req{i}" for i in range(33)]
     with reverts_with("TooManyRequirements") as info:
-        publish(suite, team.admin, three_steps(s1=step("book", SALES, **{kind: names})))
+        publish(suite, team.admin, three_steps(s1=step("book", SALES, sla=86_400, **{kind: names})))
     assert revert_args(info) == "1"
-    publish(suite, team.admin, three_steps(s1=step("book", SALES, **{kind: names[:32]})))
+    publish(suite, team.admin, three_steps(s1=step("book", SALES, sla=86_400, **{kind: names[:32]})))
     rules = suite.stepRules(2, 1)
     assert (rules[4], rules[5]) == ((32, 0) if kind == "fields" else (0, 32))
 
@@ -142,17 +154,60 @@ def test_commit_step_on_the_customer_step_is_refused(suite, team):
     assert suite.playbookCount() == 1
 
 
-def test_confirm_window_without_or_beyond_the_customer_deadline_is_refused(suite, team):
+def test_confirm_window_not_shorter_than_the_customer_deadline_is_refused(suite, team):
+    """A window equal to the customer's SLA could never release: refused, like a longer one."""
     no_deadline = three_steps(s2=step("confirm", CUSTOMER, sla=0))
     with reverts_with("InvalidConfirmWindow") as info:
         publish(suite, team.admin, no_deadline, options(window=3_600))
     assert revert_args(info) == "3600"
-    longer = 30 * 86_400 + 1
-    with reverts_with("InvalidConfirmWindow") as info:
-        publish(suite, team.admin, three_steps(), options(window=longer))
-    assert revert_args(info) == str(longer)
-    publish(suite, team.admin, three_steps(), options(window=30 * 86_400))
-    assert suite.playbook(2)[3][3] == 30 * 86_400
+    for window in (30 * 86_400, 30 * 86_400 + 1):
+        with reverts_with("InvalidConfirmWindow") as info:
+            publish(suite, team.admin, three_steps(), options(window=window))
+        assert revert_args(info) == str(window)
+    publish(suite, team.admin, three_steps(), options(window=30 * 86_400 - 1))
+    assert suite.playbook(2)[3][3] == 30 * 86_400 - 1
+
+
+def test_a_customer_step_without_an_sla_is_refused(suite, team):
+    """A journey whose customer step has no deadline could never expire: the pool would be locked."""
+    with reverts_with("MissingSla") as info:
+        publish(suite, team.admin, three_steps(s2=step("confirm", CUSTOMER, sla=0)))
+    assert revert_args(info) == "2"
+
+
+def test_a_step_after_the_commit_step_without_an_sla_is_refused(suite, team):
+    steps = [
+        step("qualify", MARKETING, share=4000),
+        step("book", SALES, sla=86_400, share=3000),
+        step("onboard", SUCCESS, share=3000),
+        step("confirm", CUSTOMER, sla=30 * 86_400),
+    ]
+    with reverts_with("MissingSla") as info:
+        publish(suite, team.admin, steps, options(commit_step=1))
+    assert revert_args(info) == "2"
+    with reverts_with("MissingSla") as info:  # the commit step itself needs one too
+        publish(suite, team.admin, three_steps(s1=step("book", SALES, share=6000)), options(commit_step=1))
+    assert revert_args(info) == "1"
+    publish(suite, team.admin, three_steps(), options(commit_step=1))  # before it, none is needed
+
+
+def test_a_dispute_window_of_zero_is_refused(suite, team):
+    with reverts_with("InvalidDisputeWindow"):
+        publish(suite, team.admin, three_steps(), options(dispute=0))
+
+
+def test_a_requirement_named_twice_is_refused(suite, team):
+    twice = three_steps(s1=step("book", SALES, sla=86_400, fields=["contract_value", "contract_value"]))
+    with reverts_with("DuplicateRequirement") as info:
+        publish(suite, team.admin, twice)
+    assert revert_args(info) == f"1, {short_name('contract_value')!r}"
+
+
+def test_a_role_never_defined_or_admin_is_refused(suite, team):
+    with reverts_with("UnknownRole"):
+        publish(suite, team.admin, three_steps(s1=step("book", role_id("DISPATCH"), sla=86_400)))
+    with reverts_with("EmptyRole"):
+        publish(suite, team.admin, three_steps(s1=step("book", ADMIN, sla=86_400)))
 
 
 def test_unknown_playbook_is_refused(suite, team):
@@ -162,7 +217,9 @@ def test_unknown_playbook_is_refused(suite, team):
     with reverts_with("UnknownPlaybook"):
         suite.stepRules(0, 0)
     with reverts_with("UnknownPlaybook") as info:
-        suite.openJourney(journey_id("OPP-7"), 7, Customer().commitment, ZERO, {"from": team.marketing})
+        suite.openJourney(
+            journey_id("OPP-7"), 7, Customer().commitment, ZERO, team.funder, {"from": team.marketing}
+        )
     assert revert_args(info) == "7"
 
 
@@ -183,8 +240,8 @@ def test_playbooks_are_numbered_from_1_and_never_change(team, token):
 
     assert (engine.playbook(1), [engine.stepRules(1, i) for i in range(3)]) == before
     assert engine.playbook(1)[1] == 1
-    assert tuple(engine.stepRules(1, 1)) == (SALES, 86_400, 6000, 5000, 1, 0)
-    assert tuple(engine.stepRules(2, 1)) == (SALES, 3_600, 1000, 100, 0, 0)
+    assert tuple(engine.stepRules(1, 1)) == ("0x" + SALES.hex(), 86_400, 6000, 5000, 1, 0)
+    assert tuple(engine.stepRules(2, 1)) == ("0x" + SALES.hex(), 3_600, 1000, 100, 0, 0)
     assert engine.playbook(2)[3][0] == 1
 
 
@@ -192,7 +249,7 @@ def test_default_playbook_is_published_as_loaded(suite, default_playbook):
     for i, s in enumerate(default_playbook.steps):
         rules = suite.stepRules(1, i)
         assert tuple(rules) == (
-            s.as_tuple()[1],
+            "0x" + s.as_tuple()[1].hex(),
             s.sla,
             s.share_bps,
             s.penalty_bps,
@@ -239,7 +296,7 @@ def steps_yaml(count):
     """A playbook of `count` steps: MARKETING steps, then the CUSTOMER's."""
     lines = ["name: long", "version: 1", "steps:"]
     for i in range(count - 1):
-        lines += [f"  - name: s{i}", "    role: MARKETING"]
+        lines += [f"  - name: s{i}", "    role: MARKETING", "    sla: 1h"]
     lines += ["  - name: confirm", "    role: CUSTOMER", "    sla: 30d"]
     return "\n".join(lines) + "\n"
 

@@ -57,6 +57,8 @@ def sample(kind: str):
         return ADDRESS
     if kind == "bytes32":
         return short_name("customer_goals")
+    if kind == "bytes20":
+        return b"\x11" * 20
     if kind == "string":
         return "journeychain"
     if kind == "bool":

@@ -19,7 +19,7 @@ PLAYBOOK = {
     "version": 1,
     "options": {"commit_step": "lead", "confirm_window": "7d", "verifier_may_confirm": True},
     "steps": [
-        {"name": "lead", "role": "MARKETING", "share_bps": 5000},
+        {"name": "lead", "role": "MARKETING", "sla": "1d", "share_bps": 5000},
         {"name": "delivered", "role": "VENDOR", "sla": "1d", "share_bps": 5000, "penalty_bps": 5000},
         {"name": "value", "role": "CUSTOMER", "sla": "30d"},
     ],
@@ -35,9 +35,9 @@ def sdk(journey_chain: Chain) -> tuple[Chain, dict[str, JourneyClient]]:
 
 def to_customer_step(act, reference: str) -> Customer:
     customer = Customer(Account.create(), profile_hash(reference, b"\x07" * 32))
-    act["marketing"].open_journey(reference, customer.address, customer.profile)
+    act["marketing"].open_journey(reference, customer.address, customer.profile, funder=act["funder"].address)
     act["funder"].fund(reference, POOL)
-    act["marketing"].complete_step(reference)
+    act["marketing"].complete_step(reference, org="vendor")
     act["vendor"].complete_step(reference, {"shipment": "tracked"})
     return customer
 
@@ -81,7 +81,7 @@ def test_an_unconfirmed_journey_expires_and_refunds_the_funder(sdk):
 
 def test_cancel_only_before_the_commit_step(sdk):
     _, act = sdk
-    act["marketing"].open_journey("R-4", act["funder"].address, b"\x04" * 32)
+    act["marketing"].open_journey("R-4", act["funder"].address, b"\x04" * 32, funder=act["funder"].address)
     act["admin"].cancel("R-4")
     assert act["admin"].journey("R-4").status == "cancelled"
     to_customer_step(act, "R-5")
@@ -100,15 +100,17 @@ def test_a_revoked_attestation_is_refused_twice(sdk):
         act["verifier"].revoke(uid)
 
 
-def test_a_late_step_is_recorded_against_its_owner(sdk):
+def test_a_late_step_is_recorded_against_its_owning_organisation(sdk):
     chain, act = sdk
     vendor = act["vendor"].address
-    before = act["admin"].breach_count(vendor)
-    act["marketing"].open_journey("R-6", vendor, b"\x06" * 32)
+    before = act["admin"].organisation_breach_count("vendor")
+    act["marketing"].open_journey("R-6", vendor, b"\x06" * 32, funder=act["funder"].address)
     act["funder"].fund("R-6", POOL)
-    act["marketing"].complete_step("R-6")
+    act["marketing"].complete_step("R-6", org="vendor")
     chain.advance(2 * DAY)
     result = act["vendor"].complete_step("R-6")
     assert result.late is True
-    assert act["admin"].breach_count(vendor) == before + 1
+    # the step went to the vendor's organisation as a whole: the breach is recorded against it
+    assert act["admin"].organisation_breach_count("vendor") == before + 1
+    assert act["admin"].breach_count(vendor) == 0
     assert act["admin"].journey("R-6").breached_steps == [1]

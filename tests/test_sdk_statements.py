@@ -28,7 +28,7 @@ PLAYBOOK = {
     "version": 1,
     "options": {"commit_step": "lead", "confirm_window": "7d"},
     "steps": [
-        {"name": "lead", "role": "MARKETING", "share_bps": 5000},
+        {"name": "lead", "role": "MARKETING", "sla": "1d", "share_bps": 5000},
         {"name": "delivered", "role": "VENDOR", "sla": "1d", "share_bps": 5000},
         {"name": "value", "role": "CUSTOMER", "sla": "30d"},
     ],
@@ -57,9 +57,9 @@ def to_customer_step(
     and drives it to the customer's step; the vendor's evidence goes to the vault."""
     customer = customer or Customer(Account.create(), profile_hash(reference, b"\x07" * 32))
     vault.register_journey(act["admin"].chain.chain_id, reference, customer=owner or f"customer-{reference}")
-    act["marketing"].open_journey(reference, customer.address, customer.profile)
+    act["marketing"].open_journey(reference, customer.address, customer.profile, funder=act["funder"].address)
     act["funder"].fund(reference, POOL)
-    act["marketing"].complete_step(reference, vault=vault)
+    act["marketing"].complete_step(reference, vault=vault, org="vendor")
     act["vendor"].complete_step(reference, {"shipment": "tracked"}, vault=vault)
     return customer
 

@@ -5,7 +5,7 @@ with the profile its commitment binds. Every refused signature leaves the journe
 
 import pytest
 from brownie import chain
-from conftest import Customer, assert_error_args, reverts_with
+from conftest import ORGS, Customer, assert_error_args, reverts_with
 
 from journeychain.signing import customer_signature, sign_typed
 
@@ -13,13 +13,17 @@ OPEN, VALUE_DELIVERED = 1, 3
 
 
 def _confirm_message(kit, jid, nonce, deadline, **changes):
-    return {"journeyId": jid, "playbookId": kit.playbook_id, "nonce": nonce, "deadline": deadline, **changes}
+    head = bytes(kit.engine.journeyCommitments(jid)[1])
+    message = {"journeyId": jid, "playbookId": kit.playbook_id, "history": head}
+    return message | {"nonce": nonce, "deadline": deadline, **changes}
 
 
 def _signed(kit, customer, message, chain_id=None, profile=None, primary="ConfirmValue", verifying=None):
     domain = verifying or kit.voice.address
     signature = sign_typed(customer.key.key, chain_id or chain.id, str(domain), primary, message)
-    return customer_signature(profile or customer.profile, message["nonce"], message["deadline"], signature)
+    return customer_signature(
+        profile or customer.profile, message["history"], message["nonce"], message["deadline"], signature
+    )
 
 
 def _untouched(kit, jid):
@@ -52,7 +56,7 @@ def test_signature_with_a_used_nonce_refused(kit, engine, team):
     jid, customer = kit.to_customer_step()
     stale = kit.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": kit.playbook_id})
     kit.dispute(jid, customer, step=4)  # uses nonce 0
-    engine.resolveDispute(jid, False, {"from": team.arbiter})
+    kit.resolve(jid, False, team.arbiter)
     with reverts_with("StaleNonce") as info:
         engine.confirmValue(jid, kit.history(jid), stale, {"from": team.outsider})
     assert_error_args(info, jid, 0, 1)
@@ -67,7 +71,7 @@ def test_dispute_signature_replayed_refused(kit, engine, voice, team):
     message = {"journeyId": jid, "playbookId": kit.playbook_id, "step": 4, "reason": reason}
     sig = kit.sign(customer, "Dispute", message)
     voice.dispute(jid, 4, reason, sig, {"from": team.outsider})
-    engine.resolveDispute(jid, False, {"from": team.arbiter})
+    kit.resolve(jid, False, team.arbiter)
     with reverts_with("StaleNonce") as info:
         voice.dispute(jid, 4, reason, sig, {"from": team.outsider})
     assert_error_args(info, jid, 0, 1)
@@ -171,3 +175,27 @@ def test_confirmation_for_unknown_journey_refused(kit, engine, team):
     with reverts_with("UnknownJourney") as info:
         engine.confirmValue(unknown, [], _signed(kit, customer, message), {"from": team.outsider})
     assert_error_args(info, unknown)
+
+
+def test_a_confirmation_signed_before_the_last_step_is_stale(kit, engine, team):
+    """Signed at booking, a confirmation does not cover the steps that came after it."""
+    jid, customer = kit.to_booking()
+    kit.complete(jid, team.sales, kit.booking_fields())
+    early = kit.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": kit.playbook_id})
+    kit.complete(jid, team.success)
+    kit.complete(jid, team.vendor)
+    with reverts_with("StaleSignature"):
+        engine.confirmValue(jid, kit.history(jid), early, {"from": team.outsider})
+    _untouched(kit, jid)
+    kit.confirm(jid, customer)
+
+
+def test_a_participant_cannot_be_a_journeys_customer(kit, engine, team, directory):
+    """A participant that opens a journey for its own key cannot confirm value as the customer."""
+    insider = Customer()
+    directory.addMember(ORGS["marketing"], insider.address, {"from": team.admin})
+    jid, _ = kit.to_customer_step(insider)
+    with reverts_with("ParticipantAsCustomer") as info:
+        kit.confirm(jid, insider)
+    assert_error_args(info, jid, insider.address)
+    _untouched(kit, jid)

@@ -4,8 +4,9 @@ customer's, and closed or unknown journeys take no steps."""
 from conftest import reverts_with
 
 from journeychain.encoding import journey_id
+from journeychain.playbook import role_id
 
-SALES, SUCCESS, VENDOR = 2, 3, 4
+SALES, SUCCESS, VENDOR = repr(role_id("SALES")), repr(role_id("SUCCESS")), repr(role_id("VENDOR"))
 OPEN, VALUE_DELIVERED, CANCELLED = 1, 3, 5
 CUSTOMER_STEP = 5
 
@@ -92,4 +93,4 @@ def test_an_unknown_journey_is_refused(kit, engine, team):
     with reverts_with("UnknownJourney"):
         engine.flagBreach(jid, {"from": team.outsider})
     with reverts_with("UnknownJourney"):
-        engine.escalate(jid, team.sales2, {"from": team.admin})
+        kit.escalate(jid, team.sales2, team.admin)
