@@ -119,26 +119,20 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @notice Relays the customer's signed dispute of a completed step; the engine holds
     /// the journey's payouts until an ARBITER resolves it.
     /// @dev Requirements: the signature is the customer's (no participant), over the
-    /// journey's current rolling hash, with the current nonce; the engine's own (the journey is open, the step completed and never disputed).
+    /// journey's current rolling hash, with the current nonce; the engine's own (the
+    /// journey is open, the step completed and never disputed).
     /// Emits the engine's {Disputed}.
     /// @param journeyId The journey.
     /// @param step The disputed step.
     /// @param reason Commitment of the customer's reason.
     /// @param sig The customer's signature.
     function dispute(bytes32 journeyId, uint8 step, bytes32 reason, CustomerSignature calldata sig) external {
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId,, bytes16 customer, bytes20 head) = engine.voiceContext(journeyId);
+        Context memory c = _context(journeyId);
         Voice storage voice = _voices[journeyId];
-        _verify(
-            journeyId,
-            customer,
-            head,
-            voice.nonce,
-            keccak256(
-                abi.encode(DISPUTE_TYPEHASH, journeyId, playbookId, step, reason, sig.history, sig.nonce, sig.deadline)
-            ),
-            sig
+        bytes32 structHash = keccak256(
+            abi.encode(DISPUTE_TYPEHASH, journeyId, c.playbookId, step, reason, sig.history, sig.nonce, sig.deadline)
         );
+        _verify(journeyId, c.customer, c.head, voice.nonce, structHash, sig);
         ++voice.nonce;
         engine.holdForDispute(journeyId, step, reason);
     }
@@ -162,26 +156,14 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bytes32 comment,
         CustomerSignature calldata sig
     ) external {
-        // slither-disable-next-line unused-return (the values left out are not needed here)
-        (uint16 playbookId, Status status, bytes16 customer, bytes20 head) = engine.voiceContext(journeyId);
-        if (status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, status);
+        Context memory c = _context(journeyId);
+        if (c.status != Status.ValueDelivered) revert JourneyNotOpen(journeyId, c.status);
         if (score < 1 || score > 5) revert InvalidScore(score);
         if (step >= history.length) revert StepNotReached(journeyId, step);
         Voice storage voice = _voices[journeyId];
         if (voice.rated & (1 << step) != 0) revert AlreadyRated(journeyId, step);
         engine.checkHistory(journeyId, history);
-        _verify(
-            journeyId,
-            customer,
-            head,
-            voice.nonce,
-            keccak256(
-                abi.encode(
-                    RATE_TYPEHASH, journeyId, playbookId, step, score, comment, sig.history, sig.nonce, sig.deadline
-                )
-            ),
-            sig
-        );
+        _verify(journeyId, c.customer, c.head, voice.nonce, _rateHash(journeyId, c.playbookId, step, score, comment, sig), sig);
         ++voice.nonce;
         voice.rated |= uint16(1 << step);
         address owner = history[step].by;
@@ -203,6 +185,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     function resolveDispute(bytes32 journeyId, bool upheld, StepRecord[] calldata history) external {
         // slither-disable-next-line unused-return (it reverts unless the caller may arbitrate)
         engine.checkActor(msg.sender, _ARBITER);
+        // slither-disable-next-line unused-return (the fallback does not matter to the arbiter)
         (uint40 since, uint32 window,, address funder) = engine.disputeWindow(journeyId);
         if (since == 0) revert NoOpenDispute(journeyId);
         uint256 closesAt = uint256(since) + window;
@@ -224,6 +207,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// Emits the engine's {JourneyClosed} or {DisputeResolved}.
     /// @param journeyId The journey.
     function closeDispute(bytes32 journeyId) external {
+        // slither-disable-next-line unused-return (the funder does not matter to the fallback)
         (uint40 since, uint32 window, bool refund,) = engine.disputeWindow(journeyId);
         if (since == 0) revert NoOpenDispute(journeyId);
         uint256 closesAt = uint256(since) + window;
@@ -262,6 +246,33 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev What a signature is checked against, in one memory record (one stack slot).
+    struct Context {
+        uint16 playbookId;
+        Status status;
+        bytes16 customer;
+        bytes20 head;
+    }
+
+    /// @dev The journey's context from the engine.
+    function _context(bytes32 journeyId) private view returns (Context memory c) {
+        (c.playbookId, c.status, c.customer, c.head) = engine.voiceContext(journeyId);
+    }
+
+    /// @dev The EIP-712 struct hash of a rating (its own function: one frame fewer for the stack).
+    function _rateHash(
+        bytes32 journeyId,
+        uint16 playbookId,
+        uint8 step,
+        uint8 score,
+        bytes32 comment,
+        CustomerSignature calldata sig
+    ) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(RATE_TYPEHASH, journeyId, playbookId, step, score, comment, sig.history, sig.nonce, sig.deadline)
+        );
+    }
 
     /// @dev Checks the nonce and the deadline, recovers the signer, checks that the journey's
     /// customer commitment binds it, that it signed over the journey's current rolling hash

@@ -254,12 +254,13 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
     /// previous one within its grace period. Returns the participant's record.
     function _checkActor(address account, uint8 bit) private view returns (Participant memory p) {
         p = _participants[account];
+        // slither-disable-next-line incorrect-equality (role bits compared)
         if (bit == 0 || bit == _CUSTOMER_BIT || p.roles & (uint64(1) << (bit - 1)) == 0) {
             revert MissingRole(account, _roleIdOf(bit));
         }
         Book memory b = _book;
         if (p.accepted != b.version) {
-            // slither-disable-next-line timestamp (a grace period is a time)
+            // slither-disable-next-line timestamp,incorrect-equality (a grace period is a time; versions compared)
             bool inGrace = p.accepted != 0 && p.accepted + 1 == b.version
                 && block.timestamp <= uint256(b.publishedAt) + RULEBOOK_GRACE;
             if (!inGrace) revert RulebookNotAccepted(account, p.accepted, b.version);
@@ -269,6 +270,7 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
     /// @dev The bit plus one of a defined role; reverts for any other.
     function _bitOf(bytes32 role) private view returns (uint8 bit) {
         bit = _roleBits[role];
+        // slither-disable-next-line incorrect-equality (0 marks a role never defined)
         if (bit == 0) revert UnknownRole(role);
     }
 

@@ -464,11 +464,10 @@ abstract contract Journeys is Playbooks {
             _checkActor(msg.sender, _ADMIN_BIT);
             return;
         }
-        // slither-disable-next-line incorrect-equality (a step index compared)
-        if (
-            j.step == 0 || previous.by != msg.sender
-                || _link(before, j.step - 1, previous.by, previous.late, previous.evidence) != j.head
-        ) revert NotEscalator(journeyId, j.step, msg.sender);
+        // slither-disable-next-line incorrect-equality (a step index and hashes compared)
+        bool proven = j.step != 0 && previous.by == msg.sender
+            && _link(before, j.step - 1, previous.by, previous.late, previous.evidence) == j.head;
+        if (!proven) revert NotEscalator(journeyId, j.step, msg.sender);
         _checkActor(msg.sender, _config(j.playbookId, j.step - 1).role);
     }
 

@@ -47,23 +47,23 @@ escrowed incentives paid only once the customer confirms value.
 
   journey deploy
   journey playbook publish playbooks/default.yaml
-  journey participant add dev:1 MARKETING
-  journey participant add dev:2 SALES
-  journey participant add dev:3 SUCCESS
-  journey participant add dev:4 VENDOR
-  journey participant add dev:5 VERIFIER
-  journey participant add dev:6 FUNDER
+  journey participant add dev:1 MARKETING --org Marketing
+  journey participant add dev:2 SALES --org Sales
+  journey participant add dev:3 SUCCESS --org Success
+  journey participant add dev:4 VENDOR --org Devices --vendor
+  journey participant add dev:5 VERIFIER --org Verifiers --vendor
+  journey participant add dev:6 FUNDER --org Finance
   journey -a dev:1 rulebook accept        (and so on for dev:2 to dev:6)
   journey mint dev:6 10000
-  journey -a dev:1 open OPP-1 --customer dev:9 --profile "Ada, London"
+  journey -a dev:1 open OPP-1 --customer dev:9 --profile "Ada, London" --funder dev:6
   journey -a dev:1 step complete OPP-1 --assign dev:2
   journey -a dev:2 step complete OPP-1
   journey -a dev:6 fund OPP-1 1000
   journey -a dev:5 attest OPP-1 identity_verified
   journey -a dev:2 step complete OPP-1 -f customer_goals="grow 20%"
         -f success_criteria="live in May" -f decision_maker=COO
-        -f contract_value=120000
-  journey -a dev:3 step complete OPP-1
+        -f contract_value=120000 --org Success
+  journey -a dev:3 step complete OPP-1 --org Devices
   journey -a dev:4 step complete OPP-1
   journey -a dev:7 customer confirm OPP-1 --customer dev:9
   journey -a dev:4 claim
@@ -457,15 +457,31 @@ def participant_add(
     ],
     org: Annotated[
         str | None,
-        typer.Option(help="The organisation it acts for (name or number); needed the first time."),
+        typer.Option(
+            help="The organisation it acts for (name or number), needed the first time; a new name "
+            "registers the organisation."
+        ),
     ] = None,
+    vendor: Annotated[
+        bool, typer.Option("--vendor", help="A new --org is an outside firm, not a company unit.")
+    ] = False,
 ) -> None:
     """Grant ROLE to ADDRESS (as ADMIN), in organisation --org. A participant belongs to one
     organisation for good and must then accept the rulebook."""
     s = session(ctx)
     role_id(role)  # a bad role is refused before connecting
     target = s.address(address)
-    receipt = s.client().grant_role(target, role, org=org)
+    client = s.client()
+    org_id: int | None = None
+    if org is not None:
+        try:
+            org_id = client.organisation_id(org)
+        except ConfigError:
+            if org.isdigit():
+                raise
+            org_id, _ = client.register_organisation(org, vendor=vendor)
+            s.note(f"organisation {org_id} ({org}) registered")
+    receipt = client.grant_role(target, role, org=org_id)
     where = f" of {org}" if org else ""
     s.emit(
         {"address": target, "role": role.upper(), "org": org} | receipt.as_dict(),

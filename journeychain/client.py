@@ -512,12 +512,19 @@ class JourneyClient:
     def grant_role(self, account: str, role: str, org: int | str | None = None) -> Receipt:
         """Grants `role` to `account` (ADMIN), first making it a participant of `org` when given.
         It must then accept the rulebook."""
+        rid = role_id(role)
+        if not self._directory.functions.isRole(rid).call():
+            names = [n for n in self.role_names().values() if n not in (CUSTOMER, "ADMIN")] + ["ADMIN"]
+            raise ConfigError(
+                f"unknown role {role.upper()!r} (one of {', '.join(names)}; "
+                f"`journey role define {role.upper()}` adds one)"
+            )
         if org is not None:
             org_id = self.organisation_id(org)
             _, _, current = self.participant_record(account)
             if current != org_id:
                 self.add_member(org_id, account)
-        return self._send(self._directory.functions.grantRole(role_id(role), checksum(account)))
+        return self._send(self._directory.functions.grantRole(rid, checksum(account)))
 
     add_participant = grant_role
 

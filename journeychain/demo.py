@@ -171,6 +171,7 @@ class Crew:
         orgs = {name: admin.register_organisation(name, vendor=vendor)[0] for name, vendor in ORGANISATIONS}
         cast = [m for k, m in self.members.items() if m.role and k != "relayer"]
         for m in cast:
+            assert m.role is not None  # the cast holds roles only
             admin.grant_role(m.address, m.role, org=orgs[m.org] if m.org else None)
         for m in cast:
             m.client.accept_rulebook()

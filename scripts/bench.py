@@ -31,7 +31,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from brownie import AttestationRegistry, CustomerVoice, JourneyEngine, JourneyToken, accounts, chain, web3
+from brownie import (
+    AttestationRegistry,
+    CustomerVoice,
+    Directory,
+    JourneyEngine,
+    JourneyToken,
+    accounts,
+    chain,
+    web3,
+)
 from eth_account import Account
 
 from journeychain.encoding import (
@@ -44,7 +53,7 @@ from journeychain.encoding import (
     profile_hash,
     short_name,
 )
-from journeychain.playbook import load_playbook
+from journeychain.playbook import load_playbook, role_id
 from journeychain.signing import customer_signature, sign_typed
 
 RULEBOOK = b"\x11" * 32
@@ -81,25 +90,30 @@ class Bench:
         self.engine = JourneyEngine.deploy(self.admin, RULEBOOK, self.token, {"from": self.admin})
         self.voice = CustomerVoice.at(self.engine.voice())
         self.registry = AttestationRegistry.at(self.engine.attestations())
+        self.directory = Directory.at(self.engine.directory())
         # Two vendors: one owns the step of a single journey (claim_1), the other the
         # steps of fifty journeys (claim_50); both start with no token balance.
         self.vendor_one = self._new_account()
         self.vendor_many = self._new_account()
-        e = self.engine
+        e, d = self.engine, self.directory
+        # one organisation each: the two vendors are rival firms
         grants = [
-            (e.MARKETING_ROLE(), self.marketing),
-            (e.SALES_ROLE(), self.sales),
-            (e.SUCCESS_ROLE(), self.success),
-            (e.VENDOR_ROLE(), self.vendor_one),
-            (e.VENDOR_ROLE(), self.vendor_many),
-            (e.VERIFIER_ROLE(), self.verifier),
-            (e.FUNDER_ROLE(), self.funder),
-            (e.ARBITER_ROLE(), self.arbiter),
+            ("MARKETING", self.marketing),
+            ("SALES", self.sales),
+            ("SUCCESS", self.success),
+            ("VENDOR", self.vendor_one),
+            ("VENDOR", self.vendor_many),
+            ("VERIFIER", self.verifier),
+            ("FUNDER", self.funder),
+            ("ARBITER", self.arbiter),
         ]
-        for role, account in grants:
-            e.grantRole(role, account, {"from": self.admin})
-        for _, account in grants:
-            e.acceptRulebook({"from": account})
+        self.orgs = {}
+        for org, (role, account) in enumerate(grants, start=1):
+            d.registerOrganisation(short_name(f"org{org}"), 0, {"from": self.admin})
+            d.addMember(org, account, {"from": self.admin})
+            d.grantRole(role_id(role), account, {"from": self.admin})
+            d.acceptRulebook({"from": account})
+            self.orgs[account.address] = org
         tx = e.publishPlaybook(*self.playbook.publish_args(), {"from": self.admin})
         self.gas["publish_playbook"] = tx.gas_used
         self.playbook_id = tx.return_value if tx.return_value else 1
@@ -116,22 +130,26 @@ class Bench:
         self.counter += 1
         jid = journey_id(f"BENCH-{self.counter}")
         tx = self.engine.openJourney(
-            jid, self.playbook_id, customer.commitment, ZERO, {"from": self.marketing}
+            jid, self.playbook_id, customer.commitment, ZERO, self.funder, {"from": self.marketing}
         )
         return jid, tx
 
-    def complete(self, jid, sender, fields: list[str] | None = None, assign=ZERO):
+    def complete(self, jid, sender, fields: list[str] | None = None, assign=ZERO, org=None):
+        """Complete the current step, naming the next owner: `assign` (a participant) or the
+        organisation of `org` (an account), or none (before the customer's step)."""
         pairs = [(short_name(k), commit(f"{k} value", new_salt())) for k in fields or []]
-        tx = self.engine.completeStep(jid, pairs, assign, {"from": sender})
+        org_id = self.orgs[org.address] if org is not None else 0
+        tx = self.engine.completeStep(jid, pairs, org_id, assign, {"from": sender})
         event = tx.events["StepCompleted"]
         return tx, (event["by"], event["late"], evidence_hash(event["fields"]))
 
     def sign(self, customer: Customer, primary: str, message: dict) -> tuple:
         nonce = self.voice.nonceOf(message["journeyId"])
         deadline = chain.time() + DAY
-        message = {**message, "nonce": nonce, "deadline": deadline}
+        head = bytes(self.engine.journeyCommitments(message["journeyId"])[1])
+        message = {**message, "history": head, "nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
-        return customer_signature(customer.profile, nonce, deadline, signature)
+        return customer_signature(customer.profile, head, nonce, deadline, signature)
 
     def journey(self, vendor) -> dict[str, object]:
         """One default journey, start to confirmation; returns each transaction by name."""
@@ -141,7 +159,7 @@ class Bench:
         jid, txs["open"] = self.open(customer)
         txs["complete_0"], rec = self.complete(jid, self.marketing, assign=self.sales)
         history.append(rec)
-        txs["complete_1"], rec = self.complete(jid, self.sales)
+        txs["complete_1"], rec = self.complete(jid, self.sales, org=self.sales)
         history.append(rec)
         txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
         txs["attest"] = self.registry.attest(
@@ -151,9 +169,9 @@ class Bench:
             b"\x22" * 32,
             {"from": self.verifier},
         )
-        txs["complete_2"], rec = self.complete(jid, self.sales, BOOKING_FIELDS)
+        txs["complete_2"], rec = self.complete(jid, self.sales, BOOKING_FIELDS, org=self.success)
         history.append(rec)
-        txs["complete_3"], rec = self.complete(jid, self.success)
+        txs["complete_3"], rec = self.complete(jid, self.success, org=vendor)
         history.append(rec)
         txs["complete_4"], rec = self.complete(jid, vendor)
         history.append(rec)
@@ -193,7 +211,7 @@ class Bench:
         customer = Customer()
         jid, _ = self.open(customer)
         self.complete(jid, self.marketing, assign=self.sales)
-        self.complete(jid, self.sales)
+        self.complete(jid, self.sales, org=self.sales)
         self.engine.fund(jid, POOL, {"from": self.funder})
         self.registry.attest(
             short_name("identity_verified"),
@@ -202,7 +220,7 @@ class Bench:
             b"\x22" * 32,
             {"from": self.verifier},
         )
-        self.complete(jid, self.sales, BOOKING_FIELDS)
+        self.complete(jid, self.sales, BOOKING_FIELDS, org=self.success)
         reason = b"\x33" * 32
         message = {"journeyId": jid, "playbookId": self.playbook_id, "step": 2, "reason": reason}
         sig = self.sign(customer, "Dispute", message)

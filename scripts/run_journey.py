@@ -45,9 +45,12 @@ def main() -> str:
     admin = JourneyClient(chain, deployment, people["admin"])
     act = {name: admin.with_account(account) for name, account in people.items()}
     version, _ = admin.rulebook()
+    orgs = {o["name"]: o["org"] for o in admin.organisations()}
     for name, role in ROLES.items():
+        if name not in orgs:
+            orgs[name], _ = admin.register_organisation(name, vendor=name in ("vendor", "verifier"))
         if not admin.has_role(people[name].address, role):
-            admin.grant_role(people[name].address, role)
+            admin.grant_role(people[name].address, role, org=orgs[name])
     for name, client in act.items():
         if admin.participant(people[name].address)["accepted"] != version:
             client.accept_rulebook()
@@ -63,7 +66,9 @@ def main() -> str:
 
     reference = f"OPP-{int(time.time())}"
     customer = Customer(Account.create(), profile_hash(f"customer of {reference}", new_salt()))
-    act["marketing"].open_journey(reference, customer.address, customer.profile, playbook_id)
+    act["marketing"].open_journey(
+        reference, customer.address, customer.profile, playbook_id, funder=people["funder"].address
+    )
     act["marketing"].complete_step(reference, {"lead_source": "webinar"}, assign=people["sales"].address)
     act["sales"].complete_step(reference)
     act["funder"].fund(reference, POOL)

@@ -84,9 +84,9 @@ def test_participant_add_grants_each_role(chain):
     roles = [(1, "MARKETING"), (2, "SALES"), (3, "SUCCESS"), (4, "SUCCESS"), (6, "VERIFIER"), (7, "FUNDER")]
     roles += [(8, "ARBITER")]
     for index, role in roles:
-        data = ok("participant", "add", f"dev:{index}", role)
+        data = ok("participant", "add", f"dev:{index}", role, "--org", role.lower())
         assert data["role"] == role and data["gas_used"] > 0
-    assert ok("participant", "add", "vendor", "vendor")["role"] == "VENDOR"
+    assert ok("participant", "add", "vendor", "vendor", "--org", "devices", "--vendor")["role"] == "VENDOR"
     shown = ok("participant", "show", "dev:2")
     assert shown["roles"] == ["SALES"] and shown["accepted"] == 0
 
@@ -116,7 +116,18 @@ def test_mint_gives_the_funder_tokens(chain):
 
 
 def test_open_keeps_the_customer_off_chain(chain):
-    opened = ok("-a", "dev:1", "open", "OPP-1", "--customer", "ada", "--profile", "Ada Lovelace, London")
+    opened = ok(
+        "-a",
+        "dev:1",
+        "open",
+        "OPP-1",
+        "--funder",
+        "dev:7",
+        "--customer",
+        "ada",
+        "--profile",
+        "Ada Lovelace, London",
+    )
     assert opened["reference"] == "OPP-1" and opened["signer"] == ok("accounts", "list")[0]["address"]
     assert "Ada" not in json.dumps(opened)
     book = json.loads((Path(os.environ["JOURNEY_HOME"]) / "journeys.json").read_text())
@@ -153,7 +164,7 @@ def test_breach_flag_and_escalate_move_a_late_step(chain):
     assert flagged["step"] == 3 and flagged["assignee"] == dev_account(3).address
     escalated = ok("-a", "dev:2", "escalate", "OPP-1", "--assign", "dev:4")
     assert escalated["to"] == dev_account(4).address
-    assert ok("-a", "dev:4", "step", "complete", "OPP-1")["late"] is False
+    assert ok("-a", "dev:4", "step", "complete", "OPP-1", "--org", "devices")["late"] is False
     assert ok("-a", "vendor", "step", "complete", "OPP-1")["step_name"] == "device_delivered"
 
 
@@ -182,7 +193,7 @@ def test_claim_pays_the_vendor_once(chain):
 
 
 def test_list_shows_where_each_journey_stands(chain):
-    ok("-a", "dev:1", "open", "OPP-2", "--customer", "ada")
+    ok("-a", "dev:1", "open", "OPP-2", "--funder", "dev:7", "--customer", "ada")
     rows = ok("list")
     assert [(r["reference"], r["status"]) for r in rows] == [("OPP-1", "value delivered"), ("OPP-2", "open")]
     table = journey("list")
@@ -195,13 +206,13 @@ def test_cancel_closes_a_journey_before_booking(chain):
 
 
 def test_expire_is_refused_before_the_customer_step(chain):
-    ok("-a", "dev:1", "open", "OPP-3", "--customer", "ada")
+    ok("-a", "dev:1", "open", "OPP-3", "--funder", "dev:7", "--customer", "ada")
     result = journey("expire", "OPP-3")
     assert result.exit_code == 3
     assert result.stderr.strip() == ("error: refused: journey OPP-3 has not reached step 0 (lead_qualified)")
 
 
 def test_people_get_sentences_not_json(chain):
-    result = journey("-a", "dev:1", "step", "complete", "OPP-3")
+    result = journey("-a", "dev:1", "step", "complete", "OPP-3", "--org", "sales")
     assert result.exit_code == 0
     assert result.stdout.startswith("journey OPP-3: step 0 (lead_qualified) completed")

@@ -28,14 +28,17 @@ def chain(journey_chain: Chain) -> Chain:
     admin = dev_account(0, c)
     client = JourneyClient(c, deploy(c, admin), admin)
     for index, role in ((1, "MARKETING"), (2, "SALES"), (6, "VERIFIER"), (7, "FUNDER")):
-        client.grant_role(dev_account(index).address, role)
+        org, _ = client.register_organisation(role.lower())
+        client.grant_role(dev_account(index).address, role, org=org)
         client.with_account(dev_account(index)).accept_rulebook()
     client.accept_rulebook()
     client.publish_playbook(load_playbook())
     client.mint(dev_account(7).address, 10**21)
     customer = dev_account(9)
     marketing = client.with_account(dev_account(1))
-    marketing.open_journey("OPP-1", customer.address, profile_hash("Ada", b"\x05" * 32))
+    marketing.open_journey(
+        "OPP-1", customer.address, profile_hash("Ada", b"\x05" * 32), funder=dev_account(7).address
+    )
     marketing.complete_step("OPP-1", assign=dev_account(2).address)
     client.with_account(dev_account(2)).complete_step("OPP-1")
     client.with_account(dev_account(7)).fund("OPP-1", 10**20)
@@ -66,7 +69,9 @@ def test_an_unknown_role_is_bad_input(chain):
 
 def test_an_unknown_playbook_is_bad_input(chain):
     assert fails("playbook", "show", "99", code=2) == "there is no playbook 99 (see `journey playbook show`)"
-    message = fails("-a", "dev:1", "open", "OPP-9", "--customer", "dev:9", "--playbook", "99", code=2)
+    message = fails(
+        "-a", "dev:1", "open", "OPP-9", "--customer", "dev:9", "--funder", "dev:7", "--playbook", "99", code=2
+    )
     assert message == "there is no playbook 99 (see `journey playbook show`)"
 
 

@@ -68,7 +68,17 @@ def opened(net):
     """CLI-1, opened and qualified through the command line (its evidence kept by the vault)."""
     ok(
         journey(
-            net, "-a", "dev:1", "open", "CLI-1", "--customer", "dev:9", "--profile", "Ada <ada@example.com>"
+            net,
+            "-a",
+            "dev:1",
+            "open",
+            "CLI-1",
+            "--funder",
+            "dev:7",
+            "--customer",
+            "dev:9",
+            "--profile",
+            "Ada <ada@example.com>",
         )
     )
     ok(
@@ -104,7 +114,21 @@ def test_prove_discloses_a_field_by_step_number_or_name(net, opened):
 
 def test_prove_rejects_a_tampered_value_with_one_sentence(net):
     _chain, _crew, work, _env = net
-    ok(journey(net, "-a", "dev:1", "open", "CLI-2", "--customer", "dev:8", "--profile", "Bob"))
+    ok(
+        journey(
+            net,
+            "-a",
+            "dev:1",
+            "open",
+            "CLI-2",
+            "--funder",
+            "dev:7",
+            "--customer",
+            "dev:8",
+            "--profile",
+            "Bob",
+        )
+    )
     ok(
         journey(
             net, "-a", "dev:1", "step", "complete", "CLI-2", "-f", "lead_source=fair", "--assign", "dev:2"
@@ -123,8 +147,27 @@ def test_prove_rejects_a_tampered_value_with_one_sentence(net):
 
 
 def test_forget_erases_a_customers_values(net):
-    ok(journey(net, "-a", "dev:1", "open", "CLI-3", "--customer", "dev:7", "--profile", "Cy"))
-    ok(journey(net, "-a", "dev:1", "step", "complete", "CLI-3", "-f", "lead_source=ad", "-f", "segment=smb"))
+    ok(
+        journey(
+            net, "-a", "dev:1", "open", "CLI-3", "--funder", "dev:7", "--customer", "dev:7", "--profile", "Cy"
+        )
+    )
+    ok(
+        journey(
+            net,
+            "-a",
+            "dev:1",
+            "step",
+            "complete",
+            "CLI-3",
+            "-f",
+            "lead_source=ad",
+            "-f",
+            "segment=smb",
+            "--assign",
+            "dev:2",
+        )
+    )
     ok(journey(net, "prove", "CLI-3", "0", "segment"))
     text = ok(journey(net, "forget", "dev:7"))
     assert "erased 2 values" in text

@@ -2,6 +2,7 @@
 contract value, each with a non-zero commitment, in any order, and a funded pool."""
 
 import pytest
+from brownie import ZERO_ADDRESS
 from conftest import BOOKING_FIELDS, ORGS, reverts_with
 
 from journeychain.encoding import commit, field_pairs, new_salt, short_name
@@ -105,3 +106,13 @@ def test_booking_is_refused_until_the_pool_is_funded(kit, engine, team):
     kit.fund(jid)
     kit.complete(jid, team.sales, kit.booking_fields())
     assert engine.journey(jid)[1] == BOOKING + 1
+
+
+def test_booking_refused_when_a_field_is_given_twice(kit, engine, team):
+    """Two contradictory contract values cannot both be committed: the key given twice is refused."""
+    jid, _ = kit.to_booking()
+    fields = kit.fields(kit.booking_fields()) + kit.fields({"contract_value": "1 EUR"})
+    with reverts_with("DuplicateField") as info:
+        engine.completeStep(jid, fields, ORGS["success"], ZERO_ADDRESS, {"from": team.sales})
+    assert info.value.revert_msg.endswith(f"2, {short_name('contract_value')!r}")
+    assert engine.journey(jid)[1] == 2

@@ -80,7 +80,7 @@ def test_the_on_time_journey_pays_every_owner_its_full_share(demo):
         "Marketing": POOL // 10,
         "Sales rep A": POOL // 10 + POOL * 3 // 10,
         "Customer Success": POOL // 5,
-        "Device vendor": POOL * 3 // 10,
+        "Device supplier": POOL * 3 // 10,
         "customer of OPP-1001": 0,
     }
     kinds = [e["kind"] for e in j["timeline"]["entries"]]
@@ -101,12 +101,13 @@ def test_the_breached_lead_is_flagged_by_the_keeper_and_escalated_and_a_late_ste
     names = {p["address"]: p["name"] for p in report["participants"]}
     assert names[escalation["details"]["from"]] == "Sales rep A"
     assert names[escalation["who"]] == "Sales rep B"
-    # rep B, who accepted after the escalation, is paid in full; Customer Success started
-    # onboarding late and is credited its share less its 50% penalty
-    assert j["payouts"]["Sales rep B"] == POOL // 10 + POOL * 3 // 10
+    # the breach stays on the lead: rep B, who accepted it after the escalation, is paid its
+    # share less the 50% penalty; Customer Success started onboarding late and is credited
+    # its share less its 50% penalty
+    assert j["payouts"]["Sales rep B"] == POOL // 10 // 2 + POOL * 3 // 10
     assert "Sales rep A" not in j["payouts"]
     assert j["payouts"]["Customer Success"] == POOL // 5 // 2
-    assert j["forfeited"] == POOL // 5 // 2
+    assert j["forfeited"] == POOL // 10 // 2 + POOL // 5 // 2
 
 
 def test_the_booking_refused_for_a_missing_field_is_explained_then_made(demo):
@@ -117,7 +118,7 @@ def test_the_booking_refused_for_a_missing_field_is_explained_then_made(demo):
     booked = [e for e in j["timeline"]["entries"] if e["kind"] == "step_completed" and e["step"] == 2]
     assert len(booked) == 1
     assert booked[0]["details"]["fields"][0] == "customer_goals"
-    assert j["payouts"]["Device vendor"] == POOL * 3 // 10 - POOL * 3 // 10 // 2  # delivered a day late
+    assert j["payouts"]["Device supplier"] == POOL * 3 // 10 - POOL * 3 // 10 // 2  # delivered a day late
 
 
 def test_the_disputed_delivery_is_upheld_and_the_vendors_share_forfeited(demo):
@@ -127,7 +128,7 @@ def test_the_disputed_delivery_is_upheld_and_the_vendors_share_forfeited(demo):
     assert kinds.index("disputed") < kinds.index("dispute_resolved") < kinds.index("value_confirmed")
     (resolved,) = [e for e in j["timeline"]["entries"] if e["kind"] == "dispute_resolved"]
     assert resolved["details"]["upheld"] is True and resolved["step"] == 4
-    assert j["payouts"]["Device vendor"] == 0
+    assert j["payouts"]["Device supplier"] == 0
     assert j["forfeited"] == POOL * 3 // 10
 
 
@@ -143,15 +144,16 @@ def test_breaches_per_team_and_vendor_and_every_credit_claimed(demo):
     assert report["breaches"]["by_participant"] == {
         "Sales rep A": 1,
         "Customer Success": 1,
-        "Device vendor": 1,
+        "Device supplier": 1,
     }
     assert report["breaches"]["by_team"] == {"Sales": 1, "Customer Success": 1, "Vendor": 1}
     people = {p["name"]: p for p in report["participants"]}
     for p in people.values():
         assert p["claimed"] == p["credited"]
     assert people["Sales rep A"]["breaches"] == 1
-    # the funder gets back the expired pool, the penalties and the upheld dispute's share
-    forfeits = POOL // 10 + POOL * 3 // 20 + POOL * 3 // 10
+    # the funder gets back the expired pool, the penalties (the escalated lead's among them)
+    # and the upheld dispute's share
+    forfeits = POOL // 20 + POOL // 10 + POOL * 3 // 20 + POOL * 3 // 10
     assert people["Incentive funder"]["credited"] == POOL + forfeits
     # everything the five pools held was credited to someone and claimed
     assert sum(p["claimed"] for p in people.values()) == 5 * POOL

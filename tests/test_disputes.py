@@ -14,9 +14,11 @@ from conftest import (
     reverts_with,
 )
 
+from journeychain.playbook import role_id
+
 OPEN, DISPUTED, VALUE_DELIVERED = 1, 2, 3
 BOOKED, ONBOARDING, DELIVERED, CUSTOMER_STEP = 2, 3, 4, 5
-ARBITER_ROLE = 7
+ARBITER_ROLE = role_id("ARBITER")
 
 
 def test_dispute_holds_the_journey_and_refuses_confirmation(kit, engine, voice, team):
