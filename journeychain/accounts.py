@@ -7,7 +7,9 @@ which the shell history and the process list would show. The password comes from
 or `$JOURNEY_PASSWORD`.
 
 An account name is a keystore alias, an address (of a keystore file), or `dev:N`: the N-th
-development account of a local chain (anvil's default mnemonic), refused on other chains.
+development account of a local chain (anvil's default mnemonic), refused on other chains: a
+local chain has chain id 31337 or 1337 and a node that names itself anvil, ganache or hardhat
+(web3_clientVersion), since anyone who knows the public mnemonic could sign for dev:N elsewhere.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def dev_account(index: int, chain: Chain | None = None) -> LocalAccount:
     """The N-th development account of a local chain (anvil's and hardhat's default mnemonic)."""
     if chain is not None and not chain.is_local:
         raise AccountError(
-            f"dev:{index} is a development account: refused on chain {chain.chain_id}, which is not local"
+            f"dev:{index} is a development account: refused on chain {chain.chain_id}, "
+            f"{chain.not_local_reason()}"
         )
     if not 0 <= index < DEV_COUNT:
         raise AccountError(f"dev:{index}: development accounts run from dev:0 to dev:{DEV_COUNT - 1}")
