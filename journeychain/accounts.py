@@ -25,7 +25,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from journeychain.chain import Chain, journey_home
+from journeychain.chain import Chain, journey_home, private_dir
 from journeychain.errors import AccountError, ConfigError
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -45,9 +45,7 @@ class KeystoreEntry:
 
 
 def keystore_dir() -> Path:
-    folder = journey_home() / "keystore"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
+    return private_dir(journey_home() / "keystore")
 
 
 def checksum(address: str) -> str:
@@ -128,6 +126,7 @@ def _save(alias: str, account: LocalAccount, password: str) -> KeystoreEntry:
     data = Account.encrypt(account.key, password)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # whatever the umask
         json.dump(data, out)
     return KeystoreEntry(alias, account.address, path)
 

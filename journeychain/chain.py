@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -39,16 +40,53 @@ START_TIMEOUT = 20.0
 
 
 def journey_home() -> Path:
-    """The user's journeychain folder: `$JOURNEY_HOME`, else ~/.journeychain."""
+    """The user's journeychain folder, `$JOURNEY_HOME` else ~/.journeychain: private (0700),
+    since it holds the evidence vault, the keystore, the journeys' records and the keeper's state."""
     home = Path(os.environ.get("JOURNEY_HOME") or Path.home() / ".journeychain").expanduser()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return private_dir(home)
+
+
+def private_dir(folder: Path) -> Path:
+    """`folder`, created if missing, that only its owner may list or enter (0700, whatever the
+    umask); an existing folder of the user's is closed to others, another user's is refused."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = folder.stat()
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        if info.st_uid != os.getuid():
+            raise ConfigError(
+                f"{folder} belongs to another user and is open to others: choose a folder of your own"
+            )
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created empty if missing, readable and writable by its owner only (0600, whatever
+    the umask); an existing file with wider access is closed to others."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `text` to `path` atomically (a temporary file in the same folder, then a rename),
+    readable by its owner only (0600)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
 
 
 def chain_dir() -> Path:
-    folder = journey_home() / "chain"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir(journey_home() / "chain")
 
 
 @dataclass

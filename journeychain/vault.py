@@ -1,9 +1,10 @@
 """The evidence vault: the values and salts behind every commitment the user made.
 
 The chain sees salted commitments only; the values and salts stay here, in SQLite at
-$JOURNEY_HOME/vault.sqlite. A step's evidence is written in one transaction before its
-transaction is sent (pending), and marked confirmed once the chain has it, so that a crash
-between the two loses nothing: `reconcile` settles pending rows against the chain later.
+$JOURNEY_HOME/vault.sqlite, readable by its owner only (0600, in a 0700 folder). A step's
+evidence is written in one transaction before its transaction is sent (pending), and marked
+confirmed once the chain has it, so that a crash between the two loses nothing: `reconcile`
+settles pending rows against the chain later.
 The customer's dispute reasons and rating comments are kept the same way (`statements`).
 `prove` discloses one field and checks it against the chain, `prove_statement` one
 statement; `forget` erases a customer's values, texts and salts, leaving the chain only
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from journeychain.chain import journey_home
+from journeychain.chain import journey_home, private_file
 from journeychain.encoding import (
     commit,
     evidence_hash,
@@ -174,10 +175,16 @@ class Vault:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else journey_home() / "vault.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode
+        private_file(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        for companion in ("-wal", "-shm"):
+            extra = self.path.with_name(self.path.name + companion)
+            if extra.exists():
+                private_file(extra)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(SCHEMA)
