@@ -129,7 +129,8 @@ class Statement:
 
 @dataclass(frozen=True)
 class Proof:
-    """One disclosed field, shown to match the chain."""
+    """One disclosed field, shown to match the chain: `checked` names the one commitment
+    checked (the field, its bytes32 key, the step and the commitment)."""
 
     journey: str
     step: int
@@ -141,6 +142,8 @@ class Proof:
     tx: str
     block: int
     head: str
+    key: str = ""
+    checked: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -462,6 +465,15 @@ class Vault:
             raise ProofError(f"the vault holds no value for {field} at {where} on chain {chain_id}")
         if row["value"] is None or row["salt"] is None:
             raise ProofError(f"the value for {field} at {where} was erased from the vault")
+        key = short_name(field)
+        held = {
+            r["commitment"] for r in self._rows(chain_id, hexstr(jid), step) if _same_key(r["field"], key)
+        }
+        if len(held) > 1:
+            raise ProofError(
+                f"the vault holds {len(held)} different commitments for {field} at {where}: "
+                "neither proves the field"
+            )
         salt = bytes.fromhex(row["salt"][2:])
         recomputed = commit(row["value"], salt)
 
@@ -475,10 +487,14 @@ class Vault:
             raise ProofError(f"{where} was never completed on chain {chain_id}")
 
         pairs = field_pairs(ev.args["fields"])
-        key = short_name(field)
         on_chain = [c for k, c in pairs if k == key]
         if not on_chain:
             raise ProofError(f"{where} carries no commitment for {field}")
+        if len(set(on_chain)) > 1:
+            raise ProofError(
+                f"{where} carries {len(set(on_chain))} different commitments for {field} on chain: "
+                "neither proves the field"
+            )
         if recomputed not in on_chain:
             raise ProofError(f"value for {field} does not match the chain's commitment at {where}")
 
@@ -503,6 +519,8 @@ class Vault:
             tx=ev.tx,
             block=ev.block,
             head=hexstr(chain_head),
+            key=hexstr(key),
+            checked=f"field {field} (key {hexstr(key)}) of {where}: commitment {hexstr(recomputed)}",
         )
 
     def prove_statement(
@@ -603,6 +621,15 @@ def _step_events(w3, source, name: str, jid: bytes, step: int, from_block: int, 
     """The `name` events of `source` about one step of a journey."""
     events = fetch_events(w3, [source], [name], from_block, journey=jid, call=call)
     return [e for e in events if e.args["step"] == step]
+
+
+def _same_key(name: str, key: bytes) -> bool:
+    """Whether a stored field name stands for the bytes32 key `key` (a name that is not one
+    stands for none)."""
+    try:
+        return short_name(name) == key
+    except ConfigError:
+        return False
 
 
 def _statement_key(statement: Statement) -> tuple[int, str, int, str]:
