@@ -7,7 +7,9 @@ which the shell history and the process list would show. The password comes from
 or `$JOURNEY_PASSWORD`.
 
 An account name is a keystore alias, an address (of a keystore file), or `dev:N`: the N-th
-development account of a local chain (anvil's default mnemonic), refused on other chains.
+development account of a local chain (anvil's default mnemonic), refused on other chains: a
+local chain has chain id 31337 or 1337 and a node that names itself anvil, ganache or hardhat
+(web3_clientVersion), since anyone who knows the public mnemonic could sign for dev:N elsewhere.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from journeychain.chain import Chain, journey_home
+from journeychain.chain import Chain, journey_home, private_dir
 from journeychain.errors import AccountError, ConfigError
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -43,9 +45,7 @@ class KeystoreEntry:
 
 
 def keystore_dir() -> Path:
-    folder = journey_home() / "keystore"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
+    return private_dir(journey_home() / "keystore")
 
 
 def checksum(address: str) -> str:
@@ -59,7 +59,8 @@ def dev_account(index: int, chain: Chain | None = None) -> LocalAccount:
     """The N-th development account of a local chain (anvil's and hardhat's default mnemonic)."""
     if chain is not None and not chain.is_local:
         raise AccountError(
-            f"dev:{index} is a development account: refused on chain {chain.chain_id}, which is not local"
+            f"dev:{index} is a development account: refused on chain {chain.chain_id}, "
+            f"{chain.not_local_reason()}"
         )
     if not 0 <= index < DEV_COUNT:
         raise AccountError(f"dev:{index}: development accounts run from dev:0 to dev:{DEV_COUNT - 1}")
@@ -125,6 +126,7 @@ def _save(alias: str, account: LocalAccount, password: str) -> KeystoreEntry:
     data = Account.encrypt(account.key, password)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # whatever the umask
         json.dump(data, out)
     return KeystoreEntry(alias, account.address, path)
 

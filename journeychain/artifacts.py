@@ -56,15 +56,48 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": EVM_VERSION,
     **_compiler_settings(),
     "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+    "outputSelection": {
+        "*": {
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ]
+        }
+    },
 }
 
 
 @dataclass(frozen=True)
 class Artifact:
+    """A contract's ABI, creation code and runtime code; `immutables` are the (start, length)
+    byte ranges of the runtime code that the constructor fills in (`immutable` variables)."""
+
     name: str
     abi: list[dict[str, Any]]
     bytecode: str
+    deployed_bytecode: str = "0x"
+    immutables: tuple[tuple[int, int], ...] = ()
+
+    def runtime_matches(self, code: bytes) -> bool:
+        """Whether `code` (what eth_getCode returns) is this contract's runtime code: the same
+        length and the same bytes everywhere but in the immutables' ranges."""
+        expected = bytes.fromhex(self.deployed_bytecode.removeprefix("0x"))
+        if not expected or len(code) != len(expected):
+            return False
+        return _masked(bytes(code), self.immutables) == _masked(expected, self.immutables)
+
+
+def _masked(code: bytes, ranges: tuple[tuple[int, int], ...]) -> bytes:
+    out = bytearray(code)
+    for start, length in ranges:
+        out[start : start + length] = bytes(length)
+    return bytes(out)
+
+
+def _immutables(references: dict[str, list[dict[str, int]]]) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted((int(r["start"]), int(r["length"])) for refs in references.values() for r in refs))
 
 
 @dataclass(frozen=True)
@@ -115,7 +148,19 @@ def _read_cache(key: str) -> Build | None:
         return None
     if data.get("source_hash") != key:
         return None
-    contracts = {n: Artifact(n, c["abi"], c["bytecode"]) for n, c in data["contracts"].items()}
+    try:
+        contracts = {
+            n: Artifact(
+                n,
+                c["abi"],
+                c["bytecode"],
+                c["deployed_bytecode"],
+                tuple((int(a), int(b)) for a, b in c["immutables"]),
+            )
+            for n, c in data["contracts"].items()
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
     return Build(contracts, data["compiler"], key)
 
 
@@ -137,7 +182,14 @@ def _compile(key: str) -> Build:
     contracts: dict[str, Artifact] = {}
     for file_output in output["contracts"].values():
         for name, data in file_output.items():
-            contracts[name] = Artifact(name, data["abi"], "0x" + data["evm"]["bytecode"]["object"])
+            evm = data["evm"]
+            contracts[name] = Artifact(
+                name,
+                data["abi"],
+                "0x" + evm["bytecode"]["object"],
+                "0x" + evm["deployedBytecode"]["object"],
+                _immutables(evm["deployedBytecode"].get("immutableReferences") or {}),
+            )
     missing = [n for n in CONTRACTS if n not in contracts]
     if missing:
         raise ToolchainError(f"the build lacks {', '.join(missing)}")
@@ -161,7 +213,15 @@ def _write_cache(build: Build) -> None:
         "source_hash": build.source_hash,
         "compiler": build.compiler,
         "settings": SETTINGS,
-        "contracts": {n: {"abi": a.abi, "bytecode": a.bytecode} for n, a in build.contracts.items()},
+        "contracts": {
+            n: {
+                "abi": a.abi,
+                "bytecode": a.bytecode,
+                "deployed_bytecode": a.deployed_bytecode,
+                "immutables": [list(r) for r in a.immutables],
+            }
+            for n, a in build.contracts.items()
+        },
     }
     tmp = CACHE_FILE.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")

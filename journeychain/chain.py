@@ -14,11 +14,12 @@ import contextlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from web3 import Web3
@@ -30,22 +31,62 @@ from journeychain.toolchain import PROJECT_ROOT
 LOCAL_PORT = 8545
 DEFAULT_RPC = f"http://127.0.0.1:{LOCAL_PORT}"
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
+# How development nodes name themselves in web3_clientVersion (anvil/v1.2.3, Ganache/v7.9.2/...,
+# HardhatNetwork/2.22.0/...): the chain id alone does not make a chain a development one.
+DEVELOPMENT_CLIENTS = ("anvil", "ganache", "hardhatnetwork")
 PROBE_TIMEOUT = 3.0
 CALL_TIMEOUT = 60.0
 START_TIMEOUT = 20.0
 
 
 def journey_home() -> Path:
-    """The user's journeychain folder: `$JOURNEY_HOME`, else ~/.journeychain."""
+    """The user's journeychain folder, `$JOURNEY_HOME` else ~/.journeychain: private (0700),
+    since it holds the evidence vault, the keystore, the journeys' records and the keeper's state."""
     home = Path(os.environ.get("JOURNEY_HOME") or Path.home() / ".journeychain").expanduser()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    return private_dir(home)
+
+
+def private_dir(folder: Path) -> Path:
+    """`folder`, created if missing, that only its owner may list or enter (0700, whatever the
+    umask); an existing folder of the user's is closed to others, another user's is refused."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = folder.stat()
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        if info.st_uid != os.getuid():
+            raise ConfigError(
+                f"{folder} belongs to another user and is open to others: choose a folder of your own"
+            )
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def private_file(path: Path) -> Path:
+    """`path`, created empty if missing, readable and writable by its owner only (0600, whatever
+    the umask); an existing file with wider access is closed to others."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `text` to `path` atomically (a temporary file in the same folder, then a rename),
+    readable by its owner only (0600)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
 
 
 def chain_dir() -> Path:
-    folder = journey_home() / "chain"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir(journey_home() / "chain")
 
 
 @dataclass
@@ -55,11 +96,37 @@ class Chain:
     w3: Web3
     url: str
     chain_id: int
+    _client_version: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def client_version(self) -> str:
+        """What the node calls itself (web3_clientVersion), asked once; "" when it does not say."""
+        if self._client_version is None:
+            try:
+                answer = self.w3.provider.make_request(RPCEndpoint("web3_clientVersion"), [])
+                result = answer.get("result")
+                self._client_version = result if isinstance(result, str) else ""
+            except Exception:  # no answer, or not JSON-RPC: the node does not say what it is
+                self._client_version = ""
+        return self._client_version
+
+    @property
+    def is_development_node(self) -> bool:
+        """Whether the node identifies itself as anvil, ganache or hardhat."""
+        return self.client_version.lower().startswith(DEVELOPMENT_CLIENTS)
 
     @property
     def is_local(self) -> bool:
-        """A development chain (anvil, ganache, hardhat): chain id 31337 or 1337."""
-        return self.chain_id in LOCAL_CHAIN_IDS
+        """A development chain: chain id 31337 or 1337, on a node that identifies itself as
+        anvil, ganache or hardhat (a production client may run with either id)."""
+        return self.chain_id in LOCAL_CHAIN_IDS and self.is_development_node
+
+    def not_local_reason(self) -> str:
+        """Why this chain is not a development chain, as the end of a sentence."""
+        if self.chain_id not in LOCAL_CHAIN_IDS:
+            return "which is not local"
+        named = f"({self.client_version})" if self.client_version else "(it does not say which it is)"
+        return f"whose node {named} does not identify itself as anvil, ganache or hardhat"
 
     def now(self) -> int:
         """The latest block's timestamp: the chain's clock, which deadlines follow."""

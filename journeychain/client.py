@@ -13,7 +13,7 @@ the gas it used and its decoded events.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -49,7 +49,10 @@ from journeychain.playbook import (
     PENALTY_TO,
     Playbook,
     Step,
+    check_evidence,
+    check_evidence_keys,
     role_id,
+    with_optional_fields,
 )
 from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
 from journeychain.signing import customer_signature, permit_signature, sign_typed
@@ -106,6 +109,7 @@ class PublishedPlaybook:
                     "share_bps": s.share_bps,
                     "penalty_bps": s.penalty_bps,
                     "fields": list(s.fields),
+                    "optional_fields": list(s.optional_fields),
                     "attestations": list(s.attestations),
                 }
                 for i, s in enumerate(p.steps)
@@ -634,6 +638,7 @@ class JourneyClient:
             ),
             source=f"playbook {playbook_id}",
         )
+        playbook = with_optional_fields(playbook)  # off chain: from the playbook's own YAML file
         published = PublishedPlaybook(playbook_id, playbook, int(log["blockNumber"]))
         self._playbooks[playbook_id] = published
         return published
@@ -685,12 +690,17 @@ class JourneyClient:
     def complete_step(
         self,
         journey: str | bytes,
-        fields: dict[str, str] | None = None,
+        fields: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         assign: str | None = None,
         vault: EvidenceStore | None = None,
         org: int | str | None = None,
     ) -> StepResult:
-        """Completes the journey's current step with `fields` (name -> value).
+        """Completes the journey's current step with `fields` (name -> value, or (name, value)
+        pairs).
+
+        Before anything is sent or stored, a key given twice, an empty required field and a key
+        the step neither requires nor declares optional (`optional_fields` in the playbook) are
+        refused with an EvidenceError.
 
         Each value is committed with a fresh salt; the chain sees the commitments only.
         With a `vault`, the values and salts are written to it (pending) before the
@@ -701,9 +711,12 @@ class JourneyClient:
         name). One of them names the owner of every participant step after the first.
         """
         jid = self.journey_id(journey)
-        fields = dict(fields or {})
         state = self.journey(jid)
         playbook = self.playbook(state.playbook_id).playbook
+        if state.step < len(playbook.steps):
+            fields = check_evidence(playbook.steps[state.step], fields or {}, self._step_where(state))
+        else:
+            fields = dict(fields or {})
         required = playbook.steps[state.step].fields if state.step < len(playbook.steps) else ()
         order = [f for f in required if f in fields] + [f for f in fields if f not in required]
         ordered = {name: str(fields[name]) for name in order}
@@ -770,8 +783,16 @@ class JourneyClient:
         org: int | str | None = None,
     ) -> Receipt:
         """Completes the current step with fields made by the caller, as (key, commitment) pairs
-        (for an evidence store that salts and keeps the values itself, before sending)."""
+        (for an evidence store that salts and keeps the values itself, before sending). A key
+        given twice, or one the step neither requires nor declares optional, is refused before
+        anything is sent."""
         jid = self.journey_id(journey)
+        state = self.journey(jid)
+        playbook = self.playbook(state.playbook_id).playbook
+        if state.step < len(playbook.steps):
+            check_evidence_keys(
+                playbook.steps[state.step], [k for k, _ in field_pairs(fields)], self._step_where(state)
+            )
         return self._send(
             self._engine.functions.completeStep(
                 jid,
@@ -780,6 +801,11 @@ class JourneyClient:
                 checksum(assign) if assign else ZERO,
             )
         )
+
+    @staticmethod
+    def _step_where(state: JourneyState) -> str:
+        """The journey's current step, as refusals name it."""
+        return f"step {state.step} ({state.step_name}) of journey {state.reference or state.journey_id}"
 
     def flag_breach(self, journey: str | bytes) -> Receipt:
         """Flags the current step's passed deadline (anyone may)."""

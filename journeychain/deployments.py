@@ -2,8 +2,11 @@
 
 A deployment records the engine, directory, customer voice, attestation registry and
 token addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
-checks that the contracts are still there and that the ABIs are the current build's:
-a deployment of other contracts is refused rather than driven with the wrong ABI.
+checks, with calls only (nothing is sent), that the ABIs are the current build's, that the
+engine names the file's customer voice, attestation registry and token (and they name it),
+and that the runtime code at each address is the build's, byte for byte but for the
+`immutable` values its constructor filled in: a file pointing at other contracts, a
+look-alike with a copied ABI say, is refused before anything is sent to them.
 The folder is `$JOURNEY_DEPLOYMENTS`, else deployments/ in the project checkout.
 """
 
@@ -131,4 +134,48 @@ def load_deployment(chain: Chain, directory: Path | None = None, build: Build | 
             f"the deployment for chain {chain.chain_id} points at {deployment.engine}, where there is no "
             "contract (was the chain reset?): run `journey deploy`"
         )
+    verify_deployment(chain, deployment, build, path)
     return deployment
+
+
+# The file's contracts: (its field, the build's contract, how the engine names it).
+_SUITE = (
+    ("engine", "JourneyEngine", None),
+    ("voice", "CustomerVoice", "voice"),
+    ("registry", "AttestationRegistry", "attestations"),
+    ("token", "JourneyToken", "token"),
+)
+
+
+def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: Path) -> None:
+    """Checks on chain, with calls only, that the file's addresses are one suite of the build's
+    contracts: the engine's voice, registry and token are the file's, the voice and registry
+    name the engine, and each address holds the build's runtime code (immutables aside)."""
+    w3 = chain.w3
+    for field, name, _ in _SUITE:
+        address = getattr(deployment, field)
+        code = bytes(w3.eth.get_code(address))
+        if not build[name].runtime_matches(code):
+            raise DeploymentError(
+                f"the {field} in {path} ({address}) does not hold the current build's {name} code: "
+                "refusing a deployment of other contracts (run `journey deploy` for a new one)"
+            )
+    engine = w3.eth.contract(address=deployment.engine, abi=build["JourneyEngine"].abi)
+    for field, name, getter in _SUITE:
+        if getter is None:
+            continue
+        named = to_checksum_address(engine.functions[getter]().call())
+        if named != getattr(deployment, field):
+            raise DeploymentError(
+                f"the engine in {path} names {named} as its {name}, not the file's {field} "
+                f"{getattr(deployment, field)}: refusing a mixed deployment "
+                "(run `journey deploy` for a new one)"
+            )
+        if field in ("voice", "registry"):
+            contract = w3.eth.contract(address=named, abi=build[name].abi)
+            back = to_checksum_address(contract.functions.engine().call())
+            if back != deployment.engine:
+                raise DeploymentError(
+                    f"the {field} in {path} ({named}) belongs to engine {back}, not to the file's engine "
+                    f"{deployment.engine}: refusing a mixed deployment (run `journey deploy` for a new one)"
+                )

@@ -23,6 +23,11 @@ class PlaybookError(ConfigError):
     """A playbook file that does not validate."""
 
 
+class EvidenceError(ConfigError):
+    """A step's fields refused before anything is sent: a key given twice, a required field
+    left empty, or a key the playbook's step neither requires nor declares optional."""
+
+
 class ChainError(JourneyError):
     """The chain could not be reached, or answered in a way no rule explains."""
 

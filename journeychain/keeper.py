@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,7 +23,7 @@ from typing import Any, TypeVar
 import requests
 from web3.exceptions import ProviderConnectionError
 
-from journeychain.chain import journey_home
+from journeychain.chain import journey_home, write_private
 from journeychain.errors import ChainError, RuleError
 from journeychain.timeline import PlaybookBook, fetch_events, hexstr
 
@@ -186,13 +185,8 @@ class Keeper:
 
     def save(self) -> None:
         """Write the state atomically: a temporary file in the same folder, then a rename."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as out:
-            out.write(self.state.to_json())
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_private(self.path, self.state.to_json())
 
     # --- events --------------------------------------------------------------------
     def _is_customer_step(self, playbook: int, step: int) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import yaml
 from eth_utils import keccak
 
 from journeychain.encoding import short_name
-from journeychain.errors import ConfigError, PlaybookError
+from journeychain.errors import ConfigError, EvidenceError, PlaybookError
 
 #: The roles every deployment defines (the directory's defaults, in bit order after ADMIN).
 DEFAULT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER")
@@ -63,6 +65,9 @@ class Step:
     penalty_bps: int = 0
     fields: tuple[str, ...] = ()
     attestations: tuple[str, ...] = ()
+    # fields the step takes besides the required ones; off chain only (the engine ignores
+    # extra fields), so a playbook rebuilt from the chain takes them from its YAML file
+    optional_fields: tuple[str, ...] = ()
 
     def as_tuple(self) -> tuple:
         return (
@@ -173,7 +178,16 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         where = f"{source}: step {i + 1}"
         if not isinstance(raw, dict):
             raise PlaybookError(f"{where} must be a mapping")
-        extra = set(raw) - {"name", "role", "sla", "share_bps", "penalty_bps", "fields", "attestations"}
+        extra = set(raw) - {
+            "name",
+            "role",
+            "sla",
+            "share_bps",
+            "penalty_bps",
+            "fields",
+            "optional_fields",
+            "attestations",
+        }
         if extra:
             raise PlaybookError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
         step_name = raw.get("name")
@@ -193,6 +207,11 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         last = i == len(raw_steps) - 1
         if (role == CUSTOMER) != last:
             raise PlaybookError(f"{where}: the last step, and only it, is the CUSTOMER's")
+        required = _names(raw.get("fields"), f"{where}: fields")
+        optional = _names(raw.get("optional_fields"), f"{where}: optional_fields")
+        both = [name for name in optional if name in required]
+        if both:
+            raise PlaybookError(f"{where}: field {both[0]} is both required and optional")
         steps.append(
             Step(
                 name=step_name,
@@ -200,8 +219,9 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
                 sla=parse_duration(raw.get("sla", 0), f"{where}: sla"),
                 share_bps=_bps(raw.get("share_bps", 0), f"{where}: share_bps"),
                 penalty_bps=_bps(raw.get("penalty_bps", 0), f"{where}: penalty_bps"),
-                fields=_names(raw.get("fields"), f"{where}: fields"),
+                fields=required,
                 attestations=_names(raw.get("attestations"), f"{where}: attestations"),
+                optional_fields=optional,
             )
         )
     if len({s.name for s in steps}) != len(steps):
@@ -273,3 +293,80 @@ def load_playbook(path: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
     except yaml.YAMLError as exc:
         raise PlaybookError(f"{path} is not valid YAML: {exc}") from exc
     return parse_playbook(data, str(path))
+
+
+def playbook_dirs() -> list[Path]:
+    """Where playbook files are looked for: `$JOURNEY_PLAYBOOKS` (folders separated by the
+    path separator), else the project's playbooks/ folder."""
+    configured = os.environ.get("JOURNEY_PLAYBOOKS")
+    if configured:
+        return [Path(p).expanduser() for p in configured.split(os.pathsep) if p]
+    return [DEFAULT_PLAYBOOK.parent]
+
+
+def with_optional_fields(published: Playbook, folders: Sequence[Path] | None = None) -> Playbook:
+    """A playbook rebuilt from the chain, with the optional fields that its YAML file declares:
+    the first file in the playbook folders that publishes exactly the same playbook (same name,
+    version, steps and options). Without such a file the steps declare none."""
+    wanted = published.publish_args()
+    for folder in playbook_dirs() if folders is None else folders:
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                local = load_playbook(path)
+            except PlaybookError:
+                continue
+            if local.publish_args() == wanted:
+                steps = tuple(
+                    replace(s, optional_fields=f.optional_fields)
+                    for s, f in zip(published.steps, local.steps, strict=True)
+                )
+                return replace(published, steps=steps)
+    return published
+
+
+def _listing(names: Sequence[str]) -> str:
+    return ", ".join(names) if names else "none"
+
+
+def check_evidence(
+    step: Step, fields: Mapping[str, str] | Iterable[tuple[str, str]], where: str
+) -> dict[str, str]:
+    """A step's fields as name -> value, once they are clean; refused (EvidenceError) when a
+    key is given twice, a required field is empty (or blank), or a key is neither required
+    by the step nor declared optional. `where` names the step ("step 2 (deal_booked) of
+    journey OPP-1")."""
+    pairs = list(fields.items()) if isinstance(fields, Mapping) else [(k, v) for k, v in fields]
+    clean: dict[str, str] = {}
+    seen: set[bytes] = set()
+    for name, raw in pairs:
+        key = short_name(name)
+        if key in seen:
+            raise EvidenceError(f"field {name} is given twice for {where}")
+        seen.add(key)
+        value = str(raw)
+        if name in step.fields:
+            if not value.strip():
+                raise EvidenceError(f"field {name} of {where} is required and cannot be empty")
+        elif name not in step.optional_fields:
+            raise EvidenceError(
+                f"{where} takes no field {name} (it requires {_listing(step.fields)} and declares "
+                f"{_listing(step.optional_fields)} optional)"
+            )
+        clean[name] = value
+    return clean
+
+
+def check_evidence_keys(step: Step, keys: Iterable[bytes], where: str) -> None:
+    """The same checks for fields committed elsewhere, by key: no key twice, none unknown."""
+    known = {short_name(n) for n in (*step.fields, *step.optional_fields)}
+    seen: set[bytes] = set()
+    for key in (bytes(k) for k in keys):
+        name = key.rstrip(b"\0").decode("utf-8", "replace")
+        if key in seen:
+            raise EvidenceError(f"field {name} is given twice for {where}")
+        seen.add(key)
+        if key not in known:
+            raise EvidenceError(
+                f"{where} takes no field {name} (it requires {_listing(step.fields)} and declares "
+                f"{_listing(step.optional_fields)} optional)"
+            )

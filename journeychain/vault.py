@@ -1,9 +1,10 @@
 """The evidence vault: the values and salts behind every commitment the user made.
 
 The chain sees salted commitments only; the values and salts stay here, in SQLite at
-$JOURNEY_HOME/vault.sqlite. A step's evidence is written in one transaction before its
-transaction is sent (pending), and marked confirmed once the chain has it, so that a crash
-between the two loses nothing: `reconcile` settles pending rows against the chain later.
+$JOURNEY_HOME/vault.sqlite, readable by its owner only (0600, in a 0700 folder). A step's
+evidence is written in one transaction before its transaction is sent (pending), and marked
+confirmed once the chain has it, so that a crash between the two loses nothing: `reconcile`
+settles pending rows against the chain later.
 The customer's dispute reasons and rating comments are kept the same way (`statements`).
 `prove` discloses one field and checks it against the chain, `prove_statement` one
 statement; `forget` erases a customer's values, texts and salts, leaving the chain only
@@ -20,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from journeychain.chain import journey_home
+from journeychain.chain import journey_home, private_file
 from journeychain.encoding import (
     commit,
     evidence_hash,
@@ -128,7 +129,8 @@ class Statement:
 
 @dataclass(frozen=True)
 class Proof:
-    """One disclosed field, shown to match the chain."""
+    """One disclosed field, shown to match the chain: `checked` names the one commitment
+    checked (the field, its bytes32 key, the step and the commitment)."""
 
     journey: str
     step: int
@@ -140,6 +142,8 @@ class Proof:
     tx: str
     block: int
     head: str
+    key: str = ""
+    checked: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -174,10 +178,16 @@ class Vault:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else journey_home() / "vault.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode
+        private_file(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        for companion in ("-wal", "-shm"):
+            extra = self.path.with_name(self.path.name + companion)
+            if extra.exists():
+                private_file(extra)
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.executescript(SCHEMA)
@@ -455,6 +465,15 @@ class Vault:
             raise ProofError(f"the vault holds no value for {field} at {where} on chain {chain_id}")
         if row["value"] is None or row["salt"] is None:
             raise ProofError(f"the value for {field} at {where} was erased from the vault")
+        key = short_name(field)
+        held = {
+            r["commitment"] for r in self._rows(chain_id, hexstr(jid), step) if _same_key(r["field"], key)
+        }
+        if len(held) > 1:
+            raise ProofError(
+                f"the vault holds {len(held)} different commitments for {field} at {where}: "
+                "neither proves the field"
+            )
         salt = bytes.fromhex(row["salt"][2:])
         recomputed = commit(row["value"], salt)
 
@@ -468,10 +487,14 @@ class Vault:
             raise ProofError(f"{where} was never completed on chain {chain_id}")
 
         pairs = field_pairs(ev.args["fields"])
-        key = short_name(field)
         on_chain = [c for k, c in pairs if k == key]
         if not on_chain:
             raise ProofError(f"{where} carries no commitment for {field}")
+        if len(set(on_chain)) > 1:
+            raise ProofError(
+                f"{where} carries {len(set(on_chain))} different commitments for {field} on chain: "
+                "neither proves the field"
+            )
         if recomputed not in on_chain:
             raise ProofError(f"value for {field} does not match the chain's commitment at {where}")
 
@@ -496,6 +519,8 @@ class Vault:
             tx=ev.tx,
             block=ev.block,
             head=hexstr(chain_head),
+            key=hexstr(key),
+            checked=f"field {field} (key {hexstr(key)}) of {where}: commitment {hexstr(recomputed)}",
         )
 
     def prove_statement(
@@ -596,6 +621,15 @@ def _step_events(w3, source, name: str, jid: bytes, step: int, from_block: int, 
     """The `name` events of `source` about one step of a journey."""
     events = fetch_events(w3, [source], [name], from_block, journey=jid, call=call)
     return [e for e in events if e.args["step"] == step]
+
+
+def _same_key(name: str, key: bytes) -> bool:
+    """Whether a stored field name stands for the bytes32 key `key` (a name that is not one
+    stands for none)."""
+    try:
+        return short_name(name) == key
+    except ConfigError:
+        return False
 
 
 def _statement_key(statement: Statement) -> tuple[int, str, int, str]:

@@ -1,13 +1,23 @@
 """Escrow and deadline invariants, checked by a stateful property-based run over random journeys.
 
 A hypothesis state machine opens journeys on the default playbook and on a make-good
-variant (penalties to the customer, a 14-day confirmation window), funds them, completes
-steps on time and late, moves time, flags breaches, escalates, disputes and resolves,
-confirms by the customer's signature, releases optimistically, expires, cancels and
-claims for random participants. A Python model predicts every action first: the action
-either succeeds the way the model says, or is refused with exactly the error (name and
-arguments) the model names. After every step the chain is compared with the model and
-the escrow's books are balanced:
+variant (penalties to the customer, a 14-day confirmation window, a 3-day dispute window
+that refunds the funder when it passes), each naming its funder, and runs them across
+the organisations of the cast (Marketing, Sales, Customer Success, the device supplier,
+Finance, the arbitration firm) and a rival vendor firm (a shipping company whose
+participant holds VENDOR too). It funds pools, completes steps on time and late while
+binding the next step's owner (an organisation, or one of its participants), moves time,
+flags breaches, escalates, disputes by the customer's signature and resolves or closes
+the dispute through the customer voice, confirms value, releases optimistically, expires,
+cancels and claims. Hostile actions run among them: the rival vendor completing the
+supplier's step, a rival rep or an outsider escalating, self-escalation, ADMIN trying to
+own, complete or be assigned a step, another funder funding a journey it was not named
+for, steps bound to no owner or to someone outside the named organisation, arbiters who
+completed a step or funded the journey, confirmations signed over an older rolling hash,
+and a customer key that is a participant. A Python model predicts every action first: the
+action either succeeds the way the model says, or is refused with exactly the error (name
+and arguments, role ids as bytes) the model names. After every step the chain is compared
+with the model and the escrow's books are balanced:
 
 - the engine's token balance == everything funded - everything claimed (refunds and
   payouts are credits: they leave the engine only when claimed);
@@ -17,13 +27,19 @@ the escrow's books are balanced:
 - a journey that did not deliver value credited nobody but its funder, and only the
   refund (per-journey credits are rebuilt from ValueConfirmed and JourneyClosed events);
 - nothing is claimed twice: what an account claimed == what it was credited - its credit;
-- a breach once recorded stays recorded (breach bits and breach counts never decrease);
-- value delivered pays each step's owner its share less the penalty if it breached the
-  step's SLA (completed late, or a breach of the step was recorded against it), nothing if
-  a dispute of the step was upheld; forfeits go where the playbook says, the rest to the
-  funder (checked against ValueConfirmed's payouts and the credits);
-- each journey's step, status, assignee, deadline, breaches, flag, pool, funder, rolling
-  hash, disputes and the customer's nonce are what the model says.
+- a breach once recorded stays recorded: breach bits, the breach counts of participants
+  and of organisations never decrease, and each is what the model recorded against the
+  step's owner (a flag, an escalation that flags, or a late completion not flagged before);
+- value delivered pays each step's completer its share less the penalty if the step's
+  breach bit is set (whoever completed it after an escalation), nothing if a dispute of
+  the step was upheld; forfeits go where the playbook says, the rest to the funder
+  (checked against ValueConfirmed's payouts and the credits);
+- no participant is ever paid for a step its organisation was not bound to (the step's
+  owner when it was completed: that participant, or that organisation);
+- a breached step is never paid in full (its payout is short by the penalty, at least one
+  unit whenever the pool is large enough for the penalty to round to one);
+- each journey's step, status, owner (participant and organisation), deadline, breaches,
+  flag, pool, funder, rolling hash, disputes and the customer's nonce are what the model says.
 
 JOURNEY_FUZZ_STEPS sets the number of state-machine steps (1,000 by default, `make test`;
 `make fuzz` runs 10,000). The steps run, the examples and the duration are printed at the
@@ -45,7 +61,7 @@ import pytest
 import requests
 from brownie import accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
-from conftest import DAY, HOUR, ORGS, POOL, ZERO, Customer, enrol, reverts_with
+from conftest import DAY, HOUR, ORGS, POOL, ROLE_ORG, ZERO, Customer, enrol, reverts_with
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, Phase, settings
@@ -66,10 +82,12 @@ from journeychain.encoding import (
     next_head,
     short_name,
 )
+from journeychain.playbook import role_id
 
-# Role and Status as the contracts number them (JourneyTypes.sol).
-MARKETING, SALES, SUCCESS, VENDOR, FUNDER, ARBITER, ADMIN, CUSTOMER_ROLE = 1, 2, 3, 4, 6, 7, 8, 9
-ROLE_NUMBER = {"MARKETING": 1, "SALES": 2, "SUCCESS": 3, "VENDOR": 4, "CUSTOMER": 9}
+# Role ids (keccak256 of the name; ADMIN is 32 zero bytes) and Status as JourneyTypes.sol numbers it.
+MARKETING, SALES, SUCCESS, VENDOR = (role_id(r) for r in ("MARKETING", "SALES", "SUCCESS", "VENDOR"))
+FUNDER, ARBITER, ADMIN = role_id("FUNDER"), role_id("ARBITER"), role_id("ADMIN")
+CUSTOMER_ROLE = keccak(text="CUSTOMER")
 OPEN, DISPUTED, DELIVERED, EXPIRED, CANCELLED = 1, 2, 3, 4, 5
 LIVE = (OPEN, DISPUTED)
 BPS = 10_000
@@ -80,6 +98,7 @@ AMOUNTS = [1, 7, 10**18, 333 * 10**18 + 1, POOL]
 # A transaction lands within this many seconds of the latest block's time; a deadline
 # closer than that to "now" is made unambiguous by moving time past it first.
 SLACK = 30
+NO_ORG = 99  # an organisation that does not exist
 
 STATS: dict = {
     "steps": 0,
@@ -116,9 +135,10 @@ def counted(action: str):
 
 
 def refusal(name: str, *args) -> str:
-    """The revert message brownie shows for custom error `name` with `args`."""
+    """The revert message brownie shows for custom error `name` with `args` (addresses in
+    lower case, bytes as Python bytes, numbers in decimal)."""
     shown = [a.lower() if isinstance(a, str) and a.startswith("0x") else a for a in args]
-    return f"{name}: " + ", ".join(str(a) for a in shown)
+    return f"{name}: " + ", ".join(repr(bytes(a)) if isinstance(a, bytes) else str(a) for a in shown)
 
 
 # --- the world every example starts from -------------------------------------------------
@@ -127,7 +147,7 @@ def refusal(name: str, *args) -> str:
 @dataclass
 class PlaybookModel:
     id: int
-    roles: list[int]
+    roles: list[bytes]
     slas: list[int]
     shares: list[int]
     penalties: list[int]
@@ -137,12 +157,14 @@ class PlaybookModel:
     fund_gate: bool
     penalty_to_customer: bool
     confirm_window: int
+    dispute_window: int
+    refund_on_timeout: bool
 
     @classmethod
     def of(cls, pid: int, pb) -> PlaybookModel:
         return cls(
             id=pid,
-            roles=[ROLE_NUMBER[s.role] for s in pb.steps],
+            roles=[role_id(s.role) for s in pb.steps],
             slas=[s.sla for s in pb.steps],
             shares=[s.share_bps for s in pb.steps],
             penalties=[s.penalty_bps for s in pb.steps],
@@ -152,15 +174,20 @@ class PlaybookModel:
             fund_gate=pb.fund_before_commit,
             penalty_to_customer=pb.penalty_to == "customer",
             confirm_window=pb.confirm_window,
+            dispute_window=pb.dispute_window,
+            refund_on_timeout=pb.dispute_fallback == "refund",
         )
 
     @property
     def last(self) -> int:
         return len(self.roles) - 1
 
+    def gated(self, step: int) -> bool:
+        return self.fund_gate and step == self.commit_step
+
 
 class Reader:
-    """Reads many views in one JSON-RPC batch (the invariants read ~40 values a step)."""
+    """Reads many views in one JSON-RPC batch (the invariants read ~60 values a step)."""
 
     def __init__(self):
         self.url = web3.provider.endpoint_uri
@@ -195,54 +222,98 @@ class World:
     token: object
     kit: object
     team: object
-    funders: list
-    customers: list  # Customer objects (signing keys), attested ones first
+    funder2: object  # a second funder (Finance), who also holds ARBITER
+    shipper: object  # the rival vendor firm's participant (VENDOR)
+    shipping_org: int
+    customers: list  # Customer objects (signing keys): 0, 1 attested, 2 never, 3 a participant
     customer_accounts: list  # the same keys as brownie accounts, to claim
     attested: set
     playbooks: dict  # id -> PlaybookModel
     variant_id: int  # the make-good variant's id
-    holders: dict  # role number -> accounts holding it
+    holders: dict  # role id -> the participants (never ADMIN) holding it
     claimants: list
     reader: Reader
-    holds: dict = field(default_factory=dict)  # address -> set of role numbers
+    organisations: list  # every organisation's number
+    holds: dict = field(default_factory=dict)  # address -> set of role ids (ADMIN's too)
+    org_of: dict = field(default_factory=dict)  # address -> organisation (0: none)
 
 
 @pytest.fixture(scope="module")
-def world(suite, kit, team, token, voice, default_playbook):
+def world(suite, kit, team, token, voice, directory, default_playbook):
     engine = suite
-    # A second funder, so that one funder's pool cannot be topped up by another.
+    # The rival vendor firm: a shipping company whose participant holds VENDOR too.
+    tx = directory.registerOrganisation(short_name("shipping_co"), 1, {"from": team.admin})
+    shipping_org = tx.events["OrganisationRegistered"]["org"]
+    shipper = accounts.add()
+    team.admin.transfer(shipper, 10**19)
+    enrol(directory, team.admin, shipper, shipping_org, "VENDOR")
+    # A second funder, who may fund only the journeys naming it; it arbitrates too (and so
+    # must not arbitrate the journeys it funds), as does the second sales rep (who must not
+    # arbitrate a journey it completed a step of).
     funder2 = accounts.add()
     team.admin.transfer(funder2, 10**19)
-    enrol(kit.directory, team.admin, funder2, ORGS["finance"], "FUNDER")
+    enrol(directory, team.admin, funder2, ORGS["finance"], "FUNDER", "ARBITER")
+    directory.grantRole(role_id("ARBITER"), team.sales2, {"from": team.admin})
     token.mint(funder2, 1_000_000 * 10**18, {"from": team.admin})
     token.approve(engine, 2**256 - 1, {"from": funder2})
-    # The make-good variant: penalties go to the customer, optimistic release after 14 days.
-    variant = replace(default_playbook, name="make_good", penalty_to="customer", confirm_window=14 * DAY)
+    # ADMIN joins Sales and holds two step roles, so that it passes the role check and meets
+    # AdminMayNotOwnStep.
+    directory.addMember(ORGS["sales"], team.admin, {"from": team.admin})
+    for role in ("SALES", "VENDOR"):
+        directory.grantRole(role_id(role), team.admin, {"from": team.admin})
+    # The make-good variant: penalties go to the customer, optimistic release after 14 days,
+    # and a dispute nobody resolves within 3 days refunds the funder.
+    variant = replace(
+        default_playbook,
+        name="make_good",
+        penalty_to="customer",
+        confirm_window=14 * DAY,
+        dispute_window=3 * DAY,
+        dispute_fallback="refund",
+    )
     engine.publishPlaybook(*variant.publish_args(), {"from": team.admin})
     variant_id = engine.playbookCount()
-    # Three customers; the first two have a verified identity, the third never does.
-    customers = [Customer() for _ in range(3)]
+    # Four customers: the first two have a verified identity, the third never does, the
+    # fourth (verified) signs with a key that is a participant's (of the shipping company).
+    customers = [Customer() for _ in range(4)]
     customer_accounts = []
     for c in customers:
         account = accounts.add(c.key.key.hex())
         team.admin.transfer(account, 10**19)
         customer_accounts.append(account)
-    for c in customers[:2]:
+    enrol(directory, team.admin, customer_accounts[3], shipping_org)
+    for c in (customers[0], customers[1], customers[3]):
         kit.attest_identity(c)
     holders = {
         MARKETING: [team.marketing],
         SALES: [team.sales, team.sales2],
         SUCCESS: [team.success],
-        VENDOR: [team.vendor],
+        VENDOR: [team.vendor, shipper],
         FUNDER: [team.funder, funder2],
-        ARBITER: [team.arbiter],
-        ADMIN: [team.admin],
+        ARBITER: [team.arbiter, team.sales2, funder2],
         CUSTOMER_ROLE: [],
     }
     holds = defaultdict(set)
     for role, people in holders.items():
         for p in people:
             holds[p.address].add(role)
+    holds[team.admin.address] |= {ADMIN, SALES, VENDOR}
+    org_of = defaultdict(int)
+    for account, org in [
+        (team.admin, ORGS["sales"]),
+        (team.marketing, ORGS["marketing"]),
+        (team.sales, ORGS["sales"]),
+        (team.sales2, ORGS["sales"]),
+        (team.success, ORGS["success"]),
+        (team.vendor, ORGS["device_supplier"]),
+        (team.verifier, ORGS["verifiers"]),
+        (team.funder, ORGS["finance"]),
+        (funder2, ORGS["finance"]),
+        (team.arbiter, ORGS["arbiters"]),
+        (shipper, shipping_org),
+        (customer_accounts[3], shipping_org),
+    ]:
+        org_of[account.address] = org
     claimants = [
         team.admin,
         team.marketing,
@@ -250,6 +321,7 @@ def world(suite, kit, team, token, voice, default_playbook):
         team.sales2,
         team.success,
         team.vendor,
+        shipper,
         team.verifier,
         team.funder,
         funder2,
@@ -263,10 +335,12 @@ def world(suite, kit, team, token, voice, default_playbook):
         token=token,
         kit=kit,
         team=team,
-        funders=[team.funder, funder2],
+        funder2=funder2,
+        shipper=shipper,
+        shipping_org=shipping_org,
         customers=customers,
         customer_accounts=customer_accounts,
-        attested={c.address for c in customers[:2]},
+        attested={customers[i].address for i in (0, 1, 3)},
         playbooks={
             1: PlaybookModel.of(1, default_playbook),
             variant_id: PlaybookModel.of(variant_id, variant),
@@ -275,7 +349,9 @@ def world(suite, kit, team, token, voice, default_playbook):
         holders=holders,
         claimants=claimants,
         reader=Reader(),
+        organisations=[*ORGS.values(), shipping_org],
         holds=holds,
+        org_of=org_of,
     )
 
 
@@ -289,14 +365,17 @@ class JourneyModel:
     customer: Customer
     head: bytes
     deadline: int
-    assignee: str = ZERO
+    funder: str
+    owner: str = ZERO  # the current step's owner: a participant ...
+    owner_org: int = 0  # ... or an organisation (the other one zero; both zero: the customer's)
     step: int = 0
     status: int = OPEN
     flagged: bool = False
     breaches: int = 0
     pool: int = 0
-    funder: str = ZERO
     history: list = field(default_factory=list)
+    heads: list = field(default_factory=list)  # the rolling hash before each completed step
+    bound: list = field(default_factory=list)  # each completed step's owner then: (account, org)
     disputed: int = 0
     upheld: int = 0
     dispute_step: int = 0
@@ -323,8 +402,10 @@ class JourneyMachine(RuleBasedStateMachine):
         self.delivered_pools = 0
         self.refunds = 0
         self.breach_counts: dict[str, int] = defaultdict(int)
+        self.org_breach_counts: dict[int, int] = defaultdict(int)
         self.seen_breaches: dict[bytes, int] = {}
         self.seen_counts: dict[str, int] = {}
+        self.seen_org_counts: dict[int, int] = {}
         self.active = False
 
     def teardown(self):
@@ -336,15 +417,17 @@ class JourneyMachine(RuleBasedStateMachine):
     def _now(self) -> int:
         return web3.eth.get_block("latest")["timestamp"]
 
-    def _clear_of(self, moment: int) -> int:
-        """Now, after moving time past `moment` if the next block might land on either side of it
-        (also when it is now: the next block may share the latest block's second)."""
-        now = self._now()
-        if moment and now <= moment < now + SLACK:
-            chain.sleep(moment - now + 1)
-            chain.mine()
+    def _clear_of(self, *moments: int) -> int:
+        """Now, after moving time past any of `moments` that the next block might land on
+        either side of (also one that is now: the next block may share the latest block's
+        second); repeated until none is that close."""
+        while True:
             now = self._now()
-        return now
+            close = [m for m in moments if m and now <= m < now + SLACK]
+            if not close:
+                return now
+            chain.sleep(min(close) - now + 1)
+            chain.mine()
 
     def _send(self, expected: str | None, fn, *args):
         """Sends the transaction; it must succeed when `expected` is None, else be refused with it."""
@@ -364,11 +447,22 @@ class JourneyMachine(RuleBasedStateMachine):
         STATS["outcomes"][f"{self.action}: {expected.split(':')[0]}"] += 1
         return None
 
+    def _right(self, j: JourneyModel) -> list:
+        """Who may complete the journey's current step: its participant owner, or the holders
+        of its role in the owning organisation."""
+        role = j.pb.roles[min(j.step, j.pb.last)]
+        if j.owner != ZERO:
+            return [a for a in self.w.holders[role] if str(a) == j.owner]
+        return [a for a in self.w.holders[role] if self.w.org_of[str(a)] == j.owner_org]
+
     def _unblocked(self, j: JourneyModel) -> bool:
-        """Whether the journey's current step can be completed: funded and attested where required."""
-        if j.pb.fund_gate and j.step == j.pb.commit_step and j.pool == 0:
+        """Whether the journey's current step can be completed: funded and attested where
+        required, and owned by someone who can complete it."""
+        if j.pb.gated(j.step) and j.pool == 0:
             return False
-        return not (j.pb.attestations[j.step] and j.customer.address not in self.w.attested)
+        if j.pb.attestations[j.step] and j.customer.address not in self.w.attested:
+            return False
+        return bool(self._right(j))
 
     def _wait_past(self, moment: int):
         """Moves time past `moment` (a participant keeps silent, or a deadline lapses)."""
@@ -393,8 +487,8 @@ class JourneyMachine(RuleBasedStateMachine):
     def _flaggable(self) -> list[JourneyModel]:
         return [j for j in self._completable() if j.deadline and not j.flagged]
 
-    def _flagged(self) -> list[JourneyModel]:
-        return [j for j in self.journeys if j.status == OPEN and j.flagged]
+    def _escalatable(self) -> list[JourneyModel]:
+        return [j for j in self._completable() if j.deadline]
 
     def _disputable(self) -> list[JourneyModel]:
         return [j for j in self.journeys if j.status == OPEN and j.step > 0]
@@ -412,15 +506,33 @@ class JourneyMachine(RuleBasedStateMachine):
         return [j for j in self._live() if j.step <= j.pb.commit_step]
 
     def _stuck(self) -> list[JourneyModel]:
-        """Uncommitted journeys held by a dispute, or waiting for funding or an attestation."""
+        """Uncommitted journeys held by a dispute, or waiting for funding, an attestation or an owner."""
         return [j for j in self._cancellable() if j.status == DISPUTED or not self._unblocked(j)]
 
-    def _has(self, account, role: int) -> bool:
+    def _has(self, account, role: bytes) -> bool:
         return role in self.w.holds.get(str(account), set())
+
+    def _is_admin(self, account) -> bool:
+        return self._has(account, ADMIN)
 
     def _credit(self, account: str, amount: int):
         if amount:
             self.credits[account] += amount
+
+    def _record_breach(self, j: JourneyModel, ev):
+        """The breach of the current step, recorded against its owner (participant or organisation)."""
+        assert (ev["step"], str(ev["assignee"]), ev["org"], ev["deadline"]) == (
+            j.step,
+            j.owner,
+            j.owner_org,
+            j.deadline,
+        ), f"breach recorded as {dict(ev)}"
+        j.breaches |= 1 << j.step
+        if j.owner != ZERO:
+            j.breached_by[j.step].add(j.owner)
+            self.breach_counts[j.owner] += 1
+        else:
+            self.org_breach_counts[j.owner_org] += 1
 
     def _apply_credit_events(self, j: JourneyModel, tx) -> dict[str, int]:
         """The credits a settlement or closure gave, rebuilt from its events."""
@@ -444,19 +556,19 @@ class JourneyMachine(RuleBasedStateMachine):
         return dict(got)
 
     def _expected_settlement(self, j: JourneyModel, customer: str) -> dict[str, int]:
-        """Each step's owner gets its share less its penalty if it breached the step's SLA (a
-        late completion, or a breach of the step recorded against it), all of it when a
-        dispute was upheld; forfeits go where the playbook says; the rest goes to the funder."""
+        """Each step's completer gets its share less its penalty if the step's breach bit is set
+        (a late completion, a flag or an escalation recorded it, whoever completed it then),
+        nothing when a dispute of it was upheld; forfeits go where the playbook says; the rest
+        goes to the funder."""
         pb, pool = j.pb, j.pool
         out: dict[str, int] = defaultdict(int)
         paid = forfeited = 0
         for i in range(j.step + 1):
             gross = pool * pb.shares[i] // BPS
             owner = j.history[i][0] if i < j.step else customer
-            breached = i < j.step and (j.history[i][1] or owner in j.breached_by[i])
             if j.upheld & (1 << i):
                 penalty = gross
-            elif breached:
+            elif j.breaches & (1 << i):
                 # from the pool directly: floor(pool * share * penalty / BPS^2)
                 penalty = pool * pb.shares[i] * pb.penalties[i] // (BPS * BPS)
             else:
@@ -473,8 +585,25 @@ class JourneyMachine(RuleBasedStateMachine):
 
     def _settled(self, j: JourneyModel, tx, customer: str, confirmed_by: str):
         expected = self._expected_settlement(j, customer)
-        assert tx.events["ValueConfirmed"]["by"] == confirmed_by
-        assert tx.events["ValueConfirmed"]["customer"] == customer
+        ev = tx.events["ValueConfirmed"]
+        assert ev["by"] == confirmed_by
+        assert ev["customer"] == customer
+        pb, pool = j.pb, j.pool
+        for i, amount in enumerate(ev["amounts"][: j.step]):
+            by, (account, org) = j.history[i][0], j.bound[i]
+            gross = pool * pb.shares[i] // BPS
+            # Nobody is paid for a step its organisation (or it) was not bound to.
+            if amount:
+                assert by == account or (account == ZERO and self.w.org_of[by] == org), (
+                    f"step {i} paid {by} (org {self.w.org_of[by]}), bound to {account} / org {org}"
+                )
+            # A breached step is never paid in full.
+            if j.breaches & (1 << i):
+                penalty = pool * pb.shares[i] * pb.penalties[i] // (BPS * BPS)
+                assert amount <= gross - penalty
+                if penalty:
+                    assert amount < gross, f"breached step {i} paid in full"
+                    STATS["outcomes"]["settled: a breached step paid less the penalty"] += 1
         got = self._apply_credit_events(j, tx)
         assert got == expected, f"settlement credited {got}, the rules give {expected}"
         for account, amount in expected.items():
@@ -482,6 +611,7 @@ class JourneyMachine(RuleBasedStateMachine):
         self.delivered_pools += j.pool
         j.settled_pool, j.pool = j.pool, 0
         j.status, j.step, j.deadline = DELIVERED, j.step + 1, 0
+        j.owner, j.owner_org = ZERO, 0
 
     def _closed(self, j: JourneyModel, tx, status: int):
         assert tx.events["JourneyClosed"]["status"] == status
@@ -493,46 +623,85 @@ class JourneyMachine(RuleBasedStateMachine):
         j.settled_pool, j.pool, j.status = j.pool, 0, status
 
     def _sign(self, j: JourneyModel, forge: int, primary: str, message: dict, now: int):
-        """The customer's signature; forge 8: another customer signs; 9: a stale nonce."""
-        signer = self.w.customers[(self.w.customers.index(j.customer) + 1) % 3] if forge == 8 else j.customer
+        """The customer's signature over the journey's current rolling hash; forge 7: over the
+        hash before the last step (stale); 8: another customer signs; 9: a stale nonce. A
+        customer whose key is a participant's is refused after the other checks."""
+        signer = self.w.customers[(self.w.customers.index(j.customer) + 1) % 4] if forge == 8 else j.customer
         nonce = j.nonce + 1 if forge == 9 else j.nonce
-        message = {"journeyId": j.jid, "playbookId": j.pb.id, **message}
+        head = j.heads[-1] if forge == 7 and j.heads else j.head
+        message = {"journeyId": j.jid, "playbookId": j.pb.id, **message, "history": head}
         sig = self.w.kit.sign(signer, primary, message, deadline=now + DAY, nonce=nonce)
         if forge == 9:
             return sig, refusal("StaleNonce", j.jid, nonce, j.nonce)
         if forge == 8:
             return sig, refusal("NotCustomer", j.jid, signer.address)
+        if head != j.head:
+            return sig, refusal("StaleSignature", j.jid, head, j.head)
+        if signer is self.w.customers[3]:
+            return sig, refusal("ParticipantAsCustomer", j.jid, signer.address)
         return sig, None
+
+    def _proof(self, j: JourneyModel, sender) -> tuple[bytes, tuple]:
+        """What proves who completed the previous step: the rolling hash before it and its record
+        (zeros before the first step); a forged one names `sender` as its completer."""
+        if not j.history:
+            return b"\x00" * 20, (ZERO, False, b"\x00" * 32)
+        _, late, evidence = j.history[-1]
+        if sender is not None:
+            return j.heads[-1], (str(sender), late, evidence)
+        return j.heads[-1], j.history[-1]
 
     # --- rules -----------------------------------------------------------------------
     @precondition(lambda self: len(self._live()) < MAX_JOURNEYS)
     @rule(
         make_good=st.booleans(),
-        who=st.integers(0, 7),
-        assign=st.booleans(),
+        who=st.integers(0, 9),
+        assign=st.integers(0, 15),
         actor=st.integers(0, 15),
         reuse=st.integers(0, 15),
+        backer=st.integers(0, 15),
     )
     @counted("open")
-    def open_journey(self, make_good, who, assign, actor, reuse):
-        """Marketing opens a journey; now and then a sales rep tries, or a reference is reused."""
-        pb = self.w.playbooks[self.w.variant_id if make_good else 1]
-        # the third customer (one time in eight) never has a verified identity
-        customer = self.w.customers[2 if who == 7 else who % 2]
-        opener = self.w.team.marketing if actor else self.w.team.sales
-        if reuse == 0 and self.journeys:
+    def open_journey(self, make_good, who, assign, actor, reuse, backer):
+        """Marketing opens a journey naming its funder; now and then a sales rep tries, a
+        reference is reused, ADMIN or a stranger is named the first step's owner, or the
+        named funder holds no FUNDER."""
+        w = self.w
+        pb = w.playbooks[w.variant_id if make_good else 1]
+        # the third customer never has a verified identity; the fourth's key is a participant's
+        customer = w.customers[2 if who == 4 else 3 if who == 5 else who % 2]
+        opener = w.team.sales if actor == 7 else w.team.marketing
+        if reuse == 7 and self.journeys:
             jid = self.journeys[-1].jid
         else:
             self.opened += 1
             jid = journey_id(f"FUZZ-{self.opened}")
-        assignee = self.w.team.marketing if assign else ZERO
+        assignee = {5: w.team.admin, 6: w.team.sales, 7: w.team.outsider}.get(
+            assign, w.team.marketing if assign in (8, 9, 10) else ZERO
+        )
+        funder = {5: w.team.outsider, 6: w.team.admin}.get(
+            backer, w.funder2 if backer in (8, 9, 10, 11) else w.team.funder
+        )
         expected = None
         if not self._has(opener, MARKETING):
             expected = refusal("MissingRole", str(opener), MARKETING)
         elif any(j.jid == jid for j in self.journeys):
             expected = refusal("JourneyExists", jid)
+        elif assignee != ZERO and not self._has(assignee, MARKETING):
+            expected = refusal("MissingRole", str(assignee), MARKETING)
+        elif assignee != ZERO and self._is_admin(assignee):
+            expected = refusal("AdminMayNotOwnStep", str(assignee))
+        elif not self._has(funder, FUNDER):
+            expected = refusal("MissingRole", str(funder), FUNDER)
         tx = self._send(
-            expected, self.w.engine.openJourney, jid, pb.id, customer.commitment, assignee, {"from": opener}
+            expected,
+            w.engine.openJourney,
+            jid,
+            pb.id,
+            customer.commitment,
+            assignee,
+            funder,
+            {"from": opener},
         )
         if tx is None:
             return
@@ -543,28 +712,32 @@ class JourneyMachine(RuleBasedStateMachine):
                 customer=customer,
                 head=genesis_head(jid, pb.id, customer.commitment),
                 deadline=tx.timestamp + pb.slas[0] if pb.slas[0] else 0,
-                assignee=str(assignee),
+                funder=str(funder),
+                owner=str(assignee),
+                owner_org=0 if assignee != ZERO else w.org_of[str(opener)],
             )
         )
 
     @precondition(lambda self: any(j.pool == 0 for j in self._live()))
     @rule(
         pick=st.integers(0, 63),
-        second=st.integers(0, 7),
         amount=st.sampled_from(AMOUNTS),
         actor=st.integers(0, 15),
     )
     @counted("fund")
-    def fund(self, pick, second, amount, actor):
-        """A funder funds a journey's pool (now and then tops one up, or tries another's)."""
+    def fund(self, pick, amount, actor):
+        """The journey's funder funds its pool (now and then tops one up); the other funder
+        tries to squat it, an outsider tries too. The first funding of a journey waiting at
+        its fund-gated step restarts that step's clock."""
         j = self._pick(pick, [j for j in self._live() if j.pool == 0])
-        funder = self.w.funders[1 if second == 0 else 0] if actor else self.w.team.outsider
+        other = self.w.funder2 if j.funder == str(self.w.team.funder) else self.w.team.funder
+        funder = {5: self.w.team.outsider, 6: other, 7: other, 8: other}.get(actor, j.funder)
         if j.status not in LIVE:
             expected = refusal("JourneyNotOpen", j.jid, j.status)
         elif not self._has(funder, FUNDER):
             expected = refusal("MissingRole", str(funder), FUNDER)
-        elif j.funder != ZERO and j.funder != str(funder):
-            expected = refusal("FundedByAnother", j.jid, j.funder)
+        elif str(funder) != j.funder:
+            expected = refusal("NotFunder", j.jid, str(funder), j.funder)
         else:
             expected = None
         tx = self._send(expected, self.w.engine.fund, j.jid, amount, {"from": funder})
@@ -572,12 +745,21 @@ class JourneyMachine(RuleBasedStateMachine):
             return
         ev = tx.events["PoolFunded"]
         assert (ev["amount"], ev["pool"]) == (amount, j.pool + amount)
+        restart = 0
+        if j.pool == 0 and j.status == OPEN and j.pb.gated(j.step):
+            restart = tx.timestamp + j.pb.slas[j.step]
+        if restart > j.deadline:
+            ev = tx.events["ClockRestarted"]
+            assert (ev["step"], ev["deadline"]) == (j.step, restart)
+            j.deadline = restart
+            STATS["outcomes"]["fund: clock restarted"] += 1
+        else:
+            assert "ClockRestarted" not in tx.events
         j.pool += amount
-        j.funder = str(funder)
         self.funded += amount
 
     @precondition(lambda self: self._completable())
-    @rule(pick=st.integers(0, 63), actor=st.integers(0, 31), omit=st.integers(0, 15), nxt=st.integers(0, 15))
+    @rule(pick=st.integers(0, 63), actor=st.integers(0, 31), omit=st.integers(0, 15), nxt=st.integers(0, 31))
     @counted("complete")
     def complete_step(self, pick, actor, omit, nxt):
         """The current step, mostly by its right owner, at whatever time it is."""
@@ -588,7 +770,7 @@ class JourneyMachine(RuleBasedStateMachine):
         pick=st.integers(0, 63),
         actor=st.integers(0, 31),
         omit=st.integers(0, 15),
-        nxt=st.integers(0, 15),
+        nxt=st.integers(0, 31),
         late_by=st.sampled_from([1, HOUR, 2 * DAY]),
     )
     @counted("complete")
@@ -596,7 +778,51 @@ class JourneyMachine(RuleBasedStateMachine):
         """The current step after time has moved `late_by` past its deadline."""
         self._complete(pick, actor, omit, nxt, late_by)
 
+    def _next_owner(self, j: JourneyModel, nxt: int) -> tuple[int, str, str | None]:
+        """The next step's owner the completer names, (org, assignee), and the refusal it earns
+        (None: fine). Mostly the organisation the cast gives the next role; sometimes one of
+        its holders (with or without its organisation, or with another one), the rival firm,
+        no owner, an unknown organisation, ADMIN or a stranger."""
+        w, pb = self.w, j.pb
+        step = min(j.step, pb.last)
+        next_role = pb.roles[step + 1] if step < pb.last else CUSTOMER_ROLE
+        holders = w.holders[next_role]
+        home = ROLE_ORG.get(next_role, 0)
+        assignee, org = ZERO, home
+        if nxt < 16:
+            pass
+        elif nxt < 22 and holders:
+            assignee = holders[nxt % len(holders)]
+            org = w.org_of[str(assignee)] if nxt % 2 else 0
+        elif nxt == 22 and holders:
+            assignee = holders[0]
+            org = ORGS["marketing"] if w.org_of[str(assignee)] != ORGS["marketing"] else ORGS["sales"]
+        elif nxt in (23, 24):
+            org = w.shipping_org  # the rival firm: only its VENDOR can own a step there
+        elif nxt == 25:
+            org = 0
+        elif nxt == 26:
+            org = NO_ORG
+        elif nxt in (27, 28):
+            assignee, org = w.team.admin, 0
+        elif nxt == 29:
+            assignee, org = w.team.outsider, 0
+        if next_role == CUSTOMER_ROLE:
+            return org, assignee, None
+        if assignee != ZERO:
+            if not self._has(assignee, next_role):
+                return org, assignee, refusal("MissingRole", str(assignee), next_role)
+            if self._is_admin(assignee):
+                return org, assignee, refusal("AdminMayNotOwnStep", str(assignee))
+            if org != 0 and org != w.org_of[str(assignee)]:
+                return org, assignee, refusal("NotInOrganisation", str(assignee), org)
+            return org, assignee, None
+        if org not in w.organisations:
+            return org, assignee, refusal("OwnerRequired", j.jid, step + 1)
+        return org, assignee, None
+
     def _complete(self, pick, actor, omit, nxt, late_by):
+        w = self.w
         completable = self._completable()
         ready = [j for j in completable if self._unblocked(j)]
         # mostly the journey furthest along, so that journeys reach the customer's step
@@ -604,28 +830,24 @@ class JourneyMachine(RuleBasedStateMachine):
         j = ready[0] if ready and pick % 8 < 5 else self._pick(pick, ready or completable)
         pb, step = j.pb, min(j.step, j.pb.last)
         role = pb.roles[step]
-        right = [a for a in self.w.holders[role] if j.assignee in (ZERO, str(a))]
+        right = self._right(j)
+        # the hostile: an outsider, a funder, ADMIN, the rival vendor, other holders of the role
         wrong = [
-            self.w.team.outsider,
-            self.w.team.funder,
-            *[a for a in self.w.holders[role] if a not in right],
+            w.team.outsider,
+            w.team.funder,
+            w.team.admin,
+            w.shipper,
+            *[a for a in w.holders[role] if a not in right],
         ]
-        sender = right[actor % len(right)] if right and actor < 30 else wrong[actor % len(wrong)]
-        # the next step's owner: mostly anyone of its role, sometimes a holder, sometimes a stranger
-        next_role = pb.roles[step + 1] if step < pb.last else CUSTOMER_ROLE
-        next_holders = self.w.holders[next_role]
-        if nxt == 15:
-            assignee = self.w.team.outsider
-        elif nxt >= 8 and next_holders:
-            assignee = next_holders[nxt % len(next_holders)]
-        else:
-            assignee = ZERO
+        hostile = not right or 13 <= actor < 19
+        sender = wrong[actor % len(wrong)] if hostile else right[actor % len(right)]
+        org, assignee, owner_refusal = self._next_owner(j, nxt)
         values = {k: f"{k} value" for k in pb.fields[step]}
         omitted = None
-        if values and omit == 0:
+        if values and omit == 7:
             omitted = list(values)[pick % len(values)]
             del values[omitted]
-        fields = self.w.kit.fields(values)
+        fields = w.kit.fields(values)
         if late_by and j.deadline and j.status == OPEN:
             now = self._now()
             if now <= j.deadline:
@@ -638,42 +860,56 @@ class JourneyMachine(RuleBasedStateMachine):
             expected = refusal("CustomerStep", j.jid, step)
         elif not self._has(sender, role):
             expected = refusal("MissingRole", str(sender), role)
-        elif j.assignee != ZERO and j.assignee != str(sender):
-            expected = refusal("NotAssignee", j.jid, step, str(sender), j.assignee)
+        elif self._is_admin(sender):
+            expected = refusal("AdminMayNotOwnStep", str(sender))
+        elif j.owner == ZERO and w.org_of[str(sender)] != j.owner_org:
+            expected = refusal("WrongOrganisation", j.jid, step, str(sender), j.owner_org)
+        elif j.owner != ZERO and j.owner != str(sender):
+            expected = refusal("NotAssignee", j.jid, step, str(sender), j.owner)
         elif omitted is not None:
             expected = refusal("MissingField", j.jid, step, short_name(omitted))
-        elif pb.attestations[step] and j.customer.address not in self.w.attested:
+        elif pb.attestations[step] and j.customer.address not in w.attested:
             expected = refusal("AttestationNotValid", j.jid, step, short_name(pb.attestations[step][0]), 0)
-        elif step == pb.commit_step and pb.fund_gate and j.pool == 0:
+        elif pb.gated(step) and j.pool == 0:
             expected = refusal("PoolNotFunded", j.jid, step)
-        elif assignee != ZERO and not self._has(assignee, next_role):
-            expected = refusal("MissingRole", str(assignee), next_role)
         else:
-            expected = None
-        tx = self._send(expected, self.w.engine.completeStep, j.jid, fields, assignee, {"from": sender})
+            expected = owner_refusal
+        if expected and expected.startswith("WrongOrganisation") and sender == w.shipper:
+            STATS["outcomes"]["complete: rival vendor refused"] += 1
+        tx = self._send(expected, w.engine.completeStep, j.jid, fields, org, assignee, {"from": sender})
         if tx is None:
             return
         is_late = bool(j.deadline) and tx.timestamp > j.deadline
         assert is_late == (bool(j.deadline) and now >= j.deadline), "the model's time guard failed"
         ev = tx.events["StepCompleted"]
         evidence = evidence_hash(fields)
-        assert (ev["step"], ev["by"], ev["late"]) == (step, sender, is_late)
+        assert (ev["step"], ev["by"], ev["late"], ev["nextOrg"], ev["nextAssignee"]) == (
+            step,
+            sender,
+            is_late,
+            org,
+            assignee,
+        )
         assert field_pairs(ev["fields"]) == fields
         if is_late:
             STATS["outcomes"]["complete: late"] += 1
-            if not j.flagged or j.assignee == ZERO:  # a flag on an unassigned step named no one
-                j.breaches |= 1 << step
-                j.breached_by[step].add(str(sender))
-                self.breach_counts[str(sender)] += 1
-                assert tx.events["BreachRecorded"]["assignee"] == sender
+            if not j.flagged:
+                self._record_breach(j, tx.events["BreachRecorded"])
             else:
                 assert "BreachRecorded" not in tx.events
+        j.bound.append((j.owner, j.owner_org))
         j.history.append((str(sender), is_late, evidence))
+        j.heads.append(j.head)
         j.head = next_head(j.head, step, str(sender), is_late, evidence)
         j.step += 1
         j.deadline = tx.timestamp + pb.slas[j.step] if pb.slas[j.step] else 0
         j.flagged = False
-        j.assignee = str(assignee)
+        if j.step == pb.last:
+            j.owner, j.owner_org = ZERO, 0
+        elif assignee != ZERO:
+            j.owner, j.owner_org = str(assignee), 0
+        else:
+            j.owner, j.owner_org = ZERO, org
         assert ev["nextDeadline"] == j.deadline
 
     @precondition(lambda self: self._live())
@@ -685,6 +921,18 @@ class JourneyMachine(RuleBasedStateMachine):
         chain.mine()
         STATS["outcomes"]["time: ok"] += 1
 
+    def _flag_refusal(self, j: JourneyModel, now: int) -> str | None:
+        """Why the current step's deadline cannot be flagged now (None: it can)."""
+        if j.pb.roles[j.step] == CUSTOMER_ROLE:
+            return refusal("CustomerStep", j.jid, j.step)
+        if j.deadline == 0 or now < j.deadline:
+            return refusal("DeadlineNotPassed", j.jid, j.step, j.deadline)
+        if j.pb.gated(j.step) and j.pool == 0:
+            return refusal("PoolNotFunded", j.jid, j.step)
+        if j.flagged:
+            return refusal("AlreadyBreached", j.jid, j.step)
+        return None
+
     @precondition(lambda self: self._flaggable())
     @rule(pick=st.integers(0, 63), wait=st.booleans())
     @counted("flag")
@@ -694,77 +942,100 @@ class JourneyMachine(RuleBasedStateMachine):
         if wait and j.status == OPEN and j.step < j.pb.last:
             self._wait_past(j.deadline)
         now = self._clear_of(j.deadline)
-        step = j.step
         if j.status != OPEN:
             expected = refusal("JourneyNotOpen", j.jid, j.status)
-        elif j.pb.roles[step] == CUSTOMER_ROLE:
-            expected = refusal("CustomerStep", j.jid, step)
-        elif j.deadline == 0 or now < j.deadline:
-            expected = refusal("DeadlineNotPassed", j.jid, step, j.deadline)
-        elif j.flagged:
-            expected = refusal("AlreadyBreached", j.jid, step)
         else:
-            expected = None
+            expected = self._flag_refusal(j, now)
         tx = self._send(expected, self.w.engine.flagBreach, j.jid, {"from": self.w.team.outsider})
         if tx is None:
             return
-        ev = tx.events["BreachRecorded"]
-        assert (ev["step"], str(ev["assignee"]), ev["deadline"]) == (step, j.assignee, j.deadline)
+        self._record_breach(j, tx.events["BreachRecorded"])
         j.flagged = True
-        j.breaches |= 1 << step
-        if j.assignee != ZERO:
-            j.breached_by[step].add(j.assignee)
-            self.breach_counts[j.assignee] += 1
 
-    @precondition(lambda self: self._flagged())
-    @rule(pick=st.integers(0, 63), caller=st.integers(0, 15), to=st.integers(0, 15))
+    @precondition(lambda self: self._escalatable())
+    @rule(
+        pick=st.integers(0, 63),
+        caller=st.integers(0, 15),
+        to=st.integers(0, 15),
+        wait=st.integers(0, 3),
+        forge=st.booleans(),
+    )
     @counted("escalate")
-    def escalate(self, pick, caller, to):
-        """The previous step's owner (or ADMIN) reassigns a flagged step, with a new deadline."""
-        j = self._pick(pick, self._flagged())
+    def escalate(self, pick, caller, to, wait, forge):
+        """The previous step's completer (or ADMIN) reassigns a step whose deadline passed (it
+        flags it first if no one did), with a new deadline. A rival rep, the rival vendor, an
+        outsider and ADMIN try too; the targets include the caller itself, ADMIN, a stranger,
+        the owner that breached and those who breached the step before."""
+        w = self.w
+        j = self._pick(pick, self._escalatable())
         step = min(j.step, j.pb.last)
         role = j.pb.roles[step]
-        escalation_role = ADMIN if step == 0 else j.pb.roles[step - 1]
-        callers = [*self.w.holders.get(escalation_role, []), self.w.team.admin]
-        sender = callers[caller % len(callers)] if caller < 14 else self.w.team.outsider
+        if wait and j.status == OPEN and j.step < j.pb.last:
+            self._wait_past(j.deadline)
+        completer = j.history[-1][0] if j.history else None
+        prev_role = j.pb.roles[step - 1] if step else MARKETING
+        rivals = [a for a in (*w.holders[prev_role], w.shipper) if str(a) != completer]
+        if completer is not None and (caller < 7 or caller > 13):
+            sender = next(a for a in w.claimants if str(a) == completer)
+        elif caller < 10:
+            sender = w.team.admin
+        elif caller < 13:
+            sender = rivals[caller % len(rivals)]
+        else:
+            sender = w.team.outsider
         # often back to someone who already breached this step, the way a breacher would try
         # to renew its own deadline
-        targets = self.w.holders[role]
-        again = [a for a in targets if str(a) in j.breached_by[step] and str(a) != j.assignee]
-        if again and to < 6:
+        targets = w.holders[role]
+        again = [a for a in targets if str(a) in j.breached_by[step] and str(a) != j.owner]
+        if again and to < 4:
             target = again[to % len(again)]
-        elif j.assignee != ZERO and to == 6:
-            target = j.assignee  # the breaching assignee itself: refused
+        elif j.owner != ZERO and to == 6:
+            target = next(a for a in w.claimants if str(a) == j.owner)  # the breaching owner itself
+        elif to == 7:
+            target = sender  # to itself
+        elif to == 8:
+            target = w.team.admin
+        elif to == 9 or not targets:
+            target = w.team.outsider
         else:
-            target = targets[to % len(targets)] if targets and to < 14 else self.w.team.outsider
+            target = targets[to % len(targets)]
+        now = self._clear_of(j.deadline)
+        flags = j.status == OPEN and not j.flagged
         if j.status != OPEN:
             expected = refusal("JourneyNotOpen", j.jid, j.status)
-        elif not j.flagged:
-            expected = refusal("NotBreached", j.jid, step)
-        elif (escalation_role == ADMIN or not self._has(sender, escalation_role)) and not self._has(
-            sender, ADMIN
-        ):
-            expected = refusal("MissingRole", str(sender), ADMIN)
+        elif flags and self._flag_refusal(j, now):
+            expected = self._flag_refusal(j, now)
+        elif not self._is_admin(sender) and (step == 0 or str(sender) != completer):
+            expected = refusal("NotEscalator", j.jid, step, str(sender))
+        elif str(target) == str(sender):
+            expected = refusal("SelfEscalation", j.jid, step, str(target))
         elif not self._has(target, role):
             expected = refusal("MissingRole", str(target), role)
-        elif str(target) == j.assignee:
+        elif self._is_admin(target):
+            expected = refusal("AdminMayNotOwnStep", str(target))
+        elif str(target) == j.owner:
             expected = refusal("SameAssignee", j.jid, step, str(target))
         else:
             expected = None
-        tx = self._send(expected, self.w.engine.escalate, j.jid, target, {"from": sender})
+        before, previous = self._proof(j, sender if forge else None)
+        tx = self._send(expected, w.engine.escalate, j.jid, target, before, previous, {"from": sender})
         if tx is None:
             return
+        if flags:
+            self._record_breach(j, tx.events["BreachRecorded"])
+        else:
+            assert "BreachRecorded" not in tx.events
         ev = tx.events["Escalated"]
-        assert (ev["step"], str(ev["from"]), ev["to"]) == (step, j.assignee, target)
+        assert (ev["step"], str(ev["from"]), ev["fromOrg"], ev["to"]) == (step, j.owner, j.owner_org, target)
         if str(target) in j.breached_by[step]:
             STATS["outcomes"]["escalate: back to a breacher"] += 1
-        j.assignee = str(target)
+        j.owner, j.owner_org = str(target), 0
         j.deadline = tx.timestamp + j.pb.slas[step] if j.pb.slas[step] else 0
         j.flagged = False
         assert ev["deadline"] == j.deadline
 
     @precondition(lambda self: self._disputable())
-    @rule(pick=st.integers(0, 63), which=st.integers(0, 15), forge=st.integers(0, 9))
+    @rule(pick=st.integers(0, 63), which=st.integers(0, 15), forge=st.integers(0, 12))
     @counted("dispute")
     def customer_disputes(self, pick, which, forge):
         """The customer disputes a completed step by signature; the journey is held."""
@@ -790,35 +1061,79 @@ class JourneyMachine(RuleBasedStateMachine):
         j.dispute_step, j.since, j.status = step, tx.timestamp, DISPUTED
         j.nonce += 1
 
-    @precondition(lambda self: self._disputed())
-    @rule(pick=st.integers(0, 63), upheld=st.booleans(), caller=st.integers(0, 15))
-    @counted("resolve")
-    def arbiter_resolves(self, pick, upheld, caller):
-        """The ARBITER upholds or rejects the open dispute; the deadline moves by the hold."""
-        j = self._pick(pick, self._disputed())
-        sender = self.w.team.arbiter if caller else self.w.team.sales
-        if not self._has(sender, ARBITER):
-            expected = refusal("MissingRole", str(sender), ARBITER)
-        elif j.status != DISPUTED:
-            expected = refusal("NoOpenDispute", j.jid)
-        else:
-            expected = None
-        tx = self._send(expected, self.w.engine.resolveDispute, j.jid, upheld, {"from": sender})
-        if tx is None:
-            return
+    def _end_dispute(self, j: JourneyModel, tx, upheld: bool, arbiter: str):
         ev = tx.events["DisputeResolved"]
-        assert (ev["step"], ev["upheld"]) == (j.dispute_step, upheld)
+        assert (ev["step"], ev["upheld"], ev["arbiter"]) == (j.dispute_step, upheld, arbiter)
         if upheld:
             j.upheld |= 1 << j.dispute_step
         if j.deadline:
             j.deadline += tx.timestamp - j.since
         j.since, j.status = 0, OPEN
 
+    @precondition(lambda self: self._disputed())
+    @rule(pick=st.integers(0, 63), upheld=st.booleans(), caller=st.integers(0, 15), late=st.integers(0, 7))
+    @counted("resolve")
+    def arbiter_resolves(self, pick, upheld, caller, late):
+        """An ARBITER upholds or rejects the open dispute through the customer voice, within the
+        dispute window (`late` 3: once it has passed); the deadline moves by the hold. An
+        arbiter that completed a step of the journey or funds it is refused."""
+        w = self.w
+        j = self._pick(pick, self._disputed())
+        sender = {5: w.team.sales, 6: w.team.sales2, 7: w.funder2, 8: w.funder2}.get(caller, w.team.arbiter)
+        closes_at = j.since + j.pb.dispute_window if j.since else 0
+        if late == 3:
+            self._wait_past(closes_at)
+        now = self._clear_of(closes_at)
+        if not self._has(sender, ARBITER):
+            expected = refusal("MissingRole", str(sender), ARBITER)
+        elif j.since == 0:
+            expected = refusal("NoOpenDispute", j.jid)
+        elif now >= closes_at:
+            expected = refusal("DisputeWindowPassed", j.jid, closes_at)
+        elif str(sender) == j.funder or any(by == str(sender) for by, _, _ in j.history):
+            expected = refusal("ArbiterConflict", j.jid, str(sender))
+        elif j.status != DISPUTED:
+            expected = refusal("NoOpenDispute", j.jid)
+        else:
+            expected = None
+        tx = self._send(expected, w.voice.resolveDispute, j.jid, upheld, j.history, {"from": sender})
+        if tx is not None:
+            self._end_dispute(j, tx, upheld, sender)
+
+    @precondition(lambda self: self._disputed())
+    @rule(pick=st.integers(0, 63), wait=st.integers(0, 3))
+    @counted("close dispute")
+    def close_dispute(self, pick, wait):
+        """Anyone closes a dispute nobody resolved within its window: the playbook's fallback
+        rejects it (the journey goes on) or refunds the funder (the journey expires)."""
+        j = self._pick(pick, self._disputed())
+        closes_at = j.since + j.pb.dispute_window if j.since else 0
+        if wait:
+            self._wait_past(closes_at)
+        now = self._clear_of(closes_at, j.deadline)
+        if j.since == 0:
+            expected = refusal("NoOpenDispute", j.jid)
+        elif now < closes_at:
+            expected = refusal("DisputeWindowOpen", j.jid, closes_at)
+        elif j.status != DISPUTED:
+            expected = refusal("NoOpenDispute", j.jid)
+        else:
+            expected = None
+        tx = self._send(expected, self.w.voice.closeDispute, j.jid, {"from": self.w.team.outsider})
+        if tx is None:
+            return
+        if j.pb.refund_on_timeout:
+            STATS["outcomes"]["close dispute: refunded"] += 1
+            self._closed(j, tx, EXPIRED)
+        else:
+            self._end_dispute(j, tx, False, ZERO)
+
     @precondition(lambda self: self._at_customer())
-    @rule(pick=st.integers(0, 63), forge=st.integers(0, 9))
+    @rule(pick=st.integers(0, 63), forge=st.integers(0, 12))
     @counted("confirm")
     def customer_confirms(self, pick, forge):
-        """The customer confirms value by signature, relayed with the history the Kit rebuilds."""
+        """The customer confirms value by signature over the journey's rolling hash, relayed
+        with the history the Kit rebuilds."""
         j = self._pick(pick, self._at_customer())
         now = self._clear_of(j.deadline if j.status == OPEN else 0)
         sig, expected = self._sign(j, forge, "ConfirmValue", {}, now)
@@ -838,7 +1153,7 @@ class JourneyMachine(RuleBasedStateMachine):
             self._settled(j, tx, j.customer.address, j.customer.address)
 
     @precondition(lambda self: self._at_customer())
-    @rule(pick=st.integers(0, 63), forge=st.integers(0, 9), wait=st.booleans())
+    @rule(pick=st.integers(0, 63), forge=st.integers(0, 12), wait=st.booleans())
     @counted("release")
     def optimistic_release(self, pick, forge, wait):
         """Anyone releases the payouts of a silent customer; `wait`: once the window has passed."""
@@ -850,15 +1165,16 @@ class JourneyMachine(RuleBasedStateMachine):
             release_at = j.deadline - pb.slas[j.step] + pb.confirm_window
         if wait:
             self._wait_past(release_at)
-        self._clear_of(release_at)
-        now = self._clear_of(j.deadline if j.status == OPEN else 0)
+        now = self._clear_of(release_at, j.deadline if j.status == OPEN else 0)
         customer = (
-            self.w.customers[(self.w.customers.index(j.customer) + 1) % 3] if forge == 8 else j.customer
+            self.w.customers[(self.w.customers.index(j.customer) + 1) % 4] if forge == 8 else j.customer
         )
         if release_at == 0 or now < release_at:
             expected = refusal("WindowNotElapsed", j.jid, release_at)
         elif customer is not j.customer:
             expected = refusal("NotCustomer", j.jid, customer.address)
+        elif customer is self.w.customers[3]:
+            expected = refusal("ParticipantAsCustomer", j.jid, customer.address)
         elif j.deadline and now >= j.deadline:
             expected = refusal("DeadlinePassed", j.jid, j.step, j.deadline)
         else:
@@ -904,7 +1220,7 @@ class JourneyMachine(RuleBasedStateMachine):
     def cancel(self, pick, caller):
         """ADMIN cancels an uncommitted journey that is stuck, when every journey slot is taken."""
         j = self._pick(pick, self._stuck())
-        sender = self.w.team.admin if caller else self.w.team.marketing
+        sender = self.w.team.marketing if caller == 5 else self.w.team.admin
         if not self._has(sender, ADMIN):
             expected = refusal("MissingRole", str(sender), ADMIN)
         elif j.status not in LIVE:
@@ -947,10 +1263,14 @@ class JourneyMachine(RuleBasedStateMachine):
         calls = [(token, selector("balanceOf(address)") + encode(["address"], [engine]), ["uint256"])]
         for a in w.claimants:
             calls.append((engine, selector("creditOf(address)") + encode(["address"], [str(a)]), ["uint256"]))
-        owners = [a for role in (MARKETING, SALES, SUCCESS, VENDOR) for a in w.holders[role]]
+        owners = [w.team.admin, *[a for role in (MARKETING, SALES, SUCCESS, VENDOR) for a in w.holders[role]]]
         for a in owners:
             calls.append(
                 (engine, selector("breachCount(address)") + encode(["address"], [str(a)]), ["uint32"])
+            )
+        for org in w.organisations:
+            calls.append(
+                (engine, selector("organisationBreachCount(uint32)") + encode(["uint32"], [org]), ["uint32"])
             )
         journey_types = [
             "uint16",
@@ -966,6 +1286,7 @@ class JourneyMachine(RuleBasedStateMachine):
         for j in self.journeys:
             arg = encode(["bytes32"], [j.jid])
             calls.append((engine, selector("journey(bytes32)") + arg, journey_types))
+            calls.append((engine, selector("ownerOf(bytes32)") + arg, ["address", "uint32"]))
             calls.append((engine, selector("journeyCommitments(bytes32)") + arg, ["bytes16", "bytes20"]))
             calls.append(
                 (engine, selector("disputeOf(bytes32)") + arg, ["uint16", "uint16", "uint8", "uint40"])
@@ -976,7 +1297,8 @@ class JourneyMachine(RuleBasedStateMachine):
         (balance,) = next(values)
         credits = {str(a): next(values)[0] for a in w.claimants}
         counts = {str(a): next(values)[0] for a in owners}
-        states = [(next(values), next(values), next(values), next(values)) for _ in self.journeys]
+        org_counts = {org: next(values)[0] for org in w.organisations}
+        states = [tuple(next(values) for _ in range(5)) for _ in self.journeys]
 
         # The engine holds exactly what was funded and not claimed yet.
         assert balance == self.funded - self.claimed_total
@@ -992,13 +1314,18 @@ class JourneyMachine(RuleBasedStateMachine):
         # Nothing is claimed twice.
         for a in credits:
             assert self.claimed[a] == self.credited[a] - credits[a]
-        # Breach counts never decrease and are what the rules recorded.
+        # Breach counts (of participants and of organisations) never decrease and are what
+        # the rules recorded; ADMIN never owns a step, so none is ever recorded against it.
         for a, count in counts.items():
             assert count >= self.seen_counts.get(a, 0), f"breach count of {a} went down"
             assert count == self.breach_counts[a]
-        self.seen_counts = counts
+        for org, count in org_counts.items():
+            assert count >= self.seen_org_counts.get(org, 0), f"breach count of organisation {org} went down"
+            assert count == self.org_breach_counts[org]
+        assert counts[str(w.team.admin)] == 0
+        self.seen_counts, self.seen_org_counts = counts, org_counts
 
-        for j, (state, commitments, disputes, (nonce,)) in zip(self.journeys, states, strict=True):
+        for j, (state, owner, commitments, disputes, (nonce,)) in zip(self.journeys, states, strict=True):
             playbook_id, step, status, assignee, deadline, breaches, flagged, pool, funder = state
             previous = self.seen_breaches.get(j.jid, 0)
             assert breaches & previous == previous, "a recorded breach disappeared"
@@ -1012,10 +1339,13 @@ class JourneyMachine(RuleBasedStateMachine):
                 j.pool,
             )
             assert (to_checksum_address(assignee), to_checksum_address(funder), deadline) == (
-                j.assignee,
+                j.owner,
                 j.funder,
                 j.deadline,
             )
+            if status in LIVE:
+                assert (to_checksum_address(owner[0]), owner[1]) == (j.owner, j.owner_org)
+                assert j.owner != str(w.team.admin)
             assert commitments == (j.customer.commitment, j.head)
             assert disputes == (j.disputed, j.upheld, j.dispute_step, j.since)
             assert nonce == j.nonce
@@ -1082,33 +1412,44 @@ def test_escrow_and_deadline_invariants_hold_over_random_journeys(world, capsys)
             )
     assert STATS["steps"] >= total
     # The run reached the outcomes the invariants are about: value delivered, journeys
-    # closed with a refund, claims, late completions, flagged breaches, resolved disputes.
+    # closed with a refund, claims, late completions, flagged breaches, disputes resolved
+    # and closed, escalations, a restarted clock; and the hostile actions were refused.
     reached = STATS["outcomes"]
     for outcomes in (
         ("confirm: ok", "release: ok"),
-        ("expire: ok", "cancel: ok"),
+        ("expire: ok", "cancel: ok", "close dispute: refunded"),
         ("claim: ok",),
         ("complete: late",),
         ("flag: ok",),
         ("resolve: ok",),
+        ("close dispute: ok",),
+        ("escalate: ok",),
+        ("fund: clock restarted",),
+        ("fund: NotFunder",),
+        ("complete: AdminMayNotOwnStep", "escalate: AdminMayNotOwnStep"),
+        ("complete: WrongOrganisation", "complete: NotAssignee"),
+        ("escalate: NotEscalator",),
+        ("escalate: SelfEscalation",),
+        ("dispute: StaleSignature", "confirm: StaleSignature"),
+        ("dispute: ParticipantAsCustomer", "confirm: ParticipantAsCustomer"),
     ):
         assert any(reached[o] for o in outcomes), f"none of {outcomes} in {STATS['steps']} steps"
 
 
 # A sequence of the machine's own rules along the one path by which a breaching assignee
 # could renew its own deadline and escape its penalty: the lead-acceptance step is flagged
-# against sales, escalated to sales2, flagged against sales2, escalated back to sales, who
-# completes it within the renewed deadline; the customer confirms value. The payout rule
-# (a breach flagged against a step's owner costs its penalty) must hold all the same.
+# against sales, escalated (by marketing, who completed the step before) to sales2, flagged
+# against sales2, escalated back to sales, who completes it within the renewed deadline; the
+# customer confirms value. The step's breach bit stays set: sales is paid less the penalty.
 ESCALATED_BACK = [
-    ("open_journey", {"make_good": False, "who": 0, "assign": False, "actor": 1, "reuse": 1}),
-    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 8}),  # marketing; assigns sales
+    ("open_journey", {"make_good": False, "who": 0, "assign": 0, "actor": 1, "reuse": 1, "backer": 15}),
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 16}),  # marketing; assigns sales
     ("flag_breach", {"pick": 1, "wait": True}),  # 24 h pass: breach recorded against sales
-    ("escalate", {"pick": 1, "caller": 0, "to": 1}),  # marketing escalates to sales2
+    ("escalate", {"pick": 1, "caller": 0, "to": 11, "wait": 0, "forge": False}),  # to sales2
     ("flag_breach", {"pick": 1, "wait": True}),  # breach recorded against sales2
-    ("escalate", {"pick": 1, "caller": 0, "to": 0}),  # and back to sales: a new 24 h
-    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # sales, on time
-    ("fund", {"pick": 1, "second": 1, "amount": POOL, "actor": 1}),
+    ("escalate", {"pick": 1, "caller": 0, "to": 0, "wait": 0, "forge": False}),  # back to sales
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # sales, on time; binds Sales
+    ("fund", {"pick": 1, "amount": POOL, "actor": 4}),  # the named funder
     ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # deal booked
     ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # onboarding
     ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # device delivered
@@ -1116,15 +1457,50 @@ ESCALATED_BACK = [
 ]
 
 
-def test_step_escalated_back_to_its_breacher_still_costs_the_penalty(world):
-    STATS.update(steps=0, target=len(ESCALATED_BACK), failed=False)
+def replay(world, sequence) -> Counter:
+    """Runs `sequence` (rule names and arguments) on a fresh machine, checking the invariants
+    before and after each step; returns the outcomes."""
+    STATS.update(steps=0, target=len(sequence), failed=False, outcomes=Counter())
     chain.snapshot()
     machine = JourneyMachine(world)
     try:
         machine.books_balance_and_breaches_stay()
-        for name, arguments in ESCALATED_BACK:
+        for name, arguments in sequence:
             getattr(machine, name)(**arguments)
             machine.books_balance_and_breaches_stay()
     finally:
         machine.teardown()
-    assert STATS["outcomes"]["escalate: back to a breacher"] and STATS["outcomes"]["confirm: ok"]
+    return STATS["outcomes"]
+
+
+def test_step_escalated_back_to_its_breacher_still_costs_the_penalty(world):
+    outcomes = replay(world, ESCALATED_BACK)
+    assert outcomes["escalate: back to a breacher"] and outcomes["confirm: ok"]
+    assert outcomes["settled: a breached step paid less the penalty"] == 1
+
+
+# The hostile actions of one journey, in order: the other funder tries to squat the pool of a
+# journey that named Finance's first funder, the rival vendor (the shipping company) tries to
+# complete the device supplier's step, and the customer's confirmation signed over the
+# rolling hash before the last step is refused as stale; the supplier is paid its share.
+HOSTILE_SUPPLY = [
+    ("open_journey", {"make_good": False, "who": 0, "assign": 0, "actor": 1, "reuse": 1, "backer": 15}),
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # marketing; binds Sales
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # lead accepted
+    ("fund", {"pick": 1, "amount": POOL, "actor": 6}),  # the other funder: NotFunder
+    ("fund", {"pick": 1, "amount": POOL, "actor": 4}),  # the named funder
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # deal booked
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # onboarding; binds the supplier
+    ("complete_step", {"pick": 1, "actor": 13, "omit": 1, "nxt": 0}),  # the rival vendor: refused
+    ("complete_step", {"pick": 1, "actor": 0, "omit": 1, "nxt": 0}),  # the supplier's vendor
+    ("customer_confirms", {"pick": 1, "forge": 7}),  # signed before the last step: stale
+    ("customer_confirms", {"pick": 1, "forge": 0}),
+]
+
+
+def test_hostile_parties_of_other_organisations_take_nothing(world):
+    outcomes = replay(world, HOSTILE_SUPPLY)
+    assert outcomes["fund: NotFunder"] == 1
+    assert outcomes["complete: rival vendor refused"] == 1
+    assert outcomes["confirm: StaleSignature"] == 1
+    assert outcomes["confirm: ok"] == 1

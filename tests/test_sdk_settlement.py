@@ -20,7 +20,14 @@ PLAYBOOK = {
     "options": {"commit_step": "lead", "confirm_window": "7d", "verifier_may_confirm": True},
     "steps": [
         {"name": "lead", "role": "MARKETING", "sla": "1d", "share_bps": 5000},
-        {"name": "delivered", "role": "VENDOR", "sla": "1d", "share_bps": 5000, "penalty_bps": 5000},
+        {
+            "name": "delivered",
+            "role": "VENDOR",
+            "sla": "1d",
+            "share_bps": 5000,
+            "penalty_bps": 5000,
+            "optional_fields": ["shipment"],
+        },
         {"name": "value", "role": "CUSTOMER", "sla": "30d"},
     ],
 }

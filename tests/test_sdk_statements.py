@@ -29,7 +29,13 @@ PLAYBOOK = {
     "options": {"commit_step": "lead", "confirm_window": "7d"},
     "steps": [
         {"name": "lead", "role": "MARKETING", "sla": "1d", "share_bps": 5000},
-        {"name": "delivered", "role": "VENDOR", "sla": "1d", "share_bps": 5000},
+        {
+            "name": "delivered",
+            "role": "VENDOR",
+            "sla": "1d",
+            "share_bps": 5000,
+            "optional_fields": ["shipment"],
+        },
         {"name": "value", "role": "CUSTOMER", "sla": "30d"},
     ],
 }
