@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 import {IRulebook} from "./interfaces/IEngineHooks.sol";
-import {OrgKind, Participant, CUSTOMER_ROLE} from "./JourneyTypes.sol";
+import {OrgKind, Participant, CUSTOMER_ROLE, RULEBOOK_GRACE_PERIOD, rulebookInForce} from "./JourneyTypes.sol";
 
 /// @title Directory: organisations, participants, roles and the rulebook
 /// @notice A participant is an address acting for one organisation (a company unit or an
@@ -33,7 +33,7 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
 
     /// @notice How long those who accepted the previous rulebook may still act after a new
     /// version is published.
-    uint256 public constant RULEBOOK_GRACE = 7 days;
+    uint256 public constant RULEBOOK_GRACE = RULEBOOK_GRACE_PERIOD;
 
     /// @dev Role bits, plus one (0: not a role). ADMIN is bit 0; a playbook step stores the
     /// bit plus one of its role, `_CUSTOMER_BIT` for the customer's.
@@ -259,11 +259,8 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
             revert MissingRole(account, _roleIdOf(bit));
         }
         Book memory b = _book;
-        if (p.accepted != b.version) {
-            // slither-disable-next-line timestamp,incorrect-equality (a grace period is a time; versions compared)
-            bool inGrace = p.accepted != 0 && p.accepted + 1 == b.version
-                && block.timestamp <= uint256(b.publishedAt) + RULEBOOK_GRACE;
-            if (!inGrace) revert RulebookNotAccepted(account, p.accepted, b.version);
+        if (!rulebookInForce(p.accepted, b.version, b.publishedAt)) {
+            revert RulebookNotAccepted(account, p.accepted, b.version);
         }
     }
 

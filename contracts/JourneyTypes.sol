@@ -8,6 +8,19 @@ pragma solidity ^0.8.24;
 /// completed by the journey's customer, by signature.
 bytes32 constant CUSTOMER_ROLE = keccak256("CUSTOMER");
 
+/// @dev How long those who accepted the previous rulebook may still act after a new version
+/// is published, so that no deadline runs out against a participant who had no chance to accept.
+uint256 constant RULEBOOK_GRACE_PERIOD = 7 days;
+
+/// @dev The rulebook rule, for the directory and the engine's copy alike: a participant acts
+/// under the version in force, or under the previous one within the grace period of the
+/// version in force, published at `publishedAt`.
+function rulebookInForce(uint32 accepted, uint32 version, uint40 publishedAt) view returns (bool) {
+    // slither-disable-next-line timestamp,incorrect-equality (a grace period is a time; versions compared)
+    return accepted == version
+        || (accepted != 0 && accepted + 1 == version && block.timestamp <= uint256(publishedAt) + RULEBOOK_GRACE_PERIOD);
+}
+
 /// @dev What an organisation is: a unit of the company, or an outside firm.
 enum OrgKind {
     Unit,

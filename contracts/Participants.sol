@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Directory} from "./Directory.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
-import {Participant, CUSTOMER_ROLE} from "./JourneyTypes.sol";
+import {Participant, CUSTOMER_ROLE, RULEBOOK_GRACE_PERIOD, rulebookInForce} from "./JourneyTypes.sol";
 
 /// @title The engine's copy of the directory
 /// @notice Organisations, participants, roles and the rulebook are governed in the
@@ -18,7 +18,7 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
 
     /// @notice How long those who accepted the previous rulebook may still act after a new
     /// version is published.
-    uint256 public constant RULEBOOK_GRACE = 7 days;
+    uint256 public constant RULEBOOK_GRACE = RULEBOOK_GRACE_PERIOD;
 
     /// @dev Role bits, plus one (0: not a role), of the roles the engine checks itself; the
     /// directory defines the defaults in this order. A playbook step stores the bit plus one
@@ -124,11 +124,8 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
     function _checkActor(address account, uint8 bit) internal view returns (Participant memory p) {
         p = _holder(account, bit);
         Book memory b = _book;
-        if (p.accepted != b.version) {
-            // slither-disable-next-line timestamp (a grace period is a time)
-            bool inGrace = p.accepted != 0 && p.accepted + 1 == b.version
-                && block.timestamp <= uint256(b.publishedAt) + RULEBOOK_GRACE;
-            if (!inGrace) revert RulebookNotAccepted(account, p.accepted, b.version);
+        if (!rulebookInForce(p.accepted, b.version, b.publishedAt)) {
+            revert RulebookNotAccepted(account, p.accepted, b.version);
         }
     }
 
