@@ -384,3 +384,42 @@ def test_parse_duration_refuses_naming_the_place(value):
     with pytest.raises(PlaybookError) as info:
         parse_duration(value, "step 'book': sla")
     assert str(info.value).startswith("step 'book': sla: ")
+
+
+# --- the loader refuses what the contract refuses: a playbook that could lock a pool --------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "detail"),
+    [
+        ("    sla: 24h\n", "", "step 'book' needs an sla"),
+        ("    sla: 30d\n", "", "step 'confirm' needs an sla"),
+        (
+            "  commit_step: book\n",
+            "  commit_step: book\n  confirm_window: 30d\n",
+            "confirm_window must be shorter",
+        ),
+        (
+            "  commit_step: book\n",
+            "  commit_step: book\n  dispute_window: 0\n",
+            "dispute_window must not be 0",
+        ),
+        ("  commit_step: book\n", "  commit_step: book\n  dispute_fallback: never\n", "reject or refund"),
+        ("    role: SALES\n", "    role: ADMIN\n", "ADMIN never owns a step"),
+        ("    role: SALES\n", "    role: DISPATCH\n", "unknown role 'DISPATCH'"),
+    ],
+)
+def test_loader_refuses_a_playbook_that_could_lock_a_pool(tmp_path, old, new, detail):
+    assert old in VALID
+    with pytest.raises(PlaybookError, match=detail):
+        load_playbook(write(tmp_path, VALID.replace(old, new, 1)))
+
+
+def test_loader_accepts_roles_the_playbook_declares(tmp_path):
+    text = VALID.replace("    role: SALES\n", "    role: DISPATCH\n").replace(
+        "version: 1\n", "version: 1\nroles: [DISPATCH]\n"
+    )
+    playbook = load_playbook(write(tmp_path, text))
+    assert playbook.roles == ("DISPATCH",)
+    assert playbook.steps[1].role == "DISPATCH"
+    assert playbook.publish_args()[2][1][1] == role_id("DISPATCH")
