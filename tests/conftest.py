@@ -174,8 +174,8 @@ class Kit:
         if org is AUTO:
             org = 0
             if assign is None:
-                step = self.engine.journey(jid)[1]
-                roles = self.roles(self.engine.journey(jid)[0])
+                playbook_id, step = self.engine.journey(jid)[:2]
+                roles = self.roles(playbook_id)
                 if step + 1 < len(roles):
                     org = ROLE_ORG.get(roles[step + 1], 0)
         return self.engine.completeStep(jid, self.fields(fields or {}), org, assign or ZERO, {"from": sender})
