@@ -1,23 +1,29 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {AttestationState} from "./JourneyTypes.sol";
+import {AttestationState, Subject} from "./JourneyTypes.sol";
 
 /// @title AttestationRegistry
-/// @notice A verifier's statement about a customer commitment (or a journey), with a
-/// schema, an expiry and a data hash, revocable by its attester: the way the Ethereum
-/// Attestation Service models them. The newest attestation of a schema for a subject
-/// is the one a step checks: the registry records its validity in the engine too, so
-/// that a step checks it without a call. Verifiers are the engine's VERIFIER participants.
+/// @notice Verifiers' statements about a customer commitment, a journey or one step of
+/// a journey, under registered schemas, the way the Ethereum Attestation Service models
+/// them. A schema names the role its verifiers must hold and what its subjects are; it
+/// never changes once registered. Each verifier's attestations stand on their own: a
+/// verifier's newest attestation of a (schema, subject) pair replaces only its own
+/// earlier one, so no verifier can shorten, supersede or revive another's. A step that
+/// requires a schema is satisfied by any valid attestation of it by a verifier that
+/// still holds the schema's role (the engine checks the role when the step completes).
+/// The registry records each attestation's validity in the engine, so that a step checks
+/// it without a call.
 contract AttestationRegistry is IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Attester (160 bits), expiry (64) and revoked (8) in one slot; the key of its
-    /// (schema, subject) pair, keccak256(abi.encode(schema, subject)), in the next.
+    /// (schema, subject, attester) triple in the next.
     struct Attestation {
         address attester;
         uint64 expiry;
@@ -25,11 +31,25 @@ contract AttestationRegistry is IJourneyEngine {
         bytes32 key;
     }
 
+    /// @dev A registered schema: the role its verifiers hold and what it is about.
+    struct Schema {
+        bytes32 role;
+        Subject subject;
+        bool registered;
+    }
+
+    /// @dev ADMIN is the directory's DEFAULT_ADMIN_ROLE.
+    bytes32 private constant _ADMIN = bytes32(0);
     bytes32 private constant _VERIFIER = keccak256("VERIFIER");
 
-    /// @notice The engine whose VERIFIER participants attest.
+    /// @notice The schema a verifier uses to attest that value was delivered: about the
+    /// journey, by VERIFIER. It is registered with the registry.
+    bytes32 public constant VALUE_DELIVERED = "value_delivered";
+
+    /// @notice The engine whose participants attest.
     IEngineHooks public immutable engine;
 
+    mapping(bytes32 schema => Schema) private _schemas;
     mapping(bytes32 uid => Attestation) private _attestations;
     mapping(bytes32 key => bytes32 uid) private _latest;
     uint256 private _nonce;
@@ -37,48 +57,83 @@ contract AttestationRegistry is IJourneyEngine {
     /// @param engine_ The engine (which deploys this registry).
     constructor(IEngineHooks engine_) {
         engine = engine_;
+        _register(VALUE_DELIVERED, _VERIFIER, Subject.Journey);
     }
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Attests `schema` about `subject`; it replaces any earlier attestation of
-    /// the same schema for the same subject.
-    /// @dev Requirements: the caller is a VERIFIER who accepted the rulebook; schema and
-    /// subject are not zero; `expiry` is 0 (never) or in the future. Emits {Attested}.
-    /// @param schema What is attested (for example "identity_verified").
-    /// @param subject The customer commitment, or the journey id for "value_delivered".
+    /// @notice Registers a schema: what its attestations are about and which role its
+    /// verifiers must hold. It can never change afterwards.
+    /// @dev Requirements: the caller is ADMIN and accepted the rulebook; the schema is a
+    /// short name of at most 30 bytes (its last two bytes are zero) never registered; the
+    /// role is defined and is not ADMIN. Emits {SchemaRegistered}.
+    /// @param schema Its short name (for example "identity_verified").
+    /// @param role The role its verifiers hold (for example keccak256("VERIFIER")).
+    /// @param subject What its attestations are about.
+    function registerSchema(bytes32 schema, bytes32 role, Subject subject) external {
+        // slither-disable-next-line unused-return (it reverts unless the caller is ADMIN; the number is not needed)
+        engine.checkActor(msg.sender, _ADMIN);
+        if (schema == bytes32(0) || uint16(uint256(schema)) != 0) revert InvalidSchema(schema);
+        if (_schemas[schema].registered) revert SchemaExists(schema);
+        if (role == _ADMIN || !engine.directory().isRole(role)) revert UnknownRole(role);
+        _register(schema, role, subject);
+    }
+
+    /// @notice Attests `schema` about `subject`; it replaces the caller's own earlier
+    /// attestation of the same pair, never another verifier's.
+    /// @dev Requirements: the schema is registered; the caller holds its role and accepted
+    /// the rulebook; the subject is not zero; `expiry` is 0 (never) or in the future.
+    /// Emits {Attested}.
+    /// @param schema What is attested (a registered schema).
+    /// @param subject The customer commitment (zero-padded), the journey id, or
+    /// keccak256(abi.encode(journeyId, uint8 step)), as the schema says.
     /// @param expiry When it stops being valid (0: never).
     /// @param data Hash of the off-chain statement.
     /// @return uid The attestation's unique id.
     function attest(bytes32 schema, bytes32 subject, uint64 expiry, bytes32 data) external returns (bytes32 uid) {
+        Schema memory s = _schemas[schema];
+        if (!s.registered) revert UnknownSchema(schema);
         // slither-disable-next-line unused-return (it reverts unless the caller may attest; the number is not needed)
-        engine.checkActor(msg.sender, _VERIFIER);
-        if (schema == bytes32(0) || subject == bytes32(0)) revert EmptyAttestation();
+        engine.checkActor(msg.sender, s.role);
+        if (subject == bytes32(0)) revert EmptyAttestation();
+        // slither-disable-next-line timestamp (an expiry is a time)
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
         uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_nonce));
-        bytes32 key = keccak256(abi.encode(schema, subject));
+        bytes32 key = attestationKey(schema, subject, msg.sender);
         _attestations[uid] = Attestation({attester: msg.sender, expiry: expiry, revoked: false, key: key});
         _latest[key] = uid;
         emit Attested(uid, schema, subject, msg.sender, expiry, data);
-        engine.recordAttestation(key, msg.sender, expiry, false);
+        engine.recordAttestation(key, expiry, false);
     }
 
-    /// @notice Revokes an attestation.
-    /// @dev Requirements: the caller is its attester, still a VERIFIER who accepted the
-    /// rulebook; it is not revoked already. Emits {AttestationRevoked}.
+    /// @notice Revokes one of the caller's attestations. A verifier that lost its role may
+    /// still revoke what it attested (its attestations no longer count anyway).
+    /// @dev Requirements: the caller is its attester; it is not revoked already.
+    /// Emits {AttestationRevoked}.
     /// @param uid The attestation.
     function revoke(bytes32 uid) external {
-        // slither-disable-next-line unused-return (it reverts unless the caller may revoke; the number is not needed)
-        engine.checkActor(msg.sender, _VERIFIER);
         Attestation storage a = _attestations[uid];
         if (a.attester == address(0)) revert UnknownAttestation(uid);
         if (a.attester != msg.sender) revert NotAttester(uid, msg.sender);
         if (a.revoked) revert AttestationAlreadyRevoked(uid);
         a.revoked = true;
         emit AttestationRevoked(uid, msg.sender);
-        if (_latest[a.key] == uid) engine.recordAttestation(a.key, msg.sender, a.expiry, true);
+        if (_latest[a.key] == uid) engine.recordAttestation(a.key, a.expiry, true);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A registered schema.
+    /// @param schema Its short name.
+    /// @return role The role its verifiers hold (zero: not registered).
+    /// @return subject What its attestations are about.
+    function schemaOf(bytes32 schema) external view returns (bytes32 role, Subject subject) {
+        Schema memory s = _schemas[schema];
+        return (s.role, s.subject);
     }
 
     /// @notice An attestation by its id.
@@ -91,21 +146,43 @@ contract AttestationRegistry is IJourneyEngine {
         return (a.attester, a.expiry, a.revoked);
     }
 
-    /// @notice The state of the newest attestation of `schema` about `subject`.
+    /// @notice The state of `attester`'s newest attestation of `schema` about `subject`,
+    /// as a step would see it.
     /// @param schema What is attested.
     /// @param subject What it is about.
-    /// @return state Missing, valid, expired or revoked.
-    /// @return attester Who attested it (zero when missing).
-    function attestationState(bytes32 schema, bytes32 subject)
+    /// @param attester The verifier.
+    /// @return state Missing, valid, expired, revoked, or unauthorised (the attester no
+    /// longer holds the schema's role).
+    /// @return uid The attestation (zero when missing).
+    function attestationState(bytes32 schema, bytes32 subject, address attester)
         external
         view
-        returns (AttestationState state, address attester)
+        returns (AttestationState state, bytes32 uid)
     {
-        bytes32 uid = _latest[keccak256(abi.encode(schema, subject))];
-        if (uid == bytes32(0)) return (AttestationState.Missing, address(0));
+        uid = _latest[attestationKey(schema, subject, attester)];
+        if (uid == bytes32(0)) return (AttestationState.Missing, uid);
         Attestation memory a = _attestations[uid];
-        if (a.revoked) return (AttestationState.Revoked, a.attester);
-        if (a.expiry != 0 && a.expiry <= block.timestamp) return (AttestationState.Expired, a.attester);
-        return (AttestationState.Valid, a.attester);
+        if (a.revoked) return (AttestationState.Revoked, uid);
+        // slither-disable-next-line timestamp (an expiry is a time)
+        if (a.expiry != 0 && a.expiry <= block.timestamp) return (AttestationState.Expired, uid);
+        if (!IAccessControl(address(engine.directory())).hasRole(_schemas[schema].role, attester)) {
+            return (AttestationState.Unauthorised, uid);
+        }
+        return (AttestationState.Valid, uid);
+    }
+
+    /// @notice The key under which the engine keeps `attester`'s attestation of `schema`
+    /// about `subject`.
+    function attestationKey(bytes32 schema, bytes32 subject, address attester) public pure returns (bytes32) {
+        return keccak256(abi.encode(schema, subject, attester));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                             INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    function _register(bytes32 schema, bytes32 role, Subject subject) private {
+        _schemas[schema] = Schema({role: role, subject: subject, registered: true});
+        emit SchemaRegistered(schema, role, subject);
     }
 }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IEngineHooks, IRulebook} from "./interfaces/IEngineHooks.sol";
 import {Status, StepRecord, CustomerSignature, customerCommitment} from "./JourneyTypes.sol";
@@ -102,7 +103,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param account The participant who signed.
     /// @param version The version signed.
     /// @param deadline The last second the signature is good for.
-    /// @param signature The 65-byte signature.
+    /// @param signature The signature (65 bytes, or what a contract wallet accepts under ERC-1271).
     function acceptRulebook(address account, uint32 version, uint256 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
         IRulebook book = engine.directory();
@@ -111,8 +112,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         // before recovering a meaningless signer from the current one.
         if (version != current) revert StaleRulebook(version, current);
         bytes32 digest = _hashTypedDataV4(keccak256(abi.encode(ACCEPT_TYPEHASH, account, version, hash, deadline)));
-        address signer = ECDSA.recover(digest, signature);
-        if (signer != account) revert WrongSigner(account, signer);
+        if (!_isValidSignature(account, digest, signature)) revert BadSignature(account);
         book.acceptRulebookFor(account, version);
     }
 
@@ -274,8 +274,9 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         );
     }
 
-    /// @dev Checks the nonce and the deadline, recovers the signer, checks that the journey's
-    /// customer commitment binds it, that it signed over the journey's current rolling hash
+    /// @dev Checks the nonce and the deadline, that the journey's customer commitment binds
+    /// the signer, that the signature is the signer's (an account's key, or a contract
+    /// wallet's ERC-1271 answer), that it signed over the journey's current rolling hash
     /// and that it is no participant.
     function _verify(
         bytes32 journeyId,
@@ -288,11 +289,31 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         if (customer == bytes16(0)) revert UnknownJourney(journeyId);
         if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
-        signer = ECDSA.recover(_hashTypedDataV4(structHash), sig.signature);
+        signer = sig.signer;
         if (customerCommitment(signer, sig.profile) != customer) revert NotCustomer(journeyId, signer);
+        if (!_isValidSignature(signer, _hashTypedDataV4(structHash), sig.signature)) {
+            revert BadSignature(signer);
+        }
         // The customer's own signature, over the journey as it stood earlier: stale.
         if (sig.history != head) revert StaleSignature(journeyId, sig.history, head);
         if (engine.isParticipant(signer)) revert ParticipantAsCustomer(journeyId, signer);
     }
 
+    /// @dev Whether `signature` is `signer`'s over `digest`: recovered from an account's
+    /// key, or accepted by a contract wallet under ERC-1271 (a view call: it cannot change
+    /// state). OpenZeppelin's SignatureChecker does the same but needs the cancun EVM.
+    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
+        private
+        view
+        returns (bool)
+    {
+        if (signer.code.length == 0) {
+            // slither-disable-next-line unused-return (the signature's `s` is not needed)
+            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+            return err == ECDSA.RecoverError.NoError && recovered == signer;
+        }
+        (bool ok, bytes memory result) =
+            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
+        return ok && result.length >= 32 && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
+    }
 }

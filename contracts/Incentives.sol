@@ -30,9 +30,9 @@ abstract contract Incentives is Journeys {
     /// @notice The contract that verifies the customer's signatures and relays its disputes and ratings.
     address public immutable voice;
 
-    /// @notice The attestation schema a verifier uses to attest that value was delivered
-    /// (the subject is the journey id).
-    bytes32 public constant VALUE_DELIVERED = "value_delivered";
+    /// @dev The attestation schema a verifier uses to attest that value was delivered (the
+    /// subject is the journey id); the registry registers it (see its VALUE_DELIVERED).
+    bytes32 private constant _VALUE_DELIVERED = "value_delivered";
 
     mapping(address account => uint256 amount) private _credits;
 
@@ -123,20 +123,25 @@ abstract contract Incentives is Journeys {
     /// @notice Establishes value on a verifier's valid "value delivered" attestation about
     /// the journey, where the playbook allows it, and credits every step owner. Anyone may
     /// relay it.
-    /// @dev Requirements: the playbook allows it; the newest "value_delivered" attestation
-    /// of the journey is valid; `customer` and `profile` open the customer commitment (a
+    /// @dev Requirements: the playbook allows it; `verifier`'s newest "value_delivered"
+    /// attestation of the journey is valid and `verifier` still holds VERIFIER; `customer` and `profile` open the customer commitment (a
     /// make-good goes to the customer) and `customer` is no participant; the rest as {confirmValue}. Emits {ValueConfirmed}.
     /// @param journeyId The journey.
     /// @param history Each completed step's record, in order.
     /// @param customer The customer's signing address.
     /// @param profile The profile hash the customer commitment binds.
-    function confirmByAttestation(bytes32 journeyId, StepRecord[] calldata history, address customer, bytes32 profile)
-        external
-    {
+    /// @param verifier The verifier whose attestation establishes value.
+    function confirmByAttestation(
+        bytes32 journeyId,
+        StepRecord[] calldata history,
+        address customer,
+        bytes32 profile,
+        address verifier
+    ) external {
         Journey memory j = _known(journeyId);
         if (!_header(j.playbookId).options.verifierMayConfirm) revert VerifierConfirmationOff(j.playbookId);
-        (AttestationState state, address verifier) = _attestationState(VALUE_DELIVERED, journeyId);
-        if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, j.step, VALUE_DELIVERED, state);
+        AttestationState state = _attestationState(_VALUE_DELIVERED, journeyId, verifier, _VERIFIER_BIT);
+        if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, j.step, _VALUE_DELIVERED, state);
         Funds memory f = _funds[journeyId];
         _openCustomer(journeyId, f, customer, profile);
         _settle(journeyId, j, f, history, customer, verifier);

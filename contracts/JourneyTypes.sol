@@ -58,7 +58,24 @@ enum AttestationState {
     Missing,
     Valid,
     Expired,
-    Revoked
+    Revoked,
+    Unauthorised
+}
+
+/// @dev What a schema's attestations are about: the journey's customer (its commitment,
+/// zero-padded to 32 bytes), the journey (its id), or the step of the journey that
+/// requires it (keccak256(abi.encode(journeyId, uint8 step))).
+enum Subject {
+    Customer,
+    Journey,
+    Step
+}
+
+/// @dev A required attestation as a playbook step keeps it, in one word: the schema's
+/// short name (at most 30 bytes) with its verifiers' role bit (plus one) and its subject
+/// kind in the last two bytes.
+function schemaRule(bytes32 schema, uint8 roleBit, Subject subject) pure returns (bytes32) {
+    return schema | bytes32((uint256(roleBit) << 8) | uint256(subject));
 }
 
 /// @dev A step of a playbook, as authored. `sla` is in seconds from the previous
@@ -101,10 +118,12 @@ struct Field {
     bytes32 commitment;
 }
 
-/// @dev A customer's signature over one action, with the profile its commitment binds and
+/// @dev A customer's signature over one action, by `signer` (an account, or a contract
+/// wallet that answers ERC-1271), with the profile its commitment binds and
 /// the journey's rolling hash it was signed over (a signature over an earlier history is
 /// stale once another step completes).
 struct CustomerSignature {
+    address signer;
     bytes32 profile;
     bytes20 history;
     uint32 nonce;

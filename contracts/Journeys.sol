@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Playbooks} from "./Playbooks.sol";
 import {AttestationRegistry} from "./AttestationRegistry.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, AttestationState, Field, StepRecord, Participant} from "./JourneyTypes.sol";
+import {Status, AttestationState, Field, StepRecord, Participant, Subject, schemaRule} from "./JourneyTypes.sol";
 
 /// @title Journeys
 /// @notice One customer's run through one playbook, as a chain of linked, timed steps.
@@ -61,10 +61,10 @@ abstract contract Journeys is Playbooks {
         uint40 since;
     }
 
-    /// @dev The newest attestation of a (schema, subject) pair, as its registry recorded
-    /// it: the engine keeps this copy so that a step checks it without a call.
+    /// @dev An attester's newest attestation of a (schema, subject) pair, as its registry
+    /// recorded it: the engine keeps this copy so that a step checks it without a call.
     struct AttestationCopy {
-        address attester;
+        bool exists;
         uint64 expiry;
         bool revoked;
     }
@@ -131,23 +131,31 @@ abstract contract Journeys is Playbooks {
     /// (or a participant of the owning organisation); every required field comes with a
     /// non-zero commitment and no key is given twice (in the playbook's order for the
     /// cheapest path; extra fields may follow); every required attestation is valid for
-    /// the customer; the pool is funded if the step requires it; unless the next step is
+    /// its subject by the attester named for it in `attesters` (in the playbook's order),
+    /// who still holds the schema's verifier role; the pool is funded if the step requires
+    /// it; unless the next step is
     /// the customer's, its owner is named: `nextAssignee` (holding the next step's role, not
     /// ADMIN, of `nextOrg` when that is not zero) or else the organisation `nextOrg`.
     /// Completing after the deadline records the breach against the owner, unless a flag
     /// recorded it already. Emits {StepCompleted} and, when late and not flagged, {BreachRecorded}.
     /// @param journeyId The journey.
     /// @param fields The fields supplied: each key with the salted commitment of its value.
+    /// @param attesters For each attestation the step requires, the verifier whose
+    /// attestation satisfies it (empty when the step requires none).
     /// @param nextOrg The organisation that owns the next step (zero: `nextAssignee`'s).
     /// @param nextAssignee The participant who owns the next step (zero: any participant of `nextOrg`).
-    function completeStep(bytes32 journeyId, Field[] calldata fields, uint32 nextOrg, address nextAssignee)
-        external
-    {
+    function completeStep(
+        bytes32 journeyId,
+        Field[] calldata fields,
+        address[] calldata attesters,
+        uint32 nextOrg,
+        address nextAssignee
+    ) external {
         Journey memory j = _openJourney(journeyId);
         uint8 step = j.step;
         bool late = j.deadline != 0 && block.timestamp > j.deadline;
         {
-            StepConfig memory c = _checkStep(journeyId, j, fields);
+            StepConfig memory c = _checkStep(journeyId, j, fields, attesters);
             if (late) _completeLate(journeyId, j);
             // `step` is below the step count (at most 15), so the increment cannot overflow.
             unchecked {
@@ -208,15 +216,14 @@ abstract contract Journeys is Playbooks {
         emit Escalated(journeyId, j.step, _ownerAccount(from), _ownerOrg(from), to, j.deadline);
     }
 
-    /// @notice Records the newest attestation of a (schema, subject) pair; only the
-    /// engine's registry calls it, on every attestation and on the revocation of the newest.
-    /// @param key keccak256(abi.encode(schema, subject)).
-    /// @param attester The verifier.
+    /// @notice Records an attester's newest attestation of a (schema, subject) pair; only
+    /// the engine's registry calls it, on every attestation and on the revocation of the newest.
+    /// @param key keccak256(abi.encode(schema, subject, attester)).
     /// @param expiry When it stops being valid (0: never).
     /// @param revoked Whether it was revoked.
-    function recordAttestation(bytes32 key, address attester, uint64 expiry, bool revoked) external {
+    function recordAttestation(bytes32 key, uint64 expiry, bool revoked) external {
         if (msg.sender != address(attestations)) revert NotRegistry(msg.sender);
-        _attested[key] = AttestationCopy({attester: attester, expiry: expiry, revoked: revoked});
+        _attested[key] = AttestationCopy({exists: true, expiry: expiry, revoked: revoked});
     }
 
     /// @notice A journey's state.
@@ -398,7 +405,7 @@ abstract contract Journeys is Playbooks {
 
     /// @dev The rules a step completion must pass: the step is a participant's, the
     /// caller may complete it, and its fields, attestations and funding are all there.
-    function _checkStep(bytes32 journeyId, Journey memory j, Field[] calldata fields)
+    function _checkStep(bytes32 journeyId, Journey memory j, Field[] calldata fields, address[] calldata attesters)
         private
         view
         returns (StepConfig memory c)
@@ -416,7 +423,7 @@ abstract contract Journeys is Playbooks {
         bool gated = c.flags & _FUND_GATE != 0;
         if (c.attestationCount == 0 && !gated) return c;
         Funds memory f = _funds[journeyId];
-        if (c.attestationCount != 0) _checkAttestations(journeyId, j.playbookId, j.step, c.attestationCount, f.customer);
+        if (c.attestationCount != 0) _checkAttestations(journeyId, j, c.attestationCount, f.customer, attesters);
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
         if (gated && f.pool == 0) revert PoolNotFunded(journeyId, j.step);
     }
@@ -554,31 +561,50 @@ abstract contract Journeys is Playbooks {
         }
     }
 
-    /// @dev `n` is the step's attestation count (the schemas' length, kept in its config).
-    function _checkAttestations(bytes32 journeyId, uint16 playbookId, uint8 step, uint256 n, bytes16 customer)
-        private
-        view
-    {
-        bytes32[] storage schemas = _attestationSchemas[playbookId][step];
+    /// @dev `n` is the step's attestation count (the rules' length, kept in its config).
+    function _checkAttestations(
+        bytes32 journeyId,
+        Journey memory j,
+        uint256 n,
+        bytes16 customer,
+        address[] calldata attesters
+    ) private view {
+        bytes32[] storage rules = _attestationSchemas[j.playbookId][j.step];
         for (uint256 i = 0; i < n; ++i) {
-            // slither-disable-next-line unused-return (the attester does not matter to a step)
-            (AttestationState state,) = _attestationState(schemas[i], bytes32(customer));
-            if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, step, schemas[i], state);
+            bytes32 rule = rules[i];
+            bytes32 schema = rule & ~bytes32(uint256(0xffff));
+            AttestationState state = AttestationState.Missing;
+            if (i < attesters.length) {
+                Subject kind = Subject(uint8(uint256(rule)));
+                bytes32 subject = kind == Subject.Customer
+                    ? bytes32(customer)
+                    : kind == Subject.Journey ? journeyId : keccak256(abi.encode(journeyId, j.step));
+                state = _attestationState(schema, subject, attesters[i], uint8(uint256(rule) >> 8));
+            }
+            if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, j.step, schema, state);
         }
     }
 
-    /// @dev The state of the newest attestation of `schema` about `subject`, and its attester.
-    function _attestationState(bytes32 schema, bytes32 subject)
+    /// @dev The state of `attester`'s newest attestation of `schema` about `subject`, which
+    /// counts only while the attester holds the schema's role (`bit`, a role bit plus one).
+    function _attestationState(bytes32 schema, bytes32 subject, address attester, uint8 bit)
         internal
         view
-        returns (AttestationState state, address attester)
+        returns (AttestationState state)
     {
-        AttestationCopy memory a = _attested[keccak256(abi.encode(schema, subject))];
-        attester = a.attester;
-        if (attester == address(0)) state = AttestationState.Missing;
+        AttestationCopy memory a = _attested[keccak256(abi.encode(schema, subject, attester))];
+        if (!a.exists) state = AttestationState.Missing;
         else if (a.revoked) state = AttestationState.Revoked;
         // slither-disable-next-line timestamp (an expiry is a time)
         else if (a.expiry != 0 && a.expiry <= block.timestamp) state = AttestationState.Expired;
+        else if (!_holds(attester, bit)) state = AttestationState.Unauthorised;
         else state = AttestationState.Valid;
+    }
+
+    /// @inheritdoc Playbooks
+    function _schemaRule(bytes32 schema) internal view override returns (bytes32) {
+        (bytes32 role, Subject subject) = attestations.schemaOf(schema);
+        if (role == bytes32(0)) revert UnknownSchema(schema);
+        return schemaRule(schema, _bitOf(role), subject);
     }
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Directory} from "./Directory.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
-import {Participant, CUSTOMER_ROLE, RULEBOOK_GRACE_PERIOD, rulebookInForce} from "./JourneyTypes.sol";
+import {Participant, CUSTOMER_ROLE, rulebookInForce} from "./JourneyTypes.sol";
 
 /// @title The engine's copy of the directory
 /// @notice Organisations, participants, roles and the rulebook are governed in the
@@ -15,10 +15,6 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
-
-    /// @notice How long those who accepted the previous rulebook may still act after a new
-    /// version is published.
-    uint256 public constant RULEBOOK_GRACE = RULEBOOK_GRACE_PERIOD;
 
     /// @dev Role bits, plus one (0: not a role), of the roles the engine checks itself; the
     /// directory defines the defaults in this order. A playbook step stores the bit plus one
@@ -143,6 +139,11 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
         if (bit == 0 || bit == _CUSTOMER_BIT || p.roles & (uint64(1) << (bit - 1)) == 0) {
             revert MissingRole(account, bit == 0 || bit == _CUSTOMER_BIT ? CUSTOMER_ROLE : _roleIds[bit]);
         }
+    }
+
+    /// @dev Whether `account` holds the role of `bit` (a role bit plus one, not zero).
+    function _holds(address account, uint8 bit) internal view returns (bool) {
+        return _participants[account].roles & (uint64(1) << (bit - 1)) != 0;
     }
 
     /// @dev Whether `account` holds ADMIN.

@@ -53,7 +53,9 @@ abstract contract Playbooks is Participants {
     mapping(uint16 playbookId => PlaybookHeader) private _playbooks;
     mapping(uint16 playbookId => mapping(uint256 step => StepConfig)) internal _steps;
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) private _fields;
-    mapping(uint16 playbookId => mapping(uint256 step => bytes32[] schemas)) internal _attestationSchemas;
+    /// @dev Each required attestation's schema with its verifiers' role bit and subject
+    /// kind (see `schemaRule`), so that a step checks it without a call.
+    mapping(uint16 playbookId => mapping(uint256 step => bytes32[] rules)) internal _attestationSchemas;
     /// @dev A payout table entry (32 bits per step): the share in bits 0-13, the penalty
     /// in bits 16-29 (both at most 10,000), and two marks of the customer's step, which
     /// settlement reads from here instead of the step's configuration.
@@ -75,7 +77,8 @@ abstract contract Playbooks is Participants {
     /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 15 steps;
     /// shares sum to at most 10,000 bps; every step has a defined role other than ADMIN;
     /// penalties at most 10,000 bps; only the last step, which must exist, is the
-    /// customer's; at most 32 fields and 32 attestations per step, none named twice; the
+    /// customer's; at most 32 fields and 32 attestations per step, none named twice, each
+    /// attestation of a registered schema; the
     /// commit step is a participant step; every step from the commit step on has an SLA;
     /// the confirmation window is shorter than the customer's SLA; the dispute window is
     /// not zero.
@@ -129,7 +132,7 @@ abstract contract Playbooks is Participants {
                 fieldsHash: _fieldsHash(spec.fields)
             });
             if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
-            if (spec.attestations.length > 0) _attestationSchemas[playbookId][i] = spec.attestations;
+            if (spec.attestations.length > 0) _putSchemaRules(playbookId, i, spec.attestations);
         }
         if (totalBps > _BPS) revert SharesExceedTotal(totalBps);
         _payoutTables[playbookId] = table;
@@ -240,6 +243,17 @@ abstract contract Playbooks is Participants {
         _checkDistinct(spec.fields, i);
         _checkDistinct(spec.attestations, i);
     }
+
+    /// @dev Keeps a step's required schemas as rules (each must be registered).
+    function _putSchemaRules(uint16 playbookId, uint256 step, bytes32[] calldata schemas) private {
+        bytes32[] storage rules = _attestationSchemas[playbookId][step];
+        for (uint256 i = 0; i < schemas.length; ++i) {
+            rules.push(_schemaRule(schemas[i]));
+        }
+    }
+
+    /// @dev The rule of a registered schema; reverts with {UnknownSchema} for any other.
+    function _schemaRule(bytes32 schema) internal view virtual returns (bytes32);
 
     /// @dev Refuses a requirement named twice in one step (at most 32: bounded).
     function _checkDistinct(bytes32[] calldata keys, uint256 i) private pure {

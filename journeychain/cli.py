@@ -29,6 +29,7 @@ from journeychain.accounts import (
 )
 from journeychain.chain import Chain, connect, run_foreground, stop_background
 from journeychain.client import Customer, JourneyClient, role_id
+from journeychain.customer import CustomerRequest, CustomerSecret, read_signed, sign_request, signed_document
 from journeychain.deployments import Deployment, deploy, deployment_file, load_deployment
 from journeychain.encoding import journey_id, new_salt, profile_hash
 from journeychain.errors import AccountError, ConfigError, JourneyError
@@ -772,20 +773,58 @@ def attest_cmd(
     expires_in: Annotated[
         str | None, typer.Option(help="Valid for this long (e.g. 30d); default: never expires.")
     ] = None,
+    step: Annotated[
+        str | None, typer.Option(help="For a per-step schema: the step (default: the current one).")
+    ] = None,
 ) -> None:
-    """Attest SCHEMA about a journey's customer (as VERIFIER); value_delivered is about the journey."""
+    """Attest SCHEMA about a journey (as a verifier holding the schema's role): about its
+    customer, the journey itself or one step, as the schema says (value_delivered: the journey)."""
     s = session(ctx)
     client = s.client()
     expiry = s.chain.now() + parse_duration(expires_in, "--expires-in") if expires_in else 0
     if schema == "value_delivered":
         uid, receipt = client.attest_value_delivered(journey, expiry)
     else:
-        uid, receipt = client.attest_customer(journey, schema, expiry)
+        uid, receipt = client.attest_about(journey, schema, step, expiry)
     s.emit(
         {"uid": uid, "schema": schema, "expiry": expiry} | receipt.as_dict(),
         f"attested {schema} for journey {journey}: {uid} {_receipt_note(receipt)}",
     )
 
+
+schema_app = _group(
+    "schema",
+    "Journeys",
+    "Attestation schemas: the role their verifiers hold and what they are about.",
+)
+
+
+@schema_app.command("add")
+def schema_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Its short name (at most 30 bytes), e.g. parts_certified.")],
+    role: Annotated[str, typer.Option(help="The role its verifiers hold.")] = "VERIFIER",
+    subject: Annotated[str, typer.Option(help="customer, journey or step.")] = "customer",
+) -> None:
+    """Register an attestation schema (as ADMIN); it never changes afterwards.
+    `journey playbook publish` registers the schemas a playbook declares by itself."""
+    s = session(ctx)
+    receipt = s.client().register_schema(name, role, subject.lower())
+    s.emit(
+        {"schema": name, "role": role.upper(), "subject": subject.lower()} | receipt.as_dict(),
+        f"schema {name}: attested by {role.upper()} about the {subject.lower()} {_receipt_note(receipt)}",
+    )
+
+
+@schema_app.command("list")
+def schema_list(ctx: typer.Context) -> None:
+    """The registered attestation schemas."""
+    s = session(ctx)
+    schemas = s.client().schemas()
+    table = Table("schema", "verifiers", "about", title="attestation schemas")
+    for schema in schemas:
+        table.add_row(schema.name, schema.role, schema.subject)
+    s.emit([{"schema": x.name, "role": x.role, "subject": x.subject} for x in schemas], table)
 
 @app.command("fund", rich_help_panel="Journeys")
 def fund_cmd(
@@ -950,6 +989,171 @@ def customer_rate(
         | receipt.as_dict(),
         f"journey {journey}: step {event['step']} ({event['owner']}) rated {score}/5 "
         + _receipt_note(receipt),
+    )
+
+
+# --- the customer's own device: a secret, requests and signatures ---------------------------
+
+secret_app = typer.Typer(no_args_is_help=True, help="The customer's one secret (kept by the customer).")
+customer_app.add_typer(secret_app, name="secret")
+
+
+def _secret(path: Path) -> CustomerSecret:
+    return CustomerSecret.load(path, get_password(f"password of the customer secret {path}"))
+
+
+@secret_app.command("new")
+def customer_secret_new(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to keep it (an encrypted keystore file).")],
+) -> None:
+    """Create the customer's secret, encrypted with a password ($JOURNEY_PASSWORD or asked for).
+
+    Every journey's signing key and profile salt are derived from it: the chain cannot link
+    two journeys of one customer, and the operator chooses neither half of the commitment."""
+    s = session(ctx)
+    CustomerSecret.create().save(file, get_password("password for the new customer secret", confirm=True))
+    s.emit({"file": str(file)}, f"customer secret written to {file} (keep it, and its password, safe)")
+
+
+@customer_app.command("join")
+def customer_join(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey's reference, as the operator gives it.")],
+    secret: Annotated[Path, typer.Option("--secret", help="The customer's secret file.")],
+    profile: Annotated[str, typer.Option(help="The customer's profile (only its salted hash leaves).")],
+) -> None:
+    """On the customer's device: the signer and profile hash to give the operator, who opens
+    the journey with `journey open REF --customer SIGNER --profile-hash HASH`."""
+    s = session(ctx)
+    joined = _secret(secret).join(journey, profile)
+    s.emit(
+        {"journey": journey, **joined},
+        f"journey {journey}: --customer {joined['signer']} --profile-hash {joined['profile']}",
+    )
+
+
+def _request_customer(
+    s: Session, journey: str, signer: str | None, profile_hex: str | None
+) -> tuple[str, bytes]:
+    """The signer and profile hash of the journey's customer: given, or the local record."""
+    record = s.book.get(journey_id(journey)) or {}
+    who = signer or record.get("customer")
+    hashed = profile_hex or record.get("profile")
+    if not who or not hashed:
+        raise ConfigError(
+            f"no local record of journey {journey}'s customer: pass --signer and --profile-hash"
+        )
+    return resolve_address(who), _profile(hashed)
+
+
+@customer_app.command("request")
+def customer_request(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="confirm, dispute or rate.")],
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    step: Annotated[str | None, typer.Argument(help="The step disputed or rated: number or name.")] = None,
+    score: Annotated[int | None, typer.Option(help="A rating's score, 1 to 5.")] = None,
+    reason: Annotated[
+        str, typer.Option(help="A dispute's reason (the vault keeps it; a commitment goes).")
+    ] = "",
+    comment: Annotated[str, typer.Option(help="A rating's comment (kept like a reason).")] = "",
+    signer: Annotated[
+        str | None, typer.Option(help="The customer's signer (default: the local record).")
+    ] = None,
+    profile_hex: ProfileOpt = None,
+    valid: Annotated[str, typer.Option(help="How long the customer has to sign, e.g. 24h.")] = "24h",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the request here.")] = None,
+) -> None:
+    """Write what the customer signs on its own device: EIP-712 typed data (JSON, and a
+    journeychain:sign link a page or a wallet opens). Nothing is sent. A step completed before
+    the customer signs makes the request stale: make a new one."""
+    s = session(ctx)
+    who, hashed = _request_customer(s, journey, signer, profile_hex)
+    with Vault() as vault:
+        request = s.client().customer_request(
+            journey,
+            action,
+            who,
+            hashed,
+            step,
+            reason=reason,
+            score=score,
+            comment=comment,
+            vault=vault,
+            lifetime=parse_duration(valid, "--valid"),
+        )
+    text = request.to_json()
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+    s.emit(
+        request.as_dict(),
+        f"journey {journey}: {action} request for {who}"
+        + (f" written to {out}" if out else "")
+        + f"\n{request.url}",
+    )
+
+
+@customer_app.command("sign")
+def customer_sign(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The request file the operator sent.")],
+    secret: Annotated[Path, typer.Option("--secret", help="The customer's secret file.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the signed request here.")] = None,
+) -> None:
+    """On the customer's device: sign a request with this journey's key (derived from the
+    secret). A request for a signer that is not this customer's is refused."""
+    s = session(ctx)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the request {file}: {exc}") from None
+    request = CustomerRequest.from_dict(data, str(file))
+    key = _secret(secret).key_for(bytes.fromhex(request.journey.removeprefix("0x")))
+    signature = sign_request(request, key)
+    document = signed_document(request, signature)
+    if out is not None:
+        out.write_text(document + "\n", encoding="utf-8")
+    s.emit(
+        {"signature": signature, "signer": key.address, "file": str(out) if out else None},
+        f"signed by {key.address}" + (f"; hand {out} back to the operator" if out else f": {signature}"),
+    )
+
+
+@customer_app.command("submit")
+def customer_submit(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    signed: Annotated[str, typer.Argument(help="The signed request file, or a 0x signature.")],
+    request_file: Annotated[
+        Path | None, typer.Option("--request", help="The request the 0x signature is over.")
+    ] = None,
+) -> None:
+    """Relay a signature the customer made on its own device (its wallet, a page, or
+    `journey customer sign`); the relaying account pays the gas."""
+    s = session(ctx)
+    if signed.startswith("0x"):
+        if request_file is None:
+            raise ConfigError("a bare signature needs the request it signs: --request FILE")
+        try:
+            data = json.loads(request_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the request {request_file}: {exc}") from None
+        request, signature = CustomerRequest.from_dict(data, str(request_file)), signed
+    else:
+        try:
+            text = Path(signed).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {signed}: {exc.strerror}") from None
+        request, signature = read_signed(text, signed)
+    client = s.client()
+    if request.journey != "0x" + client.journey_id(journey).hex():
+        raise ConfigError(f"{signed} is a request about another journey, not {journey}")
+    with Vault() as vault:
+        receipt = client.submit_customer_signature(request, signature, vault=vault)
+    s.emit(
+        {"journey": journey, "action": request.action, "signer": request.signer} | receipt.as_dict(),
+        f"journey {journey}: the customer's {request.action} relayed {_receipt_note(receipt)}",
     )
 
 

@@ -13,7 +13,7 @@ the gas it used and its decoded events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -26,6 +26,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from journeychain.accounts import checksum
 from journeychain.artifacts import Build, load_build
 from journeychain.chain import Chain
+from journeychain.customer import ACTIONS, CustomerRequest, build_typed_data, recover_signer
 from journeychain.deployments import Deployment
 from journeychain.encoding import (
     ZERO32,
@@ -40,18 +41,22 @@ from journeychain.encoding import (
     new_salt,
     next_head,
     short_name,
+    step_subject,
 )
-from journeychain.errors import AccountError, ConfigError, RuleError
+from journeychain.errors import AccountError, ConfigError, PlaybookError, RuleError, SignatureError
 from journeychain.playbook import (
     CUSTOMER,
     DEFAULT_ROLES,
     DISPUTE_FALLBACKS,
     PENALTY_TO,
+    SUBJECTS,
     Playbook,
+    Schema,
     Step,
     check_evidence,
     check_evidence_keys,
     role_id,
+    schema_name,
     with_optional_fields,
 )
 from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
@@ -66,6 +71,15 @@ VALUE_DELIVERED = "value_delivered"
 ORG_KINDS = ("unit", "vendor")
 
 __all__ = ["JourneyClient", "role_id"]
+
+
+def _b32(value: Any) -> bytes:
+    """32 bytes from bytes or 0x hex (as typed data carries them)."""
+    return (
+        bytes(value)
+        if isinstance(value, (bytes, bytearray))
+        else bytes.fromhex(str(value).removeprefix("0x"))
+    )
 
 
 def _hex(value: bytes) -> str:
@@ -587,6 +601,8 @@ class JourneyClient:
         for name in playbook.roles:
             if not self._directory.functions.isRole(role_id(name)).call():
                 self.define_role(name)
+        for schema in playbook.schemas:
+            self._ensure_schema(schema)
         receipt = self._send(self._engine.functions.publishPlaybook(*playbook.publish_args()))
         playbook_id = int(receipt.events["PlaybookPublished"][0]["playbookId"])
         self._playbooks[playbook_id] = PublishedPlaybook(playbook_id, playbook, receipt.block)
@@ -635,6 +651,9 @@ class JourneyClient:
                 r
                 for r in (self.role_names().get(bytes(_field(s, "role", 1))) for s in args["steps"])
                 if r and r not in DEFAULT_ROLES and r != CUSTOMER
+            ),
+            schemas=tuple(
+                self.schema(name) for name in dict.fromkeys(a for st in steps for a in st.attestations)
             ),
             source=f"playbook {playbook_id}",
         )
@@ -694,6 +713,7 @@ class JourneyClient:
         assign: str | None = None,
         vault: EvidenceStore | None = None,
         org: int | str | None = None,
+        attesters: Sequence[str] | None = None,
     ) -> StepResult:
         """Completes the journey's current step with `fields` (name -> value, or (name, value)
         pairs).
@@ -709,6 +729,8 @@ class JourneyClient:
         result. Required fields are sent first, in the playbook's order. `assign` names
         the next step's owner, a participant; `org` the organisation that owns it (by number or
         name). One of them names the owner of every participant step after the first.
+        `attesters` names, for each attestation the step requires, the verifier whose
+        attestation satisfies it; by default the newest valid one of each is found.
         """
         jid = self.journey_id(journey)
         state = self.journey(jid)
@@ -732,7 +754,10 @@ class JourneyClient:
         ]
         sent = [(short_name(e.name), bytes.fromhex(e.commitment[2:])) for e in evidence]
         org_id = self._next_org(playbook, state.step, org, assign)
-        call = self._engine.functions.completeStep(jid, sent, org_id, checksum(assign) if assign else ZERO)
+        chosen = self._attesters(jid, playbook, state.step, attesters)
+        call = self._engine.functions.completeStep(
+            jid, sent, chosen, org_id, checksum(assign) if assign else ZERO
+        )
         try:
             receipt = self._send(call)
         except RuleError:
@@ -781,6 +806,7 @@ class JourneyClient:
         fields: list[tuple[bytes, bytes]],
         assign: str | None = None,
         org: int | str | None = None,
+        attesters: Sequence[str] | None = None,
     ) -> Receipt:
         """Completes the current step with fields made by the caller, as (key, commitment) pairs
         (for an evidence store that salts and keeps the values itself, before sending). A key
@@ -797,6 +823,7 @@ class JourneyClient:
             self._engine.functions.completeStep(
                 jid,
                 field_pairs(fields),
+                self._attesters(jid, playbook, state.step, attesters),
                 self.organisation_id(org) if org is not None else 0,
                 checksum(assign) if assign else ZERO,
             )
@@ -849,29 +876,123 @@ class JourneyClient:
         to 32 bytes (what a step that requires an attestation checks)."""
         return customer_subject(self.customer_of(journey))
 
+    def register_schema(self, name: str, role: str = "VERIFIER", subject: str = "customer") -> Receipt:
+        """Registers an attestation schema (ADMIN): the role its verifiers hold and what its
+        attestations are about (customer, journey or step). It never changes afterwards."""
+        if subject not in SUBJECTS:
+            raise ConfigError(f"a schema's subject is one of {', '.join(SUBJECTS)}, not {subject!r}")
+        spec = Schema(name, role.upper(), subject)
+        return self._send(self._registry.functions.registerSchema(*spec.as_tuple()))
+
+    def schema(self, name: str) -> Schema:
+        """A registered schema; ConfigError when it is not registered."""
+        role, subject = self._registry.functions.schemaOf(schema_name(name)).call()
+        if bytes(role) == ZERO32:
+            raise ConfigError(f"schema {name!r} is not registered (journey schema add {name} --role ROLE)")
+        return Schema(name, self._role_name(bytes(role)), SUBJECTS[int(subject)])
+
+    def schemas(self) -> list[Schema]:
+        """Every registered schema, in the order registered."""
+        return [
+            Schema(
+                from_short_name(e["args"]["schema"]),
+                self._role_name(bytes(e["args"]["role"])),
+                SUBJECTS[int(e["args"]["subject"])],
+            )
+            for e in self._logs(self._registry.events.SchemaRegistered, None)
+        ]
+
+    def _ensure_schema(self, schema: Schema) -> None:
+        """Registers a playbook's schema unless it is; refuses one registered with another rule."""
+        try:
+            known = self.schema(schema.name)
+        except ConfigError:
+            self.register_schema(schema.name, schema.role, schema.subject)
+            return
+        if (known.role, known.subject) != (schema.role, schema.subject):
+            raise PlaybookError(
+                f"schema {schema.name!r} is registered for {known.role} verifiers about the "
+                f"{known.subject}; the playbook declares {schema.role} about the {schema.subject} "
+                "(schemas never change: name a new one)"
+            )
+
+    def subject_of(self, journey: str | bytes, schema: str, step: int | str | None = None) -> bytes:
+        """What an attestation of `schema` about this journey is about: its customer, the journey,
+        or one of its steps (`step`, by default the current one), as the schema says."""
+        kind = self.schema(schema).subject
+        jid = self.journey_id(journey)
+        if kind == "customer":
+            return self.customer_subject_of(jid)
+        if kind == "journey":
+            return jid
+        index = self.journey(jid).step if step is None else self.step_index(jid, step)
+        return step_subject(jid, index)
+
     def attest(
         self, schema: str, subject: bytes, expiry: int = 0, data: bytes = ZERO32
     ) -> tuple[str, Receipt]:
-        """Attests `schema` about `subject` (VERIFIER); returns the attestation uid."""
+        """Attests `schema` about `subject` (a verifier holding the schema's role); returns the uid."""
         receipt = self._send(
-            self._registry.functions.attest(short_name(schema), bytes(subject), expiry, data)
+            self._registry.functions.attest(schema_name(schema), bytes(subject), expiry, data)
         )
         return _hex(receipt.events["Attested"][0]["uid"]), receipt
 
+    def attest_about(
+        self, journey: str | bytes, schema: str, step: int | str | None = None, expiry: int = 0
+    ) -> tuple[str, Receipt]:
+        """Attests `schema` about this journey's customer, the journey or one of its steps, as the
+        schema says."""
+        return self.attest(schema, self.subject_of(journey, schema, step), expiry)
+
     def attest_customer(self, journey: str | bytes, schema: str, expiry: int = 0) -> tuple[str, Receipt]:
-        """Attests `schema` about the journey's customer (identity_verified, say)."""
-        return self.attest(schema, self.customer_subject_of(journey), expiry)
+        """Attests `schema` about the journey (identity_verified about its customer, say)."""
+        return self.attest_about(journey, schema, expiry=expiry)
 
     def attest_value_delivered(self, journey: str | bytes, expiry: int = 0) -> tuple[str, Receipt]:
         """A verifier's "value delivered" attestation about the journey itself."""
         return self.attest(VALUE_DELIVERED, self.journey_id(journey), expiry)
 
     def revoke(self, uid: str) -> Receipt:
+        """Revokes one of the account's attestations (also after it lost the verifier role)."""
         return self._send(self._registry.functions.revoke(bytes.fromhex(uid.removeprefix("0x"))))
 
-    def attestation_state(self, schema: str, subject: bytes) -> tuple[str, str | None]:
-        state, attester = self._registry.functions.attestationState(short_name(schema), bytes(subject)).call()
-        return ATTESTATION_STATES[state], _address_or_none(attester)
+    def attestation_state(self, schema: str, subject: bytes, attester: str) -> tuple[str, str | None]:
+        """`attester`'s newest attestation of `schema` about `subject`, as a step sees it: its
+        state and uid (None when missing)."""
+        state, uid = self._registry.functions.attestationState(
+            schema_name(schema), bytes(subject), checksum(attester)
+        ).call()
+        return ATTESTATION_STATES[state].split(" ")[0], None if bytes(uid) == ZERO32 else _hex(uid)
+
+    def attesters_of(self, schema: str, subject: bytes) -> list[str]:
+        """The verifiers who attested `schema` about `subject`, newest first."""
+        logs = self._logs(
+            self._registry.events.Attested, {"schema": schema_name(schema), "subject": bytes(subject)}
+        )
+        return list(dict.fromkeys(e["args"]["attester"] for e in reversed(logs)))
+
+    def valid_attester(self, schema: str, subject: bytes) -> str | None:
+        """The verifier of the newest valid attestation of `schema` about `subject` (None: none
+        is valid); any valid attestation by a verifier holding the schema's role satisfies a step."""
+        for attester in self.attesters_of(schema, subject):
+            if self.attestation_state(schema, subject, attester)[0] == "valid":
+                return attester
+        return None
+
+    def _attesters(self, jid: bytes, playbook: Playbook, step: int, given: Sequence[str] | None) -> list[str]:
+        """The attester named for each attestation step `step` requires: `given`, or the newest
+        valid one of each (else the newest at all, whose state the engine's refusal names)."""
+        if given is not None:
+            return [checksum(a) for a in given]
+        if step >= len(playbook.steps):
+            return []
+        chosen = []
+        for name in playbook.steps[step].attestations:
+            subject = self.subject_of(jid, name, step)
+            candidates = self.attesters_of(name, subject)
+            valid = self.valid_attester(name, subject) if candidates else None
+            chosen.append(valid or (candidates[0] if candidates else ZERO))
+        return chosen
 
     # --- incentives ------------------------------------------------------------------
     def mint(self, to: str, amount: int) -> Receipt:
@@ -938,7 +1059,7 @@ class JourneyClient:
         deadline = self._deadline()
         message |= {"nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, self.chain.chain_id, self._voice.address, primary, message)
-        return customer_signature(customer.profile, bytes(head), nonce, deadline, signature)
+        return customer_signature(customer.address, customer.profile, bytes(head), nonce, deadline, signature)
 
     def _playbook_id(self, jid: bytes) -> int:
         return self.journey(jid).playbook_id
@@ -993,6 +1114,124 @@ class JourneyClient:
 
         return self._statement(jid, index, "rating_comment", comment, vault, call)
 
+    # --- requests signed on the customer's own device ----------------------------------------
+    def customer_request(
+        self,
+        journey: str | bytes,
+        action: str,
+        signer: str,
+        profile: bytes,
+        step: int | str | None = None,
+        *,
+        reason: str = "",
+        score: int | None = None,
+        comment: str = "",
+        vault: StatementStore | None = None,
+        lifetime: int = 86_400,
+    ) -> CustomerRequest:
+        """What the customer signs elsewhere (its wallet, a page, `journey customer sign`) to
+        confirm, dispute a step or rate one: EIP-712 typed data over the journey as it stands
+        now (a step completed after it makes the signature stale), good for `lifetime` seconds.
+        A dispute's reason or a rating's comment is salted and committed here; with a `vault` its
+        text and salt are kept there (pending until `submit_customer_signature`)."""
+        if action not in ACTIONS:
+            raise ConfigError(f"a customer request is one of {', '.join(ACTIONS)}, not {action!r}")
+        jid = self.journey_id(journey)
+        state = self.journey(jid)
+        _customer, head = self._engine.functions.journeyCommitments(jid).call()
+        message: dict[str, Any] = {"journeyId": jid, "playbookId": state.playbook_id}
+        index = None
+        statement = None
+        if action in ("dispute", "rate"):
+            if step is None:
+                raise ConfigError(f"a {action} request names the step")
+            index = self.step_index(jid, step)
+            kind, text = ("dispute_reason", reason) if action == "dispute" else ("rating_comment", comment)
+            if vault is not None and text:
+                kept = vault.prepare_statement(self.chain.chain_id, jid, index, kind, text)
+                salt, commitment = kept.salt, kept.commitment
+            else:
+                salt = new_salt()
+                commitment = commit(text, salt) if text else ZERO32
+            if text:
+                statement = {"kind": kind, "text": text, "salt": _hex(salt), "commitment": _hex(commitment)}
+            message["step"] = index
+            if action == "dispute":
+                message["reason"] = commitment
+            else:
+                if score is None or not 1 <= int(score) <= 5:
+                    raise ConfigError("a rating's score is 1 to 5")
+                message |= {"score": int(score), "comment": commitment}
+        message |= {
+            "history": bytes(head),
+            "nonce": int(self._voice.functions.nonceOf(jid).call()),
+            "deadline": self.chain.now() + int(lifetime),
+        }
+        typed = build_typed_data(self.chain.chain_id, self._voice.address, ACTIONS[action], message)
+        return CustomerRequest(
+            action=action,
+            journey=_hex(jid),
+            signer=checksum(signer),
+            profile=_hex(bytes(profile)),
+            typed_data=typed,
+            reference=self.reference(jid),
+            step=index,
+            score=int(score) if score is not None else None,
+            statement=statement,
+        )
+
+    def submit_customer_signature(
+        self, request: CustomerRequest, signature: str, vault: StatementStore | None = None
+    ) -> Receipt:
+        """Relays a signature the customer made elsewhere over `request`. An account's signature
+        is checked here first (a signature by another key is refused before anything is sent);
+        a contract wallet's is checked by the chain (ERC-1271)."""
+        code = self.chain.w3.eth.get_code(to_checksum_address(request.signer))
+        if not code and recover_signer(request, signature) != request.signer:
+            raise SignatureError(
+                f"refused: the signature is not {request.signer}'s over this request (signed by "
+                f"{recover_signer(request, signature)})"
+            )
+        m = request.message
+        jid = bytes.fromhex(request.journey.removeprefix("0x"))
+        sig = customer_signature(
+            request.signer,
+            bytes.fromhex(request.profile.removeprefix("0x")),
+            bytes.fromhex(str(m["history"]).removeprefix("0x")),
+            int(m["nonce"]),
+            int(m["deadline"]),
+            bytes.fromhex(signature.removeprefix("0x")),
+        )
+        if request.action == "confirm":
+            history = [r.as_tuple() for r in self.history(jid)]
+            call = self._engine.functions.confirmValue(jid, history, sig)
+        elif request.action == "dispute":
+            call = self._voice.functions.dispute(jid, int(m["step"]), _b32(m["reason"]), sig)
+        else:
+            history = [r.as_tuple() for r in self.history(jid)]
+            call = self._voice.functions.rate(
+                jid, history, int(m["step"]), int(m["score"]), _b32(m["comment"]), sig
+            )
+        receipt = self._send(call)
+        if vault is not None and request.statement:
+            from journeychain.vault import Statement
+
+            st = request.statement
+            vault.confirm_statement(
+                Statement(
+                    self.chain.chain_id,
+                    jid,
+                    int(m["step"]),
+                    st["kind"],
+                    st["text"],
+                    _b32(st["salt"]),
+                    _b32(st["commitment"]),
+                ),
+                receipt.tx_hash,
+                receipt.block,
+            )
+        return receipt
+
     def _statement(
         self,
         jid: bytes,
@@ -1037,12 +1276,21 @@ class JourneyClient:
             receipt=receipt,
         )
 
-    def confirm_by_attestation(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:
-        """Settles on a verifier's valid "value delivered" attestation, where the playbook allows it."""
+    def confirm_by_attestation(
+        self, journey: str | bytes, customer: str, profile: bytes, verifier: str | None = None
+    ) -> Receipt:
+        """Settles on a verifier's valid "value delivered" attestation, where the playbook allows it
+        (`verifier`: whose; by default the newest valid one)."""
         jid = self.journey_id(journey)
         history = [r.as_tuple() for r in self.history(jid)]
+        if verifier is None:
+            verifier = self.valid_attester(VALUE_DELIVERED, jid) or next(
+                iter(self.attesters_of(VALUE_DELIVERED, jid)), ZERO
+            )
         return self._send(
-            self._engine.functions.confirmByAttestation(jid, history, checksum(customer), profile)
+            self._engine.functions.confirmByAttestation(
+                jid, history, checksum(customer), profile, checksum(verifier)
+            )
         )
 
     def release(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:

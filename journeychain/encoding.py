@@ -59,6 +59,11 @@ def customer_subject(commitment: bytes) -> bytes:
     return bytes(commitment).ljust(32, b"\0")
 
 
+def step_subject(jid: bytes, step: int) -> bytes:
+    """The attestation subject naming one step of one journey: keccak256(abi.encode(id, uint8 step))."""
+    return keccak(encode(["bytes32", "uint8"], [bytes(jid), int(step)]))
+
+
 def journey_id(reference: str) -> bytes:
     """A journey's id from an external reference (a CRM opportunity id, say)."""
     if reference.startswith("0x") and len(reference) == 66:

@@ -20,6 +20,8 @@ DEFAULT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER"
 #: The role of the customer's step: never granted, the customer completes it by signature.
 CUSTOMER = "CUSTOMER"
 PENALTY_TO = ("funder", "customer")
+#: What a schema's attestations are about, in the contracts' order (the `Subject` enum).
+SUBJECTS = ("customer", "journey", "step")
 DISPUTE_FALLBACKS = ("reject", "refund")
 _ROLE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 
@@ -57,6 +59,28 @@ def parse_duration(value: Any, where: str) -> int:
 
 
 @dataclass(frozen=True)
+class Schema:
+    """An attestation schema: its short name (at most 30 bytes), the role its verifiers hold
+    and what its attestations are about (one of SUBJECTS)."""
+
+    name: str
+    role: str = "VERIFIER"
+    subject: str = "customer"
+
+    def as_tuple(self) -> tuple:
+        """Arguments of AttestationRegistry.registerSchema."""
+        return (schema_name(self.name), role_id(self.role), SUBJECTS.index(self.subject))
+
+
+def schema_name(name: str) -> bytes:
+    """A schema's id: its short name, at most 30 bytes (the engine keeps its rule in the last two)."""
+    raw = short_name(name)
+    if raw[30:] != b"\0\0":
+        raise ConfigError(f"schema name {name!r} must be at most 30 bytes long")
+    return raw
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     role: str
@@ -77,7 +101,7 @@ class Step:
             self.share_bps,
             self.penalty_bps,
             [short_name(f) for f in self.fields],
-            [short_name(a) for a in self.attestations],
+            [schema_name(a) for a in self.attestations],
         )
 
 
@@ -94,6 +118,7 @@ class Playbook:
     dispute_window: int = 14 * 86400
     dispute_fallback: str = "reject"
     roles: tuple[str, ...] = ()
+    schemas: tuple[Schema, ...] = ()
     source: str = field(default="", compare=False)
 
     def options_tuple(self) -> tuple:
@@ -148,6 +173,34 @@ def _roles(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(n for n in names if n not in DEFAULT_ROLES)
 
 
+def _schemas(raw: Any, where: str, roles: set[str]) -> tuple[Schema, ...]:
+    """The attestation schemas a playbook's steps require: name -> {role, subject}."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise PlaybookError(f"{where} must map each schema name to its role and subject")
+    schemas = []
+    for name, spec in raw.items():
+        at = f"{where}: {name}"
+        if not isinstance(name, str) or not name:
+            raise PlaybookError(f"{where}: a schema name must be text")
+        try:
+            schema_name(name)
+        except ConfigError as exc:
+            raise PlaybookError(f"{at}: {exc}") from exc
+        spec = spec or {}
+        if not isinstance(spec, dict) or set(spec) - {"role", "subject"}:
+            raise PlaybookError(f"{at} must be a mapping with role and subject")
+        role = str(spec.get("role", "VERIFIER")).upper()
+        if role not in roles or role == "ADMIN":
+            raise PlaybookError(f"{at}: unknown verifier role {spec.get('role')!r} (declare it under roles:)")
+        subject = str(spec.get("subject", "customer")).lower()
+        if subject not in SUBJECTS:
+            raise PlaybookError(f"{at}: subject must be one of {', '.join(SUBJECTS)}")
+        schemas.append(Schema(name, role, subject))
+    return tuple(schemas)
+
+
 def _bps(raw: Any, where: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= _BPS:
         raise PlaybookError(f"{where} must be a whole number of basis points from 0 to 10000")
@@ -158,7 +211,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     """Validate a playbook document and return it; every refusal names the place."""
     if not isinstance(data, dict):
         raise PlaybookError(f"{source}: a playbook is a mapping with name, version, options and steps")
-    unknown = set(data) - {"name", "version", "options", "steps", "roles"}
+    unknown = set(data) - {"name", "version", "options", "steps", "roles", "schemas"}
     if unknown:
         raise PlaybookError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
     name = data.get("name")
@@ -170,6 +223,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         raise PlaybookError(f"{source}: version must be a positive whole number")
     declared = _roles(data.get("roles"), f"{source}: roles")
     known = set(DEFAULT_ROLES) | set(declared)
+    schemas = _schemas(data.get("schemas"), f"{source}: schemas", known)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not 2 <= len(raw_steps) <= _MAX_STEPS:
         raise PlaybookError(f"{source}: steps must be a list of 2 to {_MAX_STEPS} steps")
@@ -226,6 +280,15 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         )
     if len({s.name for s in steps}) != len(steps):
         raise PlaybookError(f"{source}: two steps share a name")
+    declared_schemas = {s.name for s in schemas}
+    for step in steps:
+        for needed in step.attestations:
+            if needed not in declared_schemas:
+                raise PlaybookError(
+                    f"{source}: step {step.name!r} requires attestation {needed!r}: declare it under "
+                    "schemas: "
+                    "with the role its verifiers hold and its subject (customer, journey or step)"
+                )
     total = sum(s.share_bps for s in steps)
     if total > _BPS:
         raise PlaybookError(f"{source}: shares add up to {total} basis points, above 10000")
@@ -277,6 +340,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         dispute_window=dispute_window,
         dispute_fallback=fallback,
         roles=declared,
+        schemas=schemas,
         source=source,
     )
 

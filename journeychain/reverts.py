@@ -32,7 +32,13 @@ from journeychain.errors import (
 from journeychain.playbook import CUSTOMER, DEFAULT_ROLES
 
 STATUSES = ("unknown", "open", "disputed", "value delivered", "expired", "cancelled")
-ATTESTATION_STATES = ("missing", "valid", "expired", "revoked")
+ATTESTATION_STATES = (
+    "missing",
+    "valid",
+    "expired",
+    "revoked",
+    "unauthorised (its attester no longer holds the verifier role)",
+)
 ROLE_IDS = {keccak(text=name): name for name in (*DEFAULT_ROLES, CUSTOMER)} | {
     b"\x00" * 32: "ADMIN",
     keccak(text="MINTER"): "MINTER",
@@ -355,7 +361,25 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     ),
     "EmptyAttestation": (
         CompletenessError,
-        lambda c, a: "refused: an attestation needs a schema and a subject",
+        lambda c, a: "refused: an attestation needs a subject (the customer, the journey or a step)",
+    ),
+    "InvalidSchema": (
+        PlaybookRuleError,
+        lambda c, a: f"refused: {from_short_name(a['schema'])!r} is not a schema name (1 to 30 bytes)",
+    ),
+    "SchemaExists": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"refused: schema {from_short_name(a['schema'])} is registered already, and a schema never "
+            "changes (register a new name)"
+        ),
+    ),
+    "UnknownSchema": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"refused: schema {from_short_name(a['schema'])} is not registered "
+            f"(journey schema add {from_short_name(a['schema'])} --role ROLE --subject customer|journey|step)"
+        ),
     ),
     "NotRegistry": (
         CompletenessError,
@@ -412,9 +436,12 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         SignatureError,
         lambda c, a: f"refused: the signature expired at {when(a['deadline'])}",
     ),
-    "WrongSigner": (
+    "BadSignature": (
         SignatureError,
-        lambda c, a: f"refused: the signature is {a['signer']}'s, not {a['expected']}'s",
+        lambda c, a: (
+            f"refused: the signature is not {a['signer']}'s for this message (signed for another "
+            "journey, chain, contract or text, or refused by the contract wallet)"
+        ),
     ),
     "StaleNonce": (
         SignatureError,

@@ -69,10 +69,13 @@ def sign_typed(private_key: Any, chain_id: int, voice: str, primary: str, messag
     return bytes(Account.sign_message(signable, private_key).signature)
 
 
-def customer_signature(profile: bytes, history: bytes, nonce: int, deadline: int, signature: bytes) -> tuple:
-    """The CustomerSignature struct the customer voice takes: the profile its commitment binds, the
-    journey's rolling hash the customer signed over, the nonce, the deadline and the signature."""
-    return (profile, history, nonce, deadline, signature)
+def customer_signature(
+    signer: str, profile: bytes, history: bytes, nonce: int, deadline: int, signature: bytes
+) -> tuple:
+    """The CustomerSignature struct the customer voice takes: the signer (an account, or a
+    contract wallet that answers ERC-1271), the profile its commitment binds, the journey's
+    rolling hash the customer signed over, the nonce, the deadline and the signature."""
+    return (signer, profile, history, nonce, deadline, signature)
 
 
 def permit_signature(

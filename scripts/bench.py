@@ -114,6 +114,8 @@ class Bench:
             d.grantRole(role_id(role), account, {"from": self.admin})
             d.acceptRulebook({"from": account})
             self.orgs[account.address] = org
+        for schema in self.playbook.schemas:
+            self.registry.registerSchema(*schema.as_tuple(), {"from": self.admin})
         tx = e.publishPlaybook(*self.playbook.publish_args(), {"from": self.admin})
         self.gas["publish_playbook"] = tx.gas_used
         self.playbook_id = tx.return_value if tx.return_value else 1
@@ -134,12 +136,13 @@ class Bench:
         )
         return jid, tx
 
-    def complete(self, jid, sender, fields: list[str] | None = None, assign=ZERO, org=None):
+    def complete(self, jid, sender, fields: list[str] | None = None, assign=ZERO, org=None, attesters=()):
         """Complete the current step, naming the next owner: `assign` (a participant) or the
-        organisation of `org` (an account), or none (before the customer's step)."""
+        organisation of `org` (an account), or none (before the customer's step), and the
+        verifier of each attestation the step requires."""
         pairs = [(short_name(k), commit(f"{k} value", new_salt())) for k in fields or []]
         org_id = self.orgs[org.address] if org is not None else 0
-        tx = self.engine.completeStep(jid, pairs, org_id, assign, {"from": sender})
+        tx = self.engine.completeStep(jid, pairs, list(attesters), org_id, assign, {"from": sender})
         event = tx.events["StepCompleted"]
         return tx, (event["by"], event["late"], evidence_hash(event["fields"]))
 
@@ -149,7 +152,7 @@ class Bench:
         head = bytes(self.engine.journeyCommitments(message["journeyId"])[1])
         message = {**message, "history": head, "nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
-        return customer_signature(customer.profile, head, nonce, deadline, signature)
+        return customer_signature(customer.key.address, customer.profile, head, nonce, deadline, signature)
 
     def journey(self, vendor) -> dict[str, object]:
         """One default journey, start to confirmation; returns each transaction by name."""
@@ -169,7 +172,9 @@ class Bench:
             b"\x22" * 32,
             {"from": self.verifier},
         )
-        txs["complete_2"], rec = self.complete(jid, self.sales, BOOKING_FIELDS, org=self.success)
+        txs["complete_2"], rec = self.complete(
+            jid, self.sales, BOOKING_FIELDS, org=self.success, attesters=[self.verifier]
+        )
         history.append(rec)
         txs["complete_3"], rec = self.complete(jid, self.success, org=vendor)
         history.append(rec)
@@ -220,7 +225,7 @@ class Bench:
             b"\x22" * 32,
             {"from": self.verifier},
         )
-        self.complete(jid, self.sales, BOOKING_FIELDS, org=self.success)
+        self.complete(jid, self.sales, BOOKING_FIELDS, org=self.success, attesters=[self.verifier])
         reason = b"\x33" * 32
         message = {"journeyId": jid, "playbookId": self.playbook_id, "step": 2, "reason": reason}
         sig = self.sign(customer, "Dispute", message)

@@ -136,6 +136,7 @@ class Kit:
         self.playbook_id = playbook_id
         self._counter = 0
         self._roles: dict[int, list[bytes]] = {}
+        self._attestation_counts: dict[int, list[int]] = {}
 
     # --- journeys -------------------------------------------------------------
     def open(
@@ -166,19 +167,36 @@ class Kit:
             self._roles[playbook_id] = [bytes(self.engine.stepRules(playbook_id, i)[0]) for i in range(count)]
         return self._roles[playbook_id]
 
-    def complete(self, jid, sender, fields: dict[str, str] | None = None, assign=None, org=AUTO):
+    def attestation_counts(self, playbook_id: int) -> list[int]:
+        """How many attestations each step of a playbook requires."""
+        if playbook_id not in self._attestation_counts:
+            count = self.engine.playbook(playbook_id)[2]
+            self._attestation_counts[playbook_id] = [
+                int(self.engine.stepRules(playbook_id, i)[5]) for i in range(count)
+            ]
+        return self._attestation_counts[playbook_id]
+
+    def complete(
+        self, jid, sender, fields: dict[str, str] | None = None, assign=None, org=AUTO, attesters=None
+    ):
         """Complete the current step as `sender`. The next step's owner is `assign` (a
         participant) or `org` (an organisation number); by default (AUTO, and no `assign`) the
         organisation the default cast gives the next step's role (ROLE_ORG), none for the
-        customer's step."""
+        customer's step. `attesters` names the verifier of each attestation the step requires
+        (by default the team's verifier for each)."""
+        playbook_id, step = self.engine.journey(jid)[:2]
         if org is AUTO:
             org = 0
             if assign is None:
-                playbook_id, step = self.engine.journey(jid)[:2]
                 roles = self.roles(playbook_id)
                 if step + 1 < len(roles):
                     org = ROLE_ORG.get(roles[step + 1], 0)
-        return self.engine.completeStep(jid, self.fields(fields or {}), org, assign or ZERO, {"from": sender})
+        if attesters is None:
+            counts = self.attestation_counts(playbook_id)
+            attesters = [self.team.verifier] * (counts[step] if step < len(counts) else 0)
+        return self.engine.completeStep(
+            jid, self.fields(fields or {}), list(attesters), org, assign or ZERO, {"from": sender}
+        )
 
     def escalation_proof(self, jid) -> tuple[bytes, tuple]:
         """The rolling hash before the last completed step and that step's record: what proves to
@@ -269,7 +287,7 @@ class Kit:
             head = bytes(self.engine.journeyCommitments(message["journeyId"])[1])
         message = {**message, "history": head, "nonce": nonce, "deadline": deadline}
         signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
-        return customer_signature(customer.profile, head, nonce, deadline, signature)
+        return customer_signature(customer.key.address, customer.profile, head, nonce, deadline, signature)
 
     def confirm(self, jid, customer: Customer, relayer=None, **kw):
         sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": self.playbook_id}, **kw)
@@ -341,6 +359,15 @@ def register_organisations(directory, admin) -> None:
         directory.registerOrganisation(short_name(name), 1 if name in vendors else 0, {"from": admin})
 
 
+def register_schemas(engine, playbook, admin) -> None:
+    """Register the schemas a playbook declares that its engine's registry does not know yet."""
+    registry = AttestationRegistry.at(engine.attestations())
+    for schema in playbook.schemas:
+        name, role, subject = schema.as_tuple()
+        if bytes(registry.schemaOf(name)[0]) == b"\x00" * 32:
+            registry.registerSchema(name, role, subject, {"from": admin})
+
+
 def enrol(directory, admin, account, org: int, *roles: str) -> None:
     """Make `account` a participant of `org` holding `roles`, having accepted the rulebook."""
     directory.addMember(org, account, {"from": admin})
@@ -366,6 +393,7 @@ def suite(engine, directory, token, team, default_playbook):
     ]
     for account, org, role in cast:
         enrol(directory, team.admin, account, ORGS[org], role)
+    register_schemas(engine, default_playbook, team.admin)
     engine.publishPlaybook(*default_playbook.publish_args(), {"from": team.admin})
     token.mint(team.funder, 1_000_000 * 10**18, {"from": team.admin})
     token.approve(engine, 2**256 - 1, {"from": team.funder})
@@ -391,6 +419,7 @@ def publish_variant(engine, admin, **options) -> int:
     data["options"].update(options)
     data["name"] = "variant"
     playbook = parse_playbook(data, "variant")
+    register_schemas(engine, playbook, admin)
     tx = engine.publishPlaybook(*playbook.publish_args(), {"from": admin})
     return tx.events["PlaybookPublished"]["playbookId"]
 

@@ -29,7 +29,7 @@ def test_one_transaction_flags_the_breaches_of_many_journeys(kit, engine, team):
 
 def test_each_call_of_a_batch_acts_as_the_caller(kit, engine, team):
     jids = leads(kit, team, 2)
-    calls = [engine.completeStep.encode_input(j, [], 0, team.sales) for j in jids]
+    calls = [engine.completeStep.encode_input(j, [], [], 0, team.sales) for j in jids]
     with reverts_with("MissingRole"):
         engine.multicall(calls, {"from": team.outsider})
     with reverts_with("NotAssignee"):
@@ -41,7 +41,7 @@ def test_each_call_of_a_batch_acts_as_the_caller(kit, engine, team):
 
 def test_a_refused_call_reverts_the_whole_batch(kit, engine, team):
     jids = leads(kit, team, 2)
-    calls = [engine.completeStep.encode_input(j, [], 0, team.sales) for j in jids]
+    calls = [engine.completeStep.encode_input(j, [], [], 0, team.sales) for j in jids]
     calls.append(engine.flagBreach.encode_input(jids[0]))  # its deadline has not passed
     with reverts_with("DeadlineNotPassed"):
         engine.multicall(calls, {"from": team.sales})

@@ -19,16 +19,18 @@ def evidence(names):
     return keys, [commit(f"{n} value", new_salt()) for n in names]
 
 
-def book(engine, jid, sales, keys, commitments):
+def book(engine, jid, team, keys, commitments):
     fields = list(zip(keys, commitments, strict=True))
-    return engine.completeStep(jid, fields, ORGS["success"], "0x" + "00" * 20, {"from": sales})
+    return engine.completeStep(
+        jid, fields, [team.verifier], ORGS["success"], "0x" + "00" * 20, {"from": team.sales}
+    )
 
 
 @pytest.mark.smoke
 def test_a_complete_booking_is_accepted(kit, engine, team):
     jid, _ = kit.to_booking()
     keys, commitments = evidence(BOOKING_FIELDS)
-    tx = book(engine, jid, team.sales, keys, commitments)
+    tx = book(engine, jid, team, keys, commitments)
     event = tx.events["StepCompleted"]
     assert event["step"] == BOOKING
     assert field_pairs(event["fields"]) == list(zip(keys, commitments, strict=True))
@@ -59,7 +61,7 @@ def test_zero_commitment_in_another_order_is_refused_naming_the_field(kit, engin
     keys, commitments = evidence(names)
     commitments[names.index("success_criteria")] = b"\x00" * 32
     with reverts_with("MissingField") as info:
-        book(engine, jid, team.sales, keys, commitments)
+        book(engine, jid, team, keys, commitments)
     assert revert_args(info) == f"{jid!r}, {BOOKING}, {short_name('success_criteria')!r}"
     assert engine.journey(jid)[1] == BOOKING
 
@@ -68,7 +70,7 @@ def test_booking_fields_in_another_order_are_accepted(kit, engine, team):
     jid, _ = kit.to_booking()
     names = [BOOKING_FIELDS[i] for i in (2, 0, 3, 1)]
     keys, commitments = evidence(names)
-    tx = book(engine, jid, team.sales, keys, commitments)
+    tx = book(engine, jid, team, keys, commitments)
     assert [k for k, _ in field_pairs(tx.events["StepCompleted"]["fields"])] == keys
     assert engine.journey(jid)[1] == BOOKING + 1
 
@@ -76,7 +78,7 @@ def test_booking_fields_in_another_order_are_accepted(kit, engine, team):
 def test_booking_with_extra_fields_is_accepted(kit, engine, team):
     jid, _ = kit.to_booking()
     keys, commitments = evidence([*BOOKING_FIELDS, "notes", "region"])
-    tx = book(engine, jid, team.sales, keys, commitments)
+    tx = book(engine, jid, team, keys, commitments)
     assert len(tx.events["StepCompleted"]["fields"]) == 6
     assert engine.journey(jid)[1] == BOOKING + 1
 
@@ -84,7 +86,7 @@ def test_booking_with_extra_fields_is_accepted(kit, engine, team):
 def test_booking_with_extra_fields_first_is_accepted(kit, engine, team):
     jid, _ = kit.to_booking()
     keys, commitments = evidence(["notes", *BOOKING_FIELDS])
-    book(engine, jid, team.sales, keys, commitments)
+    book(engine, jid, team, keys, commitments)
     assert engine.journey(jid)[1] == BOOKING + 1
 
 
@@ -92,7 +94,7 @@ def test_extra_fields_do_not_stand_in_for_a_required_one(kit, engine, team):
     jid, _ = kit.to_booking()
     keys, commitments = evidence(["customer_goals", "success_criteria", "decision_maker", "notes"])
     with reverts_with("MissingField") as info:
-        book(engine, jid, team.sales, keys, commitments)
+        book(engine, jid, team, keys, commitments)
     assert revert_args(info) == f"{jid!r}, {BOOKING}, {short_name('contract_value')!r}"
 
 
@@ -113,6 +115,6 @@ def test_booking_refused_when_a_field_is_given_twice(kit, engine, team):
     jid, _ = kit.to_booking()
     fields = kit.fields(kit.booking_fields()) + kit.fields({"contract_value": "1 EUR"})
     with reverts_with("DuplicateField") as info:
-        engine.completeStep(jid, fields, ORGS["success"], ZERO_ADDRESS, {"from": team.sales})
+        engine.completeStep(jid, fields, [team.verifier], ORGS["success"], ZERO_ADDRESS, {"from": team.sales})
     assert info.value.revert_msg.endswith(f"2, {short_name('contract_value')!r}")
     assert engine.journey(jid)[1] == 2

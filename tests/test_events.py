@@ -65,7 +65,7 @@ def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
 def test_step_completed_carries_the_evidence_and_the_next_step(kit, engine, team):
     jid, _ = kit.to_booking()
     fields = kit.fields(kit.booking_fields())
-    tx = engine.completeStep(jid, fields, 0, team.success, {"from": team.sales})
+    tx = engine.completeStep(jid, fields, [team.verifier], 0, team.success, {"from": team.sales})
     event = tx.events["StepCompleted"]
     assert b(event["journeyId"]) == jid
     assert event["step"] == 2

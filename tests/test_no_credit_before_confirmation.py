@@ -43,13 +43,13 @@ def test_settlement_only_on_the_customer_s_word(kit, engine, team):
     jid, customer = kit.to_customer_step()
     forger = Customer()  # signs for itself, with the customer's profile
     sig = kit.sign(forger, "ConfirmValue", {"journeyId": jid, "playbookId": 1})
-    sig = (customer.profile, *sig[1:])
+    sig = (sig[0], customer.profile, *sig[2:])
     with reverts_with("NotCustomer") as info:
         engine.confirmValue(jid, kit.history(jid), sig, {"from": team.outsider})
     assert_error_args(info, jid, forger.address)
     with reverts_with("VerifierConfirmationOff"):
         engine.confirmByAttestation(
-            jid, kit.history(jid), customer.address, customer.profile, {"from": team.outsider}
+            jid, kit.history(jid), customer.address, customer.profile, team.verifier, {"from": team.outsider}
         )
     with reverts_with("WindowNotElapsed"):
         engine.release(jid, kit.history(jid), customer.address, customer.profile, {"from": team.outsider})

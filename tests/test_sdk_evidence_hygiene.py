@@ -191,7 +191,7 @@ def test_the_engine_refuses_a_key_sent_twice_with_different_commitments(sdk, tmp
         )
         pairs = [*evidence.pairs, (short_name("contract_value"), commit("1", new_salt()))]
         engine = act["vendor"].engine
-        call = engine.functions.completeStep(jid, pairs, 0, "0x" + "00" * 20)
+        call = engine.functions.completeStep(jid, pairs, [], 0, "0x" + "00" * 20)
         # the engine itself refuses a key given twice: two contradictory values never both stand
         with pytest.raises(CompletenessError, match="field contract_value is given twice"):
             act["vendor"]._send(call)

@@ -324,7 +324,7 @@ def test_an_outsider_is_refused_for_lack_of_role(chain, admin, people):
 
 def test_a_mined_revert_is_decoded_too(as_, chain, people):
     sales = as_("sales")
-    call = sales.engine.functions.completeStep(sales.journey_id("OPP-2"), [], 0, "0x" + "00" * 20)
+    call = sales.engine.functions.completeStep(sales.journey_id("OPP-2"), [], [], 0, "0x" + "00" * 20)
     with pytest.raises(RulebookError, match="does not hold the MARKETING role"):
         Sender(chain, people["sales"], sales.decoder, sales.context).send(call, gas=200_000)
 

@@ -53,7 +53,7 @@ def test_a_step_cannot_complete_without_naming_the_next_owner(kit, engine, team)
 def test_an_assignee_outside_the_named_organisation_is_refused(kit, engine, team):
     jid, _, _ = kit.open()
     with reverts_with("NotInOrganisation"):
-        engine.completeStep(jid, [], ORGS["success"], team.sales, {"from": team.marketing})
+        engine.completeStep(jid, [], [], ORGS["success"], team.sales, {"from": team.marketing})
 
 
 def test_a_rival_vendor_cannot_complete_the_device_suppliers_step(kit, engine, team, shipper):

@@ -92,7 +92,7 @@ def test_step_evidence_is_pending_before_its_transaction_and_confirmed_after(net
         "SELECT status, tx_hash FROM evidence WHERE journey = ? AND step = 0", (hexstr(jid),)
     ).fetchone()
     assert tuple(status) == ("pending", None)
-    call = crew.engine.functions.completeStep(jid, evidence.pairs, 0, crew.rep_a.address)
+    call = crew.engine.functions.completeStep(jid, evidence.pairs, [], 0, crew.rep_a.address)
     client = crew.marketing.client
     receipt = Sender(chain, crew.marketing.account, client.decoder).send(call)  # the vault is not told
     # a crash here, before `confirm`: a new vault reconciles its pending rows with the chain

@@ -32,7 +32,12 @@ def _attest(kit, jid, expiry=0):
 
 def _confirm(kit, jid, customer, sender=None):
     return kit.engine.confirmByAttestation(
-        jid, kit.history(jid), customer.address, customer.profile, {"from": sender or kit.team.outsider}
+        jid,
+        kit.history(jid),
+        customer.address,
+        customer.profile,
+        kit.team.verifier,
+        {"from": sender or kit.team.outsider},
     )
 
 

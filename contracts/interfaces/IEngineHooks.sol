@@ -8,6 +8,9 @@ interface IRulebook {
     /// @notice The rulebook in force.
     function rulebook() external view returns (uint32 version, bytes32 hash);
 
+    /// @notice Whether `role` is defined.
+    function isRole(bytes32 role) external view returns (bool);
+
     /// @notice The relay reports a verified rulebook acceptance.
     function acceptRulebookFor(address account, uint32 version) external;
 }
@@ -46,8 +49,9 @@ interface IEngineHooks {
         view
         returns (uint40 since, uint32 window, bool refundOnTimeout, address funder);
 
-    /// @notice The registry records the newest attestation of a (schema, subject) pair.
-    function recordAttestation(bytes32 key, address attester, uint64 expiry, bool revoked) external;
+    /// @notice The registry records an attester's newest attestation of a (schema, subject)
+    /// pair, under `key` = keccak256(abi.encode(schema, subject, attester)).
+    function recordAttestation(bytes32 key, uint64 expiry, bool revoked) external;
 
     /// @notice The directory of participants and the rulebook.
     function directory() external view returns (IRulebook);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Status, AttestationState, StepSpec, PlaybookOptions, Field, OrgKind} from "../JourneyTypes.sol";
+import {Status, AttestationState, StepSpec, PlaybookOptions, Field, OrgKind, Subject} from "../JourneyTypes.sol";
 
 /// @title The errors and events of the journey engine
 /// @notice Every refusal names the rule that refused and carries the values a caller
@@ -48,9 +48,8 @@ interface IJourneyEngine {
     error EmptyRulebook();
     /// @param deadline The signature's deadline, already passed.
     error SignatureExpired(uint256 deadline);
-    /// @param expected The address that had to sign.
-    /// @param signer The address that did.
-    error WrongSigner(address expected, address signer);
+    /// @param signer The account (or ERC-1271 contract wallet) whose signature it is not.
+    error BadSignature(address signer);
 
     /// @param version The new version number.
     /// @param rulebook Hash of the consensus rules' text.
@@ -127,8 +126,19 @@ interface IJourneyEngine {
     error AttestationAlreadyRevoked(bytes32 uid);
     /// @param expiry An expiry that is not in the future.
     error ExpiryNotInFuture(uint64 expiry);
-    /// @dev A zero schema or subject.
+    /// @dev A zero subject.
     error EmptyAttestation();
+    /// @param schema A schema name that is zero or longer than 30 bytes.
+    error InvalidSchema(bytes32 schema);
+    /// @param schema A schema registered already (schemas never change).
+    error SchemaExists(bytes32 schema);
+    /// @param schema A schema never registered.
+    error UnknownSchema(bytes32 schema);
+
+    /// @param schema Its short name.
+    /// @param role The role its verifiers hold.
+    /// @param subject What its attestations are about.
+    event SchemaRegistered(bytes32 indexed schema, bytes32 role, Subject subject);
 
     /// @param uid Its unique id.
     /// @param schema What it states (for example "identity_verified").
@@ -191,7 +201,8 @@ interface IJourneyEngine {
     /// @param journeyId The journey.
     /// @param step The step whose completion was refused.
     /// @param schema The first required attestation that is not valid.
-    /// @param state Missing, expired or revoked.
+    /// @param state Missing, expired, revoked or unauthorised (its attester lost the
+    /// schema's role); Missing too when no attester was named for it.
     error AttestationNotValid(bytes32 journeyId, uint8 step, bytes32 schema, AttestationState state);
     /// @param journeyId The journey.
     /// @param step The step, owned by the customer: it completes by the customer's signature.
