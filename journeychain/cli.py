@@ -826,6 +826,7 @@ def schema_list(ctx: typer.Context) -> None:
         table.add_row(schema.name, schema.role, schema.subject)
     s.emit([{"schema": x.name, "role": x.role, "subject": x.subject} for x in schemas], table)
 
+
 @app.command("fund", rich_help_panel="Journeys")
 def fund_cmd(
     ctx: typer.Context,

@@ -4,8 +4,10 @@ A private anvil is started, the suite deployed and the default playbook publishe
 one customer goes through on time, one lead breaches its acceptance deadline (the keeper
 flags it, Marketing escalates it to another rep), one booking is refused for a missing
 field and then made, one customer disputes a step (the arbiter upholds it) and one journey
-expires with its pool refunded. Customers confirm, dispute and rate by EIP-712 signature,
-relayed by someone else, so they need no gas. Time is moved on the chain, never slept.
+expires with its pool refunded. Each customer signs with a key of its own for its journey,
+derived from a secret of its own; it confirms on its own device (a request written, signed
+and handed back) and disputes and rates by EIP-712 signature, relayed by someone else, so it
+needs no gas. Time is moved on the chain, never slept.
 The timelines, SLA breaches per team and vendor, and everyone's credits and claims are
 printed and written as JSON.
 """
@@ -22,15 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import Customer as ClientCustomer
 from journeychain.client import JourneyClient, StatementResult
+from journeychain.customer import CustomerSecret, sign_request
 from journeychain.deployments import Deployment, deploy
-from journeychain.encoding import journey_id, new_salt, profile_hash
+from journeychain.encoding import journey_id
 from journeychain.errors import RuleError
 from journeychain.keeper import Keeper
 from journeychain.playbook import load_playbook
@@ -90,15 +92,21 @@ class Member:
 
 @dataclass
 class Customer:
-    """A customer: a signing key and a salted profile kept off chain."""
+    """A customer: one secret of its own, from which the journey's signing key and profile
+    salt are derived (a key of its own for each journey: no two journeys are linked)."""
 
     reference: str
-    key: LocalAccount = field(default_factory=Account.create)
-    salt: bytes = field(default_factory=new_salt)
+    secret: CustomerSecret = field(default_factory=CustomerSecret.create)
+
+    @property
+    def key(self) -> LocalAccount:
+        return self.secret.key_for(self.reference)
 
     @property
     def profile(self) -> bytes:
-        return profile_hash(f"{self.reference} <contact@{self.reference.lower()}.example>", self.salt)
+        return self.secret.profile_for(
+            self.reference, f"{self.reference} <contact@{self.reference.lower()}.example>"
+        )
 
     @property
     def signer(self) -> ClientCustomer:
@@ -224,7 +232,12 @@ class Crew:
 
     # --- the customer's voice: signed by the customer, relayed by someone with gas -------
     def confirm_value(self, reference: str) -> Receipt:
-        return self.relayer.client.customer_confirm(reference, self.customers[reference].signer)
+        """The customer confirms on its own device: the relayer writes the request, the customer
+        signs it with the journey's key, the relayer submits the signature."""
+        customer = self.customers[reference]
+        client = self.relayer.client
+        request = client.customer_request(reference, "confirm", customer.key.address, customer.profile)
+        return client.submit_customer_signature(request, sign_request(request, customer.key))
 
     def dispute(self, reference: str, step: int, reason: str) -> StatementResult:
         """The customer disputes a step; the reason's text and salt go to the vault before it is sent."""
