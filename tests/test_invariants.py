@@ -99,6 +99,7 @@ AMOUNTS = [1, 7, 10**18, 333 * 10**18 + 1, POOL]
 # closer than that to "now" is made unambiguous by moving time past it first.
 SLACK = 30
 NO_ORG = 99  # an organisation that does not exist
+VALID_STATE = 1  # AttestationState.Valid
 
 STATS: dict = {
     "steps": 0,
@@ -236,6 +237,12 @@ class World:
     organisations: list  # every organisation's number
     holds: dict = field(default_factory=dict)  # address -> set of role ids (ADMIN's too)
     org_of: dict = field(default_factory=dict)  # address -> organisation (0: none)
+    # hostile verifiers: a rival firm's, whose attestations expired, and one whose role ADMIN
+    # revoked after it attested
+    rival_verifier: object = None
+    removed_verifier: object = None
+    expired_by_rival: set = field(default_factory=set)
+    attested_by_removed: set = field(default_factory=set)
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +291,30 @@ def world(suite, kit, team, token, voice, directory, default_playbook):
     enrol(directory, team.admin, customer_accounts[3], shipping_org)
     for c in (customers[0], customers[1], customers[3]):
         kit.attest_identity(c)
+    # Two hostile verifiers: a rival firm's, whose short-lived attestations of the first two
+    # customers have expired (they block nothing), and one that attested three customers
+    # before ADMIN revoked its role (its attestations count for nothing).
+    tx = directory.registerOrganisation(short_name("rival_verifiers"), 1, {"from": team.admin})
+    rival_verifier, removed_verifier = accounts.add(), accounts.add()
+    for account in (rival_verifier, removed_verifier):
+        team.admin.transfer(account, 10**18)
+    enrol(directory, team.admin, rival_verifier, tx.events["OrganisationRegistered"]["org"], "VERIFIER")
+    enrol(directory, team.admin, removed_verifier, ORGS["verifiers"], "VERIFIER")
+    for c in (customers[0], customers[1]):
+        kit.registry.attest(
+            short_name("identity_verified"),
+            c.subject,
+            chain.time() + 2,
+            b"\x01" * 32,
+            {"from": rival_verifier},
+        )
+    for c in (customers[0], customers[1], customers[3]):
+        kit.registry.attest(
+            short_name("identity_verified"), c.subject, 0, b"\x02" * 32, {"from": removed_verifier}
+        )
+    directory.revokeRole(role_id("VERIFIER"), removed_verifier, {"from": team.admin})
+    chain.sleep(5)
+    chain.mine()
     holders = {
         MARKETING: [team.marketing],
         SALES: [team.sales, team.sales2],
@@ -352,6 +383,10 @@ def world(suite, kit, team, token, voice, directory, default_playbook):
         organisations=[*ORGS.values(), shipping_org],
         holds=holds,
         org_of=org_of,
+        rival_verifier=rival_verifier,
+        removed_verifier=removed_verifier,
+        expired_by_rival={customers[0].address, customers[1].address},
+        attested_by_removed={customers[i].address for i in (0, 1, 3)},
     )
 
 
@@ -624,13 +659,21 @@ class JourneyMachine(RuleBasedStateMachine):
 
     def _sign(self, j: JourneyModel, forge: int, primary: str, message: dict, now: int):
         """The customer's signature over the journey's current rolling hash; forge 7: over the
-        hash before the last step (stale); 8: another customer signs; 9: a stale nonce. A
+        hash before the last step (stale); 8: another customer signs; 9: a stale nonce; 10: the
+        operator signs with its own key in the customer's name. A
         customer whose key is a participant's is refused after the other checks."""
         signer = self.w.customers[(self.w.customers.index(j.customer) + 1) % 4] if forge == 8 else j.customer
         nonce = j.nonce + 1 if forge == 9 else j.nonce
         head = j.heads[-1] if forge == 7 and j.heads else j.head
         message = {"journeyId": j.jid, "playbookId": j.pb.id, **message, "history": head}
         sig = self.w.kit.sign(signer, primary, message, deadline=now + DAY, nonce=nonce)
+        if forge == 10:
+            # the operator signs with its own key and names the customer's signer and profile
+            operator = self.w.customers[2] if j.customer is not self.w.customers[2] else self.w.customers[0]
+            forged = self.w.kit.sign(operator, primary, message, deadline=now + DAY, nonce=nonce)
+            return (j.customer.address, j.customer.profile, *forged[2:]), refusal(
+                "BadSignature", j.customer.address
+            )
         if forge == 9:
             return sig, refusal("StaleNonce", j.jid, nonce, j.nonce)
         if forge == 8:
@@ -640,6 +683,28 @@ class JourneyMachine(RuleBasedStateMachine):
         if signer is self.w.customers[3]:
             return sig, refusal("ParticipantAsCustomer", j.jid, signer.address)
         return sig, None
+
+    def _attesters(self, j: JourneyModel, step: int, omit: int) -> list:
+        """The verifier named for each attestation the step requires: the team's verifier, or
+        (omit 9) the rival whose attestation expired, (10) the verifier whose role was revoked,
+        (11) none at all."""
+        needs = j.pb.attestations[min(step, j.pb.last)]
+        if not needs or omit == 11:
+            return []
+        chosen = {9: self.w.rival_verifier, 10: self.w.removed_verifier}.get(omit, self.w.team.verifier)
+        return [chosen] * len(needs)
+
+    def _attestation_state(self, j: JourneyModel, omit: int) -> int:
+        """What the engine sees of the attestation `_attesters` names: valid (1), missing (0),
+        expired (2) or unauthorised (4)."""
+        address = j.customer.address
+        if omit == 11:
+            return 0
+        if omit == 9:
+            return 2 if address in self.w.expired_by_rival else 0
+        if omit == 10:
+            return 4 if address in self.w.attested_by_removed else 0
+        return VALID_STATE if address in self.w.attested else 0
 
     def _proof(self, j: JourneyModel, sender) -> tuple[bytes, tuple]:
         """What proves who completed the previous step: the rolling hash before it and its record
@@ -868,15 +933,21 @@ class JourneyMachine(RuleBasedStateMachine):
             expected = refusal("NotAssignee", j.jid, step, str(sender), j.owner)
         elif omitted is not None:
             expected = refusal("MissingField", j.jid, step, short_name(omitted))
-        elif pb.attestations[step] and j.customer.address not in w.attested:
-            expected = refusal("AttestationNotValid", j.jid, step, short_name(pb.attestations[step][0]), 0)
+        elif pb.attestations[step] and self._attestation_state(j, omit) != VALID_STATE:
+            state = self._attestation_state(j, omit)
+            expected = refusal(
+                "AttestationNotValid", j.jid, step, short_name(pb.attestations[step][0]), state
+            )
         elif pb.gated(step) and j.pool == 0:
             expected = refusal("PoolNotFunded", j.jid, step)
         else:
             expected = owner_refusal
         if expected and expected.startswith("WrongOrganisation") and sender == w.shipper:
             STATS["outcomes"]["complete: rival vendor refused"] += 1
-        tx = self._send(expected, w.engine.completeStep, j.jid, fields, org, assignee, {"from": sender})
+        attesters = self._attesters(j, step, omit)
+        tx = self._send(
+            expected, w.engine.completeStep, j.jid, fields, attesters, org, assignee, {"from": sender}
+        )
         if tx is None:
             return
         is_late = bool(j.deadline) and tx.timestamp > j.deadline
@@ -1432,6 +1503,8 @@ def test_escrow_and_deadline_invariants_hold_over_random_journeys(world, capsys)
         ("escalate: SelfEscalation",),
         ("dispute: StaleSignature", "confirm: StaleSignature"),
         ("dispute: ParticipantAsCustomer", "confirm: ParticipantAsCustomer"),
+        ("dispute: BadSignature", "confirm: BadSignature"),
+        ("complete: AttestationNotValid",),
     ):
         assert any(reached[o] for o in outcomes), f"none of {outcomes} in {STATS['steps']} steps"
 
