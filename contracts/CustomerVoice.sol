@@ -300,18 +300,19 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     }
 
     /// @dev Whether `signature` is `signer`'s over `digest`: recovered from an account's
-    /// key, or accepted by a contract wallet under ERC-1271 (a view call: it cannot change
-    /// state). OpenZeppelin's SignatureChecker does the same but needs the cancun EVM.
+    /// key, or else accepted by a contract wallet under ERC-1271 (a view call: it cannot
+    /// change state). An account's signature is tried first, so that the common case reads
+    /// no code (no one holds a key whose address is a contract's). OpenZeppelin's
+    /// SignatureChecker does the same but needs the cancun EVM.
     function _isValidSignature(address signer, bytes32 digest, bytes calldata signature)
         private
         view
         returns (bool)
     {
-        if (signer.code.length == 0) {
-            // slither-disable-next-line unused-return (the signature's `s` is not needed)
-            (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
-            return err == ECDSA.RecoverError.NoError && recovered == signer;
-        }
+        // slither-disable-next-line unused-return (the signature's `s` is not needed)
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer.code.length == 0) return false;
         (bool ok, bytes memory result) =
             signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
         return ok && result.length >= 32 && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);

@@ -3,9 +3,9 @@ supplier, technician) publishes, defining its roles, and runs to the customer's 
 with every step owned by the organisation the step before named."""
 
 from brownie import ZERO_ADDRESS, accounts
-from conftest import POOL, Kit, enrol, reverts_with
+from conftest import POOL, Kit, enrol, register_schemas, reverts_with
 
-from journeychain.encoding import short_name
+from journeychain.encoding import short_name, step_subject
 from journeychain.playbook import load_playbook, role_id
 
 FIELD_SERVICE = load_playbook("playbooks/field_service.yaml")
@@ -38,6 +38,7 @@ def test_a_field_service_journey_runs_with_its_own_roles(kit, engine, team, dire
     admin = team.admin
     for name in FIELD_SERVICE.roles:
         directory.defineRole(short_name(name), {"from": admin})
+    register_schemas(engine, FIELD_SERVICE, admin)
     tx = engine.publishPlaybook(*FIELD_SERVICE.publish_args(), {"from": admin})
     playbook_id = tx.events["PlaybookPublished"]["playbookId"]
 
@@ -61,6 +62,11 @@ def test_a_field_service_journey_runs_with_its_own_roles(kit, engine, team, dire
     with reverts_with("MissingRole"):  # the technicians may not dispatch themselves
         field.complete(jid, technician, {"fault_code": "E42", "site_commitment": "site"}, org=parts_org)
     field.complete(jid, dispatcher, {"fault_code": "E42", "site_commitment": "site"}, org=parts_org)
+    # the parts certificate is about this delivery step of this ticket
+    with reverts_with("AttestationNotValid"):
+        field.complete(jid, team.vendor, org=tech_org)
+    schema = short_name("parts_certified")
+    kit.registry.attest(schema, step_subject(jid, 2), 0, b"\x01" * 32, {"from": team.verifier})
     field.complete(jid, team.vendor, org=tech_org)
     field.complete(jid, technician, {"repair_report": "replaced board"})
     assert tuple(engine.ownerOf(jid)) == (ZERO_ADDRESS, 0)  # the customer's step

@@ -126,8 +126,9 @@ def test_signed_score_cannot_be_changed_by_the_relayer(kit, voice, team, confirm
         "comment": b"\x01" * 32,
     }
     sig = kit.sign(customer, "Rate", message)
-    with reverts_with("NotCustomer"):
+    with reverts_with("BadSignature") as info:
         voice.rate(jid, kit.history(jid), DELIVERED, 5, b"\x01" * 32, sig, {"from": team.outsider})
+    assert_error_args(info, customer.address)
     assert _rating(voice, team.vendor) == (0, 0)
 
 

@@ -227,10 +227,12 @@ def test_attested_booking_starts_onboarding(as_, customer):
         "OPP-1", "identity_verified", expiry=as_("verifier").chain.now() + 600
     )
     assert as_("verifier").customer_subject_of("OPP-1") == customer.subject
-    assert as_("verifier").attestation_state("identity_verified", customer.subject) == (
+    verifier = as_("verifier").address
+    assert as_("verifier").attestation_state("identity_verified", customer.subject, verifier) == (
         "valid",
-        as_("verifier").address,
+        uid,
     )
+    assert as_("sales").valid_attester("identity_verified", customer.subject) == verifier
     result = as_("sales").complete_step("OPP-1", BOOKING, org="success")
     assert [f.name for f in result.fields] == list(BOOKING)
     state = as_("sales").journey("OPP-1")

@@ -100,9 +100,13 @@ def test_cancel_only_before_the_commit_step(sdk):
 
 def test_a_revoked_attestation_is_refused_twice(sdk):
     _, act = sdk
+    act["admin"].register_schema("kyc_done", "VERIFIER", "customer")
     uid, _ = act["verifier"].attest("kyc_done", b"\x09" * 32)
     act["verifier"].revoke(uid)
-    assert act["verifier"].attestation_state("kyc_done", b"\x09" * 32)[0] == "revoked"
+    assert act["verifier"].attestation_state("kyc_done", b"\x09" * 32, act["verifier"].address) == (
+        "revoked",
+        uid,
+    )
     with pytest.raises(CompletenessError, match=f"attestation {uid} is revoked already"):
         act["verifier"].revoke(uid)
 
