@@ -14,7 +14,7 @@ GANACHE_NETWORK ?= ganache-local
 GANACHE_PORT ?= 8546
 DEV_MNEMONIC := test test test test test test test test test test test junk
 FUZZ_STEPS ?= 10000
-# empty: a new seed each run (printed); FUZZ_SEED=N replays run N
+# empty: a new seed each run, printed; FUZZ_SEED=N replays the run that printed N
 FUZZ_SEED ?=
 # the throwaway chain of `make demo`: anvil, or ganache
 CHAIN ?= anvil
