@@ -8,13 +8,21 @@ PYTHON ?= python3
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 BROWNIE := $(BIN)/brownie
-GANACHE_NETWORK := ganache-local
+# the brownie network of `make test-ganache`: ganache 7.9.2 funding the development accounts
+# that `dev:N` names (anvil's mnemonic, the public "test ... junk" one: no secret)
+GANACHE_NETWORK ?= ganache-local
+GANACHE_PORT ?= 8546
+DEV_MNEMONIC := test test test test test test test test test test test junk
 FUZZ_STEPS ?= 10000
+# empty: a new seed each run, printed; FUZZ_SEED=N replays the run that printed N
+FUZZ_SEED ?=
+# the throwaway chain of `make demo`: anvil, or ganache
+CHAIN ?= anvil
 # the brownie network the suite runs on (anvil, started on demand)
 NETWORK ?= development
 SOLC := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)/solc-v0.8.28
 
-.PHONY: help setup demo test test-anvil test-ganache lint bench fuzz clean
+.PHONY: help setup demo test test-anvil test-ganache lint bench fuzz wheel clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -29,15 +37,19 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The contracts are built once, into journeychain/_build/artifacts.json: the SDK's cache (keyed
+# by the sources' hash) and what a wheel ships; brownie compiles its own build/ when it runs.
 setup: $(VENV)/.installed node_modules/.installed ## install everything (idempotent)
 	@$(BIN)/python -m journeychain.toolchain
-	@$(BROWNIE) networks list 2>/dev/null | grep -q '$(GANACHE_NETWORK)' || \
+	@$(BROWNIE) networks list 2>/dev/null | grep -qF -- '$(GANACHE_NETWORK): ' || \
 		$(BROWNIE) networks add Development $(GANACHE_NETWORK) cmd=ganache host=http://127.0.0.1 \
-			port=8546 accounts=10 evm_version=shanghai gas_limit=30000000 >/dev/null
-	@$(BROWNIE) compile >/dev/null && echo "contracts compiled"
+			port=$(GANACHE_PORT) accounts=10 evm_version=shanghai gas_limit=30000000 \
+			'mnemonic=$(DEV_MNEMONIC)' >/dev/null
+	@$(BROWNIE) networks modify $(GANACHE_NETWORK) 'mnemonic=$(DEV_MNEMONIC)' >/dev/null
+	@$(BIN)/python -m journeychain.artifacts
 
-demo: setup ## run five customer journeys on a throwaway local chain; writes reports/demo.json
-	$(BIN)/journey demo
+demo: setup ## run five customer journeys on a throwaway local chain (CHAIN=anvil|ganache); writes reports/demo.json
+	$(BIN)/journey demo --chain $(CHAIN)
 
 test: setup lint test-anvil test-ganache ## lint, then the whole suite on anvil and a smoke run on ganache
 
@@ -58,8 +70,15 @@ lint: setup ## ruff and mypy on the Python, slither on the contracts
 bench: setup ## gas per operation: prints a table and writes reports/gas.json
 	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
 
-fuzz: setup ## the deep property-based run of the escrow and deadline invariants
-	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) $(BROWNIE) test tests/test_invariants.py --network $(NETWORK)
+fuzz: setup ## the deep property-based run of the invariants; prints its seed (FUZZ_SEED=N replays it)
+	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) JOURNEY_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BROWNIE) test tests/test_invariants.py --network $(NETWORK)
+
+wheel: setup ## dist/journeychain-*.whl: the SDK and `journey` with the built contracts inside (no Node or solc needed)
+	@$(BIN)/python -m journeychain.artifacts --check
+	rm -rf build/lib build/bdist.* dist/journeychain-*.whl
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	@ls dist/journeychain-*.whl
 
 clean: ## remove build output (keeps .venv and node_modules)
-	rm -rf build reports/gas.json .pytest_cache
+	rm -rf build dist journeychain/_build reports/gas.json .pytest_cache

@@ -7,7 +7,8 @@ which the shell history and the process list would show. The password comes from
 or `$JOURNEY_PASSWORD`.
 
 An account name is a keystore alias, an address (of a keystore file), or `dev:N`: the N-th
-development account of a local chain (anvil's default mnemonic), refused on other chains: a
+development account of a local chain (anvil's default mnemonic, which the ganache that
+journeychain or `make setup`'s brownie network starts is given too), refused on other chains: a
 local chain has chain id 31337 or 1337 and a node that names itself anvil, ganache or hardhat
 (web3_clientVersion), since anyone who knows the public mnemonic could sign for dev:N elsewhere.
 """
@@ -25,10 +26,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, to_checksum_address
 
-from journeychain.chain import Chain, journey_home, private_dir
+from journeychain.chain import DEV_MNEMONIC, Chain, journey_home, private_dir
 from journeychain.errors import AccountError, ConfigError
 
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_COUNT = 10
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
 

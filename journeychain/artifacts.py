@@ -1,17 +1,25 @@
-"""The contracts' ABIs and bytecode: compiled once with the pinned solc, then read from a cache.
+"""The contracts' ABIs and bytecode: compiled once with the pinned solc, then read from one file.
 
-The settings are brownie-config.yaml's (solc 0.8.28, evm shanghai, the optimizer and the IR
-pipeline as configured there, OpenZeppelin from node_modules), so the SDK deploys the same
-bytecode brownie tests.
-The cache, build/journeychain/artifacts.json, is keyed by a hash of every source file and
-of the settings: it is rebuilt only when a contract changes.
+The file is journeychain/_build/artifacts.json, inside the package: the ABIs, the creation and
+runtime code, the compiler, its settings and a hash of the sources.
+- In a source checkout (contracts/ and brownie-config.yaml beside the package) it is the cache:
+  keyed by a hash of every source file, of the OpenZeppelin version and of the settings, and
+  compiled again only when one of them changes. The settings are brownie-config.yaml's (solc
+  0.8.28, evm shanghai, the optimizer and the IR pipeline as configured there, OpenZeppelin from
+  node_modules), so the SDK deploys the same bytecode brownie tests. `make setup` builds it
+  (`python -m journeychain.artifacts`), so the first `make demo` compiles nothing.
+- In an installed wheel it is the build the wheel shipped (`make wheel` puts it there): read as
+  it is, with no compiler, no Node and no file of the checkout.
+Nothing is read at import time.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,18 +31,31 @@ import yaml
 from journeychain.errors import ToolchainError
 from journeychain.toolchain import (
     EVM_VERSION,
+    PACKAGE_DIR,
     PROJECT_ROOT,
     SOLC_VERSION,
     _reports_version,
     ensure_solc,
     install_folder,
+    source_checkout,
 )
 
 CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 OZ_DIR = PROJECT_ROOT / "node_modules" / "@openzeppelin"
-CACHE_FILE = PROJECT_ROOT / "build" / "journeychain" / "artifacts.json"
+#: the one build: the cache in a source checkout, the shipped build in a wheel
+CACHE_FILE = PACKAGE_DIR / "_build" / "artifacts.json"
 CONTRACTS = ("JourneyEngine", "Directory", "JourneyToken", "CustomerVoice", "AttestationRegistry")
 BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
+OUTPUT_SELECTION = {
+    "*": {
+        "*": [
+            "abi",
+            "evm.bytecode.object",
+            "evm.deployedBytecode.object",
+            "evm.deployedBytecode.immutableReferences",
+        ]
+    }
+}
 
 
 def _compiler_settings() -> dict[str, Any]:
@@ -52,21 +73,16 @@ def _compiler_settings() -> dict[str, Any]:
         raise ToolchainError(f"cannot read the compiler settings of {BROWNIE_CONFIG}: {exc}") from exc
 
 
-SETTINGS: dict[str, Any] = {
-    "evmVersion": EVM_VERSION,
-    **_compiler_settings(),
-    "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
-    "outputSelection": {
-        "*": {
-            "*": [
-                "abi",
-                "evm.bytecode.object",
-                "evm.deployedBytecode.object",
-                "evm.deployedBytecode.immutableReferences",
-            ]
-        }
-    },
-}
+@lru_cache(maxsize=1)
+def settings() -> dict[str, Any]:
+    """The solc standard-JSON settings of a source checkout (brownie-config.yaml's), read on
+    first use: never at import, never from an installed wheel."""
+    return {
+        "evmVersion": EVM_VERSION,
+        **_compiler_settings(),
+        "remappings": ["@openzeppelin/=node_modules/@openzeppelin/"],
+        "outputSelection": OUTPUT_SELECTION,
+    }
 
 
 @dataclass(frozen=True)
@@ -137,17 +153,19 @@ def source_hash() -> str:
     oz = OZ_DIR / "contracts" / "package.json"
     if oz.exists():
         digest.update(oz.read_bytes())
-    digest.update(json.dumps([SOLC_VERSION, SETTINGS], sort_keys=True).encode())
+    digest.update(json.dumps([SOLC_VERSION, settings()], sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def _read_cache(key: str) -> Build | None:
+def _read_cache(key: str | None, path: Path = CACHE_FILE) -> Build | None:
+    """The build in `path` if its source hash is `key` (any hash when `key` is None)."""
     try:
-        data = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if data.get("source_hash") != key:
+    if not isinstance(data, dict) or (key is not None and data.get("source_hash") != key):
         return None
+    key = str(data.get("source_hash", ""))
     try:
         contracts = {
             n: Artifact(
@@ -172,7 +190,7 @@ def _compile(key: str) -> Build:
     sources = {name: {"content": path.read_text(encoding="utf-8")} for name, path in _sources().items()}
     try:
         output = solcx.compile_standard(
-            {"language": "Solidity", "sources": sources, "settings": SETTINGS},
+            {"language": "Solidity", "sources": sources, "settings": settings()},
             solc_binary=binary,
             base_path=str(PROJECT_ROOT),
             allow_paths=[str(PROJECT_ROOT), str(OZ_DIR)],
@@ -212,7 +230,7 @@ def _write_cache(build: Build) -> None:
     data = {
         "source_hash": build.source_hash,
         "compiler": build.compiler,
-        "settings": SETTINGS,
+        "settings": settings(),
         "contracts": {
             n: {
                 "abi": a.abi,
@@ -228,8 +246,64 @@ def _write_cache(build: Build) -> None:
     tmp.replace(CACHE_FILE)  # atomic: a concurrent reader sees the old or the new file, never half
 
 
+def shipped_build(path: Path = CACHE_FILE) -> Build:
+    """The build the installed package carries, as it is: no compiler, no source is read."""
+    build = _read_cache(None, path)
+    if build is None:
+        raise ToolchainError(
+            f"this installation of journeychain carries no built contracts ({path}): install a wheel "
+            "built by `make wheel`, or run it from a source checkout after `make setup`"
+        )
+    return build
+
+
 @lru_cache(maxsize=1)
 def load_build() -> Build:
-    """The current build: from the cache when the sources are unchanged, else compiled now."""
+    """The current build. In a source checkout: from the cache when the sources are unchanged,
+    else compiled now (and cached). In an installed wheel: the build it shipped."""
+    if source_checkout() is None:
+        return shipped_build()
     key = source_hash()
     return _read_cache(key) or _compile(key)
+
+
+def ship_project_files(checkout: Path) -> list[Path]:
+    """Copies the files the package needs besides the build into journeychain/_build (the
+    playbooks and the rulebook whose hash participants accept), for a wheel to carry."""
+    target = CACHE_FILE.parent / "playbooks"
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in sorted((checkout / "playbooks").glob("*")):
+        if source.suffix in (".yaml", ".yml", ".md") and source.is_file():
+            copied.append(Path(shutil.copy2(source, target / source.name)))
+    return copied
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m journeychain.artifacts [--check]`: build the contracts into the package (once
+    per change of the sources), or with --check say whether the build is the sources' and fail
+    if not. `make setup` and `make wheel` run it."""
+    parser = argparse.ArgumentParser(prog="python -m journeychain.artifacts", description=main.__doc__)
+    parser.add_argument("--check", action="store_true", help="fail unless the build matches the sources")
+    options = parser.parse_args(argv)
+    try:
+        checkout = source_checkout()
+        if checkout is None:
+            raise ToolchainError("no contracts/ beside the package: build the contracts in a source checkout")
+        key = source_hash()
+        build = _read_cache(key)
+        if build is None:
+            if options.check:
+                raise ToolchainError(f"{CACHE_FILE} is not the build of the sources: run `make setup`")
+            build = _compile(key)
+        if not options.check:
+            ship_project_files(checkout)
+    except ToolchainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"contracts built: {len(build.contracts)} contracts, sources {key[:12]}, in {CACHE_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,17 +1,21 @@
 """Connecting to a chain: any EVM JSON-RPC endpoint, or the embedded local anvil.
 
 Where to connect: the `rpc` argument, else `$JOURNEY_RPC`, else the local chain at
-http://127.0.0.1:8545. When nothing answers there, the embedded anvil
-(node_modules/.bin/anvil) is started in the background with its state kept in
-`$JOURNEY_HOME/chain`, so a later command sees the same chain. `journey chain` runs it in
-the foreground instead. `throwaway_chain()` starts a private anvil on a free port for a
-demo or a test and stops it afterwards.
+http://127.0.0.1:8545. When nothing answers there, the embedded anvil is started in the
+background with its state kept in `$JOURNEY_HOME/chain`, so a later command sees the same
+chain. The anvil binary is `$JOURNEY_ANVIL`, else the one in the project's node_modules (the
+checkout's, or the current folder's; `@foundry-rs/anvil`'s native binary, which needs no Node),
+else `anvil` on PATH. `journey chain` runs it in
+the foreground instead. `throwaway_chain()` starts a private anvil (or ganache,
+`node="ganache"`) on a free port for a demo or a test and stops it afterwards; both fund the
+development accounts of DEV_MNEMONIC, which `dev:N` names.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -34,6 +38,11 @@ LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 # How development nodes name themselves in web3_clientVersion (anvil/v1.2.3, Ganache/v7.9.2/...,
 # HardhatNetwork/2.22.0/...): the chain id alone does not make a chain a development one.
 DEVELOPMENT_CLIENTS = ("anvil", "ganache", "hardhatnetwork")
+#: the mnemonic of anvil's (and hardhat's) funded accounts, which `dev:N` derives; a ganache
+#: started by journeychain or by `make setup`'s brownie network is given it too
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+#: the local nodes a throwaway chain can run on
+NODES = ("anvil", "ganache")
 PROBE_TIMEOUT = 3.0
 CALL_TIMEOUT = 60.0
 START_TIMEOUT = 20.0
@@ -181,11 +190,70 @@ def connect(rpc: str | None = None, *, start_local: bool = True, quiet: bool = F
 # --- the embedded anvil ---------------------------------------------------------
 
 
+ANVIL_MISSING = (
+    "no anvil found (in node_modules or on PATH): install it with `npm install @foundry-rs/anvil` "
+    "(or Foundry's `foundryup`), or set JOURNEY_ANVIL to its path"
+)
+
+
+def _node_modules_anvil(folder: Path) -> Path | None:
+    """The anvil of a node_modules folder: @foundry-rs's native binary (no Node needed), else
+    the npm command that starts it."""
+    natives = sorted((folder / "@foundry-rs").glob("anvil-*/bin/anvil"))
+    for candidate in [*natives, folder / ".bin" / "anvil"]:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def anvil_binary() -> str:
-    local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
-    if local.exists():
-        return str(local)
-    raise ToolchainError("the embedded chain is missing (node_modules/.bin/anvil): run `make setup`")
+    """The anvil to start: `$JOURNEY_ANVIL`, the project's node_modules, the current folder's
+    node_modules, or PATH; else a ToolchainError saying how to get one."""
+    configured = os.environ.get("JOURNEY_ANVIL")
+    if configured:
+        if shutil.which(configured) is None:
+            raise ToolchainError(f"JOURNEY_ANVIL names {configured}, which is not an executable anvil")
+        return configured
+    for folder in dict.fromkeys((PROJECT_ROOT / "node_modules", Path.cwd() / "node_modules")):
+        found = _node_modules_anvil(folder)
+        if found is not None:
+            return str(found)
+    on_path = shutil.which("anvil")
+    if on_path is not None:
+        return on_path
+    raise ToolchainError(ANVIL_MISSING)
+
+
+GANACHE_MISSING = (
+    "no ganache found (in node_modules or on PATH): install it with `npm install ganache@7.9.2` "
+    "(it needs Node.js 18 or newer), or set JOURNEY_GANACHE to its path"
+)
+
+
+def ganache_binary() -> str:
+    """The ganache to start: `$JOURNEY_GANACHE`, the project's or the current folder's
+    node_modules/.bin/ganache, or PATH; else a ToolchainError saying how to get one."""
+    configured = os.environ.get("JOURNEY_GANACHE")
+    if configured:
+        if shutil.which(configured) is None:
+            raise ToolchainError(f"JOURNEY_GANACHE names {configured}, which is not an executable ganache")
+        return configured
+    for folder in dict.fromkeys((PROJECT_ROOT / "node_modules", Path.cwd() / "node_modules")):
+        candidate = folder / ".bin" / "ganache"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    on_path = shutil.which("ganache")
+    if on_path is not None:
+        return on_path
+    raise ToolchainError(GANACHE_MISSING)
+
+
+def _ganache_args(port: int, chain_id: int | None) -> list[str]:
+    """ganache 7 as the suite runs on it: shanghai, a 30M gas limit, the development accounts."""
+    args = [ganache_binary(), "--server.host", "127.0.0.1", "--server.port", str(port)]
+    args += ["--wallet.mnemonic", DEV_MNEMONIC, "--wallet.totalAccounts", "10"]
+    args += ["--hardfork", "shanghai", "--miner.blockGasLimit", "30000000", "--logging.quiet"]
+    return args + (["--chain.chainId", str(chain_id)] if chain_id else [])
 
 
 def free_port() -> int:
@@ -298,15 +366,25 @@ def run_foreground(port: int = LOCAL_PORT) -> int:
 
 
 @contextlib.contextmanager
-def throwaway_chain(chain_id: int | None = None, anvil_args: Sequence[str] = ()) -> Iterator[Chain]:
-    """A private anvil on a free port, with no saved state, stopped on exit.
+def throwaway_chain(
+    chain_id: int | None = None, anvil_args: Sequence[str] = (), node: str = "anvil"
+) -> Iterator[Chain]:
+    """A private anvil (or ganache: `node="ganache"`) on a free port, with no saved state,
+    stopped on exit.
 
-    `chain_id` overrides anvil's 31337 (another id makes it a non-local chain to the SDK);
-    `anvil_args` are passed on (e.g. ["--hardfork", "berlin"]).
+    `chain_id` overrides the node's own (anvil 31337, ganache 1337; another id makes it a
+    non-local chain to the SDK); `anvil_args` are passed on to anvil (e.g. ["--hardfork", "berlin"]).
     """
+    if node not in NODES:
+        raise ConfigError(f"a throwaway chain runs on {' or '.join(NODES)}, not {node!r}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = _anvil_args(port, None) + (["--chain-id", str(chain_id)] if chain_id else []) + list(anvil_args)
+    if node == "ganache":
+        args = _ganache_args(port, chain_id)
+    else:
+        args = (
+            _anvil_args(port, None) + (["--chain-id", str(chain_id)] if chain_id else []) + list(anvil_args)
+        )
     process = subprocess.Popen(
         args,
         stdout=subprocess.DEVNULL,

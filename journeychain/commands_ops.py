@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from journeychain.chain import NODES
 from journeychain.errors import ConfigError, JourneyError
 from journeychain.timeline import duration, iso, label, timeline
 
@@ -40,6 +41,14 @@ def demo_cmd(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the JSON report.", dir_okay=False)
     ] = Path("reports") / "demo.json",
+    node: Annotated[
+        str,
+        typer.Option(
+            "--chain",
+            help="The throwaway local chain: anvil (the default), or ganache 7.9.2 (node_modules or PATH).",
+            metavar="anvil|ganache",
+        ),
+    ] = "anvil",
 ) -> None:
     """Run five customers through the default playbook on a throwaway local chain.
 
@@ -52,14 +61,16 @@ def demo_cmd(
     from journeychain import demo
 
     s = _session(ctx)
+    if node not in NODES:
+        raise ConfigError(f"--chain is anvil or ganache, not {node!r}")
     if s.rpc:
         s.note("the demo runs on its own throwaway chain: --rpc is not used")
     if s.json:
-        report = demo.run_demo()
+        report = demo.run_demo(node=node)
         path = demo.write_report(report, out)
         _emit(s, report.to_dict() | {"written_to": str(path)}, None)
         return
-    demo.main(out, Console())
+    demo.main(out, Console(), node=node)
 
 
 # --- journey keeper ----------------------------------------------------------------------

@@ -455,16 +455,16 @@ class DemoReport:
 
 @contextmanager
 def network(
-    work: Path | None = None, say: Callable[[str], None] = lambda _m: None
+    work: Path | None = None, say: Callable[[str], None] = lambda _m: None, node: str = "anvil"
 ) -> Iterator[tuple[Chain, Crew]]:
     """A throwaway chain with the suite deployed and the network set up (roles granted, the
     rulebook accepted, the default playbook published, the funder funded). The vault, the
     keeper's state and the deployment file go to `work` (a temporary folder by default),
-    so the user's own are never touched."""
+    so the user's own are never touched. `node` is the local node: anvil, or ganache."""
     with contextlib.ExitStack() as stack:
         if work is None:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journey-demo-")))
-        chain = stack.enter_context(throwaway_chain())
+        chain = stack.enter_context(throwaway_chain(node=node))
         deployment = deploy(chain, dev_account(0, chain), directory=work / "deployments")
         vault = stack.enter_context(Vault(work / "vault.sqlite"))
         crew = Crew(chain, deployment, vault, work / f"keeper-{chain.chain_id}.json", say)
@@ -475,8 +475,9 @@ def network(
 def run_demo(
     say: Callable[[str], None] = lambda _m: None,
     progress: Callable[[int, int, str], None] = lambda _done, _total, _what: None,
+    node: str = "anvil",
 ) -> DemoReport:
-    """Run the five journeys on a throwaway chain and return the report (no printing)."""
+    """Run the five journeys on a throwaway chain (anvil, or ganache) and return the report."""
     started = time.monotonic()
     total = 2 + len(SCENARIOS) * TICKS_PER_SCENARIO
     done = 0
@@ -487,7 +488,7 @@ def run_demo(
         progress(done, total, what)
 
     step("starting a throwaway chain, deploying the suite")
-    with network(say=say) as (chain, crew):
+    with network(say=say, node=node) as (chain, crew):
         deployment, vault = crew.deployment, crew.vault
         step("network set up: roles, rulebook, playbook")
         outcomes = []
@@ -647,7 +648,7 @@ def print_report(report: DemoReport, console: Any) -> None:
     )
 
 
-def main(out: Path = DEFAULT_OUT, console: Any = None) -> DemoReport:
+def main(out: Path = DEFAULT_OUT, console: Any = None, node: str = "anvil") -> DemoReport:
     """Run the demo with a progress bar, print the report and write it as JSON."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -666,7 +667,7 @@ def main(out: Path = DEFAULT_OUT, console: Any = None) -> DemoReport:
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what)
 
-        report = run_demo(say=lambda line: console.print(f"  {line}"), progress=progress)
+        report = run_demo(say=lambda line: console.print(f"  {line}"), progress=progress, node=node)
     print_report(report, console)
     path = write_report(report, out)
     console.print(f"report written to {path} ({report.seconds:.1f} s)")

@@ -7,7 +7,8 @@ engine names the file's customer voice, attestation registry and token (and they
 and that the runtime code at each address is the build's, byte for byte but for the
 `immutable` values its constructor filled in: a file pointing at other contracts, a
 look-alike with a copied ABI say, is refused before anything is sent to them.
-The folder is `$JOURNEY_DEPLOYMENTS`, else deployments/ in the project checkout.
+The folder is `$JOURNEY_DEPLOYMENTS`, else deployments/ in the project checkout, else (an
+installed wheel) deployments/ in the journeychain home.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from eth_typing import ChecksumAddress
 from eth_utils import keccak, to_checksum_address
 
 from journeychain.artifacts import Build, load_build
-from journeychain.chain import Chain
+from journeychain.chain import Chain, journey_home
 from journeychain.errors import DeploymentError
 from journeychain.reverts import Decoder
-from journeychain.toolchain import PROJECT_ROOT
+from journeychain.toolchain import project_file, source_checkout
 from journeychain.tx import Sender
 
-RULEBOOK_FILE = PROJECT_ROOT / "playbooks" / "rulebook.md"
+RULEBOOK_FILE = project_file("playbooks", "rulebook.md")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,11 @@ class Deployment:
 
 
 def deployments_dir() -> Path:
-    return Path(os.environ.get("JOURNEY_DEPLOYMENTS") or PROJECT_ROOT / "deployments")
+    configured = os.environ.get("JOURNEY_DEPLOYMENTS")
+    if configured:
+        return Path(configured)
+    checkout = source_checkout()
+    return checkout / "deployments" if checkout else journey_home() / "deployments"
 
 
 def deployment_file(chain_id: int, directory: Path | None = None) -> Path:

@@ -14,6 +14,7 @@ from eth_utils import keccak
 
 from journeychain.encoding import short_name
 from journeychain.errors import ConfigError, EvidenceError, PlaybookError
+from journeychain.toolchain import project_file
 
 #: The roles every deployment defines (the directory's defaults, in bit order after ADMIN).
 DEFAULT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER")
@@ -35,7 +36,8 @@ def role_id(role: str) -> bytes:
     return b"\x00" * 32 if name == "ADMIN" else keccak(text=name)
 
 
-DEFAULT_PLAYBOOK = Path(__file__).resolve().parent.parent / "playbooks" / "default.yaml"
+#: the checkout's playbooks/default.yaml, or the copy an installed wheel carries
+DEFAULT_PLAYBOOK = project_file("playbooks", "default.yaml")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _MAX_STEPS = 15
@@ -345,9 +347,24 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     )
 
 
+def find_playbook(path: str | Path) -> Path:
+    """`path` if it exists; else the file of that name (with .yaml added to a bare name) in the
+    playbook folders: `playbooks/default.yaml` or `default` finds the default playbook that an
+    installed wheel carries, from any folder."""
+    path = Path(path).expanduser()
+    if path.exists():
+        return path
+    names = [path.name] if path.suffix else [f"{path.name}.yaml", f"{path.name}.yml"]
+    for folder in playbook_dirs():
+        for name in names:
+            if (folder / name).is_file():
+                return folder / name
+    return path
+
+
 def load_playbook(path: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
-    """Read and validate a playbook YAML file."""
-    path = Path(path)
+    """Read and validate a playbook YAML file (found as `find_playbook` says)."""
+    path = find_playbook(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -361,7 +378,7 @@ def load_playbook(path: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
 
 def playbook_dirs() -> list[Path]:
     """Where playbook files are looked for: `$JOURNEY_PLAYBOOKS` (folders separated by the
-    path separator), else the project's playbooks/ folder."""
+    path separator), else the project's playbooks/ folder (the copy a wheel carries)."""
     configured = os.environ.get("JOURNEY_PLAYBOOKS")
     if configured:
         return [Path(p).expanduser() for p in configured.split(os.pathsep) if p]

@@ -5,6 +5,11 @@ CompletenessError("booking refused: field customer_goals is missing"). Field and
 names (bytes32 short strings) are shown as text, roles and statuses by name, and a step
 by its playbook name where the context knows it. Errors no rule names (a panic, an
 unknown selector) become a plain RuleError.
+
+Nodes hand the revert data back in different shapes (`revert_data` reads them all): anvil,
+geth and hardhat as the JSON-RPC error's `data` string; ganache 7 as `data.result` (with
+"VM Exception while processing transaction: revert" as the message); ganache 6 as
+`data[<tx hash>].return`.
 """
 
 from __future__ import annotations
@@ -53,6 +58,10 @@ PANICS = {
 }
 UNKNOWN_THINGS = frozenset({"UnknownPlaybook", "UnknownJourney", "UnknownAttestation"})
 ERROR_SELECTOR = keccak(text="Error(string)")[:4]
+# where a node puts the revert data inside the JSON-RPC error's `data` object
+_DATA_KEYS = ("data", "result", "return")
+# what ganache says instead of the reason when it has only the revert data
+GANACHE_REVERT = "VM Exception while processing transaction: revert"
 PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
 
 
@@ -567,6 +576,76 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     # --- claims
     "NothingToClaim": (ClaimError, lambda c, a: f"{a['account']} has nothing to claim"),
 }
+
+
+def _hex_bytes(value: Any) -> bytes | None:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("0x"):
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            return None
+    return None
+
+
+def revert_data(error: Any, _depth: int = 0) -> bytes | None:
+    """The revert data in a node's error, whatever its shape: an exception (web3's
+    ContractLogicError or Web3RPCError, whose `data` or first argument holds it), the
+    JSON-RPC error object, or its `data` field: a hex string (anvil, geth, hardhat),
+    `{"result": "0x.."}` (ganache 7), `{"<tx hash>": {"return": "0x.."}}` (ganache 6) or
+    `{"data": "0x.."}`. None when the error carries none."""
+    if _depth > 4:
+        return None
+    if isinstance(error, BaseException):
+        candidates = (getattr(error, "data", None), getattr(error, "rpc_response", None), *error.args[:1])
+        for candidate in candidates:
+            found = revert_data(candidate, _depth + 1)
+            if found is not None:
+                return found
+        return None
+    found = _hex_bytes(error)
+    if found is not None or not isinstance(error, dict):
+        return found
+    if "error" in error and isinstance(error["error"], dict):  # a whole JSON-RPC response
+        return revert_data(error["error"], _depth + 1)
+    for key in _DATA_KEYS:
+        if key == "result" and error.get("hash") and error.get("result") == error["hash"]:
+            continue  # ganache's answer to a transaction it mined: the result is its hash
+        if key in error:
+            found = revert_data(error[key], _depth + 1)
+            if found is not None:
+                return found
+    for key, value in error.items():  # ganache 6: keyed by the transaction's hash
+        if isinstance(key, str) and key.startswith("0x") and isinstance(value, dict):
+            found = revert_data(value, _depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def mined_transaction(error: Any) -> str | None:
+    """The hash of the reverted transaction that ganache (vmErrorsOnRPCResponse) names in its
+    answer to eth_sendRawTransaction: it mined the transaction, and says so as an error."""
+    if isinstance(error, BaseException):
+        for candidate in (
+            getattr(error, "data", None),
+            getattr(error, "rpc_response", None),
+            *error.args[:1],
+        ):
+            found = mined_transaction(candidate) if isinstance(candidate, dict) else None
+            if found is not None:
+                return found
+        return None
+    data = error
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        data = data["error"]
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        data = data["data"]
+    tx_hash = data.get("hash") if isinstance(data, dict) else None
+    if isinstance(tx_hash, str) and tx_hash.startswith("0x") and len(tx_hash) == 66:
+        return tx_hash
+    return None
 
 
 def _canonical(param: dict[str, Any]) -> str:

@@ -24,9 +24,27 @@ from journeychain.errors import ToolchainError
 SOLC_VERSION = "0.8.28"
 EVM_VERSION = "shanghai"
 SHIM_MARKER = "# journeychain solcjs shim"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: the folder above the package: the source checkout when the package runs from one
+PROJECT_ROOT = PACKAGE_DIR.parent
 SHIM_SCRIPT = PROJECT_ROOT / "tools" / "solc" / "solcjs-shim.cjs"
 NATIVE_CANDIDATES = (Path("/usr/local/bin/solc"), Path("/usr/bin/solc"))
+
+
+def source_checkout() -> Path | None:
+    """The project's checkout when the package runs from one (contracts/ and brownie-config.yaml
+    beside it), None when it runs from an installed wheel."""
+    if (PROJECT_ROOT / "contracts").is_dir() and (PROJECT_ROOT / "brownie-config.yaml").is_file():
+        return PROJECT_ROOT
+    return None
+
+
+def project_file(*parts: str) -> Path:
+    """A file of the project's that the package carries too (a playbook, the rulebook): the
+    checkout's own where it exists, else the copy `make wheel` put in journeychain/_build."""
+    own = PROJECT_ROOT.joinpath(*parts)
+    shipped = PACKAGE_DIR.joinpath("_build", *parts)
+    return own if own.exists() or not shipped.exists() else shipped
 
 
 def install_folder() -> Path:

@@ -19,7 +19,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 
 from journeychain.chain import Chain
 from journeychain.errors import ChainError, JourneyError, TransactionError
-from journeychain.reverts import Context, Decoder
+from journeychain.reverts import GANACHE_REVERT, Context, Decoder, mined_transaction, revert_data
 
 GAS_MARGIN = 1.25
 GAS_EXTRA = 20_000
@@ -39,23 +39,6 @@ class Receipt:
 
     def as_dict(self) -> dict[str, Any]:
         return {"tx": self.tx_hash, "block": self.block, "gas_used": self.gas_used}
-
-
-def revert_data(exc: BaseException) -> bytes | None:
-    """The revert data a web3 exception carries, if any."""
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, (bytes, bytearray)):
-        return bytes(data)
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            return bytes.fromhex(data[2:])
-        except ValueError:
-            return None
-    if exc.args and isinstance(exc.args[0], dict):
-        return revert_data(type("E", (), {"data": exc.args[0].get("data"), "args": ()})())
-    return None
 
 
 class Sender:
@@ -120,7 +103,12 @@ class Sender:
         try:
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
-            raise TransactionError(f"the chain refused the transaction: {_short(exc)}") from None
+            # ganache (vmErrorsOnRPCResponse) mines the transaction as it takes it, and answers a
+            # revert as an error naming the mined transaction: its receipt is read as any other's
+            mined = mined_transaction(exc)
+            if mined is None:
+                raise TransactionError(f"the chain refused the transaction: {_short(exc)}") from None
+            tx_hash = HexBytes(mined)
         try:
             receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
         except TimeExhausted:
@@ -163,4 +151,5 @@ def _plain(message: str) -> JourneyError:
     from journeychain.errors import RuleError
 
     message = message.removeprefix("execution reverted: ").removeprefix("execution reverted")
+    message = message.strip().removeprefix(GANACHE_REVERT)  # ganache: the reason, if any, follows
     return RuleError(f"refused: {message.strip() or 'no reason given'}")

@@ -42,8 +42,10 @@ with the model and the escrow's books are balanced:
   flag, pool, funder, rolling hash, disputes and the customer's nonce are what the model says.
 
 JOURNEY_FUZZ_STEPS sets the number of state-machine steps (1,000 by default, `make test`;
-`make fuzz` runs 10,000). The steps run, the examples and the duration are printed at the
-end and written to reports/fuzz.json.
+`make fuzz` runs 10,000). The short run is the same every time (derandomized); a deep run
+draws a new seed and prints it as it starts, and JOURNEY_FUZZ_SEED (`make fuzz FUZZ_SEED=N`)
+runs with a given one: the same seed and steps replay the same examples. The seed, the steps
+run, the examples and the duration are printed at the end and written to reports/fuzz.json.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ import functools
 import json
 import math
 import os
+import secrets
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -63,8 +67,9 @@ from brownie import accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
 from conftest import DAY, HOUR, ORGS, POOL, ROLE_ORG, ZERO, Customer, enrol, reverts_with
 from eth_abi import decode, encode
+from eth_account import Account
 from eth_utils import keccak, to_checksum_address
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -282,7 +287,8 @@ def world(suite, kit, team, token, voice, directory, default_playbook):
     variant_id = engine.playbookCount()
     # Four customers: the first two have a verified identity, the third never does, the
     # fourth (verified) signs with a key that is a participant's (of the shipping company).
-    customers = [Customer() for _ in range(4)]
+    # Their keys are fixed, so that a seed replays the same world.
+    customers = [Customer(key=Account.from_key(keccak(text=f"fuzz customer {i}"))) for i in range(4)]
     customer_accounts = []
     for c in customers:
         account = accounts.add(c.key.key.hex())
@@ -1430,6 +1436,35 @@ class JourneyMachine(RuleBasedStateMachine):
                 assert pool == 0 and sum(given.values()) == j.settled_pool
 
 
+# --- the seed ----------------------------------------------------------------------------
+
+
+def fuzz_seed(env: Mapping[str, str] = os.environ) -> int | None:
+    """The run's seed: JOURNEY_FUZZ_SEED when set (a replay), else a new one for a deep run
+    (JOURNEY_FUZZ_STEPS set), else None: the short run is derandomized."""
+    text = env.get("JOURNEY_FUZZ_SEED", "").strip()
+    if text:
+        try:
+            return int(text, 0)
+        except ValueError:
+            raise pytest.UsageError(f"JOURNEY_FUZZ_SEED must be an integer, not {text!r}") from None
+    if "JOURNEY_FUZZ_STEPS" in env:
+        return secrets.randbits(32)
+    return None
+
+
+def seeded(factory: Callable[[], RuleBasedStateMachine], base: int | None, run: int):
+    """The state machine factory that hypothesis runs with seed `base + run` (the run-th round
+    of the loop below), or unchanged when there is no seed."""
+    if base is None:
+        return factory
+
+    def make() -> RuleBasedStateMachine:
+        return factory()
+
+    return seed(base + run)(make)
+
+
 # --- the test ----------------------------------------------------------------------------
 
 
@@ -1438,6 +1473,11 @@ def test_escrow_and_deadline_invariants_hold_over_random_journeys(world, capsys)
     per_example = 100
     # The short profile (`make test`) is the same run every time; the deep one is new each time.
     deep = "JOURNEY_FUZZ_STEPS" in os.environ
+    base = fuzz_seed()
+    replay = f"make fuzz FUZZ_SEED={base} FUZZ_STEPS={total}"
+    if base is not None:
+        with capsys.disabled():
+            print(f"\ninvariant fuzz: seed {base} (replay: {replay})")
     STATS.update(steps=0, target=total, examples=0, transactions=0, failed=False, outcomes=Counter())
     chain.snapshot()
     started = time.monotonic()
@@ -1449,13 +1489,13 @@ def test_escrow_and_deadline_invariants_hold_over_random_journeys(world, capsys)
             # the rules stop counting (and sending) once the target is reached.
             examples = 3 * math.ceil((total - STATS["steps"]) / per_example)
             run_state_machine_as_test(
-                lambda: JourneyMachine(world),
+                seeded(lambda: JourneyMachine(world), base, runs),
                 settings=settings(
                     max_examples=examples,
                     stateful_step_count=per_example,
                     deadline=None,
                     database=None,
-                    derandomize=not deep and runs == 0,
+                    derandomize=base is None and runs == 0,
                     phases=[Phase.generate, Phase.shrink],
                     suppress_health_check=list(HealthCheck),
                     report_multiple_bugs=False,
@@ -1467,7 +1507,8 @@ def test_escrow_and_deadline_invariants_hold_over_random_journeys(world, capsys)
             "steps": STATS["steps"],
             "examples": STATS["examples"],
             "steps_per_example": per_example,
-            "profile": "deep" if deep else "short (derandomized)",
+            "profile": "deep" if deep else "short" if base is not None else "short (derandomized)",
+            "seed": base,
             "failed": STATS["failed"],
             "transactions": STATS["transactions"],
             "duration_s": round(time.monotonic() - started, 1),
@@ -1480,6 +1521,7 @@ def test_escrow_and_deadline_invariants_hold_over_random_journeys(world, capsys)
                 f"\ninvariant fuzz: {summary['steps']} steps in {summary['examples']} examples, "
                 f"{summary['transactions']} transactions, {summary['duration_s']} s"
                 f"{' (failed)' if STATS['failed'] else ''} (reports/fuzz.json)"
+                + (f"\ninvariant fuzz: seed {base}; replay with `{replay}`" if base is not None else "")
             )
     assert STATS["steps"] >= total
     # The run reached the outcomes the invariants are about: value delivered, journeys
