@@ -204,6 +204,8 @@ def load_account(name: str, chain: Chain | None = None, password: str | None = N
 def resolve_address(name: str, chain: Chain | None = None) -> str:
     """The address an account name stands for, without unlocking anything."""
     if is_address(name):
+        if int(name, 16) == 0:
+            raise ConfigError(f"{name} is the zero address, which nobody holds a key for")
         return checksum(name)
     index = _dev_index(name)
     if index is not None:

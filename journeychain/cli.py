@@ -463,6 +463,8 @@ def accounts_import(
             raise ConfigError(f"the environment variable {key_env} is not set")
     elif stdin:
         key = sys.stdin.readline().strip()
+        if not key:
+            raise ConfigError("no private key on standard input")
     else:
         key = ask_secret("private key", "pass it with --stdin or --key-env")
     entry = import_account(alias, key, get_password(f"new password for {alias}", confirm=True))
@@ -574,6 +576,8 @@ def role_define(
     """Define a role (as ADMIN); its id is keccak256 of its name. `playbook publish` defines the
     roles a playbook declares under `roles:` itself."""
     role_id(name)  # a bad name is refused before connecting
+    if name.upper() in ("ADMIN", "CUSTOMER"):
+        raise ConfigError(f"{name.upper()} is a role of its own, never defined: choose another name")
     s = session(ctx)
     receipt = s.client().define_role(name)
     s.emit(
