@@ -563,3 +563,31 @@ def test_an_organisation_name_over_32_bytes_is_bad_input(reader):
 
 def test_an_unknown_option_is_bad_input(reader):
     assert fails("list", "--colour", code=2) == "No such option: --colour (see `journey list --help`)"
+
+
+def test_the_zero_address_is_bad_input(reader):
+    zero = "0x" + "00" * 20
+    message = fails("participant", "add", zero, "SALES", "--org", "sales2", code=2)
+    assert message == f"{zero} is the zero address, which nobody holds a key for"
+
+
+def test_admin_and_customer_are_never_defined_as_roles(reader):
+    for name in ("ADMIN", "customer"):
+        assert fails("role", "define", name, code=2) == (
+            f"{name.upper()} is a role of its own, never defined: choose another name"
+        )
+
+
+def test_an_empty_private_key_on_standard_input_is_bad_input(reader):
+    result = CliRunner().invoke(
+        app, ["accounts", "import", "v", "--stdin"], input="\n", env={"JOURNEY_PASSWORD": "x"}
+    )
+    assert result.exit_code == 2 and result.stderr.strip() == "error: no private key on standard input"
+
+
+def test_a_demo_report_that_cannot_be_written_is_refused_before_the_demo_runs(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    out = blocker / "demo.json"
+    message = fails("demo", "--out", str(out), code=2)
+    assert message == f"cannot write the report to {out}: File exists"
