@@ -19,12 +19,13 @@ import getpass
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address, is_checksum_address, is_checksum_formatted_address, to_checksum_address
 
 from journeychain.chain import DEV_MNEMONIC, Chain, journey_home, private_dir
 from journeychain.errors import AccountError, ConfigError
@@ -49,9 +50,16 @@ def keystore_dir() -> Path:
 
 
 def checksum(address: str) -> str:
-    """An address in checksum form, or a ConfigError sentence."""
+    """An address in checksum form, or a ConfigError sentence. A mixed-case address must carry a
+    right EIP-55 checksum (a mistyped digit would otherwise name somebody else); all lower case
+    (or all upper case) carries none and is taken as it is."""
     if not isinstance(address, str) or not is_address(address):
         raise ConfigError(f"{address!r} is not an address (0x and 40 hex digits)")
+    if is_checksum_formatted_address(address) and not is_checksum_address(address):
+        raise ConfigError(
+            f"{address} has a wrong EIP-55 checksum (mixed case): check it for a typo, "
+            "or give it in lower case"
+        )
     return to_checksum_address(address)
 
 
@@ -81,10 +89,10 @@ def list_accounts() -> list[KeystoreEntry]:
     entries = []
     for path in sorted(keystore_dir().glob("*.json")):
         try:
-            address = json.loads(path.read_text(encoding="utf-8"))["address"]
-        except (OSError, ValueError, KeyError):
+            address = to_checksum_address(json.loads(path.read_text(encoding="utf-8"))["address"])
+        except (OSError, ValueError, KeyError, TypeError):  # not a keystore file: load_account says so
             continue
-        entries.append(KeystoreEntry(path.stem, to_checksum_address(address), path))
+        entries.append(KeystoreEntry(path.stem, address, path))
     return entries
 
 
@@ -96,17 +104,26 @@ def find_account(name: str) -> KeystoreEntry | None:
     return None
 
 
+def ask_secret(prompt: str, hint: str) -> str:
+    """A secret typed at the terminal without echo; without a terminal (where getpass would warn
+    and read standard input in clear) an AccountError naming what is needed and `hint`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            return getpass.getpass(f"{prompt}: ")
+    except (getpass.GetPassWarning, EOFError, OSError):
+        raise AccountError(f"the {prompt} is needed and there is no terminal to ask for it: {hint}") from None
+
+
 def get_password(prompt: str = "password", confirm: bool = False) -> str:
     """The keystore password: `$JOURNEY_PASSWORD`, else asked for without echo."""
     env = os.environ.get("JOURNEY_PASSWORD")
     if env is not None:
         return env
-    try:
-        password = getpass.getpass(f"{prompt}: ")
-        if confirm and getpass.getpass(f"{prompt} (again): ") != password:
-            raise AccountError("the two passwords differ")
-    except EOFError:
-        raise AccountError("no password: set JOURNEY_PASSWORD or run in a terminal") from None
+    hint = "set JOURNEY_PASSWORD"
+    password = ask_secret(prompt, hint)
+    if confirm and ask_secret(f"{prompt} (again)", hint) != password:
+        raise AccountError("the two passwords differ")
     return password
 
 
@@ -124,7 +141,12 @@ def _save(alias: str, account: LocalAccount, password: str) -> KeystoreEntry:
         raise AccountError("refusing an empty password: the keystore file would be readable by anyone")
     path = keystore_dir() / f"{alias}.json"
     data = Account.encrypt(account.key, password)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # a file find_account could not read: never overwrite a key
+        raise AccountError(
+            f"{path} exists already and is not a readable keystore file: move it aside"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         os.fchmod(out.fileno(), 0o600)  # whatever the umask
         json.dump(data, out)
@@ -147,12 +169,21 @@ def import_account(alias: str, private_key: str, password: str) -> KeystoreEntry
 
 def unlock(entry: KeystoreEntry, password: str | None = None) -> LocalAccount:
     """The signing key of a keystore entry; a wrong password is an AccountError."""
+    try:
+        data = json.loads(entry.path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AccountError(f"{entry.path} is not a readable keystore file ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("crypto") or data.get("Crypto"), dict):
+        raise AccountError(f"{entry.path} is not a keystore file (no crypto section)")
     password = get_password(f"password for {entry.alias}") if password is None else password
-    data = json.loads(entry.path.read_text(encoding="utf-8"))
     try:
         key = Account.decrypt(data, password)
     except ValueError:
         raise AccountError(f"wrong password for account {entry.alias!r}") from None
+    except (KeyError, TypeError, AttributeError):
+        raise AccountError(
+            f"{entry.path} is not a keystore file (its crypto section is incomplete)"
+        ) from None
     return Account.from_key(key)
 
 
@@ -163,6 +194,9 @@ def load_account(name: str, chain: Chain | None = None, password: str | None = N
         return dev_account(index, chain)
     entry = find_account(name)
     if entry is None:
+        path = keystore_dir() / f"{name}.json"
+        if _ALIAS.match(name) and path.exists():
+            raise AccountError(f"{path} is not a readable keystore file: restore it or move it aside")
         raise AccountError(f"no account named {name!r} in {keystore_dir()} (see `journey accounts list`)")
     return unlock(entry, password)
 
@@ -170,7 +204,9 @@ def load_account(name: str, chain: Chain | None = None, password: str | None = N
 def resolve_address(name: str, chain: Chain | None = None) -> str:
     """The address an account name stands for, without unlocking anything."""
     if is_address(name):
-        return to_checksum_address(name)
+        if int(name, 16) == 0:
+            raise ConfigError(f"{name} is the zero address, which nobody holds a key for")
+        return checksum(name)
     index = _dev_index(name)
     if index is not None:
         return dev_account(index, chain).address

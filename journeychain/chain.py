@@ -357,12 +357,17 @@ def run_foreground(port: int = LOCAL_PORT) -> int:
         pid = background_pid()
         hint = " (the background one: `journey chain --stop` first)" if pid else ""
         raise ChainError(f"a chain already answers at {url}{hint}")
+    if not 0 < port < 65536:
+        raise ConfigError(f"{port} is not a TCP port (1 to 65535)")
     process = subprocess.Popen(_anvil_args(port, chain_dir() / "state.json"))
     try:
-        return process.wait()
+        code = process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
         return process.wait()
+    if code != 0:
+        raise ToolchainError(f"the local chain stopped with exit code {code}: is port {port} free?")
+    return code
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from journeychain import __version__
 from journeychain.accounts import (
+    ask_secret,
     create_account,
     get_password,
     import_account,
@@ -80,7 +81,8 @@ deployments/<chain id>.json; keys and local records from $JOURNEY_HOME.
 
 [bold]Output[/bold]: tables for people, --json for programs. Exit codes:
 0 done, 1 failed, 2 bad input (argument, unknown name, wrong password,
-no deployment), 3 refused by a rule of the contracts, 4 chain unreachable.
+no deployment, corrupt local file), 3 refused by a rule of the contracts,
+4 chain unreachable. --json goes before or after the command.
 """
 
 
@@ -92,10 +94,21 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _json_first(args: list[str]) -> list[str]:
+    """`--json` is a global option, taken after the command as well (`journey status OPP-1
+    --json`): every `--json` before a `--` moves to the front."""
+    end = args.index("--") if "--" in args else len(args)
+    head = [a for a in args[:end] if a != "--json"]
+    if len(head) == end:
+        return args
+    return ["--json", *head, *args[end:]]
+
+
 class JourneyGroup(TyperGroup):
     """Runs a command; any JourneyError ends with its one sentence and its exit code."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        args = _json_first(list(sys.argv[1:] if args is None else args))
         try:
             result = super().main(
                 args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra
@@ -239,10 +252,30 @@ class JourneyBook:
         self.key = str(chain_id)
 
     def _all(self) -> dict[str, Any]:
+        """Every chain's records; a file that is not a journeys file is refused, and left as it is."""
         try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"cannot read the journeys' records {self.path}: {reason}") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", "?")
+            raise self._corrupt(f"not JSON: {getattr(exc, 'msg', exc)} at line {line}") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(records, dict) and all(isinstance(r, dict) for r in records.values())
+            for records in data.values()
+        ):
+            raise self._corrupt("not records by chain and journey")
+        return data
+
+    def _corrupt(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"{self.path} is not a journeys file ({reason}): it is left as it is; fix it or move it aside"
+        )
 
     def records(self) -> dict[str, dict[str, str]]:
         return self._all().get(self.key, {})
@@ -265,14 +298,28 @@ def _receipt_note(receipt: Receipt) -> str:
     return f"[dim](tx {receipt.tx_hash[:10]}…, block {receipt.block}, gas {receipt.gas_used:,})[/dim]"
 
 
-def _amount(text: str) -> int:
-    """Tokens (18 decimals) from '1000' or '12.5'."""
+#: The most tokens (in units of 10**-18) a journey's pool holds (the engine keeps it in 96 bits),
+#: and the most any amount of the token can be (256 bits).
+MAX_POOL = 2**96 - 1
+MAX_TOKENS = 2**256 - 1
+#: Playbooks are numbered from 1 in 16 bits.
+PLAYBOOK_MAX = 2**16 - 1
+
+
+def _amount(text: str, limit: int = MAX_TOKENS, what: str = "the token can count") -> int:
+    """Tokens (18 decimals) from '1000' or '12.5': positive, finite and at most `limit` units."""
     try:
-        value = Decimal(text)
+        value = Decimal(text.strip())
     except InvalidOperation:
-        raise ConfigError(f"{text!r} is not an amount of tokens (e.g. 1000 or 12.5)") from None
-    wei = value * 10**18
-    if value <= 0 or wei != wei.to_integral_value():
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise ConfigError(f"{text!r} is not an amount of tokens (e.g. 1000 or 12.5)")
+    if value <= 0:
+        raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")
+    if value > Decimal(limit) / 10**18:
+        raise ConfigError(f"{text!r} tokens is more than {what} ({tokens(limit)} tokens)")
+    wei = value.scaleb(18)
+    if wei != wei.to_integral_value():
         raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")
     return int(wei)
 
@@ -348,7 +395,7 @@ def _global(
 @app.command("chain", rich_help_panel="Set up")
 def chain_cmd(
     stop: Annotated[bool, typer.Option("--stop", help="Stop the background local chain instead.")] = False,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8545,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8545,
 ) -> None:
     """Run the embedded local chain (anvil) in the foreground; Ctrl-C stops it.
 
@@ -417,10 +464,10 @@ def accounts_import(
             raise ConfigError(f"the environment variable {key_env} is not set")
     elif stdin:
         key = sys.stdin.readline().strip()
+        if not key:
+            raise ConfigError("no private key on standard input")
     else:
-        import getpass
-
-        key = getpass.getpass("private key: ")
+        key = ask_secret("private key", "pass it with --stdin or --key-env")
     entry = import_account(alias, key, get_password(f"new password for {alias}", confirm=True))
     session(ctx).emit(
         {"alias": entry.alias, "address": entry.address}, f"account {entry.alias}: {entry.address}"
@@ -529,6 +576,9 @@ def role_define(
 ) -> None:
     """Define a role (as ADMIN); its id is keccak256 of its name. `playbook publish` defines the
     roles a playbook declares under `roles:` itself."""
+    role_id(name)  # a bad name is refused before connecting
+    if name.upper() in ("ADMIN", "CUSTOMER"):
+        raise ConfigError(f"{name.upper()} is a role of its own, never defined: choose another name")
     s = session(ctx)
     receipt = s.client().define_role(name)
     s.emit(
@@ -621,7 +671,9 @@ def playbook_publish(
 @playbook_app.command("show")
 def playbook_show(
     ctx: typer.Context,
-    playbook_id: Annotated[int | None, typer.Argument(help="Its number (omit: all).")] = None,
+    playbook_id: Annotated[
+        int | None, typer.Argument(help="Its number (omit: all).", min=1, max=PLAYBOOK_MAX)
+    ] = None,
 ) -> None:
     """Show a published playbook's steps, or list every playbook."""
     s = session(ctx)
@@ -688,7 +740,7 @@ def open_cmd(
     funder: Annotated[
         str, typer.Option(help="The journey's funder, who alone may fund its pool: alias, address or dev:N.")
     ] = "",
-    playbook: Annotated[int, typer.Option(help="The playbook to run.")] = 1,
+    playbook: Annotated[int, typer.Option(help="The playbook to run.", min=1, max=PLAYBOOK_MAX)] = 1,
     assign: Annotated[
         str | None, typer.Option(help="Who owns the first step (default: your organisation).")
     ] = None,
@@ -781,7 +833,12 @@ def attest_cmd(
     customer, the journey itself or one step, as the schema says (value_delivered: the journey)."""
     s = session(ctx)
     client = s.client()
-    expiry = s.chain.now() + parse_duration(expires_in, "--expires-in") if expires_in else 0
+    lifetime = parse_duration(expires_in, "--expires-in") if expires_in is not None else 0
+    if expires_in is not None and lifetime == 0:
+        raise ConfigError(
+            f"--expires-in: {expires_in!r} is no time at all (omit it for an attestation that never expires)"
+        )
+    expiry = s.chain.now() + lifetime if lifetime else 0
     if schema == "value_delivered":
         uid, receipt = client.attest_value_delivered(journey, expiry)
     else:
@@ -827,7 +884,8 @@ def schema_list(ctx: typer.Context) -> None:
     s.emit([{"schema": x.name, "role": x.role, "subject": x.subject} for x in schemas], table)
 
 
-@app.command("fund", rich_help_panel="Journeys")
+# A negative amount is an argument to refuse with a sentence, not an unknown option.
+@app.command("fund", rich_help_panel="Journeys", context_settings={"ignore_unknown_options": True})
 def fund_cmd(
     ctx: typer.Context,
     journey: Annotated[str, typer.Argument(help="The journey.")],
@@ -838,7 +896,7 @@ def fund_cmd(
 ) -> None:
     """Escrow AMOUNT incentive tokens in the journey's pool (as FUNDER)."""
     s = session(ctx)
-    value = _amount(amount)
+    value = _amount(amount, MAX_POOL, "a journey's pool can hold")
     receipt = s.client().fund(journey, value, permit=permit)
     pool = receipt.events["PoolFunded"][0]["pool"]
     s.emit(
@@ -955,7 +1013,7 @@ def customer_dispute(
     )
 
 
-@customer_app.command("rate")
+@customer_app.command("rate", context_settings={"ignore_unknown_options": True})
 def customer_rate(
     ctx: typer.Context,
     journey: Annotated[str, typer.Argument(help="The journey.")],
@@ -974,6 +1032,8 @@ def customer_rate(
     in the evidence vault (`journey prove JOURNEY STEP rating_comment`, `journey forget`).
     """
     s = session(ctx)
+    if not 1 <= score <= 5:
+        raise ConfigError(f"a rating is a score from 1 to 5, not {score}")
     who = _customer(s, journey, customer, profile_hex)
     with Vault() as vault:
         result = s.client().customer_rate(journey, who, step, score, comment, vault=vault)
@@ -1205,7 +1265,7 @@ def cancel_cmd(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="
     s.emit({"journey": journey} | receipt.as_dict(), f"journey {journey} cancelled {_receipt_note(receipt)}")
 
 
-@app.command("mint", rich_help_panel="Set up")
+@app.command("mint", rich_help_panel="Set up", context_settings={"ignore_unknown_options": True})
 def mint_cmd(
     ctx: typer.Context,
     to: Annotated[str, typer.Argument(help="Address, alias or dev:N.")],
@@ -1235,7 +1295,10 @@ def claim_cmd(ctx: typer.Context) -> None:
 
 @app.command("list", rich_help_panel="Journeys")
 def list_cmd(
-    ctx: typer.Context, playbook: Annotated[int | None, typer.Option(help="Only this playbook's.")] = None
+    ctx: typer.Context,
+    playbook: Annotated[
+        int | None, typer.Option(help="Only this playbook's.", min=1, max=PLAYBOOK_MAX)
+    ] = None,
 ) -> None:
     """List the journeys of this deployment with where each stands."""
     s = session(ctx)

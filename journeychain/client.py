@@ -43,7 +43,14 @@ from journeychain.encoding import (
     short_name,
     step_subject,
 )
-from journeychain.errors import AccountError, ConfigError, PlaybookError, RuleError, SignatureError
+from journeychain.errors import (
+    AccountError,
+    ConfigError,
+    FundingError,
+    PlaybookError,
+    RuleError,
+    SignatureError,
+)
 from journeychain.playbook import (
     CUSTOMER,
     DEFAULT_ROLES,
@@ -59,7 +66,7 @@ from journeychain.playbook import (
     schema_name,
     with_optional_fields,
 )
-from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder
+from journeychain.reverts import ATTESTATION_STATES, STATUSES, Context, Decoder, tokens
 from journeychain.signing import customer_signature, permit_signature, sign_typed
 from journeychain.timeline import block_ranges
 from journeychain.tx import Receipt, Sender
@@ -407,8 +414,11 @@ class JourneyClient:
             raise AccountError("this action needs an account: pass --account NAME or set JOURNEY_ACCOUNT")
         return self.account
 
+    def _sender(self) -> Sender:
+        return Sender(self.chain, self._signer(), self.decoder, self.context)
+
     def _send(self, call: Any) -> Receipt:
-        receipt = Sender(self.chain, self._signer(), self.decoder, self.context).send(call)
+        receipt = self._sender().send(call)
         receipt.events = self._decode_events(receipt.raw)
         return receipt
 
@@ -664,9 +674,14 @@ class JourneyClient:
 
     def step_index(self, journey: str | bytes, step: int | str) -> int:
         """A step number from a number or a step name of the journey's playbook."""
-        if isinstance(step, int) or (isinstance(step, str) and step.isdigit()):
-            return int(step)
         playbook = self.playbook(self.journey(journey).playbook_id).playbook
+        if isinstance(step, int) or (isinstance(step, str) and step.isdigit()):
+            if not 0 <= int(step) < len(playbook.steps):
+                raise ConfigError(
+                    f"playbook {playbook.name!r} has no step {step}: its steps run from 0 to "
+                    f"{len(playbook.steps) - 1}"
+                )
+            return int(step)
         return playbook.step_index(step)
 
     # --- journeys --------------------------------------------------------------------
@@ -1020,8 +1035,27 @@ class JourneyClient:
             return self._send(self._engine.functions.fundWithPermit(jid, amount, deadline, v, r, s))
         allowance = self._token.functions.allowance(owner.address, self._engine.address).call()
         if allowance < amount:
+            self._check_funding(jid, owner.address, amount)  # a refusal changes nothing on chain
             self._send(self._token.functions.approve(self._engine.address, amount))
         return self._send(self._engine.functions.fund(jid, amount))
+
+    def _check_funding(self, jid: bytes, owner: str, amount: int) -> None:
+        """Simulates fund(jid, amount) before the approve it needs is sent. The engine checks
+        every rule (open journey, funder, role, rulebook, amount, pool size) before it moves the
+        tokens, so a simulation without the allowance that reaches the transfer, and fails for
+        the allowance alone, passed them all; the balance is then checked by a view call."""
+        try:
+            self._sender().simulate(self._engine.functions.fund(jid, amount))
+        except FundingError as exc:
+            if exc.error != "ERC20InsufficientAllowance":
+                raise
+        balance = int(self._token.functions.balanceOf(owner).call())
+        if balance < amount:
+            raise FundingError(
+                f"refused: {owner} holds {tokens(balance)} tokens, {tokens(amount)} needed",
+                "ERC20InsufficientBalance",
+                {"sender": owner, "balance": balance, "needed": amount},
+            )
 
     def claim(self) -> tuple[int, Receipt]:
         """Transfers all of the account's credit; returns the amount."""
@@ -1251,6 +1285,8 @@ class JourneyClient:
             if len(commitment) != 32:
                 raise ConfigError(f"a {kind.replace('_', ' ')} commitment is 32 bytes")
         elif vault is not None:
+            # A refusal (rated or disputed already, say) is the rule's sentence, before the vault is touched.
+            self._sender().simulate(call(new_salt()))
             pending = vault.prepare_statement(self.chain.chain_id, jid, step, kind, statement)
             text, salt, commitment = statement, pending.salt, pending.commitment
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,7 @@ def demo_cmd(
     s = _session(ctx)
     if node not in NODES:
         raise ConfigError(f"--chain is anvil or ganache, not {node!r}")
+    _check_writable(out)
     if s.rpc:
         s.note("the demo runs on its own throwaway chain: --rpc is not used")
     if s.json:
@@ -71,6 +73,16 @@ def demo_cmd(
         _emit(s, report.to_dict() | {"written_to": str(path)}, None)
         return
     demo.main(out, Console(), node=node)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuses a report path whose folder cannot be made or written, before the demo runs."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {out}: {exc.strerror}") from None
+    if not os.access(out.parent, os.W_OK):
+        raise ConfigError(f"cannot write the report to {out}: its folder is not writable")
 
 
 # --- journey keeper ----------------------------------------------------------------------

@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
-from eth_utils import keccak, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 
 from journeychain.artifacts import Build, load_build
 from journeychain.chain import Chain, journey_home
@@ -128,6 +129,7 @@ def load_deployment(chain: Chain, directory: Path | None = None, build: Build | 
         raise DeploymentError(
             f"{path} is not a deployment file ({type(exc).__name__}): run `journey deploy`"
         ) from None
+    deployment = _check_fields(deployment, path)
     build = build or load_build()
     if deployment.abi_hash != build.abi_hash:
         raise DeploymentError(
@@ -141,6 +143,31 @@ def load_deployment(chain: Chain, directory: Path | None = None, build: Build | 
         )
     verify_deployment(chain, deployment, build, path)
     return deployment
+
+
+def _check_fields(deployment: Deployment, path: Path) -> Deployment:
+    """The deployment with its addresses in checksum form; refused when an address is not an
+    address or a number not a number, before any of them is used."""
+    addresses: dict[str, Any] = {}
+    for name in ("engine", "directory", "voice", "registry", "token", "deployer"):
+        value = getattr(deployment, name)
+        if not isinstance(value, str) or not is_address(value):
+            raise DeploymentError(
+                f"{path} is not a deployment file (its {name} is not an address): run `journey deploy`"
+            )
+        addresses[name] = to_checksum_address(value)
+    for name in ("chain_id", "block"):
+        value = getattr(deployment, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise DeploymentError(
+                f"{path} is not a deployment file (its {name} is not a number): run `journey deploy`"
+            )
+    for name in ("compiler", "abi_hash", "rulebook"):
+        if not isinstance(getattr(deployment, name), str):
+            raise DeploymentError(
+                f"{path} is not a deployment file (its {name} is not text): run `journey deploy`"
+            )
+    return replace(deployment, **addresses)
 
 
 # The file's contracts: (its field, the build's contract, how the engine names it).

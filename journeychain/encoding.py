@@ -64,13 +64,28 @@ def step_subject(jid: bytes, step: int) -> bytes:
     return keccak(encode(["bytes32", "uint8"], [bytes(jid), int(step)]))
 
 
+#: The longest journey reference, in bytes of UTF-8 (a CRM id is far shorter).
+MAX_REFERENCE = 128
+
+
 def journey_id(reference: str) -> bytes:
-    """A journey's id from an external reference (a CRM opportunity id, say)."""
+    """A journey's id from an external reference (a CRM opportunity id, say), or from its
+    0x id (0x and 64 hex digits)."""
     if reference.startswith("0x") and len(reference) == 66:
-        return bytes.fromhex(reference[2:])
+        try:
+            return bytes.fromhex(reference[2:])
+        except ValueError:
+            raise ConfigError(f"{reference!r} is not a journey id (0x and 64 hex digits)") from None
     if not reference:
         raise ConfigError("a journey reference cannot be empty")
-    return keccak(b"journeychain:" + reference.encode("utf-8"))
+    raw = reference.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_REFERENCE:
+        raise ConfigError(
+            f"a journey reference is at most {MAX_REFERENCE} bytes, not {len(raw)} ({reference[:16]!r}...)"
+        )
+    if not reference.isprintable():
+        raise ConfigError(f"the journey reference {reference!r} holds control characters")
+    return keccak(b"journeychain:" + raw)
 
 
 def field_pairs(fields: Iterable[Any]) -> list[tuple[bytes, bytes]]:

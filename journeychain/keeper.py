@@ -24,7 +24,7 @@ import requests
 from web3.exceptions import ProviderConnectionError
 
 from journeychain.chain import journey_home, write_private
-from journeychain.errors import ChainError, RuleError
+from journeychain.errors import ChainError, ConfigError, RuleError
 from journeychain.timeline import PlaybookBook, fetch_events, hexstr
 
 log = logging.getLogger("journeychain.keeper")
@@ -110,9 +110,24 @@ class KeeperState:
 
     @classmethod
     def from_json(cls, text: str) -> KeeperState:
+        """The state a keeper saved; a ValueError (naming what is wrong) for any other text."""
         data = json.loads(text)
-        watch = {jid: Watch(**w) for jid, w in data.get("watch", {}).items()}
-        return cls(data["chain_id"], data["engine"], int(data["last_block"]), watch)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        try:
+            watch = {str(jid): Watch(**w) for jid, w in (data.get("watch") or {}).items()}
+            state = cls(int(data["chain_id"]), str(data["engine"]), int(data["last_block"]), watch)
+        except KeyError as exc:
+            raise ValueError(f"no {exc.args[0]!r}") from None
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"a malformed entry: {exc}") from None
+        for jid, w in watch.items():
+            numbers = (w.playbook, w.step, w.deadline)
+            if not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+                raise ValueError(
+                    f"journey {jid} is watched with a playbook, step or deadline that is no number"
+                )
+        return state
 
 
 @dataclass
@@ -175,8 +190,12 @@ class Keeper:
         if self.path.exists():
             try:
                 state = KeeperState.from_json(self.path.read_text(encoding="utf-8"))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ChainError(f"the keeper's state file {self.path} is unreadable: {exc}") from exc
+            except (OSError, ValueError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else " ".join(str(exc).split())
+                raise ConfigError(
+                    f"the keeper's state file {self.path} is unreadable ({reason}): "
+                    "fix it or move it aside, and the keeper starts afresh"
+                ) from None
             if state.engine.lower() == address.lower() and state.chain_id == chain_id:
                 log.info("resuming after block %d, watching %d journeys", state.last_block, len(state.watch))
                 return state

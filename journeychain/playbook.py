@@ -369,11 +369,21 @@ def load_playbook(path: str | Path = DEFAULT_PLAYBOOK) -> Playbook:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlaybookError(f"cannot read playbook {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PlaybookError(f"{path} is not a playbook: byte {exc.start} is not UTF-8 text") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise PlaybookError(f"{path} is not valid YAML: {exc}") from exc
+        raise PlaybookError(_yaml_error(path, exc)) from None
     return parse_playbook(data, str(path))
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """One sentence for a YAML parser's error: the file, the line and column, the problem."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or type(exc).__name__
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{path} is not valid YAML{where}: {' '.join(str(problem).split())}"
 
 
 def playbook_dirs() -> list[Path]:

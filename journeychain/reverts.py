@@ -66,7 +66,14 @@ PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
 
 
 class Context:
-    """What the decoder knows about journeys and steps; the client knows more and says so."""
+    """What the decoder knows about journeys and steps; the client knows more and says so.
+
+    `action` is the name of the contract function whose refusal is decoded (the sender sets it):
+    one error can mean different things to different calls (StepNotReached to a dispute and to
+    an expiry, say).
+    """
+
+    action: str = ""
 
     def journey(self, journey_id: bytes) -> str:
         """How to name a journey: its reference when known, else its id, shortened."""
@@ -104,6 +111,40 @@ def tokens(amount: int, decimals: int = 18) -> str:
 
 def _action(ctx: Context, jid: bytes, step: int) -> str:
     return "booking" if ctx.is_commit_step(jid, step) else ctx.step(jid, step)
+
+
+#: What needs the customer's step, by the function refused: the end of the sentence.
+_AT_CUSTOMER_STEP = {
+    "expire": "only a journey at the customer's step can expire",
+    "confirmValue": "value is confirmed only at the customer's step",
+    "confirmByAttestation": "value is confirmed only at the customer's step",
+    "release": "a pool is released only at the customer's step",
+}
+_CUSTOMER_STATEMENTS = {"dispute": "disputes", "rate": "rates"}
+
+
+def _step_not_reached(c: Context, a: dict[str, Any]) -> str:
+    """StepNotReached: to a dispute or a rating, the step named is not completed yet; to an
+    expiry or a settlement, the journey's current step is not the customer's."""
+    jid, step = a["journeyId"], a["step"]
+    verb = _CUSTOMER_STATEMENTS.get(c.action)
+    if verb:
+        return (
+            f"refused: {c.step(jid, step)} of journey {c.journey(jid)} is not completed yet: "
+            f"the customer {verb} completed steps only"
+        )
+    need = _AT_CUSTOMER_STEP.get(c.action, "it has not reached the customer's step yet")
+    return f"refused: journey {c.journey(jid)} is at {c.step(jid, step)}: {need}"
+
+
+def _journey_not_open(c: Context, a: dict[str, Any]) -> str:
+    """JourneyNotOpen: the journey's status does not allow the action (a rating needs value
+    confirmed, everything else an open journey)."""
+    status = STATUSES[a["status"]] if a["status"] < len(STATUSES) else f"in status {a['status']}"
+    if c.action == "rate" or a["status"] == 1:
+        journey = c.journey(a["journeyId"])
+        return f"refused: journey {journey} is {status}: a step is rated only once value is confirmed"
+    return f"refused: journey {c.journey(a['journeyId'])} is {status}, not open"
 
 
 # name -> (family, sentence from (context, arguments))
@@ -241,10 +282,7 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         JourneyRuleError,
         lambda c, a: "refused: a journey needs a non-zero reference and customer commitment",
     ),
-    "JourneyNotOpen": (
-        JourneyRuleError,
-        lambda c, a: f"refused: journey {c.journey(a['journeyId'])} is {STATUSES[a['status']]}, not open",
-    ),
+    "JourneyNotOpen": (JourneyRuleError, _journey_not_open),
     "NotAssignee": (
         JourneyRuleError,
         lambda c, a: (
@@ -299,13 +337,7 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             "is the customer's: it completes by the customer's signature"
         ),
     ),
-    "StepNotReached": (
-        JourneyRuleError,
-        lambda c, a: (
-            f"refused: journey {c.journey(a['journeyId'])} has not reached "
-            f"{c.step(a['journeyId'], a['step'])}"
-        ),
-    ),
+    "StepNotReached": (JourneyRuleError, _step_not_reached),
     "SameAssignee": (
         JourneyRuleError,
         lambda c, a: (

@@ -79,9 +79,24 @@ class Sender:
         except (RequestsConnectionError, Timeout) as exc:
             raise ChainError(f"lost the chain at {self.chain.url}: {type(exc).__name__}") from None
 
+    def simulate(self, call: Any) -> Any:
+        """Runs a contract call as this account with eth_call, sending nothing; a refusal raises
+        its rule's exception, as `send` would."""
+        self.context.action = getattr(call, "fn_name", "")
+        try:
+            return call.call({"from": self.account.address})
+        except (ContractCustomError, ContractLogicError, Web3RPCError) as exc:
+            refusal = self.refusal(exc)
+            if refusal is not None:
+                raise refusal from None
+            raise TransactionError(f"the chain refused to simulate the transaction: {_short(exc)}") from None
+        except (RequestsConnectionError, Timeout) as exc:
+            raise ChainError(f"lost the chain at {self.chain.url}: {type(exc).__name__}") from None
+
     def _send(self, call: Any, value: int, gas: int | None) -> Receipt:
         w3 = self.chain.w3
         sender = self.account.address
+        self.context.action = getattr(call, "fn_name", "")
         params: dict[str, Any] = {"from": sender, "value": value, "chainId": self.chain.chain_id}
         if gas is None:
             try:

@@ -167,6 +167,16 @@ class StatementProof:
         return asdict(self)
 
 
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> ConfigError:
+    """The sentence for a vault file SQLite cannot use: locked, unreadable, or no database."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return ConfigError(f"cannot open the evidence vault {path}: {exc}")
+    return ConfigError(
+        f"{path} is not an evidence vault ({exc}): it is left as it is; restore it from a backup "
+        "or move it aside"
+    )
+
+
 def _kind(kind: str) -> tuple[str, str]:
     if kind not in STATEMENTS:
         raise ConfigError(f"unknown statement {kind!r} (one of {', '.join(STATEMENTS)})")
@@ -182,15 +192,19 @@ class Vault:
         # 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode
         private_file(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        for companion in ("-wal", "-shm"):
-            extra = self.path.with_name(self.path.name + companion)
-            if extra.exists():
-                private_file(extra)
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            for companion in ("-wal", "-shm"):
+                extra = self.path.with_name(self.path.name + companion)
+                if extra.exists():
+                    private_file(extra)
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA secure_delete=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise _unusable(self.path, exc) from None
 
     def close(self) -> None:
         self._db.close()

@@ -209,7 +209,10 @@ def test_expire_is_refused_before_the_customer_step(chain):
     ok("-a", "dev:1", "open", "OPP-3", "--funder", "dev:7", "--customer", "ada")
     result = journey("expire", "OPP-3")
     assert result.exit_code == 3
-    assert result.stderr.strip() == ("error: refused: journey OPP-3 has not reached step 0 (lead_qualified)")
+    assert result.stderr.strip() == (
+        "error: refused: journey OPP-3 is at step 0 (lead_qualified): "
+        "only a journey at the customer's step can expire"
+    )
 
 
 def test_people_get_sentences_not_json(chain):
