@@ -28,7 +28,7 @@ from journeychain.accounts import (
     load_account,
     resolve_address,
 )
-from journeychain.chain import Chain, connect, run_foreground, stop_background
+from journeychain.chain import Chain, connect, run_foreground, stop_background, write_private
 from journeychain.client import Customer, JourneyClient, role_id
 from journeychain.customer import CustomerRequest, CustomerSecret, read_signed, sign_request, signed_document
 from journeychain.deployments import Deployment, deploy, deployment_file, load_deployment
@@ -289,9 +289,7 @@ class JourneyBook:
     def put(self, jid: bytes, record: dict[str, str]) -> None:
         data = self._all()
         data.setdefault(self.key, {})["0x" + jid.hex()] = record
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        tmp.replace(self.path)
+        write_private(self.path, json.dumps(data, indent=2))  # 0600, replaced whole
 
 
 def _receipt_note(receipt: Receipt) -> str:

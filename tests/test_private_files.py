@@ -1,6 +1,6 @@
-"""Private files: the evidence vault, the keystore and the keeper's state are readable by their
-owner only (0600) inside a folder only the owner may enter (0700, $JOURNEY_HOME), whatever the
-umask says."""
+"""Private files: the evidence vault, the keystore, the keeper's state and the local journey
+records are readable by their owner only (0600) inside a folder only the owner may enter (0700,
+$JOURNEY_HOME), whatever the umask says."""
 
 from __future__ import annotations
 
@@ -82,3 +82,13 @@ def test_another_users_open_folder_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(os, "getuid", lambda: folder.stat().st_uid + 1)
     with pytest.raises(ConfigError, match="belongs to another user and is open to others"):
         journey_home()
+
+
+def test_the_local_journey_records_are_private(home):
+    from journeychain.cli import JourneyBook
+
+    book = JourneyBook(31337)
+    book.put(b"\x01" * 32, {"reference": "OPP-1", "customer": "0x" + "11" * 20, "profile": "0x" + "22" * 32})
+    assert mode(home / "journeys.json") == 0o600 and mode(home) == 0o700
+    assert book.get(b"\x01" * 32)["reference"] == "OPP-1"
+    assert [p.name for p in home.iterdir() if p.name.endswith(".tmp")] == []
