@@ -24,6 +24,8 @@ Operations:
 - full_journey: the sum for one default journey (open, five step completions, funding,
   confirmation), on a journey whose participants already hold credit records.
 - first_journey: the same sum for the very first journey (credit records created).
+- calendar_deadline_3d: computing a working-time deadline (a 3-day SLA from a Friday evening
+  over Christmas, by an office calendar with holidays), as a view call.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 
 from brownie import (
     AttestationRegistry,
+    Calendars,
     CustomerVoice,
     Directory,
     JourneyEngine,
@@ -43,6 +46,7 @@ from brownie import (
 )
 from eth_account import Account
 
+from journeychain.calendar import Calendar
 from journeychain.encoding import (
     commit,
     customer_commitment,
@@ -231,6 +235,19 @@ class Bench:
         sig = self.sign(customer, "Dispute", message)
         self.gas["dispute"] = self.voice.dispute(jid, 2, reason, sig, {"from": self.relayer}).gas_used
 
+        # calendar_deadline_3d: the working-time deadline of a 3-day SLA (72 working hours)
+        # started on a Friday evening, by an office calendar with four holidays (a view call:
+        # the gas a step would spend computing it, 21,000 base included).
+        calendars = Calendars.deploy(self.engine, {"from": self.admin})
+        office = Calendar.from_spec(
+            {d: "09:00-17:30" for d in ("mon", "tue", "wed", "thu", "fri")},
+            utc_offset="+01:00",
+            holidays=["2026-12-24", "2026-12-25", "2026-12-31", "2027-01-01"],
+        )
+        calendars.publish(office.as_tuple(), {"from": self.admin})
+        friday = 1_797_612_900  # 2026-12-18 17:55 +01:00
+        self.gas["calendar_deadline_3d"] = calendars.deadline.estimate_gas(1, friday, 3 * DAY)
+
     # --- the report -------------------------------------------------------------
     def targets(self) -> list[tuple[str, str, bool]]:
         g = self.gas
@@ -264,6 +281,7 @@ class Bench:
             "dispute",
             "full_journey",
             "first_journey",
+            "calendar_deadline_3d",
         ]
         print()
         print(f"{'operation':<26}{'gas used':>12}")
