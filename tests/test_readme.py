@@ -36,12 +36,7 @@ PASSWORD = "customer password"
 
 #: Commands that fail today because of a bug in the tool, with the bug: xfail(strict=True),
 #: so that each turns green the moment the tool is fixed.
-KNOWN_BUGS = {
-    "journey -a dev:7 resolve OPP-4 --rejected": (
-        "the refusal of a resolution after the arbiter's window names `journey dispute close`, "
-        "a command that does not exist: it is `journey close-dispute` (journeychain/reverts.py)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 @dataclass
