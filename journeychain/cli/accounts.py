@@ -9,16 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from journeychain.accounts import (
-    ask_secret,
-    create_account,
-    get_password,
-    import_account,
-    list_accounts,
-)
-from journeychain.cli.session import (
-    session,
-)
+from journeychain.accounts import ask_secret, create_account, get_password, import_account, list_accounts
+from journeychain.cli.session import session
 from journeychain.errors import ConfigError
 
 # --- accounts --------------------------------------------------------------------------

@@ -10,17 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from journeychain.accounts import (
-    get_password,
-    resolve_address,
-)
-from journeychain.cli.session import (
-    Session,
-    _customer,
-    _profile,
-    _receipt_note,
-    session,
-)
+from journeychain.accounts import get_password, resolve_address
+from journeychain.cli.session import Session, _customer, _profile, _receipt_note, session
 from journeychain.customer import CustomerRequest, CustomerSecret, read_signed, sign_request, signed_document
 from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError

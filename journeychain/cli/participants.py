@@ -8,10 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from journeychain.cli.session import (
-    _receipt_note,
-    session,
-)
+from journeychain.cli.session import _receipt_note, session
 from journeychain.client import role_id
 from journeychain.errors import ConfigError
 from journeychain.reverts import tokens

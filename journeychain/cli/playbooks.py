@@ -10,12 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from journeychain.cli.session import (
-    PLAYBOOK_MAX,
-    _duration,
-    _receipt_note,
-    session,
-)
+from journeychain.cli.session import PLAYBOOK_MAX, _duration, _receipt_note, session
 from journeychain.playbook import load_playbook
 
 # --- playbooks -----------------------------------------------------------------------

@@ -15,10 +15,7 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
-from journeychain.accounts import (
-    load_account,
-    resolve_address,
-)
+from journeychain.accounts import load_account, resolve_address
 from journeychain.chain import Chain, connect, write_private
 from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import Deployment, load_deployment
