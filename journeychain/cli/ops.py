@@ -1,9 +1,4 @@
-"""The operations commands of `journey`: demo, keeper, status, prove and forget.
-
-`register(app)` adds them to the typer app of journeychain.cli; they follow its
-conventions: the global --rpc/--account/--json, tables for people and JSON for programs,
-and any JourneyError ending in one sentence on stderr with its exit code.
-"""
+"""The operations commands of `journey`: chain, deploy, mint, demo, keeper, prove and forget."""
 
 from __future__ import annotations
 
@@ -19,19 +14,66 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from journeychain.chain import NODES
+from journeychain.chain import NODES, run_foreground, stop_background
+from journeychain.cli.session import Session, _amount, _receipt_note, session
+from journeychain.deployments import deploy, deployment_file
 from journeychain.errors import ConfigError, JourneyError
-from journeychain.timeline import duration, iso, label, timeline
+from journeychain.reverts import tokens
+from journeychain.timeline import iso
+from journeychain.vault import STATEMENTS, Vault
+
+# --- the chain and deployments ------------------------------------------------------------
 
 
-def _session(ctx: typer.Context) -> Any:
-    from journeychain.cli import session
+def chain_cmd(
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the background local chain instead.")] = False,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8545,
+) -> None:
+    """Run the embedded local chain (anvil) in the foreground; Ctrl-C stops it.
 
-    return session(ctx)
+    Its state is kept in $JOURNEY_HOME/chain, so the next start sees the same chain.
+    Other commands start it in the background on their own when nothing answers at
+    127.0.0.1:8545; `journey chain --stop` stops that background chain.
+    """
+    if stop:
+        pid = stop_background()
+        print("stopped the local chain" + (f" (pid {pid})" if pid else ": none was running"))
+        return
+    print(f"local chain on http://127.0.0.1:{port} (Ctrl-C stops it)", file=sys.stderr)
+    run_foreground(port)
 
 
-def _emit(s: Any, data: Any, human: Any) -> None:
-    s.emit(data, human)
+def deploy_cmd(ctx: typer.Context) -> None:
+    """Deploy the contracts (token, engine, attestation registry, customer voice).
+
+    The deployer becomes ADMIN and the token's minter; the engine's rulebook is the hash
+    of playbooks/rulebook.md. The addresses go to deployments/<chain id>.json, where
+    every later command finds them.
+    """
+    s = session(ctx)
+    account = s.account()
+    with Console(stderr=True).status("deploying...") as status:
+        deployment = deploy(s.chain, account, progress=lambda m: status.update(m))
+    table = Table(title=f"deployment on chain {deployment.chain_id}", show_header=False)
+    for key in ("engine", "voice", "registry", "token", "deployer", "block", "compiler"):
+        table.add_row(key, str(getattr(deployment, key)))
+    table.add_row("file", str(deployment_file(deployment.chain_id)))
+    s.emit(deployment.as_dict(), table)
+
+
+def mint_cmd(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Argument(help="Address, alias or dev:N.")],
+    amount: Annotated[str, typer.Argument(help="Tokens, e.g. 10000.")],
+) -> None:
+    """Mint incentive tokens to a funder (as the token's minter, the deployer)."""
+    s = session(ctx)
+    target, value = s.address(to), _amount(amount)
+    receipt = s.client().mint(target, value)
+    s.emit(
+        {"to": target, "amount": value} | receipt.as_dict(),
+        f"minted {tokens(value)} to {target} {_receipt_note(receipt)}",
+    )
 
 
 # --- journey demo ------------------------------------------------------------------------
@@ -61,7 +103,7 @@ def demo_cmd(
     """
     from journeychain import demo
 
-    s = _session(ctx)
+    s = session(ctx)
     if node not in NODES:
         raise ConfigError(f"--chain is anvil or ganache, not {node!r}")
     _check_writable(out)
@@ -70,7 +112,7 @@ def demo_cmd(
     if s.json:
         report = demo.run_demo(node=node)
         path = demo.write_report(report, out)
-        _emit(s, report.to_dict() | {"written_to": str(path)}, None)
+        s.emit(report.to_dict() | {"written_to": str(path)}, None)
         return
     demo.main(out, Console(), node=node)
 
@@ -105,7 +147,7 @@ def keeper_cmd(
     """
     from journeychain.keeper import Keeper
 
-    s = _session(ctx)
+    s = session(ctx)
     client = s.client()
     keeper = Keeper(
         s.chain.w3,
@@ -163,41 +205,6 @@ def keeper_cmd(
         console.print("[dim]keeper stopped[/dim]")
 
 
-# --- journey status ----------------------------------------------------------------------
-
-
-def status_cmd(
-    ctx: typer.Context,
-    journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
-) -> None:
-    """Show where a journey stands and its timeline, rebuilt from the chain's events."""
-    s = _session(ctx)
-    reader = s.reader
-    state = reader.journey(journey)  # UnknownJourney's sentence if there is none
-    jid = reader.journey_id(journey)
-    tl = timeline(s.chain.w3, reader.engine, jid, reader.voice, from_block=s.deployment.block)
-    data = {"state": state.as_dict(), "timeline": tl.to_dict()}
-    if s.json:
-        _emit(s, data, None)
-        return
-    console = Console()
-    name = state.reference or state.journey_id
-    step = f"step {state.step} ({state.step_name})" if state.step_name else f"step {state.step}"
-    deadline = f", deadline {iso(state.deadline)}" if state.deadline else ""
-    assignee = f", assigned to {state.assignee}" if state.assignee else ""
-    console.print(f"[bold]{name}[/bold]: {state.status} at {step}{assignee}{deadline}", soft_wrap=True)
-    table = Table("when", "after", "what", title=f"timeline of {name}", title_justify="left")
-    for entry in tl.entries:
-        style = "red" if entry.late else None
-        table.add_row(
-            iso(entry.time), "+" + duration(entry.time - tl.opened_at), entry.describe(), style=style
-        )
-    console.print(table)
-    if tl.breaches:
-        who = ", ".join(f"step {b.step} ({b.step_name}) against {label(b.assignee)}" for b in tl.breaches)
-        console.print(f"breaches: {who}", soft_wrap=True)
-
-
 # --- journey prove -----------------------------------------------------------------------
 
 
@@ -218,9 +225,7 @@ def prove_cmd(
     A dispute_reason or rating_comment is proven against the commitment the step's Disputed
     or Rated event carries.
     """
-    from journeychain.vault import STATEMENTS, Vault
-
-    s = _session(ctx)
+    s = session(ctx)
     reader = s.reader
     jid = reader.journey_id(journey)
     index = reader.step_index(jid, step)
@@ -229,8 +234,7 @@ def prove_cmd(
             said = vault.prove_statement(
                 s.chain.w3, reader.engine, reader.voice, jid, index, field, from_block=s.deployment.block
             )
-        _emit(
-            s,
+        s.emit(
             said.to_dict(),
             f"{field} of step {index} of {journey} = {said.text!r}: matches the commitment "
             f"{said.commitment[:12]}… of its {said.event} event (tx {said.tx[:12]}…, block {said.block})",
@@ -238,8 +242,7 @@ def prove_cmd(
         return
     with Vault() as vault:
         proof = vault.prove(s.chain.w3, reader.engine, jid, index, field, from_block=s.deployment.block)
-    _emit(
-        s,
+    s.emit(
         proof.to_dict(),
         f"{field} of step {index} of {journey} = {proof.value!r}: matches the chain's commitment "
         f"{proof.commitment[:12]}… (tx {proof.tx[:12]}…, block {proof.block}) and the journey's rolling hash",
@@ -263,9 +266,7 @@ def forget_cmd(
 
     The chain keeps only the salted commitments, which nobody can open any more.
     """
-    from journeychain.vault import Vault
-
-    s = _session(ctx)
+    s = session(ctx)
     chain_id = s.chain.chain_id
     journeys = _customer_journeys(s, target)
     with Vault() as vault:
@@ -274,14 +275,13 @@ def forget_cmd(
         else:
             erased = vault.forget(target, chain_id)
             journeys = [target]
-    _emit(
-        s,
+    s.emit(
         {"target": target, "journeys": journeys, "erased": erased},
         f"erased {erased} values and statements, with their salts, from {len(journeys)} journeys of {target}",
     )
 
 
-def _customer_journeys(s: Any, target: str) -> list[str]:
+def _customer_journeys(s: Session, target: str) -> list[str]:
     """The journeys whose customer is `target` (an address, alias or dev:N), from the local records."""
     try:
         address = s.address(target)
@@ -292,12 +292,3 @@ def _customer_journeys(s: Any, target: str) -> list[str]:
     if not found:
         raise ConfigError(f"no journey of customer {address} is recorded here")
     return found
-
-
-def register(app: typer.Typer) -> None:
-    """Add demo, keeper, status, prove and forget to the `journey` app."""
-    app.command("demo", rich_help_panel="Start here")(demo_cmd)
-    app.command("status", rich_help_panel="Journeys")(status_cmd)
-    app.command("keeper", rich_help_panel="Operations")(keeper_cmd)
-    app.command("prove", rich_help_panel="Evidence")(prove_cmd)
-    app.command("forget", rich_help_panel="Evidence")(forget_cmd)

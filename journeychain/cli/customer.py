@@ -1,0 +1,323 @@
+"""`journey customer` (confirm, dispute, rate; the customer's secret, join, request, sign and
+submit on its own device), `journey resolve` and `journey close-dispute`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from journeychain.accounts import get_password, resolve_address
+from journeychain.cli.session import Session, _customer, _profile, _receipt_note, session
+from journeychain.customer import CustomerRequest, CustomerSecret, read_signed, sign_request, signed_document
+from journeychain.encoding import journey_id
+from journeychain.errors import ConfigError
+from journeychain.playbook import parse_duration
+from journeychain.reverts import tokens
+from journeychain.vault import Vault
+
+customer_app = typer.Typer(
+    help="The customer's voice: signed by the customer, relayed by anyone (--account).", no_args_is_help=True
+)
+
+CustomerOpt = Annotated[
+    str, typer.Option("--customer", help="The customer's signing account (keystore or dev:N).")
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile-hash", help="The customer's profile hash (default: the local record)."),
+]
+
+
+@customer_app.command("confirm")
+def customer_confirm(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    customer: CustomerOpt,
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer confirms that value was delivered: every step owner is credited."""
+    s = session(ctx)
+    who = _customer(s, journey, customer, profile_hex)
+    client = s.client()
+    receipt = client.customer_confirm(journey, who)
+    paid = receipt.events["ValueConfirmed"][0]
+    credited = client.payouts(journey, receipt)
+    table = Table("owner", "credited", title=f"journey {journey}: value confirmed")
+    for owner, amount in credited:
+        table.add_row(owner, tokens(amount))
+    table.caption = f"forfeited {tokens(paid['forfeited'])}, remainder {tokens(paid['remainder'])}"
+    data = {
+        "journey": journey,
+        "owners": [owner for owner, _ in credited],
+        "amounts": [amount for _, amount in credited],
+        "forfeited": paid["forfeited"],
+        "remainder": paid["remainder"],
+    }
+    s.emit(data | receipt.as_dict(), table)
+
+
+@customer_app.command("dispute")
+def customer_dispute(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    step: Annotated[str, typer.Argument(help="The disputed step: number or name.")],
+    customer: CustomerOpt,
+    reason: Annotated[
+        str, typer.Option(help="Why (kept in the evidence vault; only a salted commitment goes on chain).")
+    ] = "",
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer disputes a completed step: payouts are held until an arbiter resolves it.
+
+    The reason is committed with a fresh salt: the chain sees the commitment only. The text
+    and salt go to the evidence vault, from which `journey prove JOURNEY STEP dispute_reason`
+    discloses it and `journey forget` erases it; they are not printed.
+    """
+    s = session(ctx)
+    who = _customer(s, journey, customer, profile_hex)
+    with Vault() as vault:
+        result = s.client().customer_dispute(journey, who, step, reason, vault=vault)
+    receipt = result.receipt
+    event = receipt.events["Disputed"][0]
+    s.emit(
+        {"journey": journey, "step": event["step"], "reason": result.commitment} | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} disputed; payouts held {_receipt_note(receipt)}",
+    )
+
+
+@customer_app.command("rate", context_settings={"ignore_unknown_options": True})
+def customer_rate(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    step: Annotated[str, typer.Argument(help="The rated step: number or name.")],
+    score: Annotated[int, typer.Argument(help="1 to 5.")],
+    customer: CustomerOpt,
+    comment: Annotated[
+        str,
+        typer.Option(help="A comment (kept in the evidence vault; only a salted commitment goes on chain)."),
+    ] = "",
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer rates a step's owner, 1 to 5, once value is confirmed.
+
+    The comment is kept like a dispute's reason: its commitment on chain, its text and salt
+    in the evidence vault (`journey prove JOURNEY STEP rating_comment`, `journey forget`).
+    """
+    s = session(ctx)
+    if not 1 <= score <= 5:
+        raise ConfigError(f"a rating is a score from 1 to 5, not {score}")
+    who = _customer(s, journey, customer, profile_hex)
+    with Vault() as vault:
+        result = s.client().customer_rate(journey, who, step, score, comment, vault=vault)
+    receipt = result.receipt
+    event = receipt.events["Rated"][0]
+    s.emit(
+        {
+            "journey": journey,
+            "step": event["step"],
+            "owner": event["owner"],
+            "score": score,
+            "comment": result.commitment,
+        }
+        | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} ({event['owner']}) rated {score}/5 "
+        + _receipt_note(receipt),
+    )
+
+
+# --- the customer's own device: a secret, requests and signatures ---------------------------
+
+secret_app = typer.Typer(no_args_is_help=True, help="The customer's one secret (kept by the customer).")
+customer_app.add_typer(secret_app, name="secret")
+
+
+def _secret(path: Path) -> CustomerSecret:
+    return CustomerSecret.load(path, get_password(f"password of the customer secret {path}"))
+
+
+@secret_app.command("new")
+def customer_secret_new(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Where to keep it (an encrypted keystore file).")],
+) -> None:
+    """Create the customer's secret, encrypted with a password ($JOURNEY_PASSWORD or asked for).
+
+    Every journey's signing key and profile salt are derived from it: the chain cannot link
+    two journeys of one customer, and the operator chooses neither half of the commitment."""
+    s = session(ctx)
+    CustomerSecret.create().save(file, get_password("password for the new customer secret", confirm=True))
+    s.emit({"file": str(file)}, f"customer secret written to {file} (keep it, and its password, safe)")
+
+
+@customer_app.command("join")
+def customer_join(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey's reference, as the operator gives it.")],
+    secret: Annotated[Path, typer.Option("--secret", help="The customer's secret file.")],
+    profile: Annotated[str, typer.Option(help="The customer's profile (only its salted hash leaves).")],
+) -> None:
+    """On the customer's device: the signer and profile hash to give the operator, who opens
+    the journey with `journey open REF --customer SIGNER --profile-hash HASH`."""
+    s = session(ctx)
+    joined = _secret(secret).join(journey, profile)
+    s.emit(
+        {"journey": journey, **joined},
+        f"journey {journey}: --customer {joined['signer']} --profile-hash {joined['profile']}",
+    )
+
+
+def _request_customer(
+    s: Session, journey: str, signer: str | None, profile_hex: str | None
+) -> tuple[str, bytes]:
+    """The signer and profile hash of the journey's customer: given, or the local record."""
+    record = s.book.get(journey_id(journey)) or {}
+    who = signer or record.get("customer")
+    hashed = profile_hex or record.get("profile")
+    if not who or not hashed:
+        raise ConfigError(
+            f"no local record of journey {journey}'s customer: pass --signer and --profile-hash"
+        )
+    return resolve_address(who), _profile(hashed)
+
+
+@customer_app.command("request")
+def customer_request(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="confirm, dispute or rate.")],
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    step: Annotated[str | None, typer.Argument(help="The step disputed or rated: number or name.")] = None,
+    score: Annotated[int | None, typer.Option(help="A rating's score, 1 to 5.")] = None,
+    reason: Annotated[
+        str, typer.Option(help="A dispute's reason (the vault keeps it; a commitment goes).")
+    ] = "",
+    comment: Annotated[str, typer.Option(help="A rating's comment (kept like a reason).")] = "",
+    signer: Annotated[
+        str | None, typer.Option(help="The customer's signer (default: the local record).")
+    ] = None,
+    profile_hex: ProfileOpt = None,
+    valid: Annotated[str, typer.Option(help="How long the customer has to sign, e.g. 24h.")] = "24h",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the request here.")] = None,
+) -> None:
+    """Write what the customer signs on its own device: EIP-712 typed data (JSON, and a
+    journeychain:sign link a page or a wallet opens). Nothing is sent. A step completed before
+    the customer signs makes the request stale: make a new one."""
+    s = session(ctx)
+    who, hashed = _request_customer(s, journey, signer, profile_hex)
+    with Vault() as vault:
+        request = s.client().customer_request(
+            journey,
+            action,
+            who,
+            hashed,
+            step,
+            reason=reason,
+            score=score,
+            comment=comment,
+            vault=vault,
+            lifetime=parse_duration(valid, "--valid"),
+        )
+    text = request.to_json()
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+    s.emit(
+        request.as_dict(),
+        f"journey {journey}: {action} request for {who}"
+        + (f" written to {out}" if out else "")
+        + f"\n{request.url}",
+    )
+
+
+@customer_app.command("sign")
+def customer_sign(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The request file the operator sent.")],
+    secret: Annotated[Path, typer.Option("--secret", help="The customer's secret file.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the signed request here.")] = None,
+) -> None:
+    """On the customer's device: sign a request with this journey's key (derived from the
+    secret). A request for a signer that is not this customer's is refused."""
+    s = session(ctx)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the request {file}: {exc}") from None
+    request = CustomerRequest.from_dict(data, str(file))
+    key = _secret(secret).key_for(bytes.fromhex(request.journey.removeprefix("0x")))
+    signature = sign_request(request, key)
+    document = signed_document(request, signature)
+    if out is not None:
+        out.write_text(document + "\n", encoding="utf-8")
+    s.emit(
+        {"signature": signature, "signer": key.address, "file": str(out) if out else None},
+        f"signed by {key.address}" + (f"; hand {out} back to the operator" if out else f": {signature}"),
+    )
+
+
+@customer_app.command("submit")
+def customer_submit(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    signed: Annotated[str, typer.Argument(help="The signed request file, or a 0x signature.")],
+    request_file: Annotated[
+        Path | None, typer.Option("--request", help="The request the 0x signature is over.")
+    ] = None,
+) -> None:
+    """Relay a signature the customer made on its own device (its wallet, a page, or
+    `journey customer sign`); the relaying account pays the gas."""
+    s = session(ctx)
+    if signed.startswith("0x"):
+        if request_file is None:
+            raise ConfigError("a bare signature needs the request it signs: --request FILE")
+        try:
+            data = json.loads(request_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read the request {request_file}: {exc}") from None
+        request, signature = CustomerRequest.from_dict(data, str(request_file)), signed
+    else:
+        try:
+            text = Path(signed).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {signed}: {exc.strerror}") from None
+        request, signature = read_signed(text, signed)
+    client = s.client()
+    if request.journey != "0x" + client.journey_id(journey).hex():
+        raise ConfigError(f"{signed} is a request about another journey, not {journey}")
+    with Vault() as vault:
+        receipt = client.submit_customer_signature(request, signature, vault=vault)
+    s.emit(
+        {"journey": journey, "action": request.action, "signer": request.signer} | receipt.as_dict(),
+        f"journey {journey}: the customer's {request.action} relayed {_receipt_note(receipt)}",
+    )
+
+
+def resolve_cmd(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    upheld: Annotated[bool, typer.Option("--upheld/--rejected", help="Whether the customer was right.")],
+) -> None:
+    """Resolve a journey's open dispute (as an ARBITER that owned no step of it and does not fund
+    it), within the playbook's dispute window."""
+    s = session(ctx)
+    receipt = s.client().resolve_dispute(journey, upheld)
+    verdict = "upheld" if upheld else "rejected"
+    s.emit(
+        {"journey": journey, "upheld": upheld} | receipt.as_dict(),
+        f"journey {journey}: dispute {verdict} {_receipt_note(receipt)}",
+    )
+
+
+def close_dispute_cmd(
+    ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]
+) -> None:
+    """Close a dispute left past the arbiter's window, by the playbook's fallback (anyone may)."""
+    s = session(ctx)
+    receipt = s.client().close_dispute(journey)
+    outcome = "pool refunded" if "JourneyClosed" in receipt.events else "dispute rejected"
+    s.emit(
+        {"journey": journey, "outcome": outcome} | receipt.as_dict(),
+        f"journey {journey}: dispute closed by the playbook's fallback, {outcome} {_receipt_note(receipt)}",
+    )

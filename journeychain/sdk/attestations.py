@@ -1,0 +1,102 @@
+"""The client's attestations part: verifiers' attestations and which one a step uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from journeychain.accounts import checksum
+from journeychain.encoding import ZERO32, step_subject
+from journeychain.playbook import Playbook, schema_name
+from journeychain.reverts import ATTESTATION_STATES
+from journeychain.sdk.core import Part
+from journeychain.sdk.types import VALUE_DELIVERED, ZERO, _hex
+from journeychain.tx import Receipt
+
+
+class Attestations(Part):
+    """Verifiers' attestations about a journey's customer, the journey or a step.
+
+    `client.attestations.attest_about(...)`; the attestation registry.
+    """
+
+    def subject_of(self, journey: str | bytes, schema: str, step: int | str | None = None) -> bytes:
+        """What an attestation of `schema` about this journey is about: its customer, the journey,
+        or one of its steps (`step`, by default the current one), as the schema says."""
+        kind = self._core.playbooks.schema(schema).subject
+        jid = self.journey_id(journey)
+        if kind == "customer":
+            return self._core.journeys.customer_subject_of(jid)
+        if kind == "journey":
+            return jid
+        index = (
+            self._core.journeys.journey(jid).step
+            if step is None
+            else self._core.journeys.step_index(jid, step)
+        )
+        return step_subject(jid, index)
+
+    def attest(
+        self, schema: str, subject: bytes, expiry: int = 0, data: bytes = ZERO32
+    ) -> tuple[str, Receipt]:
+        """Attests `schema` about `subject` (a verifier holding the schema's role); returns the uid."""
+        receipt = self._send(
+            self._registry.functions.attest(schema_name(schema), bytes(subject), expiry, data)
+        )
+        return _hex(receipt.events["Attested"][0]["uid"]), receipt
+
+    def attest_about(
+        self, journey: str | bytes, schema: str, step: int | str | None = None, expiry: int = 0
+    ) -> tuple[str, Receipt]:
+        """Attests `schema` about this journey's customer, the journey or one of its steps, as the
+        schema says."""
+        return self.attest(schema, self.subject_of(journey, schema, step), expiry)
+
+    def attest_customer(self, journey: str | bytes, schema: str, expiry: int = 0) -> tuple[str, Receipt]:
+        """Attests `schema` about the journey (identity_verified about its customer, say)."""
+        return self.attest_about(journey, schema, expiry=expiry)
+
+    def attest_value_delivered(self, journey: str | bytes, expiry: int = 0) -> tuple[str, Receipt]:
+        """A verifier's "value delivered" attestation about the journey itself."""
+        return self.attest(VALUE_DELIVERED, self.journey_id(journey), expiry)
+
+    def revoke(self, uid: str) -> Receipt:
+        """Revokes one of the account's attestations (also after it lost the verifier role)."""
+        return self._send(self._registry.functions.revoke(bytes.fromhex(uid.removeprefix("0x"))))
+
+    def attestation_state(self, schema: str, subject: bytes, attester: str) -> tuple[str, str | None]:
+        """`attester`'s newest attestation of `schema` about `subject`, as a step sees it: its
+        state and uid (None when missing)."""
+        state, uid = self._registry.functions.attestationState(
+            schema_name(schema), bytes(subject), checksum(attester)
+        ).call()
+        return ATTESTATION_STATES[state].split(" ")[0], None if bytes(uid) == ZERO32 else _hex(uid)
+
+    def attesters_of(self, schema: str, subject: bytes) -> list[str]:
+        """The verifiers who attested `schema` about `subject`, newest first."""
+        logs = self._logs(
+            self._registry.events.Attested, {"schema": schema_name(schema), "subject": bytes(subject)}
+        )
+        return list(dict.fromkeys(e["args"]["attester"] for e in reversed(logs)))
+
+    def valid_attester(self, schema: str, subject: bytes) -> str | None:
+        """The verifier of the newest valid attestation of `schema` about `subject` (None: none
+        is valid); any valid attestation by a verifier holding the schema's role satisfies a step."""
+        for attester in self.attesters_of(schema, subject):
+            if self.attestation_state(schema, subject, attester)[0] == "valid":
+                return attester
+        return None
+
+    def _attesters(self, jid: bytes, playbook: Playbook, step: int, given: Sequence[str] | None) -> list[str]:
+        """The attester named for each attestation step `step` requires: `given`, or the newest
+        valid one of each (else the newest at all, whose state the engine's refusal names)."""
+        if given is not None:
+            return [checksum(a) for a in given]
+        if step >= len(playbook.steps):
+            return []
+        chosen = []
+        for name in playbook.steps[step].attestations:
+            subject = self.subject_of(jid, name, step)
+            candidates = self.attesters_of(name, subject)
+            valid = self.valid_attester(name, subject) if candidates else None
+            chosen.append(valid or (candidates[0] if candidates else ZERO))
+        return chosen

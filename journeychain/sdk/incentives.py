@@ -1,0 +1,83 @@
+"""The client's incentives part: tokens, pools, credits and claims."""
+
+from __future__ import annotations
+
+from journeychain.accounts import checksum
+from journeychain.errors import FundingError
+from journeychain.reverts import tokens
+from journeychain.sdk.core import Part
+from journeychain.signing import permit_signature
+from journeychain.tx import Receipt
+
+
+class Incentives(Part):
+    """The incentive pool and credits: mint, fund, claim, who was paid what.
+
+    `client.incentives.fund(...)`; the token and the engine's pools and credits.
+    """
+
+    def mint(self, to: str, amount: int) -> Receipt:
+        """Mints incentive tokens (the token's minter: the deployer)."""
+        return self._send(self._token.functions.mint(checksum(to), int(amount)))
+
+    def fund(self, journey: str | bytes, amount: int, permit: bool = False) -> Receipt:
+        """Adds `amount` tokens to the journey's pool (FUNDER): approve then fund, or one permit call."""
+        jid = self.journey_id(journey)
+        owner = self._signer()
+        amount = int(amount)
+        if permit:
+            deadline = self._deadline()
+            v, r, s = permit_signature(
+                owner.key,
+                chain_id=self.chain.chain_id,
+                token=self._token.address,
+                token_name=self._token.functions.name().call(),
+                owner=owner.address,
+                spender=self._engine.address,
+                value=amount,
+                nonce=self._token.functions.nonces(owner.address).call(),
+                deadline=deadline,
+            )
+            return self._send(self._engine.functions.fundWithPermit(jid, amount, deadline, v, r, s))
+        allowance = self._token.functions.allowance(owner.address, self._engine.address).call()
+        if allowance < amount:
+            self._check_funding(jid, owner.address, amount)  # a refusal changes nothing on chain
+            self._send(self._token.functions.approve(self._engine.address, amount))
+        return self._send(self._engine.functions.fund(jid, amount))
+
+    def _check_funding(self, jid: bytes, owner: str, amount: int) -> None:
+        """Simulates fund(jid, amount) before the approve it needs is sent. The engine checks
+        every rule (open journey, funder, role, rulebook, amount, pool size) before it moves the
+        tokens, so a simulation without the allowance that reaches the transfer, and fails for
+        the allowance alone, passed them all; the balance is then checked by a view call."""
+        try:
+            self._sender().simulate(self._engine.functions.fund(jid, amount))
+        except FundingError as exc:
+            if exc.error != "ERC20InsufficientAllowance":
+                raise
+        balance = int(self._token.functions.balanceOf(owner).call())
+        if balance < amount:
+            raise FundingError(
+                f"refused: {owner} holds {tokens(balance)} tokens, {tokens(amount)} needed",
+                "ERC20InsufficientBalance",
+                {"sender": owner, "balance": balance, "needed": amount},
+            )
+
+    def claim(self) -> tuple[int, Receipt]:
+        """Transfers all of the account's credit; returns the amount."""
+        receipt = self._send(self._engine.functions.claim())
+        return int(receipt.events["Claimed"][0]["amount"]), receipt
+
+    def payouts(self, journey: str | bytes, receipt: Receipt) -> list[tuple[str, int]]:
+        """Who the settlement in `receipt` credited what, in step order: its ValueConfirmed
+        event's amounts, each step's owner being the `by` of its StepCompleted (as the
+        settlement history lists them) and the last, the customer's step, the customer."""
+        event = receipt.events["ValueConfirmed"][0]
+        owners = [r.by for r in self._core.journeys.history(journey)] + [event["customer"]]
+        return list(zip(owners, (int(a) for a in event["amounts"]), strict=True))
+
+    def credit_of(self, account: str) -> int:
+        return int(self._engine.functions.creditOf(checksum(account)).call())
+
+    def balance_of(self, account: str) -> int:
+        return int(self._token.functions.balanceOf(checksum(account)).call())
