@@ -595,7 +595,7 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         lambda c, a: (
             f"refused: the arbiter's window for journey {c.journey(a['journeyId'])} closed at "
             f"{when(a['closedAt'])}: anyone may close the dispute by the playbook's fallback "
-            "(`journey dispute close`)"
+            "(`journey close-dispute`)"
         ),
     ),
     "DisputeWindowOpen": (

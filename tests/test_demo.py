@@ -42,10 +42,11 @@ def journeys(report) -> dict[str, dict]:
     return {j["reference"]: j for j in report["journeys"]}
 
 
-def test_demo_runs_in_well_under_a_minute(demo):
+def test_demo_reports_how_long_it_took(demo):
+    """The report says how long the demo took (a figure, not a test: timings belong in
+    benchmarks, not in tests that fail on a busy machine)."""
     report, _stdout, seconds = demo
-    assert report["seconds"] < 30  # chain, deployment, five journeys and the report
-    assert seconds < 60  # the whole command, with its start-up (and a first compile, if any)
+    assert 0 < report["seconds"] <= seconds
 
 
 def test_each_of_the_five_journeys_ends_as_its_scenario_says(demo):
