@@ -167,6 +167,8 @@ contract Calendars {
         for (uint256 d = 0; d < 7; ++d) {
             weekly += uint256(c.closes[d] - c.opens[d]) * 60;
         }
+        // Whole days and weeks are floored on purpose: they index days, the rest is kept.
+        // slither-disable-next-line divide-before-multiply
         uint256 day = t / _DAY;
         for (uint256 n = 0; n < 8; ++n) {
             (uint256 open, uint256 close) = _window(c, day);
@@ -176,14 +178,19 @@ contract Calendars {
                 amount -= close - t;
             }
             ++day;
+            // slither-disable-next-line divide-before-multiply
             t = day * _DAY;
         }
         // `t` is a local midnight: jump whole weeks, keeping at least one week's worth of
         // working time (or all of it, if less is left) for the day loop below.
         if (amount > weekly) {
+            // slither-disable-next-line divide-before-multiply
             uint256 whole = (amount - 1) / weekly;
+            // slither-disable-next-line divide-before-multiply
             amount -= whole * weekly;
+            // slither-disable-next-line divide-before-multiply
             t += whole * _WEEK;
+            // slither-disable-next-line divide-before-multiply
             day = t / _DAY;
         }
         // At most a week's working time is left, at most eight days away.
@@ -195,6 +202,7 @@ contract Calendars {
                 amount -= close - t;
             }
             ++day;
+            // slither-disable-next-line divide-before-multiply
             t = day * _DAY;
         }
         // unreachable: a week holds `weekly` seconds and `amount <= weekly`
