@@ -364,6 +364,9 @@ class JourneyClient:
         self._registry = w3.eth.contract(
             address=deployment.registry, abi=self.build["AttestationRegistry"].abi
         )
+        self._publisher = w3.eth.contract(
+            address=deployment.publisher, abi=self.build["PlaybookPublisher"].abi
+        )
         self._token = w3.eth.contract(address=deployment.token, abi=self.build["JourneyToken"].abi)
         self.decoder = Decoder(self.build.all_abis())
         self.context = _Context(self)
@@ -435,7 +438,8 @@ class JourneyClient:
 
     def _event_table(self) -> dict[tuple[str, bytes], Any]:
         table: dict[tuple[str, bytes], Any] = {}
-        for contract in (self._engine, self._directory, self._voice, self._registry, self._token):
+        contracts = (self._engine, self._directory, self._voice, self._registry, self._publisher, self._token)
+        for contract in contracts:
             for entry in filter_abi_by_type("event", contract.abi):
                 types = ",".join(_canonical(i) for i in entry["inputs"])
                 table[(contract.address, keccak(text=f"{entry['name']}({types})"))] = (
@@ -613,7 +617,7 @@ class JourneyClient:
                 self.define_role(name)
         for schema in playbook.schemas:
             self._ensure_schema(schema)
-        receipt = self._send(self._engine.functions.publishPlaybook(*playbook.publish_args()))
+        receipt = self._send(self._publisher.functions.publishPlaybook(*playbook.publish_args()))
         playbook_id = int(receipt.events["PlaybookPublished"][0]["playbookId"])
         self._playbooks[playbook_id] = PublishedPlaybook(playbook_id, playbook, receipt.block)
         return playbook_id, receipt
@@ -626,7 +630,7 @@ class JourneyClient:
         if playbook_id in self._playbooks:
             return self._playbooks[playbook_id]
         self._call(self._engine.functions.playbook(playbook_id))  # UnknownPlaybook if it is not there
-        logs = self._logs(self._engine.events.PlaybookPublished, {"playbookId": playbook_id})
+        logs = self._logs(self._publisher.events.PlaybookPublished, {"playbookId": playbook_id})
         if not logs:
             raise ConfigError(f"playbook {playbook_id} exists but its PlaybookPublished event was not found")
         log = logs[0]
