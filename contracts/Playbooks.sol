@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {Participants} from "./Participants.sol";
 import {StepSpec, PlaybookOptions, PenaltyTo, CUSTOMER_ROLE} from "./JourneyTypes.sol";
+import {PlaybookPublisher} from "./PlaybookPublisher.sol";
+import {IPlaybookStore} from "./interfaces/IPlaybookStore.sol";
 
 /// @title Playbooks
 /// @notice Published, immutable, numbered templates of a journey: an ordered list of
@@ -16,8 +18,6 @@ abstract contract Playbooks is Participants {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev A journey keeps its step in 4 bits: a playbook has at most 15 steps.
-    uint256 internal constant _MAX_STEPS = 15;
-    uint256 internal constant _MAX_REQUIREMENTS = 32;
     uint256 internal constant _BPS = 10_000;
 
     /// @dev Step flag: the pool must be funded before this step completes.
@@ -74,45 +74,35 @@ abstract contract Playbooks is Participants {
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Publishes a playbook. It can never change afterwards; a new version is a new playbook.
-    /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 15 steps;
-    /// shares sum to at most 10,000 bps; every step has a defined role other than ADMIN;
-    /// penalties at most 10,000 bps; only the last step, which must exist, is the
-    /// customer's; at most 32 fields and 32 attestations per step, none named twice, each
-    /// attestation of a registered schema; the
-    /// commit step is a participant step; every step from the commit step on has an SLA;
-    /// the confirmation window is shorter than the customer's SLA; the dispute window is
-    /// not zero.
-    /// Emits {PlaybookPublished}.
+    /// @notice The contract that validates playbooks and has the engine keep them (its
+    /// `publishPlaybook` is how ADMIN publishes one).
+    PlaybookPublisher public immutable publisher;
+
+    constructor() {
+        publisher = new PlaybookPublisher(IPlaybookStore(address(this)));
+    }
+
+    /// @notice Keeps a playbook the publisher validated, as its steps read it. Only the
+    /// publisher calls it.
     /// @param name Short name of the playbook.
     /// @param version The author's version number.
-    /// @param steps The ordered steps.
+    /// @param steps The ordered steps (validated).
     /// @param options Options that are not per step.
     /// @return playbookId The new playbook's number.
-    function publishPlaybook(
-        bytes32 name,
-        uint32 version,
-        StepSpec[] calldata steps,
-        PlaybookOptions calldata options
-    ) external returns (uint16 playbookId) {
-        _checkActor(msg.sender, _ADMIN_BIT);
+    function storePlaybook(bytes32 name, uint32 version, StepSpec[] calldata steps, PlaybookOptions calldata options)
+        external
+        returns (uint16 playbookId)
+    {
+        if (msg.sender != address(publisher)) revert NotPublisher(msg.sender);
         uint256 count = steps.length;
-        if (count < 2 || count > _MAX_STEPS) revert StepCountOutOfRange(count);
-        if (options.commitStep >= count - 1) revert InvalidCommitStep(options.commitStep);
-        if (options.confirmWindow != 0 && options.confirmWindow >= steps[count - 1].sla) {
-            revert InvalidConfirmWindow(options.confirmWindow);
-        }
-        if (options.disputeWindow == 0) revert InvalidDisputeWindow();
         playbookId = ++_playbookCount;
-        uint256 totalBps = 0;
         uint256[2] memory table = [uint256(0), uint256(0)];
         uint8[] memory bits = new uint8[](count + 1);
         for (uint256 i = 0; i < count; ++i) {
-            bits[i] = _validateStep(steps[i], i, count, options.commitStep);
+            bits[i] = steps[i].role == CUSTOMER_ROLE ? _CUSTOMER_BIT : _bitOf(steps[i].role);
         }
         for (uint256 i = 0; i < count; ++i) {
             StepSpec calldata spec = steps[i];
-            totalBps += spec.shareBps;
             uint256 entry = uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16);
             if (bits[i] == _CUSTOMER_BIT) {
                 entry |= _CUSTOMER_ENTRY;
@@ -135,12 +125,10 @@ abstract contract Playbooks is Participants {
             if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
             if (spec.attestations.length > 0) _putSchemaRules(playbookId, i, spec.attestations);
         }
-        if (totalBps > _BPS) revert SharesExceedTotal(totalBps);
         _payoutTables[playbookId] = table;
         _playbookNames[playbookId] = name;
-        // `count` is at most 15: the cast cannot truncate.
+        // `count` is at most 15 (the publisher checked): the cast cannot truncate.
         _playbooks[playbookId] = PlaybookHeader({version: version, stepCount: uint8(count), options: options});
-        emit PlaybookPublished(playbookId, name, version, steps, options);
     }
 
     /// @notice A playbook's header.
@@ -221,30 +209,6 @@ abstract contract Playbooks is Participants {
         return _fields[playbookId][step];
     }
 
-    /// @dev Validates one step and returns its role bit plus one.
-    function _validateStep(StepSpec calldata spec, uint256 i, uint256 count, uint256 commitStep)
-        private
-        view
-        returns (uint8 bit)
-    {
-        if (spec.role == bytes32(0)) revert EmptyRole(i);
-        if (spec.role == CUSTOMER_ROLE) {
-            if (i != count - 1) revert CustomerStepNotLast(i);
-            bit = _CUSTOMER_BIT;
-        } else {
-            if (i == count - 1) revert LastStepNotCustomer(i);
-            bit = _bitOf(spec.role);
-            if (bit == _ADMIN_BIT) revert EmptyRole(i);
-        }
-        if (i >= commitStep && spec.sla == 0) revert MissingSla(i);
-        if (spec.penaltyBps > _BPS) revert PenaltyOutOfRange(i);
-        if (spec.fields.length > _MAX_REQUIREMENTS || spec.attestations.length > _MAX_REQUIREMENTS) {
-            revert TooManyRequirements(i);
-        }
-        _checkDistinct(spec.fields, i);
-        _checkDistinct(spec.attestations, i);
-    }
-
     /// @dev Keeps a step's required schemas as rules (each must be registered).
     function _putSchemaRules(uint16 playbookId, uint256 step, bytes32[] calldata schemas) private {
         bytes32[] storage rules = _attestationSchemas[playbookId][step];
@@ -255,13 +219,4 @@ abstract contract Playbooks is Participants {
 
     /// @dev The rule of a registered schema; reverts with {UnknownSchema} for any other.
     function _schemaRule(bytes32 schema) internal view virtual returns (bytes32);
-
-    /// @dev Refuses a requirement named twice in one step (at most 32: bounded).
-    function _checkDistinct(bytes32[] calldata keys, uint256 i) private pure {
-        for (uint256 a = 1; a < keys.length; ++a) {
-            for (uint256 b = 0; b < a; ++b) {
-                if (keys[a] == keys[b]) revert DuplicateRequirement(i, keys[a]);
-            }
-        }
-    }
 }

@@ -44,7 +44,14 @@ CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 OZ_DIR = PROJECT_ROOT / "node_modules" / "@openzeppelin"
 #: the one build: the cache in a source checkout, the shipped build in a wheel
 CACHE_FILE = PACKAGE_DIR / "_build" / "artifacts.json"
-CONTRACTS = ("JourneyEngine", "Directory", "JourneyToken", "CustomerVoice", "AttestationRegistry")
+CONTRACTS = (
+    "JourneyEngine",
+    "Directory",
+    "JourneyToken",
+    "CustomerVoice",
+    "AttestationRegistry",
+    "PlaybookPublisher",
+)
 BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
 OUTPUT_SELECTION = {
     "*": {

@@ -1,9 +1,10 @@
 """Deploying the contract suite and finding it again: deployments/<chain id>.json.
 
-A deployment records the engine, directory, customer voice, attestation registry and
-token addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
+A deployment records the engine, directory, customer voice, attestation registry, playbook
+publisher and token addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
 checks, with calls only (nothing is sent), that the ABIs are the current build's, that the
-engine names the file's customer voice, attestation registry and token (and they name it),
+engine names the file's customer voice, attestation registry, playbook publisher and token (and
+they name it),
 and that the runtime code at each address is the build's, byte for byte but for the
 `immutable` values its constructor filled in: a file pointing at other contracts, a
 look-alike with a copied ABI say, is refused before anything is sent to them.
@@ -41,6 +42,7 @@ class Deployment:
     directory: ChecksumAddress
     voice: ChecksumAddress
     registry: ChecksumAddress
+    publisher: ChecksumAddress
     token: ChecksumAddress
     block: int
     deployer: ChecksumAddress
@@ -98,6 +100,7 @@ def deploy(
         directory=to_checksum_address(engine.functions.directory().call()),
         voice=to_checksum_address(engine.functions.voice().call()),
         registry=to_checksum_address(engine.functions.attestations().call()),
+        publisher=to_checksum_address(engine.functions.publisher().call()),
         token=token,
         block=token_receipt.block,
         deployer=account.address,
@@ -149,7 +152,7 @@ def _check_fields(deployment: Deployment, path: Path) -> Deployment:
     """The deployment with its addresses in checksum form; refused when an address is not an
     address or a number not a number, before any of them is used."""
     addresses: dict[str, Any] = {}
-    for name in ("engine", "directory", "voice", "registry", "token", "deployer"):
+    for name in ("engine", "directory", "voice", "registry", "publisher", "token", "deployer"):
         value = getattr(deployment, name)
         if not isinstance(value, str) or not is_address(value):
             raise DeploymentError(
@@ -175,6 +178,7 @@ _SUITE = (
     ("engine", "JourneyEngine", None),
     ("voice", "CustomerVoice", "voice"),
     ("registry", "AttestationRegistry", "attestations"),
+    ("publisher", "PlaybookPublisher", "publisher"),
     ("token", "JourneyToken", "token"),
 )
 
@@ -203,7 +207,7 @@ def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: 
                 f"{getattr(deployment, field)}: refusing a mixed deployment "
                 "(run `journey deploy` for a new one)"
             )
-        if field in ("voice", "registry"):
+        if field in ("voice", "registry", "publisher"):
             contract = w3.eth.contract(address=named, abi=build[name].abi)
             back = to_checksum_address(contract.functions.engine().call())
             if back != deployment.engine:

@@ -135,7 +135,7 @@ class Playbook:
         )
 
     def publish_args(self) -> tuple:
-        """Arguments of JourneyEngine.publishPlaybook."""
+        """Arguments of PlaybookPublisher.publishPlaybook."""
         return (short_name(self.name), self.version, [s.as_tuple() for s in self.steps], self.options_tuple())
 
     def step_index(self, name: str) -> int:

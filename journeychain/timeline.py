@@ -198,8 +198,12 @@ class PlaybookBook:
     def _load(self, playbook_id: int) -> list[PublishedStep]:
         # a playbook's number is its event's first indexed topic, as a journey's id is theirs
         topic = playbook_id.to_bytes(32, "big")
+        # the engine's publisher emits it (the engine's ABI declares the event)
+        publisher = self.w3.eth.contract(
+            address=self.engine.functions.publisher().call(), abi=self.engine.abi
+        )
         found = fetch_events(
-            self.w3, [self.engine], ["PlaybookPublished"], self.from_block, journey=topic, call=self.call
+            self.w3, [publisher], ["PlaybookPublished"], self.from_block, journey=topic, call=self.call
         )
         if found:
             args = found[0].args

@@ -40,6 +40,7 @@ from brownie import (
     Directory,
     JourneyEngine,
     JourneyToken,
+    PlaybookPublisher,
     accounts,
     chain,
     web3,
@@ -120,7 +121,9 @@ class Bench:
             self.orgs[account.address] = org
         for schema in self.playbook.schemas:
             self.registry.registerSchema(*schema.as_tuple(), {"from": self.admin})
-        tx = e.publishPlaybook(*self.playbook.publish_args(), {"from": self.admin})
+        tx = PlaybookPublisher.at(e.publisher()).publishPlaybook(
+            *self.playbook.publish_args(), {"from": self.admin}
+        )
         self.gas["publish_playbook"] = tx.gas_used
         self.playbook_id = tx.return_value if tx.return_value else 1
         self.token.mint(self.funder, 10**9 * 10**18, {"from": self.admin})

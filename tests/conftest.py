@@ -22,6 +22,7 @@ from brownie import (
     Directory,
     JourneyEngine,
     JourneyToken,
+    PlaybookPublisher,
     accounts,
     chain,
     web3,
@@ -359,6 +360,11 @@ def register_organisations(directory, admin) -> None:
         directory.registerOrganisation(short_name(name), 1 if name in vendors else 0, {"from": admin})
 
 
+def publisher_of(engine):
+    """The engine's playbook publisher, through which ADMIN publishes playbooks."""
+    return PlaybookPublisher.at(engine.publisher())
+
+
 def register_schemas(engine, playbook, admin) -> None:
     """Register the schemas a playbook declares that its engine's registry does not know yet."""
     registry = AttestationRegistry.at(engine.attestations())
@@ -394,7 +400,7 @@ def suite(engine, directory, token, team, default_playbook):
     for account, org, role in cast:
         enrol(directory, team.admin, account, ORGS[org], role)
     register_schemas(engine, default_playbook, team.admin)
-    engine.publishPlaybook(*default_playbook.publish_args(), {"from": team.admin})
+    publisher_of(engine).publishPlaybook(*default_playbook.publish_args(), {"from": team.admin})
     token.mint(team.funder, 1_000_000 * 10**18, {"from": team.admin})
     token.approve(engine, 2**256 - 1, {"from": team.funder})
     return engine
@@ -420,7 +426,7 @@ def publish_variant(engine, admin, **options) -> int:
     data["name"] = "variant"
     playbook = parse_playbook(data, "variant")
     register_schemas(engine, playbook, admin)
-    tx = engine.publishPlaybook(*playbook.publish_args(), {"from": admin})
+    tx = publisher_of(engine).publishPlaybook(*playbook.publish_args(), {"from": admin})
     return tx.events["PlaybookPublished"]["playbookId"]
 
 

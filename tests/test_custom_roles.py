@@ -3,7 +3,7 @@ supplier, technician) publishes, defining its roles, and runs to the customer's 
 with every step owned by the organisation the step before named."""
 
 from brownie import ZERO_ADDRESS, accounts
-from conftest import POOL, Kit, enrol, register_schemas, reverts_with
+from conftest import POOL, Kit, enrol, publisher_of, register_schemas, reverts_with
 
 from journeychain.encoding import short_name, step_subject
 from journeychain.playbook import load_playbook, role_id
@@ -39,7 +39,7 @@ def test_a_field_service_journey_runs_with_its_own_roles(kit, engine, team, dire
     for name in FIELD_SERVICE.roles:
         directory.defineRole(short_name(name), {"from": admin})
     register_schemas(engine, FIELD_SERVICE, admin)
-    tx = engine.publishPlaybook(*FIELD_SERVICE.publish_args(), {"from": admin})
+    tx = publisher_of(engine).publishPlaybook(*FIELD_SERVICE.publish_args(), {"from": admin})
     playbook_id = tx.events["PlaybookPublished"]["playbookId"]
 
     def firm(name, vendor, role):

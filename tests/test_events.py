@@ -3,7 +3,7 @@ is the hash chain of its StepCompleted events, recomputable off chain."""
 
 import pytest
 from brownie import chain, web3
-from conftest import DAY, ORGS, ZERO, Customer, reverts_with
+from conftest import DAY, ORGS, ZERO, Customer, publisher_of, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
@@ -51,7 +51,7 @@ def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
         (short_name("qualify"), MARKETING, 3_600, 0, 0, [], []),
         (short_name("confirm"), CUSTOMER, DAY, 0, 0, [], []),
     ]
-    engine.publishPlaybook(
+    publisher_of(engine).publishPlaybook(
         short_name("quick"), 1, steps, (0, False, 0, 0, False, DAY, False), {"from": team.admin}
     )
     jid, customer = journey_id("OPP-quick"), Customer()
@@ -133,7 +133,7 @@ def test_attested_and_attestation_revoked(kit, registry, team):
 
 def test_playbook_published(suite, team, default_playbook):
     name, _, steps, options = default_playbook.publish_args()
-    tx = suite.publishPlaybook(name, 7, steps, options, {"from": team.admin})
+    tx = publisher_of(suite).publishPlaybook(name, 7, steps, options, {"from": team.admin})
     event = tx.events["PlaybookPublished"]
     assert event["playbookId"] == 2
     assert b(event["name"]) == name

@@ -65,7 +65,7 @@ import pytest
 import requests
 from brownie import accounts, chain, web3
 from brownie.exceptions import VirtualMachineError
-from conftest import DAY, HOUR, ORGS, POOL, ROLE_ORG, ZERO, Customer, enrol, reverts_with
+from conftest import DAY, HOUR, ORGS, POOL, ROLE_ORG, ZERO, Customer, enrol, publisher_of, reverts_with
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
@@ -283,7 +283,7 @@ def world(suite, kit, team, token, voice, directory, default_playbook):
         dispute_window=3 * DAY,
         dispute_fallback="refund",
     )
-    engine.publishPlaybook(*variant.publish_args(), {"from": team.admin})
+    publisher_of(engine).publishPlaybook(*variant.publish_args(), {"from": team.admin})
     variant_id = engine.playbookCount()
     # Four customers: the first two have a verified identity, the third never does, the
     # fourth (verified) signs with a key that is a participant's (of the shipping company).

@@ -3,7 +3,7 @@ loader (each refusal naming the place), numbered from 1 and immutable."""
 
 import pytest
 from brownie import JourneyEngine
-from conftest import RULEBOOK, ZERO, Customer, reverts_with
+from conftest import RULEBOOK, ZERO, Customer, publisher_of, reverts_with
 
 from journeychain.encoding import journey_id, short_name
 from journeychain.errors import PlaybookError
@@ -57,7 +57,9 @@ def three_steps(**changes):
 
 
 def publish(engine, admin, steps, opts=None, name="test", version=1):
-    return engine.publishPlaybook(short_name(name), version, steps, opts or options(), {"from": admin})
+    return publisher_of(engine).publishPlaybook(
+        short_name(name), version, steps, opts or options(), {"from": admin}
+    )
 
 
 # --- who publishes ------------------------------------------------------------------

@@ -6,7 +6,7 @@ journey, so two tickets of one customer each need their own."""
 
 import pytest
 from brownie import accounts, chain
-from conftest import HOUR, ORGS, assert_error_args, enrol, register_schemas, reverts_with
+from conftest import HOUR, ORGS, assert_error_args, enrol, publisher_of, register_schemas, reverts_with
 
 from journeychain.encoding import short_name, step_subject
 from journeychain.playbook import Schema, parse_playbook, role_id
@@ -168,7 +168,7 @@ def test_a_playbook_naming_an_unregistered_schema_is_refused(kit, engine, team, 
     args = list(default_playbook.publish_args())
     args[2] = steps
     with reverts_with("UnknownSchema") as info:
-        engine.publishPlaybook(*args, {"from": team.admin})
+        publisher_of(engine).publishPlaybook(*args, {"from": team.admin})
     assert_error_args(info, short_name("never_registered"))
     assert spec.attestations == ("identity_verified",)
 
@@ -210,7 +210,7 @@ def ticket_kit(kit, engine, team):
     team.admin.transfer(desk, 10**18)
     enrol(kit.directory, team.admin, desk, ORGS["success"], "SUPPORT")
     register_schemas(engine, playbook, team.admin)
-    tx = engine.publishPlaybook(*playbook.publish_args(), {"from": team.admin})
+    tx = publisher_of(engine).publishPlaybook(*playbook.publish_args(), {"from": team.admin})
     ticket = variant_kit(kit, tx.events["PlaybookPublished"]["playbookId"])
     ticket.desk = desk
     return ticket

@@ -313,6 +313,8 @@ interface IJourneyEngine {
     error NotVoice(address caller);
     /// @param caller Who called: only the engine's attestation registry records attestations.
     error NotRegistry(address caller);
+    /// @param caller Not the engine's playbook publisher, which alone has playbooks kept.
+    error NotPublisher(address caller);
     /// @param journeyId The journey.
     /// @param signer The address that signed, which the customer commitment does not bind.
     error NotCustomer(bytes32 journeyId, address signer);

@@ -68,6 +68,9 @@ class Core:
         self._registry = w3.eth.contract(
             address=deployment.registry, abi=self.build["AttestationRegistry"].abi
         )
+        self._publisher = w3.eth.contract(
+            address=deployment.publisher, abi=self.build["PlaybookPublisher"].abi
+        )
         self._token = w3.eth.contract(address=deployment.token, abi=self.build["JourneyToken"].abi)
         self.decoder = Decoder(self.build.all_abis())
         self.context: Context = _Context(self)
@@ -116,7 +119,8 @@ class Core:
 
     def _event_table(self) -> dict[tuple[str, bytes], Any]:
         table: dict[tuple[str, bytes], Any] = {}
-        for contract in (self._engine, self._directory, self._voice, self._registry, self._token):
+        contracts = (self._engine, self._directory, self._voice, self._registry, self._publisher, self._token)
+        for contract in contracts:
             for entry in filter_abi_by_type("event", contract.abi):
                 types = ",".join(_canonical(i) for i in entry["inputs"])
                 table[(contract.address, keccak(text=f"{entry['name']}({types})"))] = (
@@ -195,6 +199,10 @@ class Part:
     @property
     def _registry(self) -> Any:
         return self._core._registry
+
+    @property
+    def _publisher(self) -> Any:
+        return self._core._publisher
 
     @property
     def _token(self) -> Any:

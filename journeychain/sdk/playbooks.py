@@ -36,7 +36,7 @@ class Playbooks(Part):
                 self._core.participants.define_role(name)
         for schema in playbook.schemas:
             self._ensure_schema(schema)
-        receipt = self._send(self._engine.functions.publishPlaybook(*playbook.publish_args()))
+        receipt = self._send(self._publisher.functions.publishPlaybook(*playbook.publish_args()))
         playbook_id = int(receipt.events["PlaybookPublished"][0]["playbookId"])
         self._playbooks[playbook_id] = PublishedPlaybook(playbook_id, playbook, receipt.block)
         return playbook_id, receipt
@@ -49,7 +49,7 @@ class Playbooks(Part):
         if playbook_id in self._playbooks:
             return self._playbooks[playbook_id]
         self._call(self._engine.functions.playbook(playbook_id))  # UnknownPlaybook if it is not there
-        logs = self._logs(self._engine.events.PlaybookPublished, {"playbookId": playbook_id})
+        logs = self._logs(self._publisher.events.PlaybookPublished, {"playbookId": playbook_id})
         if not logs:
             raise ConfigError(f"playbook {playbook_id} exists but its PlaybookPublished event was not found")
         log = logs[0]
