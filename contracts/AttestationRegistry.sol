@@ -87,8 +87,8 @@ contract AttestationRegistry is IJourneyEngine {
     /// the rulebook; the subject is not zero; `expiry` is 0 (never) or in the future.
     /// Emits {Attested}.
     /// @param schema What is attested (a registered schema).
-    /// @param subject The customer commitment (zero-padded), the journey id, or
-    /// keccak256(abi.encode(journeyId, uint8 step)), as the schema says.
+    /// @param subject keccak256(abi.encode(journeyId, customer commitment)), the journey id,
+    /// or keccak256(abi.encode(journeyId, uint8 step)), as the schema says.
     /// @param expiry When it stops being valid (0: never).
     /// @param data Hash of the off-chain statement.
     /// @return uid The attestation's unique id.

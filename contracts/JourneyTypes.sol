@@ -62,9 +62,11 @@ enum AttestationState {
     Unauthorised
 }
 
-/// @dev What a schema's attestations are about: the journey's customer (its commitment,
-/// zero-padded to 32 bytes), the journey (its id), or the step of the journey that
-/// requires it (keccak256(abi.encode(journeyId, uint8 step))).
+/// @dev What a schema's attestations are about: the customer of one journey
+/// (keccak256(abi.encode(journeyId, customer commitment)): an attestation about a customer
+/// never carries over to another journey that reuses its commitment), the journey (its
+/// id), or the step of the journey that requires it (keccak256(abi.encode(journeyId,
+/// uint8 step))).
 enum Subject {
     Customer,
     Journey,

@@ -577,7 +577,7 @@ abstract contract Journeys is Playbooks {
             if (i < attesters.length) {
                 Subject kind = Subject(uint8(uint256(rule)));
                 bytes32 subject = kind == Subject.Customer
-                    ? bytes32(customer)
+                    ? keccak256(abi.encode(journeyId, customer))
                     : kind == Subject.Journey ? journeyId : keccak256(abi.encode(journeyId, j.step));
                 state = _attestationState(schema, subject, attesters[i], uint8(uint256(rule) >> 8));
             }

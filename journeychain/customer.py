@@ -16,6 +16,7 @@ the same typed data in a ``journeychain:sign?request=...`` link that a page or a
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -51,7 +52,7 @@ def _derive(secret: bytes, purpose: bytes, jid: bytes) -> bytes:
 class CustomerSecret:
     """The one secret a customer keeps; every journey's key and profile salt come from it."""
 
-    secret: bytes
+    secret: bytes = field(repr=False)
 
     @classmethod
     def create(cls) -> CustomerSecret:
@@ -155,7 +156,45 @@ class CustomerRequest:
             raise ConfigError(f"{where} is incomplete: {exc}") from None
         if request.action not in ACTIONS or request.typed_data.get("primaryType") != ACTIONS[request.action]:
             raise ConfigError(f"{where}: unknown action {request.action!r}")
+        check_consistent(request, where)
         return request
+
+
+def check_consistent(request: CustomerRequest, where: str = "request") -> None:
+    """Refuses a request whose readable parts say other than what would be signed: the journey,
+    step and score shown must be the message's, and the types and domain exactly journeychain's,
+    so that a device that shows the request shows what it signs."""
+    typed = request.typed_data
+    primary = ACTIONS[request.action]
+    message = typed.get("message")
+    domain = typed.get("domain")
+    if typed.get("types") != {"EIP712Domain": _DOMAIN_TYPE, primary: TYPES[primary]}:
+        raise SignatureError(f"{where}: its types are not journeychain's {primary}: refusing to sign it")
+    if not isinstance(domain, dict) or (domain.get("name"), domain.get("version")) != (
+        DOMAIN_NAME,
+        DOMAIN_VERSION,
+    ):
+        raise SignatureError(f"{where}: its domain is not journeychain's: refusing to sign it")
+    if not isinstance(message, dict) or str(message.get("journeyId", "")).lower() != request.journey.lower():
+        raise SignatureError(f"{where}: it names journey {request.journey} but signs another: refusing it")
+    if request.step is not None and message.get("step") != request.step:
+        raise SignatureError(f"{where}: it names step {request.step} but signs step {message.get('step')}")
+    if request.score is not None and message.get("score") != request.score:
+        raise SignatureError(f"{where}: it names score {request.score} but signs {message.get('score')}")
+
+
+def describe(request: CustomerRequest) -> list[str]:
+    """What signing the request says, line by line, for the customer to read first."""
+    m, d = request.message, request.typed_data["domain"]
+    lines = [f"{request.action} on journey {request.reference or request.journey}"]
+    if request.step is not None:
+        lines.append(f"step {request.step}" + (f", score {request.score}/5" if request.score else ""))
+    if request.statement:
+        lines.append(f"{request.statement['kind'].replace('_', ' ')}: {request.statement['text']}")
+    lines.append(f"over the journey as it stands now (history {m['history']}), nonce {m['nonce']}")
+    until = dt.datetime.fromtimestamp(int(m["deadline"]), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines.append(f"good until {until}, on chain {d['chainId']}, contract {d['verifyingContract']}")
+    return lines
 
 
 def build_typed_data(chain_id: int, voice: str, primary: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -183,6 +222,7 @@ def _signable(typed_data: dict[str, Any]) -> Any:
 def sign_request(request: CustomerRequest, key: LocalAccount) -> str:
     """Sign a request with the customer's key (on the customer's device); refuses a request whose
     signer is not this key, so an operator cannot have the customer sign for another journey."""
+    check_consistent(request)
     if key.address != request.signer:
         raise SignatureError(
             f"this request is for signer {request.signer}, not this customer's key for journey "

@@ -54,9 +54,11 @@ def customer_commitment(signer: str, profile: bytes) -> bytes:
     return keccak(encode(["address", "bytes32"], [signer, profile]))[:16]
 
 
-def customer_subject(commitment: bytes) -> bytes:
-    """The 32-byte attestation subject naming a customer: its 16-byte commitment, zero-padded on the right."""
-    return bytes(commitment).ljust(32, b"\0")
+def customer_subject(jid: bytes, commitment: bytes) -> bytes:
+    """The attestation subject naming the customer of one journey: keccak256(abi.encode(journeyId,
+    bytes16 commitment)). An attestation about a customer never carries over to another journey,
+    even one opened with the same commitment."""
+    return keccak(encode(["bytes32", "bytes16"], [bytes(jid), bytes(commitment)]))
 
 
 def step_subject(jid: bytes, step: int) -> bytes:

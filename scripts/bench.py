@@ -174,7 +174,7 @@ class Bench:
         txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
         txs["attest"] = self.registry.attest(
             short_name("identity_verified"),
-            customer_subject(customer.commitment),
+            customer_subject(jid, customer.commitment),
             0,
             b"\x22" * 32,
             {"from": self.verifier},
@@ -227,7 +227,7 @@ class Bench:
         self.engine.fund(jid, POOL, {"from": self.funder})
         self.registry.attest(
             short_name("identity_verified"),
-            customer_subject(customer.commitment),
+            customer_subject(jid, customer.commitment),
             0,
             b"\x22" * 32,
             {"from": self.verifier},

@@ -108,6 +108,8 @@ class Customer:
 
     key: object = field(default_factory=Account.create)
     salt: bytes = field(default_factory=new_salt)
+    #: the journey this customer was last opened on (Kit.open sets it): what `subject` names
+    journey: bytes | None = None
 
     @property
     def address(self) -> str:
@@ -124,8 +126,10 @@ class Customer:
 
     @property
     def subject(self) -> bytes:
-        """The customer as an attestation subject (32 bytes): its commitment, zero-padded."""
-        return customer_subject(self.commitment)
+        """The customer of its last journey as an attestation subject: keccak256(journey id,
+        commitment), so that an attestation never carries over to another journey."""
+        assert self.journey is not None, "the customer has not been opened on a journey yet"
+        return customer_subject(self.journey, self.commitment)
 
 
 class Kit:
@@ -159,6 +163,7 @@ class Kit:
             funder or self.team.funder,
             {"from": sender or self.team.marketing},
         )
+        customer.journey = jid
         return jid, customer, tx
 
     def roles(self, playbook_id: int) -> list[bytes]:

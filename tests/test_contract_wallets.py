@@ -19,6 +19,7 @@ class WalletCustomer:
     wallet: object
     key: object = field(default_factory=Account.create)
     salt: bytes = field(default_factory=new_salt)
+    journey: bytes | None = None  # set by Kit.open
 
     @property
     def address(self) -> str:
@@ -34,7 +35,7 @@ class WalletCustomer:
 
     @property
     def subject(self) -> bytes:
-        return customer_subject(self.commitment)
+        return customer_subject(self.journey, self.commitment)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from journeychain.client import JourneyClient
 from journeychain.customer import (
     CustomerRequest,
     CustomerSecret,
+    describe,
     read_signed,
     recover_signer,
     sign_request,
@@ -169,3 +170,35 @@ def _signable(request: CustomerRequest):
     from eth_account.messages import encode_typed_data
 
     return encode_typed_data(full_message=request.typed_data)
+
+
+def test_a_request_that_says_other_than_it_signs_is_refused(sdk, secret):
+    """A device shows the request's readable parts: the operator cannot show one journey, step
+    or score and have another signed (nor swap the action's types)."""
+    _, act = sdk
+    joined = open_for(act, secret, "D-7")
+    act["vendor"].complete_step("D-7")
+    honest = request_for(act, "D-7", joined, "rate", step="delivered", score=5)
+    key = secret.key_for("D-7")
+    other = open_for(act, secret, "D-8")
+    swapped = CustomerRequest.from_dict(honest.as_dict())
+    swapped.typed_data = {**honest.typed_data, "message": {**honest.message, "journeyId": "0x" + "ab" * 32}}
+    with pytest.raises(SignatureError, match=r"names journey .* but signs another"):
+        sign_request(swapped, key)
+    rescored = CustomerRequest.from_dict(honest.as_dict())
+    rescored.typed_data = {**honest.typed_data, "message": {**honest.message, "score": 1}}
+    with pytest.raises(SignatureError, match="names score 5 but signs 1"):
+        sign_request(rescored, key)
+    restepped = CustomerRequest.from_dict(honest.as_dict())
+    restepped.typed_data = {**honest.typed_data, "message": {**honest.message, "step": 0}}
+    with pytest.raises(SignatureError, match="names step 1 but signs step 0"):
+        sign_request(restepped, key)
+    retyped = CustomerRequest.from_dict(honest.as_dict())
+    retyped.typed_data = {**honest.typed_data, "types": {**honest.typed_data["types"], "Rate": []}}
+    with pytest.raises(SignatureError, match="types are not journeychain's Rate"):
+        sign_request(retyped, key)
+    # reading a tampered file refuses it as well
+    with pytest.raises(SignatureError, match="but signs another"):
+        CustomerRequest.from_dict(swapped.as_dict(), "tampered.json")
+    assert other["signer"] != joined["signer"]
+    assert "rate on journey D-7" in describe(honest)[0]

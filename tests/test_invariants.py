@@ -80,6 +80,7 @@ from hypothesis.stateful import (
 )
 
 from journeychain.encoding import (
+    customer_subject,
     evidence_hash,
     field_pairs,
     genesis_head,
@@ -295,32 +296,18 @@ def world(suite, kit, team, token, voice, directory, default_playbook):
         team.admin.transfer(account, 10**19)
         customer_accounts.append(account)
     enrol(directory, team.admin, customer_accounts[3], shipping_org)
-    for c in (customers[0], customers[1], customers[3]):
-        kit.attest_identity(c)
-    # Two hostile verifiers: a rival firm's, whose short-lived attestations of the first two
-    # customers have expired (they block nothing), and one that attested three customers
-    # before ADMIN revoked its role (its attestations count for nothing).
+    # Identity attestations are per journey (about the customer of that journey): the team's
+    # verifier attests the first, second and fourth customers' journeys as they open. Two
+    # hostile verifiers: a rival firm's, which attests the first two customers' journeys with
+    # an expiry of seconds (expired by their booking: it blocks nothing), and one whose role
+    # ADMIN revoked before any journey opened (it attests nothing, and names nothing valid).
     tx = directory.registerOrganisation(short_name("rival_verifiers"), 1, {"from": team.admin})
     rival_verifier, removed_verifier = accounts.add(), accounts.add()
     for account in (rival_verifier, removed_verifier):
         team.admin.transfer(account, 10**18)
     enrol(directory, team.admin, rival_verifier, tx.events["OrganisationRegistered"]["org"], "VERIFIER")
     enrol(directory, team.admin, removed_verifier, ORGS["verifiers"], "VERIFIER")
-    for c in (customers[0], customers[1]):
-        kit.registry.attest(
-            short_name("identity_verified"),
-            c.subject,
-            chain.time() + 2,
-            b"\x01" * 32,
-            {"from": rival_verifier},
-        )
-    for c in (customers[0], customers[1], customers[3]):
-        kit.registry.attest(
-            short_name("identity_verified"), c.subject, 0, b"\x02" * 32, {"from": removed_verifier}
-        )
     directory.revokeRole(role_id("VERIFIER"), removed_verifier, {"from": team.admin})
-    chain.sleep(5)
-    chain.mine()
     holders = {
         MARKETING: [team.marketing],
         SALES: [team.sales, team.sales2],
@@ -392,7 +379,7 @@ def world(suite, kit, team, token, voice, directory, default_playbook):
         rival_verifier=rival_verifier,
         removed_verifier=removed_verifier,
         expired_by_rival={customers[0].address, customers[1].address},
-        attested_by_removed={customers[i].address for i in (0, 1, 3)},
+        attested_by_removed=set(),
     )
 
 
@@ -422,6 +409,7 @@ class JourneyModel:
     dispute_step: int = 0
     since: int = 0
     nonce: int = 0
+    rival_expiry: int = 0  # when the rival verifier's attestation expires (0: it made none)
     settled_pool: int = 0  # the pool when value was delivered or the journey closed
     breached_by: dict = field(default_factory=lambda: defaultdict(set))  # step -> accounts
 
@@ -707,7 +695,12 @@ class JourneyMachine(RuleBasedStateMachine):
         if omit == 11:
             return 0
         if omit == 9:
-            return 2 if address in self.w.expired_by_rival else 0
+            if not j.rival_expiry:
+                return 0
+            if chain.time() <= j.rival_expiry + 1:  # make the rival's expiry certain
+                chain.sleep(j.rival_expiry + 2 - chain.time())
+                chain.mine()
+            return 2
         if omit == 10:
             return 4 if address in self.w.attested_by_removed else 0
         return VALID_STATE if address in self.w.attested else 0
@@ -776,18 +769,25 @@ class JourneyMachine(RuleBasedStateMachine):
         )
         if tx is None:
             return
-        self.journeys.append(
-            JourneyModel(
-                jid=jid,
-                pb=pb,
-                customer=customer,
-                head=genesis_head(jid, pb.id, customer.commitment),
-                deadline=tx.timestamp + pb.slas[0] if pb.slas[0] else 0,
-                funder=str(funder),
-                owner=str(assignee),
-                owner_org=0 if assignee != ZERO else w.org_of[str(opener)],
-            )
+        j = JourneyModel(
+            jid=jid,
+            pb=pb,
+            customer=customer,
+            head=genesis_head(jid, pb.id, customer.commitment),
+            deadline=tx.timestamp + pb.slas[0] if pb.slas[0] else 0,
+            funder=str(funder),
+            owner=str(assignee),
+            owner_org=0 if assignee != ZERO else w.org_of[str(opener)],
         )
+        self.journeys.append(j)
+        # the journey's customer attested (identity is about the customer of this journey)
+        subject = customer_subject(jid, customer.commitment)
+        identity = short_name("identity_verified")
+        if customer.address in w.attested:
+            w.kit.registry.attest(identity, subject, 0, b"\x22" * 32, {"from": w.team.verifier})
+        if customer.address in w.expired_by_rival:
+            j.rival_expiry = chain.time() + 2
+            w.kit.registry.attest(identity, subject, j.rival_expiry, b"\x01" * 32, {"from": w.rival_verifier})
 
     @precondition(lambda self: any(j.pool == 0 for j in self._live()))
     @rule(

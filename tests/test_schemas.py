@@ -266,3 +266,18 @@ def test_expired_rival_then_valid_after_one_hour(kit, registry, team, rival):
     kit.complete(jid, team.sales, kit.booking_fields(), attesters=valid)
     assert kit.engine.journey(jid)[1] == BOOKING + 1
     assert ZERO not in valid
+
+
+def test_an_attestation_about_a_customer_does_not_carry_over_to_another_journey(kit, registry, team):
+    """An opener reusing a verified customer's commitment for a journey of its own gets no
+    attestation with it: a customer attestation is about the customer of one journey."""
+    verified, customer = at_booking(kit, team)
+    attest(registry, customer, team.verifier)
+    kit.complete(verified, team.sales, kit.booking_fields())
+    reused, _, _ = kit.open(customer)  # the same commitment, another journey
+    kit.complete(reused, team.marketing, assign=team.sales)
+    kit.complete(reused, team.sales)
+    kit.fund(reused)
+    with reverts_with("AttestationNotValid") as info:
+        kit.complete(reused, team.sales, kit.booking_fields())
+    assert info.value.revert_msg.split(": ", 1)[1] == refusal(reused, MISSING)

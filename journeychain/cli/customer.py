@@ -4,6 +4,7 @@ submit on its own device), `journey resolve` and `journey close-dispute`."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,14 @@ from rich.table import Table
 
 from journeychain.accounts import get_password, resolve_address
 from journeychain.cli.session import Session, _customer, _profile, _receipt_note, session
-from journeychain.customer import CustomerRequest, CustomerSecret, read_signed, sign_request, signed_document
+from journeychain.customer import (
+    CustomerRequest,
+    CustomerSecret,
+    describe,
+    read_signed,
+    sign_request,
+    signed_document,
+)
 from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError
 from journeychain.playbook import parse_duration
@@ -237,15 +245,23 @@ def customer_sign(
     file: Annotated[Path, typer.Argument(help="The request file the operator sent.")],
     secret: Annotated[Path, typer.Option("--secret", help="The customer's secret file.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the signed request here.")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Sign without asking (after reading what it says).")
+    ] = False,
 ) -> None:
-    """On the customer's device: sign a request with this journey's key (derived from the
-    secret). A request for a signer that is not this customer's is refused."""
+    """On the customer's device: show what a request says, then sign it with this journey's
+    key (derived from the secret). A request whose readable parts differ from what it signs,
+    or for a signer that is not this customer's, is refused. In a terminal it asks first."""
     s = session(ctx)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the request {file}: {exc}") from None
     request = CustomerRequest.from_dict(data, str(file))
+    for line in describe(request):
+        print(line, file=sys.stderr)
+    if not yes and sys.stdin.isatty() and not typer.confirm("sign this?", err=True):
+        raise ConfigError("not signed")
     key = _secret(secret).key_for(bytes.fromhex(request.journey.removeprefix("0x")))
     signature = sign_request(request, key)
     document = signed_document(request, signature)

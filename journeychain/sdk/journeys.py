@@ -306,9 +306,10 @@ class Journeys(Part):
         return bytes(customer)
 
     def customer_subject_of(self, journey: str | bytes) -> bytes:
-        """The subject of attestations about the journey's customer: its commitment, zero-padded
-        to 32 bytes (what a step that requires an attestation checks)."""
-        return customer_subject(self.customer_of(journey))
+        """The subject of attestations about the journey's customer: keccak256 of the journey id
+        and its commitment (what a step that requires such an attestation checks)."""
+        jid = self.journey_id(journey)
+        return customer_subject(jid, self.customer_of(jid))
 
     def history(self, journey: str | bytes) -> list[StepRecord]:
         """Each completed step's (owner, late, evidence hash), rebuilt from StepCompleted events

@@ -218,10 +218,9 @@ class Customer:
         """The journey's customer on chain (16 bytes)."""
         return customer_commitment(self.key.address, self.profile)
 
-    @property
-    def subject(self) -> bytes:
-        """The customer as the subject of attestations (its commitment, zero-padded to 32 bytes)."""
-        return customer_subject(self.commitment)
+    def subject(self, journey: bytes) -> bytes:
+        """The customer of journey `journey` (its id) as the subject of attestations."""
+        return customer_subject(journey, self.commitment)
 
 
 @dataclass
