@@ -428,6 +428,13 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"refused: {a['caller']} is not the attestation registry, which alone records attestations"
         ),
     ),
+    "NotPublisher": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"refused: {a['caller']} is not the engine's playbook publisher, which alone has playbooks "
+            "kept (publish through it: journey playbook publish)"
+        ),
+    ),
     # --- funding and escrow
     "ZeroAmount": (FundingError, lambda c, a: "refused: the amount is zero"),
     "NotFunder": (

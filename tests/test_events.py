@@ -7,7 +7,15 @@ from conftest import DAY, ORGS, ZERO, Customer, publisher_of, reverts_with
 from eth_abi import encode
 from eth_utils import keccak
 
-from journeychain.encoding import evidence_hash, field_pairs, genesis_head, journey_id, next_head, short_name
+from journeychain.encoding import (
+    customer_subject,
+    evidence_hash,
+    field_pairs,
+    genesis_head,
+    journey_id,
+    next_head,
+    short_name,
+)
 from journeychain.playbook import role_id
 
 MARKETING, SALES, CUSTOMER = (role_id(r) for r in ("MARKETING", "SALES", "CUSTOMER"))
@@ -115,7 +123,8 @@ def test_attested_and_attestation_revoked(kit, registry, team):
     event = tx.events["Attested"]
     schema = short_name("identity_verified")
     assert b(event["schema"]) == schema
-    assert b(event["subject"]) == customer.subject == customer.commitment + b"\x00" * 16
+    # about the customer of this journey: keccak256(journey id, commitment)
+    assert b(event["subject"]) == customer.subject == customer_subject(customer.journey, customer.commitment)
     assert event["attester"] == team.verifier
     assert event["expiry"] == expiry
     assert b(event["data"]) == DATA

@@ -15,7 +15,7 @@ from journeychain.accounts import dev_account
 from journeychain.chain import Chain
 from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import deploy, deployment_file, load_deployment, rulebook_hash
-from journeychain.encoding import commit, evidence_hash, profile_hash, short_name
+from journeychain.encoding import commit, evidence_hash, journey_id, profile_hash, short_name
 from journeychain.errors import (
     ClaimError,
     CompletenessError,
@@ -226,13 +226,15 @@ def test_attested_booking_starts_onboarding(as_, customer):
     uid, _ = as_("verifier").attest_customer(
         "OPP-1", "identity_verified", expiry=as_("verifier").chain.now() + 600
     )
-    assert as_("verifier").customer_subject_of("OPP-1") == customer.subject
+    assert as_("verifier").customer_subject_of("OPP-1") == customer.subject(journey_id("OPP-1"))
     verifier = as_("verifier").address
-    assert as_("verifier").attestation_state("identity_verified", customer.subject, verifier) == (
+    assert as_("verifier").attestation_state(
+        "identity_verified", customer.subject(journey_id("OPP-1")), verifier
+    ) == (
         "valid",
         uid,
     )
-    assert as_("sales").valid_attester("identity_verified", customer.subject) == verifier
+    assert as_("sales").valid_attester("identity_verified", customer.subject(journey_id("OPP-1"))) == verifier
     result = as_("sales").complete_step("OPP-1", BOOKING, org="success")
     assert [f.name for f in result.fields] == list(BOOKING)
     state = as_("sales").journey("OPP-1")
