@@ -166,7 +166,6 @@ def _global(
 #: A negative amount is an argument to refuse with a sentence, not an unknown option.
 _AMOUNT = {"ignore_unknown_options": True}
 
-app.command("chain", rich_help_panel="Set up")(ops.chain_cmd)
 app.command("deploy", rich_help_panel="Set up")(ops.deploy_cmd)
 app.command("open", rich_help_panel="Journeys")(journeys.open_cmd)
 app.command("attest", rich_help_panel="Journeys")(journeys.attest_cmd)
@@ -185,6 +184,7 @@ app.command("keeper", rich_help_panel="Operations")(ops.keeper_cmd)
 app.command("prove", rich_help_panel="Evidence")(ops.prove_cmd)
 app.command("forget", rich_help_panel="Evidence")(ops.forget_cmd)
 
+app.add_typer(ops.chain_app, name="chain", rich_help_panel="Set up")
 app.add_typer(accounts.accounts_app, name="accounts", rich_help_panel="Set up")
 app.add_typer(participants.participant_app, name="participant", rich_help_panel="Set up")
 app.add_typer(participants.org_app, name="org", rich_help_panel="Set up")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from journeychain.chain import NODES, run_foreground, stop_background
 from journeychain.cli.session import Session, _amount, _receipt_note, session
 from journeychain.deployments import deploy, deployment_file
 from journeychain.errors import ConfigError, JourneyError
+from journeychain.playbook import parse_duration
 from journeychain.reverts import tokens
 from journeychain.timeline import iso
 from journeychain.vault import STATEMENTS, Vault
@@ -25,7 +27,12 @@ from journeychain.vault import STATEMENTS, Vault
 # --- the chain and deployments ------------------------------------------------------------
 
 
+chain_app = typer.Typer(no_args_is_help=False)
+
+
+@chain_app.callback(invoke_without_command=True)
 def chain_cmd(
+    ctx: typer.Context,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the background local chain instead.")] = False,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8545,
 ) -> None:
@@ -33,14 +40,56 @@ def chain_cmd(
 
     Its state is kept in $JOURNEY_HOME/chain, so the next start sees the same chain.
     Other commands start it in the background on their own when nothing answers at
-    127.0.0.1:8545; `journey chain --stop` stops that background chain.
+    127.0.0.1:8545; `journey chain --stop` stops that background chain. `journey chain
+    advance 25h` moves a local chain's clock.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     if stop:
         pid = stop_background()
         print("stopped the local chain" + (f" (pid {pid})" if pid else ": none was running"))
         return
     print(f"local chain on http://127.0.0.1:{port} (Ctrl-C stops it)", file=sys.stderr)
     run_foreground(port)
+
+
+@chain_app.command("advance")
+def chain_advance(
+    ctx: typer.Context,
+    duration: Annotated[str | None, typer.Argument(help="How far, e.g. 90m, 25h, 3d.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Or to this moment, ISO 8601 (2026-12-24T09:00:00+01:00).")
+    ] = None,
+) -> None:
+    """Move a local chain's clock forward and mine a block (deadlines pass, windows close).
+
+    Only on a local development chain (anvil, ganache): any other chain is refused."""
+    s = session(ctx)
+    if (duration is None) == (to is None):
+        raise ConfigError("give how far (e.g. 25h) or --to a moment, one of the two")
+    chain = s.chain
+    now = chain.now()
+    if to is not None:
+        try:
+            moment = datetime.datetime.fromisoformat(to)
+        except ValueError:
+            raise ConfigError(f"--to {to!r} is not an ISO 8601 moment (2026-12-24T09:00:00+01:00)") from None
+        if moment.tzinfo is None:
+            raise ConfigError(f"--to {to!r} names no UTC offset (add Z or +01:00)")
+        seconds = int(moment.timestamp()) - now
+        if seconds <= 0:
+            raise ConfigError(f"--to {to} is not after the chain's time now ({iso(now)}): time only moves on")
+    else:
+        seconds = parse_duration(duration, "advance")
+        if seconds <= 0:
+            raise ConfigError(f"{duration!r} moves no time at all")
+    if not chain.is_local:
+        raise ConfigError(f"chain {chain.chain_id} is not a local chain: its clock cannot be moved")
+    after = chain.advance(seconds)
+    s.emit(
+        {"advanced": seconds, "now": after, "iso": iso(after)},
+        f"the chain's clock moved {seconds:,} s forward: it is now {iso(after)}",
+    )
 
 
 def deploy_cmd(ctx: typer.Context) -> None:
