@@ -695,12 +695,7 @@ class JourneyMachine(RuleBasedStateMachine):
         if omit == 11:
             return 0
         if omit == 9:
-            if not j.rival_expiry:
-                return 0
-            if chain.time() <= j.rival_expiry + 1:  # make the rival's expiry certain
-                chain.sleep(j.rival_expiry + 2 - chain.time())
-                chain.mine()
-            return 2
+            return 2 if j.rival_expiry else 0  # expired: _complete let it expire first
         if omit == 10:
             return 4 if address in self.w.attested_by_removed else 0
         return VALID_STATE if address in self.w.attested else 0
@@ -786,7 +781,7 @@ class JourneyMachine(RuleBasedStateMachine):
         if customer.address in w.attested:
             w.kit.registry.attest(identity, subject, 0, b"\x22" * 32, {"from": w.team.verifier})
         if customer.address in w.expired_by_rival:
-            j.rival_expiry = chain.time() + 2
+            j.rival_expiry = tx.timestamp + 30  # the next block is well before it
             w.kit.registry.attest(identity, subject, j.rival_expiry, b"\x01" * 32, {"from": w.rival_verifier})
 
     @precondition(lambda self: any(j.pool == 0 for j in self._live()))
@@ -919,6 +914,10 @@ class JourneyMachine(RuleBasedStateMachine):
             omitted = list(values)[pick % len(values)]
             del values[omitted]
         fields = w.kit.fields(values)
+        if omit == 9 and j.rival_expiry and self._now() <= j.rival_expiry + 1:
+            # naming the rival: let its attestation expire first, so that its state is certain
+            chain.sleep(j.rival_expiry + 2 - self._now())
+            chain.mine()
         if late_by and j.deadline and j.status == OPEN:
             now = self._now()
             if now <= j.deadline:
