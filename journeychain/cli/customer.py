@@ -119,10 +119,13 @@ def customer_rate(
     if not 1 <= score <= 5:
         raise ConfigError(f"a rating is a score from 1 to 5, not {score}")
     who = _customer(s, journey, customer, profile_hex)
+    client = s.client()
     with Vault() as vault:
-        result = s.client().customer_rate(journey, who, step, score, comment, vault=vault)
+        result = client.customer_rate(journey, who, step, score, comment, vault=vault)
     receipt = result.receipt
     event = receipt.events["Rated"][0]
+    steps = client.playbook(client.journey(journey).playbook_id).playbook.steps
+    name = steps[event["step"]].name if event["step"] < len(steps) else f"step {event['step']}"
     s.emit(
         {
             "journey": journey,
@@ -132,7 +135,7 @@ def customer_rate(
             "comment": result.commitment,
         }
         | receipt.as_dict(),
-        f"journey {journey}: step {event['step']} ({event['owner']}) rated {score}/5 "
+        f"journey {journey}: step {event['step']} ({name}), owned by {event['owner']}, rated {score}/5 "
         + _receipt_note(receipt),
     )
 

@@ -326,7 +326,8 @@ def forget_cmd(
             journeys = [target]
     s.emit(
         {"target": target, "journeys": journeys, "erased": erased},
-        f"erased {erased} values and statements, with their salts, from {len(journeys)} journeys of {target}",
+        f"erased {erased} values and statements, with their salts, from {len(journeys)} "
+        f"journey{'' if len(journeys) == 1 else 's'} of {target}",
     )
 
 
