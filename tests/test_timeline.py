@@ -60,6 +60,7 @@ def test_the_timeline_follows_a_journey_to_its_payouts_and_reads_as_json(net):
     crew.open("TL-2", assignee=crew.marketing)
     crew.qualify("TL-2", crew.rep_b)
     crew.complete("TL-2", crew.rep_b, {"accepted_note": "ok"})
+    crew.advance(HOUR)  # the booking step waits for the pool: funding an hour later restarts its clock
     crew.fund("TL-2")
     crew.attest_identity("TL-2")
     crew.book("TL-2", crew.rep_b)
@@ -68,11 +69,18 @@ def test_the_timeline_follows_a_journey_to_its_payouts_and_reads_as_json(net):
     crew.rate("TL-2", 4, 5)
     tl = build(chain, crew, "TL-2")
     kinds = [e.kind for e in tl.entries]
-    assert kinds == ["opened"] + ["step_completed"] * 2 + ["funded"] + ["step_completed"] * 3 + [
+    assert kinds == ["opened"] + ["step_completed"] * 2 + ["clock_restarted", "funded"] + [
+        "step_completed"
+    ] * 3 + [
         "value_confirmed",
         "payouts",
         "rated",
     ]
+    restart, funded = tl.entries[3], tl.entries[4]
+    assert restart.step == 2 and restart.deadline > tl.entries[2].details["next_deadline"]
+    accepted = tl.entries[2]
+    assert restart.deadline - funded.time == accepted.details["next_deadline"] - accepted.time  # a whole SLA again
+    assert "its clock starts again at funding, new deadline" in restart.describe()
     assert tl.status == "value_delivered"
     assert tl.payouts[crew.rep_b.address] == POOL // 10 + POOL * 3 // 10
     assert tl.payouts[crew.vendor.address] == POOL * 3 // 10
