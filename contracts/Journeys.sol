@@ -166,7 +166,7 @@ abstract contract Journeys is Playbooks {
         }
         j.head = _link(j.head, step, msg.sender, late, _evidence(fields));
         _store(journeyId, j);
-        emit StepCompleted(journeyId, step, msg.sender, late, fields, nextOrg, nextAssignee, j.deadline);
+        _emitStepCompleted(journeyId, step, late, fields, nextOrg, nextAssignee, j.deadline);
     }
 
     /// @notice Flags the current step as breached once its deadline has passed, without
@@ -306,22 +306,25 @@ abstract contract Journeys is Playbooks {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev The journey, which must be open.
-    function _openJourney(bytes32 journeyId) internal view returns (Journey memory j) {
-        j = _known(journeyId);
+    function _openJourney(bytes32 journeyId) internal view returns (Journey memory) {
+        Journey memory j = _known(journeyId);
         if (j.status != Status.Open) revert JourneyNotOpen(journeyId, j.status);
+        return j;
     }
 
     /// @dev The journey, which must exist.
-    function _known(bytes32 journeyId) internal view returns (Journey memory j) {
-        j = _load(journeyId);
+    function _known(bytes32 journeyId) internal view returns (Journey memory) {
+        Journey memory j = _load(journeyId);
         // slither-disable-next-line incorrect-equality (playbook 0 is never published: it marks a journey never opened)
         if (j.playbookId == 0) revert UnknownJourney(journeyId);
+        return j;
     }
 
     /// @dev The journey, which must be open or disputed (value not confirmed, not closed).
-    function _liveJourney(bytes32 journeyId) internal view returns (Journey memory j) {
-        j = _known(journeyId);
+    function _liveJourney(bytes32 journeyId) internal view returns (Journey memory) {
+        Journey memory j = _known(journeyId);
         if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
+        return j;
     }
 
     /// @dev Every read of a journey's slot goes through here, and every write through
@@ -385,6 +388,15 @@ abstract contract Journeys is Playbooks {
         }
     }
 
+    /// @dev keccak256(abi.encode(a, b)) for two words, hashed in scratch memory.
+    function _hashPair(bytes32 a, bytes32 b) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            mstore(0, a)
+            mstore(0x20, b)
+            h := keccak256(0, 0x40)
+        }
+    }
+
     /// @dev A step's evidence hash, keccak256(abi.encode(fields)), hashed in scratch memory
     /// past the free memory pointer (the fields lie in calldata exactly as they encode).
     function _evidence(Field[] calldata fields) internal pure returns (bytes32 e) {
@@ -398,6 +410,32 @@ abstract contract Journeys is Playbooks {
         }
     }
 
+    /// @dev Emits {StepCompleted} exactly as `emit` would, copying the fields from calldata
+    /// in one piece instead of element by element (they lie in calldata as they encode).
+    function _emitStepCompleted(
+        bytes32 journeyId,
+        uint8 step,
+        bool late,
+        Field[] calldata fields,
+        uint32 nextOrg,
+        address nextAssignee,
+        uint40 nextDeadline
+    ) private {
+        bytes32 topic = StepCompleted.selector;
+        assembly ("memory-safe") {
+            let size := shl(6, fields.length)
+            let m := mload(0x40)
+            mstore(m, step)
+            mstore(add(m, 0x20), late)
+            mstore(add(m, 0x40), 0xa0)
+            mstore(add(m, 0x60), nextOrg)
+            mstore(add(m, 0x80), nextDeadline)
+            mstore(add(m, 0xa0), fields.length)
+            calldatacopy(add(m, 0xc0), fields.offset, size)
+            log4(m, add(0xc0, size), topic, journeyId, caller(), nextAssignee)
+        }
+    }
+
     function _deadline(uint32 sla) internal view returns (uint40) {
         // A timestamp plus 2^32 seconds fits 40 bits until the year 36812.
         return sla == 0 ? 0 : uint40(block.timestamp + sla);
@@ -408,9 +446,9 @@ abstract contract Journeys is Playbooks {
     function _checkStep(bytes32 journeyId, Journey memory j, Field[] calldata fields, address[] calldata attesters)
         private
         view
-        returns (StepConfig memory c)
+        returns (StepConfig memory)
     {
-        c = _config(j.playbookId, j.step);
+        StepConfig memory c = _config(j.playbookId, j.step);
         if (c.role == _CUSTOMER_BIT) revert CustomerStep(journeyId, j.step);
         Participant memory p = _checkActor(msg.sender, c.role);
         if (p.roles & 1 != 0) revert AdminMayNotOwnStep(msg.sender);
@@ -426,6 +464,7 @@ abstract contract Journeys is Playbooks {
         if (c.attestationCount != 0) _checkAttestations(journeyId, j, c.attestationCount, f.customer, attesters);
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
         if (gated && f.pool == 0) revert PoolNotFunded(journeyId, j.step);
+        return c;
     }
 
     /// @dev The owner of step `step` as the completer of the step before it names it.
@@ -522,16 +561,20 @@ abstract contract Journeys is Playbooks {
     ) private view {
         uint256 n = c.fieldCount;
         uint256 checkedFrom = 0;
-        if (n != 0 && fields.length >= n && _leadingKeysHash(fields, n) == c.fieldsHash) {
-            // The leading keys are the playbook's, which are distinct.
-            for (uint256 i; i < n; ++i) {
-                if (fields[i].commitment == bytes32(0)) revert MissingField(journeyId, step, fields[i].key);
+        bool leading = false;
+        if (n != 0 && fields.length >= n) {
+            (bytes16 h, uint256 blank) = _leadingKeys(fields, n);
+            if (h == c.fieldsHash) {
+                // The leading keys are the playbook's, which are distinct.
+                if (blank < n) revert MissingField(journeyId, step, fields[blank].key);
+                checkedFrom = n;
+                leading = true;
             }
-            checkedFrom = n;
-        } else if (n != 0) {
+        }
+        if (n != 0 && !leading) {
             bytes32[] storage required = _requiredFields(playbookId, step);
             for (uint256 r; r < n; ++r) {
-                bytes32 key = required[r];
+                bytes32 key = _element(required, r);
                 bool found = false;
                 for (uint256 i = 0; i < fields.length; ++i) {
                     if (fields[i].key == key && fields[i].commitment != bytes32(0)) {
@@ -550,12 +593,16 @@ abstract contract Journeys is Playbooks {
         }
     }
 
-    /// @dev The first 16 bytes of keccak256 of the first `n` keys, packed (see {StepConfig}).
-    function _leadingKeysHash(Field[] calldata fields, uint256 n) private pure returns (bytes16 h) {
+    /// @dev The first 16 bytes of keccak256 of the first `n` keys, packed (see {StepConfig}),
+    /// and the index of the first of them with a zero commitment (`n`: none), in one pass.
+    function _leadingKeys(Field[] calldata fields, uint256 n) private pure returns (bytes16 h, uint256 blank) {
         assembly ("memory-safe") {
             let m := mload(0x40)
+            blank := n
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                mstore(add(m, shl(5, i)), calldataload(add(fields.offset, shl(6, i))))
+                let at := add(fields.offset, shl(6, i))
+                mstore(add(m, shl(5, i)), calldataload(at))
+                if and(iszero(calldataload(add(at, 0x20))), eq(blank, n)) { blank := i }
             }
             h := and(keccak256(m, shl(5, n)), not(0xffffffffffffffffffffffffffffffff))
         }
@@ -571,14 +618,14 @@ abstract contract Journeys is Playbooks {
     ) private view {
         bytes32[] storage rules = _attestationSchemas[j.playbookId][j.step];
         for (uint256 i = 0; i < n; ++i) {
-            bytes32 rule = rules[i];
+            bytes32 rule = _element(rules, i);
             bytes32 schema = rule & ~bytes32(uint256(0xffff));
             AttestationState state = AttestationState.Missing;
             if (i < attesters.length) {
                 Subject kind = Subject(uint8(uint256(rule)));
                 bytes32 subject = kind == Subject.Customer
-                    ? keccak256(abi.encode(journeyId, customer))
-                    : kind == Subject.Journey ? journeyId : keccak256(abi.encode(journeyId, j.step));
+                    ? _hashPair(journeyId, bytes32(customer))
+                    : kind == Subject.Journey ? journeyId : _hashPair(journeyId, bytes32(uint256(j.step)));
                 state = _attestationState(schema, subject, attesters[i], uint8(uint256(rule) >> 8));
             }
             if (state != AttestationState.Valid) revert AttestationNotValid(journeyId, j.step, schema, state);
@@ -592,7 +639,16 @@ abstract contract Journeys is Playbooks {
         view
         returns (AttestationState state)
     {
-        AttestationCopy memory a = _attested[keccak256(abi.encode(schema, subject, attester))];
+        bytes32 key;
+        // keccak256(abi.encode(schema, subject, attester)), hashed past the free memory pointer.
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, schema)
+            mstore(add(m, 0x20), subject)
+            mstore(add(m, 0x40), and(attester, 0xffffffffffffffffffffffffffffffffffffffff))
+            key := keccak256(m, 0x60)
+        }
+        AttestationCopy memory a = _attested[key];
         if (!a.exists) state = AttestationState.Missing;
         else if (a.revoked) state = AttestationState.Revoked;
         // slither-disable-next-line timestamp (an expiry is a time)

@@ -209,6 +209,15 @@ abstract contract Playbooks is Participants {
         return _fields[playbookId][step];
     }
 
+    /// @dev Element `i` of a stored array whose length the caller already knows (a
+    /// step's counts are in its config): one read instead of two, with no bounds check.
+    function _element(bytes32[] storage array, uint256 i) internal view returns (bytes32 value) {
+        assembly ("memory-safe") {
+            mstore(0, array.slot)
+            value := sload(add(keccak256(0, 0x20), i))
+        }
+    }
+
     /// @dev Keeps a step's required schemas as rules (each must be registered).
     function _putSchemaRules(uint16 playbookId, uint256 step, bytes32[] calldata schemas) private {
         bytes32[] storage rules = _attestationSchemas[playbookId][step];

@@ -267,7 +267,8 @@ class Entry:
                 f"{step} escalated from {label(d['from'], names)} to {who}, new deadline {iso(self.deadline)}"
             )
         if self.kind == "clock_restarted":
-            return f"{step} waited for the pool: its clock starts again at funding, new deadline {iso(self.deadline)}"
+            restarted = f"its clock starts again at funding, new deadline {iso(self.deadline)}"
+            return f"{step} waited for the pool: {restarted}"
         if self.kind == "funded":
             return f"pool funded by {who} with {tokens(d['amount'])} (pool {tokens(d['pool'])})"
         if self.kind == "disputed":
