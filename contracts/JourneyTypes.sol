@@ -80,15 +80,28 @@ function schemaRule(bytes32 schema, uint8 roleBit, Subject subject) pure returns
     return schema | bytes32((uint256(roleBit) << 8) | uint256(subject));
 }
 
+/// @dev Whom a step's clock is owed to, as service management tells them apart: an SLA
+/// (owed to the customer), an OLA (between internal teams) or a UC (an outside vendor's
+/// underpinning contract). Reports and timelines group by it; no rule depends on it.
+enum SlaType {
+    SLA,
+    OLA,
+    UC
+}
+
 /// @dev A step of a playbook, as authored. `sla` is in seconds from the previous
 /// step's completion (from the opening of the journey for the first step); 0 means
 /// no deadline (allowed only before the commit step). `role` is a role id.
+/// `warnBps`: the share of the SLA (in basis points, below 10,000) after which the step
+/// is at risk of breaching (0: no warning; only a step with an SLA may warn).
 struct StepSpec {
     bytes32 name;
     bytes32 role;
     uint32 sla;
     uint16 shareBps;
     uint16 penaltyBps;
+    SlaType slaType;
+    uint16 warnBps;
     bytes32[] fields;
     bytes32[] attestations;
 }

@@ -271,6 +271,27 @@ abstract contract Journeys is Playbooks {
         );
     }
 
+    /// @notice Whether a journey's current step is at risk of breaching: its playbook sets
+    /// a warning threshold for it, the journey is open, and that share of the step's SLA has
+    /// passed without the deadline passing yet (a step waiting for its pool is not at risk:
+    /// its clock starts again when the pool is funded).
+    /// @param journeyId The journey.
+    /// @return atRisk Whether the step is at risk now.
+    /// @return warnAt When it is (or was, or will be) at risk (0: it never warns).
+    /// @return deadline The step's deadline (0: none).
+    function stepAtRisk(bytes32 journeyId) external view returns (bool atRisk, uint40 warnAt, uint40 deadline) {
+        Journey memory j = _known(journeyId);
+        deadline = j.deadline;
+        StepConfig memory c = _config(j.playbookId, j.step);
+        // slither-disable-next-line incorrect-equality (a threshold of 0 means none)
+        if (c.warnBps == 0 || deadline == 0) return (false, 0, deadline);
+        // An SLA counts back from the deadline: a restarted or escalated clock is a whole SLA.
+        warnAt = uint40(deadline - c.sla + (uint256(c.sla) * c.warnBps) / _BPS);
+        bool waiting = c.flags & _FUND_GATE != 0 && _funds[journeyId].pool == 0;
+        // slither-disable-next-line timestamp,incorrect-equality (a warning threshold is a time; a status compared)
+        atRisk = j.status == Status.Open && !waiting && block.timestamp >= warnAt && block.timestamp <= deadline;
+    }
+
     /// @notice Who owns a journey's current step.
     /// @param journeyId The journey.
     /// @return assignee The participant who owns it (zero: its organisation does, or none).

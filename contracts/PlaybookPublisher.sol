@@ -75,6 +75,7 @@ contract PlaybookPublisher is IJourneyEngine {
         }
         if (i >= commitStep && spec.sla == 0) revert MissingSla(i);
         if (spec.penaltyBps > _BPS) revert PenaltyOutOfRange(i);
+        if (spec.warnBps >= _BPS || (spec.warnBps != 0 && spec.sla == 0)) revert InvalidWarning(i);
         if (spec.fields.length > _MAX_REQUIREMENTS || spec.attestations.length > _MAX_REQUIREMENTS) {
             revert TooManyRequirements(i);
         }

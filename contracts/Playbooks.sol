@@ -25,11 +25,12 @@ abstract contract Playbooks is Participants {
     /// @dev Step flag: completing this step commits the journey (no cancellation after).
     uint8 internal constant _COMMIT = 2;
 
-    /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128 bits, 24 spare).
+    /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128+16 bits, 8 spare).
     /// `role` and `nextRole` are role bits plus one (`_CUSTOMER_BIT`: the customer's step).
     /// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
     /// costs no second read; `fieldsHash` is the first 16 bytes of keccak256 of the
-    /// required field keys in order. Shares and penalties are in `_payoutTables`.
+    /// required field keys in order; `warnBps` the step's warning threshold (see {StepSpec}).
+    /// Shares and penalties are in `_payoutTables`.
     struct StepConfig {
         uint8 role;
         uint32 sla;
@@ -39,6 +40,7 @@ abstract contract Playbooks is Participants {
         uint8 attestationCount;
         uint8 flags;
         bytes16 fieldsHash;
+        uint16 warnBps;
     }
 
     /// @dev One slot: the author's version, the step count and the options.
@@ -120,7 +122,8 @@ abstract contract Playbooks is Participants {
                 fieldCount: uint8(spec.fields.length),
                 attestationCount: uint8(spec.attestations.length),
                 flags: flags,
-                fieldsHash: _fieldsHash(spec.fields)
+                fieldsHash: _fieldsHash(spec.fields),
+                warnBps: spec.warnBps
             });
             if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
             if (spec.attestations.length > 0) _putSchemaRules(playbookId, i, spec.attestations);

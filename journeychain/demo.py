@@ -35,7 +35,7 @@ from journeychain.deployments import Deployment, deploy
 from journeychain.encoding import journey_id
 from journeychain.errors import RuleError
 from journeychain.keeper import Keeper
-from journeychain.playbook import load_playbook
+from journeychain.playbook import SLA_KINDS, load_playbook
 from journeychain.timeline import Timeline, duration, sla_breaches, timelines, tokens
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
@@ -571,7 +571,12 @@ def _breach_entry(tls: Any, crew: Crew) -> dict[str, Any]:
     for role, count in report.by_role.items():
         team = TEAM_ROLES.get(role, role)
         teams[team] = teams.get(team, 0) + count
-    return {"by_participant": report.by_participant, "by_team": teams, "total": report.total}
+    return {
+        "by_participant": report.by_participant,
+        "by_team": teams,
+        "by_sla_type": report.by_sla_type,
+        "total": report.total,
+    }
 
 
 def _participants(crew: Crew, credited: dict[str, int], claimed: dict[str, int]) -> list[dict[str, Any]]:
@@ -625,6 +630,8 @@ def print_report(report: DemoReport, console: Any) -> None:
         breaches.add_row(who, str(count))
     for team, count in sorted(report.breaches["by_team"].items()):
         breaches.add_row(f"[dim]team: {team}[/dim]", f"[dim]{count}[/dim]")
+    for kind, count in sorted(report.breaches.get("by_sla_type", {}).items()):
+        breaches.add_row(f"[dim]{kind}: {SLA_KINDS[kind]}[/dim]", f"[dim]{count}[/dim]")
     console.print(breaches)
     money = Table(title="Credits and claims", title_justify="left")
     for col in ("participant", "role", "breaches", "credited", "claimed", "balance"):

@@ -37,6 +37,7 @@ WATCHED_EVENTS = (
     "StepCompleted",
     "BreachRecorded",
     "Escalated",
+    "ClockRestarted",
     "Disputed",
     "DisputeResolved",
     "ValueConfirmed",
@@ -96,6 +97,9 @@ class Watch:
     flagged: bool = False
     held: bool = False
     customer_step: bool = False
+    # whether the step's at-risk warning was given (once per step, and again after its
+    # clock restarts or it is escalated)
+    warned: bool = False
 
 
 @dataclass
@@ -134,7 +138,7 @@ class KeeperState:
 class Action:
     """What the keeper did to one journey in a round."""
 
-    kind: str  # "flagged" or "expired"
+    kind: str  # "flagged", "expired" or "warned" (at risk of breaching; nothing is sent)
     journey: str
     step: int
     deadline: int
@@ -154,6 +158,10 @@ class Round:
     @property
     def flagged(self) -> list[Action]:
         return [a for a in self.actions if a.kind == "flagged"]
+
+    @property
+    def warned(self) -> list[Action]:
+        return [a for a in self.actions if a.kind == "warned"]
 
 
 #: Sends one transaction for a journey (flagBreach or expire) and returns its hash; raises
@@ -223,11 +231,13 @@ class Keeper:
             return
         if name == "StepCompleted":
             w.step, w.deadline, w.flagged = args["step"] + 1, args["nextDeadline"], False
-            w.customer_step = self._is_customer_step(w.playbook, w.step)
+            w.customer_step, w.warned = self._is_customer_step(w.playbook, w.step), False
         elif name == "BreachRecorded" and args["step"] == w.step:
             w.flagged = True
         elif name == "Escalated":
-            w.deadline, w.flagged = args["deadline"], False
+            w.deadline, w.flagged, w.warned = args["deadline"], False, False
+        elif name == "ClockRestarted" and args["step"] == w.step:
+            w.deadline, w.warned = args["deadline"], False
         elif name == "Disputed":
             w.held = True
         elif name == "DisputeResolved":
@@ -256,6 +266,8 @@ class Keeper:
         report = Round(start, head, len(events), len(self.state.watch))
         now = int(self.retry(lambda: self.w3.eth.get_block(head)["timestamp"]))
         for jid, w in sorted(self.state.watch.items(), key=lambda kv: kv[1].deadline):
+            if not (w.held or w.flagged or w.warned) and w.deadline and now <= w.deadline:
+                self._warn(jid, w, now, report)
             if w.held or w.flagged or not w.deadline or now <= w.deadline:
                 continue
             if w.customer_step:
@@ -264,6 +276,23 @@ class Keeper:
                 continue
             self._act("flagged", jid, w, self._flag, report)
         return report
+
+    def _warn(self, jid: str, w: Watch, now: int, report: Round) -> None:
+        """Warn once that the step is at risk: past its playbook's warning threshold, as the
+        engine confirms (a step waiting for its pool is not at risk)."""
+        s = self.book.step(w.playbook, w.step)
+        if s is None or not s.warn_bps or not s.sla:
+            return
+        if now < w.deadline - s.sla + s.sla * s.warn_bps // 10_000:
+            return
+        journey = bytes.fromhex(jid[2:])
+        at_risk = self.retry(lambda: self.engine.functions.stepAtRisk(journey).call())[0]
+        if not at_risk:
+            return
+        w.warned = True
+        self.save()
+        report.actions.append(Action("warned", jid, w.step, w.deadline, None))
+        log.warning("step %d (%s) of journey %s is at risk: deadline %d", w.step, s.name, jid, w.deadline)
 
     def _act(self, kind: str, jid: str, w: Watch, send: Sender, report: Round) -> None:
         journey = bytes.fromhex(jid[2:])

@@ -21,6 +21,14 @@ DEFAULT_ROLES = ("MARKETING", "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER"
 #: The role of the customer's step: never granted, the customer completes it by signature.
 CUSTOMER = "CUSTOMER"
 PENALTY_TO = ("funder", "customer")
+#: whom a step's clock is owed to, in the contract's order: the customer (SLA), another
+#: internal team (OLA), or the company by an outside vendor (UC, an underpinning contract)
+SLA_TYPES = ("SLA", "OLA", "UC")
+SLA_KINDS = {
+    "SLA": "owed to the customer",
+    "OLA": "between internal teams",
+    "UC": "a vendor's underpinning contract",
+}
 #: What a schema's attestations are about, in the contracts' order (the `Subject` enum).
 SUBJECTS = ("customer", "journey", "step")
 DISPUTE_FALLBACKS = ("reject", "refund")
@@ -90,6 +98,10 @@ class Step:
     share_bps: int = 0
     penalty_bps: int = 0
     fields: tuple[str, ...] = ()
+    # whom the clock is owed to (one of SLA_TYPES), and the share of the SLA in basis points
+    # after which the step is at risk of breaching (0: it never warns)
+    sla_type: str = "SLA"
+    warn_bps: int = 0
     attestations: tuple[str, ...] = ()
     # fields the step takes besides the required ones; off chain only (the engine ignores
     # extra fields), so a playbook rebuilt from the chain takes them from its YAML file
@@ -102,6 +114,8 @@ class Step:
             self.sla,
             self.share_bps,
             self.penalty_bps,
+            SLA_TYPES.index(self.sla_type),
+            self.warn_bps,
             [short_name(f) for f in self.fields],
             [schema_name(a) for a in self.attestations],
         )
@@ -209,6 +223,21 @@ def _bps(raw: Any, where: str) -> int:
     return raw
 
 
+def _warning(raw: Any, where: str) -> int:
+    """A warning threshold as basis points: "80%" (or 80, a percentage) of the SLA; none: 0."""
+    if raw is None:
+        return 0
+    text = str(raw).strip()
+    number = text[:-1].strip() if text.endswith("%") else text
+    try:
+        percent = float(number)
+    except ValueError:
+        percent = -1.0
+    if isinstance(raw, bool) or not 0 < percent < 100 or percent != percent:
+        raise PlaybookError(f"{where} must be a share of the SLA above 0% and below 100%, such as 80%")
+    return round(percent * 100)
+
+
 def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     """Validate a playbook document and return it; every refusal names the place."""
     if not isinstance(data, dict):
@@ -243,6 +272,8 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
             "fields",
             "optional_fields",
             "attestations",
+            "sla_type",
+            "warn_at",
         }
         if extra:
             raise PlaybookError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
@@ -268,11 +299,23 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         both = [name for name in optional if name in required]
         if both:
             raise PlaybookError(f"{where}: field {both[0]} is both required and optional")
+        sla = parse_duration(raw.get("sla", 0), f"{where}: sla")
+        sla_type = str(raw.get("sla_type", "SLA")).upper()
+        if sla_type not in SLA_TYPES:
+            raise PlaybookError(
+                f"{where}: sla_type {raw.get('sla_type')!r} is not one of {', '.join(SLA_TYPES)} "
+                "(owed to the customer, between internal teams, a vendor's underpinning contract)"
+            )
+        warn_bps = _warning(raw.get("warn_at"), f"{where}: warn_at")
+        if warn_bps and not sla:
+            raise PlaybookError(f"{where}: warn_at needs an sla to warn of")
         steps.append(
             Step(
                 name=step_name,
                 role=role,
-                sla=parse_duration(raw.get("sla", 0), f"{where}: sla"),
+                sla=sla,
+                sla_type=sla_type,
+                warn_bps=warn_bps,
                 share_bps=_bps(raw.get("share_bps", 0), f"{where}: share_bps"),
                 penalty_bps=_bps(raw.get("penalty_bps", 0), f"{where}: penalty_bps"),
                 fields=required,

@@ -18,6 +18,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from journeychain.encoding import evidence_hash, field_pairs, from_short_name
 from journeychain.errors import JourneyError
+from journeychain.playbook import SLA_TYPES
 from journeychain.reverts import ROLE_IDS
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -176,6 +177,8 @@ class PublishedStep:
     penalty_bps: int
     fields: tuple[str, ...]
     attestations: tuple[str, ...]
+    sla_type: str = "SLA"
+    warn_bps: int = 0
 
 
 class PlaybookBook:
@@ -216,6 +219,8 @@ class PlaybookBook:
                     penalty_bps=s["penaltyBps"],
                     fields=tuple(from_short_name(f) for f in s["fields"]),
                     attestations=tuple(from_short_name(a) for a in s["attestations"]),
+                    sla_type=SLA_TYPES[s["slaType"]],
+                    warn_bps=s["warnBps"],
                 )
                 for s in args["steps"]
             ]
@@ -308,6 +313,17 @@ class StepSummary:
     escalated: int = 0
     disputed: bool = False
     dispute_upheld: bool | None = None
+    sla_type: str = "SLA"
+    sla: int = 0
+    warn_bps: int = 0
+
+    @property
+    def warn_at(self) -> int | None:
+        """When the step is at risk of breaching (its warning threshold of the SLA that runs
+        out at its deadline), or None when it never warns."""
+        if not self.warn_bps or not self.deadline or not self.sla:
+            return None
+        return self.deadline - self.sla + self.sla * self.warn_bps // 10_000
 
 
 @dataclass
@@ -320,6 +336,7 @@ class Breach:
     deadline: int
     time: int
     tx: str
+    sla_type: str = "SLA"
 
 
 @dataclass
@@ -348,8 +365,22 @@ class Timeline:
         """Each completed participant step's (owner, late, evidence), as settlement takes them."""
         return [(s.by, s.late, bytes.fromhex(s.evidence[2:])) for s in self.steps if s.evidence and s.by]
 
+    def at_risk(self, now: int) -> StepSummary | None:
+        """The current step, when the journey is open and the step's warning threshold has
+        passed by `now` but its deadline has not."""
+        if self.status != "open" or not 0 <= self.current_step < len(self.steps):
+            return None
+        step = self.steps[self.current_step]
+        warn_at = step.warn_at
+        if warn_at is None or step.deadline is None or not warn_at <= now <= step.deadline:
+            return None
+        return step
+
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        data = _plain(asdict(self))
+        for summary, plain in zip(self.steps, data["steps"], strict=True):
+            plain["warn_at"] = summary.warn_at
+        return data
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -366,7 +397,10 @@ def _new_timeline(jid: bytes, ev: ChainEvent, time: int, book: PlaybookBook) -> 
         opened_by=ev.args["opener"],
         opened_at=time,
     )
-    tl.steps = [StepSummary(i, s.name, s.role) for i, s in enumerate(book.steps(pid))]
+    tl.steps = [
+        StepSummary(i, s.name, s.role, sla_type=s.sla_type, sla=s.sla, warn_bps=s.warn_bps)
+        for i, s in enumerate(book.steps(pid))
+    ]
     if tl.steps:
         tl.steps[0].deadline = ev.args["deadline"] or None
     return tl
@@ -420,7 +454,7 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
         entry.late, entry.late_by = True, max(0, time - a["deadline"])
         entry.details = {"role": s.role, "org": a["org"] or None}
         tl.breaches.append(
-            Breach(tl.journey_id, a["step"], s.name, s.role, assignee, a["deadline"], time, ev.tx)
+            Breach(tl.journey_id, a["step"], s.name, s.role, assignee, a["deadline"], time, ev.tx, s.sla_type)
         )
     elif ev.name == "Escalated":
         s = summary(a["step"])
@@ -558,6 +592,7 @@ class BreachReport:
     by_participant: dict[str, int]
     by_role: dict[str, int]
     total: int
+    by_sla_type: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -568,12 +603,14 @@ def sla_breaches(timelines: Iterable[Timeline], names: dict[str, str] | None = N
     unassigned step's breach counts against its role as a whole) and against its role."""
     by_participant: Counter[str] = Counter()
     by_role: Counter[str] = Counter()
+    by_sla_type: Counter[str] = Counter()
     for tl in timelines:
         for b in tl.breaches:
             who = label(b.assignee, names) if b.assignee else f"{b.role} (unassigned)"
             by_participant[who] += 1
             by_role[b.role] += 1
-    return BreachReport(dict(by_participant), dict(by_role), sum(by_role.values()))
+            by_sla_type[b.sla_type] += 1
+    return BreachReport(dict(by_participant), dict(by_role), sum(by_role.values()), dict(by_sla_type))
 
 
 # --------------------------------------------------------------------------------------

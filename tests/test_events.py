@@ -56,8 +56,8 @@ def test_journey_opened(kit, engine, team):
 
 def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
     steps = [
-        (short_name("qualify"), MARKETING, 3_600, 0, 0, [], []),
-        (short_name("confirm"), CUSTOMER, DAY, 0, 0, [], []),
+        (short_name("qualify"), MARKETING, 3_600, 0, 0, 1, 0, [], []),
+        (short_name("confirm"), CUSTOMER, DAY, 0, 0, 0, 0, [], []),
     ]
     publisher_of(engine).publishPlaybook(
         short_name("quick"), 1, steps, (0, False, 0, 0, False, DAY, False), {"from": team.admin}
@@ -151,9 +151,9 @@ def test_playbook_published(suite, team, default_playbook):
     for emitted, authored in zip(event["steps"], steps, strict=True):
         assert b(emitted[0]) == authored[0]
         assert b(emitted[1]) == authored[1]
-        assert tuple(emitted[2:5]) == authored[2:5]
-        assert [b(f) for f in emitted[5]] == authored[5]
-        assert [b(a) for a in emitted[6]] == authored[6]
+        assert tuple(emitted[2:7]) == authored[2:7]  # SLA, share, penalty, SLA type, warning
+        assert [b(f) for f in emitted[7]] == authored[7]
+        assert [b(a) for a in emitted[8]] == authored[8]
     assert tuple(event["options"]) == options
 
 

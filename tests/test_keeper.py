@@ -188,3 +188,23 @@ def test_keeper_rides_out_a_brief_outage():
 
     assert Retry(attempts=3, base=0.01, sleep=delays.append)(flaky) == 42
     assert delays == [0.01, 0.02]
+
+
+def test_keeper_warns_once_when_a_step_is_at_risk_and_flags_it_when_it_breaches(net, tmp_path):
+    chain, crew = net
+    jid = lead(crew, "K-WARN", crew.rep_a)
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json")
+    crew.advance(DAY * 7 // 10)  # 70% of the 24-hour acceptance SLA: not yet at risk
+    assert [a.journey for a in keeper.run_once().warned if a.journey == jid] == []
+    crew.advance(DAY // 5)  # 90%: past the playbook's 80% warning
+    warned = [a for a in keeper.run_once().warned if a.journey == jid]
+    assert [(a.step, a.tx) for a in warned] == [(1, None)]  # a warning sends nothing
+    assert [a for a in keeper.run_once().warned if a.journey == jid] == []  # once per step
+    # a restarted keeper remembers the warning it gave
+    assert [
+        a for a in new_keeper(chain, crew, tmp_path / "keeper.json").run_once().warned if a.journey == jid
+    ] == []
+    crew.advance(DAY // 5)  # past the deadline: flagged, not warned
+    round_ = new_keeper(chain, crew, tmp_path / "keeper.json").run_once()
+    assert [a.journey for a in round_.flagged if a.journey == jid] == [jid]
+    assert [a for a in round_.warned if a.journey == jid] == []

@@ -20,13 +20,15 @@ def revert_args(info) -> str:
     return info.value.revert_msg.split(": ", 1)[1]
 
 
-def step(name, role, sla=0, share=0, penalty=0, fields=(), attestations=()):
+def step(name, role, sla=0, share=0, penalty=0, fields=(), attestations=(), sla_type=0, warn=0):
     return (
         short_name(name),
         role,
         sla,
         share,
         penalty,
+        sla_type,
+        warn,
         [short_name(f) for f in fields],
         [short_name(a) for a in attestations],
     )

@@ -143,3 +143,16 @@ def test_a_journey_never_opened_has_no_timeline(net):
     chain, crew = net
     with pytest.raises(JourneyError, match="was never opened"):
         build(chain, crew, "TL-NONE")
+
+
+def test_a_journey_read_through_the_sdk_says_when_its_step_is_at_risk(net):
+    chain, crew = net
+    crew.open("TL-RISK", assignee=crew.marketing)
+    crew.qualify("TL-RISK", crew.rep_a)
+    state = crew.client.journey("TL-RISK")
+    assert state.at_risk is False and state.warn_at == state.deadline - DAY // 5
+    crew.advance(DAY * 9 // 10)  # 90% of the 24-hour acceptance SLA: past the 80% warning
+    state = crew.client.journey("TL-RISK")
+    assert state.at_risk is True and state.as_dict()["warn_at"] == state.deadline - DAY // 5
+    tl = build(chain, crew, "TL-RISK")
+    assert tl.at_risk(chain.now()).name == "lead_accepted"

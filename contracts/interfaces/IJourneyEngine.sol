@@ -98,6 +98,9 @@ interface IJourneyEngine {
     error InvalidDisputeWindow();
     /// @param step A step from the commit step on (or the customer's) with no SLA.
     error MissingSla(uint256 step);
+    /// @param step A step whose warning threshold is not below 10,000 basis points, or
+    /// that warns with no SLA to warn of.
+    error InvalidWarning(uint256 step);
     /// @param step The step.
     /// @param key A field or attestation it names twice.
     error DuplicateRequirement(uint256 step, bytes32 key);

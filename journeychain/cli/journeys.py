@@ -282,6 +282,8 @@ def status_cmd(
     name = state.reference or state.journey_id
     step = f"step {state.step} ({state.step_name})" if state.step_name else f"step {state.step}"
     deadline = f", deadline {iso(state.deadline)}" if state.deadline else ""
+    if state.at_risk:
+        deadline += f" [yellow](at risk of breaching since {iso(state.warn_at)})[/yellow]"
     assignee = f", assigned to {state.assignee}" if state.assignee else ""
     console.print(f"[bold]{name}[/bold]: {state.status} at {step}{assignee}{deadline}", soft_wrap=True)
     table = Table("when", "after", "what", title=f"timeline of {name}", title_justify="left")

@@ -235,7 +235,15 @@ def keeper_cmd(
             return
         for a in actions:
             name = a["reference"] or a["journey"][:14] + "…"
-            console.print(f"{a['action']} step {a['step']} of journey {name} (deadline {iso(a['deadline'])})")
+            if a["action"] == "warned":
+                console.print(
+                    f"[yellow]step {a['step']} of journey {name} is at risk of breaching: "
+                    f"deadline {iso(a['deadline'])}[/yellow]"
+                )
+            else:
+                console.print(
+                    f"{a['action']} step {a['step']} of journey {name} (deadline {iso(a['deadline'])})"
+                )
         blocks = "no new blocks" if idle else f"blocks {round_.from_block}-{round_.to_block}"
         console.print(
             f"[dim]{blocks}: {round_.events} new events, watching {round_.watching} journeys, "

@@ -57,7 +57,8 @@ def playbook_show(
     table = Table(
         "step", "role", "sla", "share", "penalty", "requires",
         title=f"playbook {playbook_id}: {p.name} v{p.version} (booking: step {p.commit_step})",
-        caption="requires: fields, then attestations (marked @)",
+        caption="sla: SLA owed to the customer, OLA between teams, UC a vendor's contract; "
+        "requires: fields, then attestations (marked @)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )  # fmt: skip
@@ -68,7 +69,9 @@ def playbook_show(
         table.add_row(
             f"{i} {step.name}",
             step.role,
-            _duration(step.sla),
+            _duration(step.sla)
+            + (f" {step.sla_type}" if step.sla else "")
+            + (f"\nwarn {step.warn_bps / 100:g}%" if step.warn_bps else ""),
             f"{step.share_bps / 100:g}%",
             f"{step.penalty_bps / 100:g}%",
             "\n".join([*step.fields, *(f"@{a}" for a in step.attestations)]),

@@ -51,6 +51,7 @@ class Journeys(Part):
         )
         _owner, org = self._engine.functions.ownerOf(jid).call()
         customer, head = self._engine.functions.journeyCommitments(jid).call()
+        at_risk, warn_at, _deadline = self._engine.functions.stepAtRisk(jid).call()
         try:
             steps = self._core.playbooks.playbook(pid).playbook.steps
             name = steps[step].name if step < len(steps) else None
@@ -72,6 +73,8 @@ class Journeys(Part):
             funder=_address_or_none(funder),
             customer=_hex(customer),
             head=_hex(head),
+            at_risk=bool(at_risk),
+            warn_at=int(warn_at) or None,
         )
 
     def __call__(self, playbook_id: int | None = None) -> list[JourneyEntry]:

@@ -9,6 +9,7 @@ from journeychain.playbook import (
     DEFAULT_ROLES,
     DISPUTE_FALLBACKS,
     PENALTY_TO,
+    SLA_TYPES,
     SUBJECTS,
     Playbook,
     Schema,
@@ -63,8 +64,10 @@ class Playbooks(Part):
                 sla=int(_field(s, "sla", 2)),
                 share_bps=int(_field(s, "shareBps", 3)),
                 penalty_bps=int(_field(s, "penaltyBps", 4)),
-                fields=tuple(from_short_name(f) for f in _field(s, "fields", 5)),
-                attestations=tuple(from_short_name(a) for a in _field(s, "attestations", 6)),
+                sla_type=SLA_TYPES[int(_field(s, "slaType", 5))],
+                warn_bps=int(_field(s, "warnBps", 6)),
+                fields=tuple(from_short_name(f) for f in _field(s, "fields", 7)),
+                attestations=tuple(from_short_name(a) for a in _field(s, "attestations", 8)),
             )
             for s in args["steps"]
         )

@@ -70,6 +70,8 @@ class PublishedPlaybook:
                     "sla": s.sla,
                     "share_bps": s.share_bps,
                     "penalty_bps": s.penalty_bps,
+                    "sla_type": s.sla_type,
+                    "warn_bps": s.warn_bps,
                     "fields": list(s.fields),
                     "optional_fields": list(s.optional_fields),
                     "attestations": list(s.attestations),
@@ -98,6 +100,10 @@ class JourneyState:
     funder: str | None
     customer: str
     head: str
+    # whether the current step is at risk of breaching, as the engine answers it, and when
+    # its warning threshold is (or was) reached (None: the step never warns)
+    at_risk: bool = False
+    warn_at: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
