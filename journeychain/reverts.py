@@ -229,6 +229,13 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         lambda c, a: f"playbook refused: the shares add up to {a['totalBps']} basis points, above 10000",
     ),
     "EmptyRole": (PlaybookRuleError, lambda c, a: f"playbook refused: step {a['step']} has no owning role"),
+    "InvalidWarning": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"playbook refused: the warning of step {a['step']} must be a share of its sla above 0% "
+            "and below 100%, on a step that has an sla"
+        ),
+    ),
     "PenaltyOutOfRange": (
         PlaybookRuleError,
         lambda c, a: f"playbook refused: the penalty of step {a['step']} is above 10000 basis points",

@@ -81,10 +81,16 @@ class Attestations(Part):
     def valid_attester(self, schema: str, subject: bytes) -> str | None:
         """The verifier of the newest valid attestation of `schema` about `subject` (None: none
         is valid); any valid attestation by a verifier holding the schema's role satisfies a step."""
-        for attester in self.attesters_of(schema, subject):
+        return self._pick(schema, subject)[0]
+
+    def _pick(self, schema: str, subject: bytes) -> tuple[str | None, str | None]:
+        """The newest valid attester of `schema` about `subject` and the newest at all, from one
+        scan of the registry's logs."""
+        candidates = self.attesters_of(schema, subject)
+        for attester in candidates:
             if self.attestation_state(schema, subject, attester)[0] == "valid":
-                return attester
-        return None
+                return attester, candidates[0]
+        return None, candidates[0] if candidates else None
 
     def _attesters(self, jid: bytes, playbook: Playbook, step: int, given: Sequence[str] | None) -> list[str]:
         """The attester named for each attestation step `step` requires: `given`, or the newest
@@ -93,10 +99,16 @@ class Attestations(Part):
             return [checksum(a) for a in given]
         if step >= len(playbook.steps):
             return []
+        kinds = {s.name: s.subject for s in playbook.schemas}
         chosen = []
         for name in playbook.steps[step].attestations:
-            subject = self.subject_of(jid, name, step)
-            candidates = self.attesters_of(name, subject)
-            valid = self.valid_attester(name, subject) if candidates else None
-            chosen.append(valid or (candidates[0] if candidates else ZERO))
+            kind = kinds.get(name)
+            if kind == "journey":
+                subject = jid
+            elif kind == "step":
+                subject = step_subject(jid, step)
+            else:  # the customer's, or a schema the playbook does not describe: ask the registry
+                subject = self.subject_of(jid, name, step)
+            valid, newest = self._pick(name, subject)
+            chosen.append(valid or newest or ZERO)
         return chosen
