@@ -1,13 +1,13 @@
 """The SLA keeper: flags every step that passes its deadline, once.
 
 It reads only new events each round (journeys opened, steps completed, breaches,
-escalations, disputes, closings) to keep a watch list of open journeys and their current
-deadlines, then flags the steps whose deadline has passed (`engine.flagBreach`). With
-`expire` on, it also expires journeys whose customer step passed its deadline (the pool
-goes back to its funder). The last processed block and the watch list are kept in
-$JOURNEY_HOME/keeper-<chain id>.json (written atomically), so a restarted keeper resumes
-where it stopped. RPC errors are retried with exponential backoff, a bounded number of
-times, then end in a ChainError.
+escalations, disputes, clocks restarted at funding, closings) to keep a watch list of open
+journeys and their current deadlines, then flags the steps whose deadline has passed
+(`engine.flagBreach`). With `expire` on, it also expires journeys whose customer step passed
+its deadline (the pool goes back to its funder). The last processed block and the watch list
+are kept in $JOURNEY_HOME/keeper-<chain id>.json (written atomically), so a restarted keeper
+resumes where it stopped. RPC errors are retried with exponential backoff, a bounded number
+of times, then end in a ChainError.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ WATCHED_EVENTS = (
     "Escalated",
     "Disputed",
     "DisputeResolved",
+    "ClockRestarted",
     "ValueConfirmed",
     "JourneyClosed",
 )
@@ -53,7 +54,9 @@ TRANSIENT = (
 #: A flag refused for one of these reasons means the step needs no flag from us (now).
 DONE = {"AlreadyBreached"}
 GONE = {"JourneyNotOpen", "UnknownJourney", "CustomerStep", "StepNotReached"}
-NOT_YET = {"DeadlineNotPassed"}
+#: ... or not yet: a step waiting for its pool is flagged only once its clock, restarted at the
+#: first funding, runs out.
+NOT_YET = {"DeadlineNotPassed", "PoolNotFunded"}
 
 
 class Retry:
@@ -226,7 +229,7 @@ class Keeper:
             w.customer_step = self._is_customer_step(w.playbook, w.step)
         elif name == "BreachRecorded" and args["step"] == w.step:
             w.flagged = True
-        elif name == "Escalated":
+        elif name in ("Escalated", "ClockRestarted"):
             w.deadline, w.flagged = args["deadline"], False
         elif name == "Disputed":
             w.held = True

@@ -161,6 +161,24 @@ def test_keeper_holds_a_disputed_journey_and_follows_its_moved_deadline(net, tmp
     assert g in [x.journey for x in keeper.run_once().flagged]
 
 
+def test_keeper_waits_for_an_unfunded_steps_pool_and_follows_its_restarted_clock(net, tmp_path):
+    chain, crew = net
+    crew.open("K-H", assignee=crew.marketing)
+    crew.qualify("K-H", crew.rep_a)
+    crew.complete("K-H", crew.rep_a, {"accepted_note": "ok"})  # booking waits for the pool
+    h = hexstr(journey_id("K-H"))
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json")
+    keeper.run_once()
+    crew.advance(31 * DAY)  # past the booking's 30 days: not the rep's fault, the pool is empty
+    assert h not in [x.journey for x in keeper.run_once().flagged]
+    assert not crew.client.journey("K-H").flagged
+    crew.fund("K-H")  # the booking's clock starts again now
+    assert h not in [x.journey for x in keeper.run_once().flagged]
+    assert keeper.state.watch[h].deadline == crew.client.journey("K-H").deadline > chain.now()
+    crew.advance(31 * DAY)
+    assert h in [x.journey for x in keeper.run_once().flagged]
+
+
 def test_keeper_retries_a_dead_endpoint_with_backoff_then_raises_a_chain_error():
     dead = Web3(
         Web3.HTTPProvider(
