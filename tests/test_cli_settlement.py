@@ -1,7 +1,7 @@
 """Value established without the customer's signature, on the command line: `journey release`
 once the confirmation window has passed in silence, `journey confirm-by-attestation` on a
-verifier's value_delivered attestation, and `journey attest --revoke`. Each refusal is one
-sentence with its exit code.
+verifier's value_delivered attestation, `journey attest --revoke`, and `journey keeper
+--release`. Each refusal is one sentence with its exit code.
 
 A private anvil of its own carries the suite, set up through the SDK: dev:1 marketing, dev:5
 vendor, dev:6 verifier, dev:7 funder, dev:8 a second verifier; playbook 1 ("settle") has a
@@ -318,3 +318,22 @@ def test_confirm_by_attestation_is_refused_before_the_customers_step(net):
         "refused: journey S-11 is at step 0 (lead): value is confirmed only at the customer's step",
         "confirm-by-attestation", "S-11",
     )  # fmt: skip
+
+
+# --- journey keeper --release --------------------------------------------------------------
+
+
+def test_keeper_releases_each_journey_whose_window_passed_once(net):
+    chain, act = net
+    at_customer_step(act, "S-12")
+    at_customer_step(act, "S-13", playbook=2)  # no window: never released
+    first = ok("-a", "dev:9", "keeper", "--once", "--release")
+    assert "S-12" not in [a["reference"] for a in first["actions"]]
+    chain.advance(8 * DAY)
+    second = ok("-a", "dev:9", "keeper", "--once", "--release")
+    released = [a["reference"] for a in second["actions"] if a["action"] == "released"]
+    assert released.count("S-12") == 1 and "S-13" not in released
+    assert act["admin"].journey("S-12").status == "value delivered"
+    assert act["admin"].journey("S-13").status == "open"
+    again = ok("-a", "dev:9", "keeper", "--once", "--release")
+    assert [a for a in again["actions"] if a["action"] == "released"] == []
