@@ -25,7 +25,7 @@ from journeychain.accounts import dev_account
 from journeychain.chain import Chain
 from journeychain.cli import app
 from journeychain.client import JourneyClient
-from journeychain.encoding import journey_id, profile_hash
+from journeychain.encoding import journey_id, profile_hash, step_subject
 from journeychain.playbook import parse_playbook
 from journeychain.reverts import when
 
@@ -240,6 +240,24 @@ def test_a_verifier_cannot_revoke_another_verifiers_attestation(net):
     )  # fmt: skip
     subject = act["admin"].customer_subject_of("S-7")
     assert act["admin"].attestation_state("identity_verified", subject, verifier)[0] == "valid"
+
+
+def test_a_per_step_attestation_is_revoked_naming_its_step(net):
+    _, act = net
+    act["admin"].register_schema("parts_certified", "VERIFIER", "step")
+    opened(act, "S-14")
+    ok("-a", "dev:6", "attest", "S-14", "parts_certified")  # about the current step, lead
+    act["marketing"].complete_step("S-14", org="vendor")
+    verifier = act["verifier"].address
+    refused(
+        3,
+        f"refused: {verifier} has no attestation of parts_certified about step 1 (delivered) of journey "
+        "S-14 to revoke",
+        "-a", "dev:6", "attest", "S-14", "parts_certified", "--revoke",
+    )  # fmt: skip
+    revoked = ok("-a", "dev:6", "attest", "S-14", "parts_certified", "--revoke", "--step", "lead")
+    subject = step_subject(journey_id("S-14"), 0)
+    assert act["admin"].attestation_state("parts_certified", subject, verifier) == ("revoked", revoked["uid"])
 
 
 def test_a_revocation_takes_no_expiry(net):
