@@ -1,13 +1,15 @@
 """The SLA keeper: flags every step that passes its deadline, once.
 
 It reads only new events each round (journeys opened, steps completed, breaches,
-escalations, disputes, closings) to keep a watch list of open journeys and their current
-deadlines, then flags the steps whose deadline has passed (`engine.flagBreach`). With
-`expire` on, it also expires journeys whose customer step passed its deadline (the pool
-goes back to its funder). The last processed block and the watch list are kept in
-$JOURNEY_HOME/keeper-<chain id>.json (written atomically), so a restarted keeper resumes
-where it stopped. RPC errors are retried with exponential backoff, a bounded number of
-times, then end in a ChainError.
+escalations, disputes, clocks restarted at funding, closings) to keep a watch list of open
+journeys and their current deadlines, then flags the steps whose deadline has passed
+(`engine.flagBreach`). With `expire` on, it also expires journeys whose customer step passed
+its deadline (the pool goes back to its funder). With `release` on, it releases the pool of
+each journey whose confirmation window passed with the customer silent (`engine.release`),
+once: the journey then leaves the watch list. The last processed block and the watch list
+are kept in $JOURNEY_HOME/keeper-<chain id>.json (written atomically), so a restarted keeper
+resumes where it stopped. RPC errors are retried with exponential backoff, a bounded number
+of times, then end in a ChainError.
 """
 
 from __future__ import annotations
@@ -54,7 +56,12 @@ TRANSIENT = (
 #: A flag refused for one of these reasons means the step needs no flag from us (now).
 DONE = {"AlreadyBreached"}
 GONE = {"JourneyNotOpen", "UnknownJourney", "CustomerStep", "StepNotReached"}
-NOT_YET = {"DeadlineNotPassed"}
+#: ... or not yet: a step waiting for its pool is flagged only once its clock, restarted at the
+#: first funding, runs out.
+NOT_YET = {"DeadlineNotPassed", "WindowNotElapsed", "PoolNotFunded"}
+#: A release refused for one of these reasons will never come from this keeper: the customer's
+#: deadline passed (the journey can only expire), or the customer it was given is not the journey's.
+NEVER_RELEASED = {"DeadlinePassed", "NotCustomer", "ParticipantAsCustomer", "HistoryMismatch"}
 
 
 class Retry:
@@ -89,7 +96,9 @@ class Retry:
 
 @dataclass
 class Watch:
-    """An open journey as the keeper sees it: its current step and that step's deadline."""
+    """An open journey as the keeper sees it: its current step and that step's deadline, and at
+    the customer's step when its pool can be released (None: not read yet; 0: never, by this
+    keeper)."""
 
     playbook: int
     step: int
@@ -97,6 +106,7 @@ class Watch:
     flagged: bool = False
     held: bool = False
     customer_step: bool = False
+    release_at: int | None = None
     # whether the step's at-risk warning was given (once per step, and again after its
     # clock restarts or it is escalated)
     warned: bool = False
@@ -131,6 +141,10 @@ class KeeperState:
                 raise ValueError(
                     f"journey {jid} is watched with a playbook, step or deadline that is no number"
                 )
+            if w.release_at is not None and (
+                not isinstance(w.release_at, int) or isinstance(w.release_at, bool)
+            ):
+                raise ValueError(f"journey {jid} is watched with a release time that is no number")
         return state
 
 
@@ -138,10 +152,10 @@ class KeeperState:
 class Action:
     """What the keeper did to one journey in a round."""
 
-    kind: str  # "flagged", "expired" or "warned" (at risk of breaching; nothing is sent)
+    kind: str  # "flagged", "expired", "released" or "warned" (at risk of breaching; nothing is sent)
     journey: str
     step: int
-    deadline: int
+    deadline: int  # the moment that passed: the step's deadline, or the end of the confirmation window
     tx: str | None
 
 
@@ -160,17 +174,23 @@ class Round:
         return [a for a in self.actions if a.kind == "flagged"]
 
     @property
+    def released(self) -> list[Action]:
+        return [a for a in self.actions if a.kind == "released"]
+
+    @property
     def warned(self) -> list[Action]:
         return [a for a in self.actions if a.kind == "warned"]
 
 
-#: Sends one transaction for a journey (flagBreach or expire) and returns its hash; raises
-#: a RuleError naming the custom error when the contract refuses.
+#: Sends one transaction for a journey (flagBreach, expire or release) and returns its hash;
+#: raises a RuleError naming the custom error when the contract refuses (a release: a
+#: ConfigError when it does not know the journey's customer).
 Sender = Callable[[bytes], Any]
 
 
 class Keeper:
-    """Flags steps past their deadline; `run_once()` for one round, `run(interval)` forever."""
+    """Flags steps past their deadline (and, when given `expire` and `release`, expires and
+    releases journeys); `run_once()` for one round, `run(interval)` forever."""
 
     def __init__(
         self,
@@ -182,9 +202,10 @@ class Keeper:
         state_path: str | Path | None = None,
         retry: Retry | None = None,
         chunk: int = 2_000,
+        release: Sender | None = None,
     ):
         self.w3, self.engine = w3, engine
-        self._flag, self._expire = flag, expire
+        self._flag, self._expire, self._release = flag, expire, release
         self.retry = retry or Retry()
         self.chunk = chunk
         chain_id = int(self.retry(lambda: w3.eth.chain_id))
@@ -232,18 +253,17 @@ class Keeper:
         if name == "StepCompleted":
             w.step, w.deadline, w.flagged = args["step"] + 1, args["nextDeadline"], False
             w.customer_step, w.warned = self._is_customer_step(w.playbook, w.step), False
+            w.release_at = None
         elif name == "BreachRecorded" and args["step"] == w.step:
             w.flagged = True
-        elif name == "Escalated":
+        elif name in ("Escalated", "ClockRestarted"):
             w.deadline, w.flagged, w.warned = args["deadline"], False, False
-        elif name == "ClockRestarted" and args["step"] == w.step:
-            w.deadline, w.warned = args["deadline"], False
         elif name == "Disputed":
             w.held = True
         elif name == "DisputeResolved":
             # the engine moved the deadline by the time the dispute lasted: read it back
             current = self.retry(lambda: self.engine.functions.journey(args["journeyId"]).call())
-            w.held, w.deadline = False, current[4]
+            w.held, w.deadline, w.release_at = False, current[4], None  # the release moved with it
         elif name in ("ValueConfirmed", "JourneyClosed"):
             del watch[jid]
 
@@ -266,9 +286,14 @@ class Keeper:
         report = Round(start, head, len(events), len(self.state.watch))
         now = int(self.retry(lambda: self.w3.eth.get_block(head)["timestamp"]))
         for jid, w in sorted(self.state.watch.items(), key=lambda kv: kv[1].deadline):
-            if not (w.held or w.flagged or w.warned) and w.deadline and now <= w.deadline:
+            if w.held:
+                continue
+            if self._release is not None and self._release_due(jid, w, now):
+                self._act("released", jid, w, self._release, report)
+                continue
+            if not (w.flagged or w.warned) and w.deadline and now <= w.deadline:
                 self._warn(jid, w, now, report)
-            if w.held or w.flagged or not w.deadline or now <= w.deadline:
+            if w.flagged or not w.deadline or now <= w.deadline:
                 continue
             if w.customer_step:
                 if self._expire is not None:
@@ -294,8 +319,20 @@ class Keeper:
         report.actions.append(Action("warned", jid, w.step, w.deadline, None))
         log.warning("step %d (%s) of journey %s is at risk: deadline %d", w.step, s.name, jid, w.deadline)
 
+    def _release_due(self, jid: str, w: Watch, now: int) -> bool:
+        """Whether the journey's confirmation window has passed, its customer's deadline not yet:
+        the engine's releaseTime, read once at the customer's step (and again after a dispute)."""
+        if not w.customer_step:
+            return False
+        if w.release_at is None:
+            journey = bytes.fromhex(jid[2:])
+            w.release_at = int(self.retry(lambda: self.engine.functions.releaseTime(journey).call()))
+            self.save()
+        return bool(w.release_at) and now > w.release_at and (not w.deadline or now <= w.deadline)
+
     def _act(self, kind: str, jid: str, w: Watch, send: Sender, report: Round) -> None:
         journey = bytes.fromhex(jid[2:])
+        moment = (w.release_at or 0) if kind == "released" else w.deadline
         try:
             tx = self.retry(lambda: send(journey))
         except RuleError as exc:
@@ -306,9 +343,21 @@ class Keeper:
                 log.info("journey %s needs no %s: %s", jid, kind[:-2], exc)
                 self.state.watch.pop(jid, None)
             elif exc.error in NOT_YET:
-                log.info("step %d of %s is not past its deadline on chain yet", w.step, jid)
+                log.info("journey %s: %s", jid, exc)
+                if kind == "released":
+                    w.release_at = None  # read it again next round
+            elif kind == "released" and exc.error in NEVER_RELEASED:
+                log.warning("journey %s is not released: %s", jid, exc)
+                w.release_at = 0
             else:
                 raise
+            self.save()
+            return
+        except ConfigError as exc:
+            if kind != "released":
+                raise
+            log.warning("journey %s is not released: %s", jid, exc)
+            w.release_at = 0
             self.save()
             return
         if kind == "flagged":
@@ -317,8 +366,8 @@ class Keeper:
             self.state.watch.pop(jid, None)
         self.save()
         tx_hash = hexstr(tx) if isinstance(tx, bytes | str) else None
-        report.actions.append(Action(kind, jid, w.step, w.deadline, tx_hash))
-        log.info("%s step %d of journey %s (deadline %d) in %s", kind, w.step, jid, w.deadline, tx_hash)
+        report.actions.append(Action(kind, jid, w.step, moment, tx_hash))
+        log.info("%s step %d of journey %s (at %d) in %s", kind, w.step, jid, moment, tx_hash)
 
     def run(self, interval: float = 15.0, rounds: int | None = None) -> None:
         """Round after round, `interval` seconds apart (Ctrl-C stops it)."""

@@ -553,7 +553,7 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         lambda c, a: (
             f"refused: the confirmation window of journey {c.journey(a['journeyId'])} "
             + (
-                f"is open until {when(a['releaseAt'])}"
+                f"is open until {when(a['releaseAt'])}; the pool can be released after that"
                 if a["releaseAt"]
                 else "does not exist or has not started"
             )
@@ -751,11 +751,22 @@ class Decoder:
             values = ()
             names = []
         args = {n: _normalise(v) for n, v in zip(names, values, strict=False)}
-        family, sentence = RULES.get(name, (RuleError, None))
-        if sentence is None or len(args) != len(types):
+        if len(args) != len(types):
+            family = RULES.get(name, (RuleError, None))[0]
             shown = ", ".join(f"{k}={v}" for k, v in args.items())
             return family(f"refused: {name}({shown})", name, args)
-        error = family(sentence(context, args), name, args)
-        if name in UNKNOWN_THINGS:
-            error.exit_code = 2  # the user named something that does not exist: bad input
-        return error
+        return refusal(name, args, context)
+
+
+def refusal(name: str, args: dict[str, Any], context: Context | None = None) -> RuleError:
+    """The exception of the custom error `name` with its arguments `args`, as the chain's revert
+    decodes to: its family, its sentence, its exit code. The SDK raises it when it knows a call
+    would be refused before sending it (the context's `action` names the call)."""
+    family, sentence = RULES.get(name, (RuleError, None))
+    if sentence is None:
+        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        return family(f"refused: {name}({shown})", name, args)
+    error = family(sentence(context or Context(), args), name, args)
+    if name in UNKNOWN_THINGS:
+        error.exit_code = 2  # the user named something that does not exist: bad input
+    return error

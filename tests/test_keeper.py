@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from web3 import Web3
 
 from journeychain.chain import free_port
-from journeychain.demo import DAY, HOUR, network
+from journeychain.demo import DAY, HOUR, Customer, network
 from journeychain.encoding import journey_id
-from journeychain.errors import ChainError
+from journeychain.errors import ChainError, ConfigError
 from journeychain.keeper import Keeper, Retry
 from journeychain.timeline import fetch_events, hexstr
 
@@ -25,7 +28,9 @@ def net(tmp_path_factory):
         yield chain, crew
 
 
-def new_keeper(chain, crew, path, expire: bool = False) -> Keeper:
+def new_keeper(
+    chain, crew, path, expire: bool = False, release: Callable[[bytes], Any] | None = None
+) -> Keeper:
     relayer = crew.relayer.client
     return Keeper(
         chain.w3,
@@ -34,6 +39,7 @@ def new_keeper(chain, crew, path, expire: bool = False) -> Keeper:
         expire=(lambda jid: relayer.expire(jid).tx_hash) if expire else None,
         start_block=crew.deployment.block,
         state_path=path,
+        release=release,
     )
 
 
@@ -159,6 +165,108 @@ def test_keeper_holds_a_disputed_journey_and_follows_its_moved_deadline(net, tmp
     assert keeper.state.watch[g].deadline == crew.client.journey("K-G").deadline
     crew.advance(4 * DAY)
     assert g in [x.journey for x in keeper.run_once().flagged]
+
+
+def test_keeper_waits_for_an_unfunded_steps_pool_and_follows_its_restarted_clock(net, tmp_path):
+    chain, crew = net
+    crew.open("K-H", assignee=crew.marketing)
+    crew.qualify("K-H", crew.rep_a)
+    crew.complete("K-H", crew.rep_a, {"accepted_note": "ok"})  # booking waits for the pool
+    h = hexstr(journey_id("K-H"))
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json")
+    keeper.run_once()
+    crew.advance(31 * DAY)  # past the booking's 30 days: not the rep's fault, the pool is empty
+    assert h not in [x.journey for x in keeper.run_once().flagged]
+    assert not crew.client.journey("K-H").flagged
+    crew.fund("K-H")  # the booking's clock starts again now
+    assert h not in [x.journey for x in keeper.run_once().flagged]
+    assert keeper.state.watch[h].deadline == crew.client.journey("K-H").deadline > chain.now()
+    crew.advance(31 * DAY)
+    assert h in [x.journey for x in keeper.run_once().flagged]
+
+
+def at_customer_step_with_a_window(crew, reference: str, playbook_id: int) -> Customer:
+    """A journey of the playbook with a confirmation window, at the customer's step."""
+    customer = Customer(reference)
+    crew.marketing.client.open_journey(
+        reference,
+        customer.key.address,
+        customer.profile,
+        playbook_id,
+        crew.marketing.address,
+        funder=crew.funder.address,
+    )
+    crew.qualify(reference, crew.rep_a)
+    crew.complete(reference, crew.rep_a, {"accepted_note": "ok"})
+    crew.fund(reference)
+    crew.attest_identity(reference)
+    crew.book(reference, crew.rep_a)
+    crew.onboard_and_deliver(reference)
+    return customer
+
+
+def value_confirmed(chain, crew, jid: str) -> list:
+    events = fetch_events(chain.w3, [crew.engine], ["ValueConfirmed"], crew.deployment.block)
+    return [e for e in events if hexstr(e.args["journeyId"]) == jid]
+
+
+def test_keeper_releases_a_journey_whose_confirmation_window_passed_once(net, tmp_path):
+    chain, crew = net
+    window = replace(crew.playbook, name="default_with_window", confirm_window=14 * DAY)
+    playbook_id, _ = crew.admin.client.publish_playbook(window)
+    customer = at_customer_step_with_a_window(crew, "K-R", playbook_id)
+    r = hexstr(journey_id("K-R"))
+    relayer = crew.relayer.client
+    openings = {r: customer}
+
+    def release(jid: bytes) -> Any:
+        known = openings.get(hexstr(jid))
+        if known is None:
+            raise ConfigError(f"no local record of journey {hexstr(jid)}'s customer")
+        return relayer.release(jid, known.key.address, known.profile).tx_hash
+
+    state = tmp_path / "keeper.json"
+    keeper = new_keeper(chain, crew, state, release=release)
+    assert keeper.run_once().released == []  # inside the window
+    release_at = crew.client.release_time("K-R")
+    assert keeper.state.watch[r].release_at == release_at > chain.now()
+    before = state.read_text()
+    crew.advance(15 * DAY)
+    round_ = keeper.run_once()
+    assert [(x.kind, x.journey, x.deadline) for x in round_.released] == [("released", r, release_at)]
+    assert crew.client.journey("K-R").status == "value delivered"
+    assert r not in keeper.state.watch
+    assert r not in json.loads(state.read_text())["watch"]
+    assert keeper.run_once().released == []
+
+    state.write_text(before)  # the state written after the release was lost (a crash)
+    again = new_keeper(chain, crew, state, release=release)
+    assert again.run_once().released == []  # the ValueConfirmed it reads back ends the watch
+    assert r not in again.state.watch
+    (confirmed,) = value_confirmed(chain, crew, r)
+    assert confirmed.args["by"] == "0x" + "00" * 20
+
+
+def test_keeper_leaves_a_journey_whose_customer_it_does_not_know(net, tmp_path):
+    chain, crew = net
+    playbook_id, _ = crew.admin.client.publish_playbook(
+        replace(crew.playbook, name="default_with_window", confirm_window=14 * DAY)
+    )
+    at_customer_step_with_a_window(crew, "K-S", playbook_id)
+    s = hexstr(journey_id("K-S"))
+    asked: list[str] = []
+
+    def release(jid: bytes) -> Any:
+        asked.append(hexstr(jid))
+        raise ConfigError(f"no local record of journey {hexstr(jid)}'s customer")
+
+    keeper = new_keeper(chain, crew, tmp_path / "keeper.json", release=release)
+    keeper.run_once()
+    crew.advance(15 * DAY)
+    assert keeper.run_once().released == [] and asked == [s]
+    assert keeper.state.watch[s].release_at == 0  # not this keeper's to release
+    assert keeper.run_once().released == [] and asked == [s]  # asked once
+    assert crew.client.journey("K-S").status == "open"
 
 
 def test_keeper_retries_a_dead_endpoint_with_backoff_then_raises_a_chain_error():

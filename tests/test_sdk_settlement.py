@@ -67,7 +67,7 @@ def test_optimistic_release_waits_for_the_confirmation_window(sdk):
 def test_a_verifiers_value_delivered_attestation_confirms_value(sdk):
     _, act = sdk
     customer = to_customer_step(act, "R-2")
-    with pytest.raises(CompletenessError, match="attestation value_delivered is missing"):
+    with pytest.raises(CompletenessError, match="journey R-2 has no valid value_delivered attestation"):
         act["admin"].confirm_by_attestation("R-2", customer.address, customer.profile)
     act["verifier"].attest_value_delivered("R-2")
     receipt = act["admin"].confirm_by_attestation("R-2", customer.address, customer.profile)

@@ -3,7 +3,7 @@
 This module builds the app: the manual, the one place where failures become a sentence and
 an exit code, the global options, and every command and group in the order `journey --help`
 lists them. The commands live one module per group (accounts, participants, playbooks,
-journeys, customer, ops); each imports `journeychain.cli.session`, none imports this module.
+journeys, customer, settlement, ops); each imports `journeychain.cli.session`, none imports this module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typer import _click
 from typer.core import TyperGroup
 
 from journeychain import __version__
-from journeychain.cli import accounts, customer, journeys, ops, participants, playbooks
+from journeychain.cli import accounts, customer, journeys, ops, participants, playbooks, settlement
 from journeychain.cli.session import JourneyBook, Session, session
 from journeychain.errors import JourneyError
 
@@ -176,6 +176,8 @@ app.command("close-dispute", rich_help_panel="The customer and disputes")(custom
 app.command("expire", rich_help_panel="Journeys")(journeys.expire_cmd)
 app.command("cancel", rich_help_panel="Journeys")(journeys.cancel_cmd)
 app.command("mint", rich_help_panel="Set up", context_settings=_AMOUNT)(ops.mint_cmd)
+app.command("release", rich_help_panel="Payouts")(settlement.release_cmd)
+app.command("confirm-by-attestation", rich_help_panel="Payouts")(settlement.confirm_by_attestation_cmd)
 app.command("claim", rich_help_panel="Payouts")(journeys.claim_cmd)
 app.command("list", rich_help_panel="Journeys")(journeys.list_cmd)
 app.command("demo", rich_help_panel="Start here")(ops.demo_cmd)

@@ -1,5 +1,6 @@
 """`journey customer` (confirm, dispute, rate; the customer's secret, join, request, sign and
-submit on its own device), `journey resolve` and `journey close-dispute`."""
+submit on its own device), `journey resolve` and `journey close-dispute`, and what the
+settlement commands share (the payouts table, the customer's signer and profile hash)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from journeychain.accounts import get_password, resolve_address
 from journeychain.cli.session import Session, _customer, _profile, _receipt_note, session
+from journeychain.client import JourneyClient
 from journeychain.customer import (
     CustomerRequest,
     CustomerSecret,
@@ -25,6 +27,7 @@ from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError
 from journeychain.playbook import parse_duration
 from journeychain.reverts import tokens
+from journeychain.tx import Receipt
 from journeychain.vault import Vault
 
 customer_app = typer.Typer(
@@ -52,14 +55,22 @@ def customer_confirm(
     who = _customer(s, journey, customer, profile_hex)
     client = s.client()
     receipt = client.customer_confirm(journey, who)
+    show_payouts(s, client, journey, receipt, "value confirmed")
+
+
+def show_payouts(s: Session, client: JourneyClient, journey: str, receipt: Receipt, title: str) -> None:
+    """Who the settlement in `receipt` credited what (its ValueConfirmed event, by step owner),
+    as a table for people or JSON; every settlement (confirm, release, confirm-by-attestation)
+    shows it."""
     paid = receipt.events["ValueConfirmed"][0]
     credited = client.payouts(journey, receipt)
-    table = Table("owner", "credited", title=f"journey {journey}: value confirmed")
+    table = Table("owner", "credited", title=f"journey {journey}: {title}")
     for owner, amount in credited:
         table.add_row(owner, tokens(amount))
     table.caption = f"forfeited {tokens(paid['forfeited'])}, remainder {tokens(paid['remainder'])}"
     data = {
         "journey": journey,
+        "by": paid["by"],
         "owners": [owner for owner, _ in credited],
         "amounts": [amount for _, amount in credited],
         "forfeited": paid["forfeited"],

@@ -130,11 +130,30 @@ def attest_cmd(
     step: Annotated[
         str | None, typer.Option(help="For a per-step schema: the step (default: the current one).")
     ] = None,
+    revoke: Annotated[
+        bool,
+        typer.Option(
+            "--revoke", help="Revoke your own attestation of SCHEMA about it instead (named the same way)."
+        ),
+    ] = False,
 ) -> None:
     """Attest SCHEMA about a journey (as a verifier holding the schema's role): about its
-    customer, the journey itself or one step, as the schema says (value_delivered: the journey)."""
+    customer, the journey itself or one step, as the schema says (value_delivered: the journey).
+
+    With --revoke, the verifier revokes its own newest attestation of SCHEMA about the same
+    subject (also once it lost the role): a step that requires it is refused from then on."""
     s = session(ctx)
     client = s.client()
+    if revoke:
+        if expires_in is not None:
+            raise ConfigError("--expires-in is for a new attestation: a revocation takes none")
+        uid, receipt = client.revoke_about(journey, schema, step)
+        s.emit(
+            {"uid": uid, "schema": schema, "revoked": True} | receipt.as_dict(),
+            f"revoked {client.address}'s {schema} attestation for journey {journey}: {uid} "
+            + _receipt_note(receipt),
+        )
+        return
     lifetime = parse_duration(expires_in, "--expires-in") if expires_in is not None else 0
     if expires_in is not None and lifetime == 0:
         raise ConfigError(

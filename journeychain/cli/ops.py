@@ -187,13 +187,27 @@ def keeper_cmd(
         bool,
         typer.Option("--expire/--no-expire", help="Also expire journeys past the customer's deadline."),
     ] = True,
+    release: Annotated[
+        bool,
+        typer.Option(
+            "--release/--no-release",
+            help="Also release the pool of each journey whose confirmation window passed in silence "
+            "(journeys whose customer the local records know).",
+        ),
+    ] = False,
 ) -> None:
     """Watch for steps past their deadline and flag each breach once.
+
+    With --release, it also releases the pool of each journey whose playbook's confirmation
+    window has passed with the customer neither confirming nor disputing (`journey release`),
+    once; a journey opened elsewhere, whose customer the local records do not know, is left to
+    its own operator (a warning says so once).
 
     The keeper reads only the events since its last round; its last block and the journeys
     it watches are kept in $JOURNEY_HOME/keeper-<chain id>.json, so a restarted keeper
     resumes where it stopped. RPC errors are retried with backoff, then end the keeper.
     """
+    from journeychain.cli.settlement import release_from_records
     from journeychain.keeper import Keeper
 
     s = session(ctx)
@@ -204,6 +218,7 @@ def keeper_cmd(
         flag=lambda jid: client.flag_breach(jid).tx_hash,
         expire=(lambda jid: client.expire(jid).tx_hash) if expire else None,
         start_block=s.deployment.block,
+        release=(lambda jid: release_from_records(s, client, "0x" + jid.hex()).tx_hash) if release else None,
     )
     console = Console(stderr=s.json)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -239,6 +254,10 @@ def keeper_cmd(
                 console.print(
                     f"[yellow]step {a['step']} of journey {name} is at risk of breaching: "
                     f"deadline {iso(a['deadline'])}[/yellow]"
+                )
+            elif a["action"] == "released":
+                console.print(
+                    f"released journey {name} (its confirmation window closed {iso(a['deadline'])})"
                 )
             else:
                 console.print(

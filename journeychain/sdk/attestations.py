@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from journeychain.accounts import checksum
 from journeychain.encoding import ZERO32, step_subject
+from journeychain.errors import CompletenessError
 from journeychain.playbook import Playbook, schema_name
 from journeychain.reverts import ATTESTATION_STATES
 from journeychain.sdk.core import Part
@@ -63,9 +64,53 @@ class Attestations(Part):
         """Revokes one of the account's attestations (also after it lost the verifier role)."""
         return self._send(self._registry.functions.revoke(bytes.fromhex(uid.removeprefix("0x"))))
 
+    def revoke_about(
+        self, journey: str | bytes, schema: str, step: int | str | None = None
+    ) -> tuple[str, Receipt]:
+        """Revokes the account's own newest attestation of `schema` about this journey's customer,
+        the journey or one of its steps, named as `attest_about` names it; returns its uid. Refused
+        before anything is sent when the account has no attestation of it, or revoked it already."""
+        jid = self.journey_id(journey)
+        subject = self.subject_of(jid, schema, step)
+        me = self.address
+        state, uid = self.attestation_state(schema, subject, me)
+        what = f"{schema} {self.describe_subject(jid, schema, step)}"
+        if uid is None:
+            others = [a for a in self.attesters_of(schema, subject) if a != me]
+            but = f" ({', '.join(others)} attested it: a verifier revokes only its own)" if others else ""
+            raise CompletenessError(
+                f"refused: {me} has no attestation of {what} to revoke{but}",
+                "NotAttester",
+                {"uid": ZERO32, "account": me},
+            )
+        if state == "revoked":
+            raise CompletenessError(
+                f"refused: {me}'s attestation of {what} ({uid}) is revoked already",
+                "AttestationAlreadyRevoked",
+                {"uid": bytes.fromhex(uid[2:])},
+            )
+        return uid, self.revoke(uid)
+
+    def describe_subject(self, journey: str | bytes, schema: str, step: int | str | None = None) -> str:
+        """What an attestation of `schema` about this journey is about, in words: "about the
+        customer of journey OPP-1", "about journey OPP-1", "about step 4 (...) of journey OPP-1"."""
+        jid = self.journey_id(journey)
+        kind = self._core.playbooks.schema(schema).subject
+        label = self._core.label(jid)
+        if kind == "customer":
+            return f"about the customer of journey {label}"
+        if kind == "journey":
+            return f"about journey {label}"
+        index = (
+            self._core.journeys.journey(jid).step
+            if step is None
+            else self._core.journeys.step_index(jid, step)
+        )
+        return f"about {self._core.context.step(jid, index)} of journey {label}"
+
     def attestation_state(self, schema: str, subject: bytes, attester: str) -> tuple[str, str | None]:
         """`attester`'s newest attestation of `schema` about `subject`, as a step sees it: its
-        state and uid (None when missing)."""
+        state (missing, valid, expired, revoked or unauthorised) and uid (None when missing)."""
         state, uid = self._registry.functions.attestationState(
             schema_name(schema), bytes(subject), checksum(attester)
         ).call()

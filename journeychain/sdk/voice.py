@@ -10,11 +10,11 @@ from eth_utils import to_checksum_address
 from journeychain.accounts import checksum
 from journeychain.customer import ACTIONS, CustomerRequest, build_typed_data, recover_signer
 from journeychain.encoding import ZERO32, commit, new_salt
-from journeychain.errors import ConfigError, RuleError, SignatureError
+from journeychain.errors import CompletenessError, ConfigError, RuleError, SignatureError
+from journeychain.reverts import ATTESTATION_STATES, STATUSES, refusal
 from journeychain.sdk.core import Part
 from journeychain.sdk.types import (
     VALUE_DELIVERED,
-    ZERO,
     Customer,
     Rating,
     StatementResult,
@@ -266,24 +266,82 @@ class Voice(Part):
         self, journey: str | bytes, customer: str, profile: bytes, verifier: str | None = None
     ) -> Receipt:
         """Settles on a verifier's valid "value delivered" attestation, where the playbook allows it
-        (`verifier`: whose; by default the newest valid one)."""
+        (`verifier`: whose; by default the newest valid one). Refused before anything is sent where
+        the playbook does not allow it, the journey is not open at the customer's step, or there is
+        no valid attestation (none at all, or not the named verifier's)."""
         jid = self.journey_id(journey)
+        self._check_settlement(jid, "confirmByAttestation")
+        chosen = self._value_verifier(jid, verifier)
         history = [r.as_tuple() for r in self._core.journeys.history(jid)]
-        if verifier is None:
-            verifier = self._core.attestations.valid_attester(VALUE_DELIVERED, jid) or next(
-                iter(self._core.attestations.attesters_of(VALUE_DELIVERED, jid)), ZERO
-            )
         return self._send(
-            self._engine.functions.confirmByAttestation(
-                jid, history, checksum(customer), profile, checksum(verifier)
+            self._engine.functions.confirmByAttestation(jid, history, checksum(customer), profile, chosen)
+        )
+
+    def _value_verifier(self, jid: bytes, verifier: str | None) -> str:
+        """The verifier whose valid value_delivered attestation about the journey settles it:
+        `verifier`, or the newest valid one; refused (CompletenessError) when there is none."""
+        attestations = self._core.attestations
+        label = self._core.label(jid)
+        if verifier is not None:
+            verifier = checksum(verifier)
+            state, uid = attestations.attestation_state(VALUE_DELIVERED, jid, verifier)
+            if state == "valid":
+                return verifier
+            its = f": its newest is {_state_words(state)}" if uid else ""
+            raise CompletenessError(
+                f"refused: {verifier} has no valid {VALUE_DELIVERED} attestation about journey {label}{its}",
+                "AttestationNotValid",
+                {"journeyId": jid, "schema": VALUE_DELIVERED, "verifier": verifier, "state": state},
             )
+        found = attestations.valid_attester(VALUE_DELIVERED, jid)
+        if found is not None:
+            return found
+        newest = next(iter(attestations.attesters_of(VALUE_DELIVERED, jid)), None)
+        if newest is None:
+            reason = "no verifier has attested it"
+        else:
+            state, _ = attestations.attestation_state(VALUE_DELIVERED, jid, newest)
+            reason = f"the newest, {newest}'s, is {_state_words(state)}"
+        raise CompletenessError(
+            f"refused: journey {label} has no valid {VALUE_DELIVERED} attestation: {reason}",
+            "AttestationNotValid",
+            {"journeyId": jid, "schema": VALUE_DELIVERED, "verifier": newest, "state": "missing"},
         )
 
     def release(self, journey: str | bytes, customer: str, profile: bytes) -> Receipt:
-        """Optimistic release once the confirmation window passed in silence (anyone may)."""
+        """Optimistic release once the confirmation window passed in silence (anyone may). Refused
+        before anything is sent where it can never come (a playbook without a window, a journey not
+        open at the customer's step); a window still open is refused with the moment it closes."""
         jid = self.journey_id(journey)
+        self._check_settlement(jid, "release")
         history = [r.as_tuple() for r in self._core.journeys.history(jid)]
         return self._send(self._engine.functions.release(jid, history, checksum(customer), profile))
+
+    def _check_settlement(self, jid: bytes, action: str) -> None:
+        """Refuses, with the chain's own sentence, a settlement other than the customer's signature
+        that the journey's state rules out: the playbook's option off, the journey not open, or
+        not at the customer's step (the engine's order of checks varies; this one reads best)."""
+        state = self._core.journeys.journey(jid)
+        playbook = self._core.playbooks.playbook(state.playbook_id).playbook
+        context = self._core.context
+        context.action = action
+        if action == "confirmByAttestation" and not playbook.verifier_may_confirm:
+            raise refusal("VerifierConfirmationOff", {"playbookId": state.playbook_id}, context)
+        if action == "release" and not playbook.confirm_window:
+            others = "the customer's confirmation" + (
+                " or a verifier's attestation" if playbook.verifier_may_confirm else ""
+            )
+            raise SignatureError(
+                f"refused: playbook {state.playbook_id} ({playbook.name}) has no confirmation window: "
+                f"journey {self._core.label(jid)} is settled only by {others}",
+                "WindowNotElapsed",
+                {"journeyId": jid, "releaseAt": 0},
+            )
+        if state.status != "open":
+            status = STATUSES.index(state.status)
+            raise refusal("JourneyNotOpen", {"journeyId": jid, "status": status}, context)
+        if state.step != len(playbook.steps) - 1:
+            raise refusal("StepNotReached", {"journeyId": jid, "step": state.step}, context)
 
     def resolve_dispute(self, journey: str | bytes, upheld: bool) -> Receipt:
         """Resolves the journey's open dispute (an ARBITER that owned no step and does not fund it)."""
@@ -310,3 +368,8 @@ class Voice(Part):
 
     def release_time(self, journey: str | bytes) -> int:
         return int(self._engine.functions.releaseTime(self.journey_id(journey)).call())
+
+
+def _state_words(state: str) -> str:
+    """An attestation's state as a refusal says it ("unauthorised (its attester no longer ...)")."""
+    return next((words for words in ATTESTATION_STATES if words.split(" ")[0] == state), state)
