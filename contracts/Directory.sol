@@ -72,10 +72,11 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
+    /// @param engine_ The engine it governs (which keeps a copy of what steps read).
     /// @param admin The first ADMIN, who accepts the first rulebook on deployment.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
-    constructor(address admin, bytes32 rulebookHash) {
-        engine = IParticipantCopy(msg.sender);
+    constructor(IParticipantCopy engine_, address admin, bytes32 rulebookHash) {
+        engine = engine_;
         _defineRole(DEFAULT_ADMIN_ROLE, "ADMIN");
         bytes32[7] memory defaults = [bytes32("MARKETING"), "SALES", "SUCCESS", "VENDOR", "VERIFIER", "FUNDER", "ARBITER"];
         for (uint256 i = 0; i < defaults.length; ++i) {

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Journeys} from "./Journeys.sol";
+import {CompanionFactory} from "./CompanionFactory.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {Status, StepRecord, CustomerSignature, AttestationState, customerCommitment} from "./JourneyTypes.sol";
@@ -37,9 +38,10 @@ abstract contract Incentives is Journeys {
     mapping(address account => uint256 amount) private _credits;
 
     /// @param token_ The incentive token.
-    constructor(IERC20 token_) {
+    /// @param factory Deploys the customer voice (its code is not part of the engine's).
+    constructor(IERC20 token_, CompanionFactory factory) {
         token = token_;
-        voice = address(new CustomerVoice(IEngineHooks(address(this))));
+        voice = address(factory.newVoice());
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Directory} from "./Directory.sol";
+import {CompanionFactory} from "./CompanionFactory.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 import {Participant, CUSTOMER_ROLE, rulebookInForce} from "./JourneyTypes.sol";
@@ -52,8 +53,9 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
 
     /// @param admin The first ADMIN, who accepts the first rulebook on deployment.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
-    constructor(address admin, bytes32 rulebookHash) {
-        Directory d = new Directory(admin, rulebookHash);
+    /// @param factory Deploys the directory (its code is not part of the engine's).
+    constructor(address admin, bytes32 rulebookHash, CompanionFactory factory) {
+        Directory d = factory.newDirectory(admin, rulebookHash);
         directory = d;
         (Participant memory record, uint32 version, uint40 publishedAt, bytes32[] memory roles) = d.snapshot(admin);
         _participants[admin] = record;

@@ -51,6 +51,7 @@ CONTRACTS = (
     "CustomerVoice",
     "AttestationRegistry",
     "PlaybookPublisher",
+    "CompanionFactory",
 )
 BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
 OUTPUT_SELECTION = {

@@ -78,7 +78,8 @@ def deploy(
     directory: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Deployment:
-    """Deploys JourneyToken and JourneyEngine (which deploys its directory, registry and voice), has the
+    """Deploys JourneyToken, a CompanionFactory and JourneyEngine (which deploys its registry and
+    publisher, and has the factory deploy its directory and voice), has the
     deployer (the first ADMIN and the token's minter) accept the rulebook, and writes the file."""
     say = progress or (lambda _message: None)
     build = load_build()
@@ -88,10 +89,15 @@ def deploy(
     token_c = w3.eth.contract(abi=build["JourneyToken"].abi, bytecode=build["JourneyToken"].bytecode)
     token_receipt = sender.send(token_c.constructor(account.address))
     token = to_checksum_address(token_receipt.raw["contractAddress"])
+    say("deploying CompanionFactory (it deploys the engine's directory and customer voice)")
+    factory_c = w3.eth.contract(
+        abi=build["CompanionFactory"].abi, bytecode=build["CompanionFactory"].bytecode
+    )
+    factory = to_checksum_address(sender.send(factory_c.constructor()).raw["contractAddress"])
     say("deploying JourneyEngine (with its directory, attestation registry and customer voice)")
     engine_c = w3.eth.contract(abi=build["JourneyEngine"].abi, bytecode=build["JourneyEngine"].bytecode)
     rulebook = rulebook_hash()
-    receipt = sender.send(engine_c.constructor(account.address, rulebook, token))
+    receipt = sender.send(engine_c.constructor(account.address, rulebook, token, factory))
     engine_address = to_checksum_address(receipt.raw["contractAddress"])
     engine = w3.eth.contract(address=engine_address, abi=build["JourneyEngine"].abi)
     deployment = Deployment(

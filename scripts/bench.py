@@ -36,6 +36,7 @@ from pathlib import Path
 from brownie import (
     AttestationRegistry,
     Calendars,
+    CompanionFactory,
     CustomerVoice,
     Directory,
     JourneyEngine,
@@ -92,7 +93,8 @@ class Bench:
     # --- deployment -------------------------------------------------------------
     def deploy(self) -> None:
         self.token = JourneyToken.deploy(self.admin, {"from": self.admin})
-        self.engine = JourneyEngine.deploy(self.admin, RULEBOOK, self.token, {"from": self.admin})
+        factory = CompanionFactory.deploy({"from": self.admin})
+        self.engine = JourneyEngine.deploy(self.admin, RULEBOOK, self.token, factory, {"from": self.admin})
         self.voice = CustomerVoice.at(self.engine.voice())
         self.registry = AttestationRegistry.at(self.engine.attestations())
         self.directory = Directory.at(self.engine.directory())

@@ -18,6 +18,7 @@ import brownie
 import pytest
 from brownie import (
     AttestationRegistry,
+    CompanionFactory,
     CustomerVoice,
     Directory,
     JourneyEngine,
@@ -334,7 +335,8 @@ def token(team):
 
 @pytest.fixture(scope="module")
 def engine(team, token):
-    return JourneyEngine.deploy(team.admin, RULEBOOK, token, {"from": team.admin})
+    factory = CompanionFactory.deploy({"from": team.admin})
+    return JourneyEngine.deploy(team.admin, RULEBOOK, token, factory, {"from": team.admin})
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 loader (each refusal naming the place), numbered from 1 and immutable."""
 
 import pytest
-from brownie import JourneyEngine
+from brownie import CompanionFactory, JourneyEngine
 from conftest import RULEBOOK, ZERO, Customer, publisher_of, reverts_with
 
 from journeychain.encoding import journey_id, short_name
@@ -234,7 +234,9 @@ def test_unknown_playbook_is_refused(suite, team):
 
 
 def test_playbooks_are_numbered_from_1_and_never_change(team, token):
-    engine = JourneyEngine.deploy(team.admin, RULEBOOK, token, {"from": team.admin})
+    engine = JourneyEngine.deploy(
+        team.admin, RULEBOOK, token, CompanionFactory.deploy({"from": team.admin}), {"from": team.admin}
+    )
     assert engine.playbookCount() == 0
     first = publish(engine, team.admin, three_steps(), name="sales")
     assert first.events["PlaybookPublished"]["playbookId"] == 1

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Directory} from "./Directory.sol";
+import {CustomerVoice} from "./CustomerVoice.sol";
+import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
+import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
+
+/// @title CompanionFactory
+/// @notice Deploys an engine's two largest companions, its directory (participants, roles and
+/// the rulebook) and its customer voice, for the engine that calls it while it is being
+/// constructed. It keeps their creation code out of the engine's own, which the 49,152-byte
+/// limit on creation code would otherwise cap. Each companion is bound to its caller: a
+/// factory call made by anyone else deploys companions of that caller, of no use to an
+/// engine. The factory keeps no state and has no owner.
+contract CompanionFactory {
+    /// @notice A new directory governing the calling engine.
+    /// @param admin The first ADMIN.
+    /// @param rulebookHash Hash of the consensus rules' text, version 1.
+    function newDirectory(address admin, bytes32 rulebookHash) external returns (Directory) {
+        return new Directory(IParticipantCopy(msg.sender), admin, rulebookHash);
+    }
+
+    /// @notice A new customer voice relaying to the calling engine.
+    function newVoice() external returns (CustomerVoice) {
+        return new CustomerVoice(IEngineHooks(msg.sender));
+    }
+}
