@@ -27,6 +27,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from journeychain.accounts import dev_account
+from journeychain.amounts import tokens
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import Customer as ClientCustomer
 from journeychain.client import JourneyClient, StatementResult
@@ -36,7 +37,7 @@ from journeychain.encoding import journey_id
 from journeychain.errors import RuleError
 from journeychain.keeper import Keeper
 from journeychain.playbook import load_playbook
-from journeychain.timeline import Timeline, duration, sla_breaches, timelines, tokens
+from journeychain.timeline import Timeline, duration, sla_breaches, timelines
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
 

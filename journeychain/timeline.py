@@ -16,6 +16,7 @@ from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
+from journeychain.amounts import tokens
 from journeychain.encoding import evidence_hash, field_pairs, from_short_name
 from journeychain.errors import JourneyError
 from journeychain.reverts import ROLE_IDS
@@ -267,7 +268,10 @@ class Entry:
                 f"{step} escalated from {label(d['from'], names)} to {who}, new deadline {iso(self.deadline)}"
             )
         if self.kind == "clock_restarted":
-            return f"{step} waited for the pool: its clock starts again at funding, new deadline {iso(self.deadline)}"
+            return (
+                f"{step} waited for the pool: its clock starts again at funding, "
+                f"new deadline {iso(self.deadline)}"
+            )
         if self.kind == "funded":
             return f"pool funded by {who} with {tokens(d['amount'])} (pool {tokens(d['pool'])})"
         if self.kind == "disputed":
@@ -613,8 +617,3 @@ def duration(seconds: int) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{secs}s"
-
-
-def tokens(amount: int, decimals: int = 18) -> str:
-    whole = amount / 10**decimals
-    return f"{whole:,.2f} JIT"

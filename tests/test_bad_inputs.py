@@ -143,10 +143,10 @@ def test_a_short_address_is_bad_input(reader):
         (
             "fund",
             "1" * 80,
-            "tokens is more than a journey's pool can hold (79,228,162,514.264337593543950335",
+            "JIT is more than a journey's pool can hold (79,228,162,514.264337593543950335 JIT)",
         ),
-        ("fund", "79228162515", "tokens is more than a journey's pool can hold"),
-        ("mint", "1e60", "'1e60' tokens is more than the token can count"),
+        ("fund", "79228162515", "'79228162515' JIT is more than a journey's pool can hold"),
+        ("mint", "1e60", "'1e60' JIT is more than the token can count"),
         ("fund", "twelve", "'twelve' is not an amount of tokens"),
     ],
     ids=[
@@ -189,13 +189,13 @@ def test_a_funding_of_a_finished_journey_is_refused_before_the_approve(reader):
 def test_a_pool_too_large_is_refused_before_the_approve(reader):
     with nothing_sent(reader, FUNDER):
         message = fails("-a", "dev:7", "fund", "OPP-1", "79228162514", code=3)
-    assert message == "refused: a pool of 79,228,162,614 tokens is more than a pool holds"
+    assert message == "refused: a pool of 79,228,162,614 JIT is more than a pool holds"
 
 
 def test_a_funding_beyond_the_balance_is_refused_before_the_approve(reader):
     with nothing_sent(reader, FUNDER):
         message = fails("-a", "dev:7", "fund", "OPP-1", "5000", code=3)
-    assert message == f"refused: {FUNDER} holds 800 tokens, 5,000 needed"
+    assert message == f"refused: {FUNDER} holds 800 JIT, 5,000 JIT needed"
 
 
 # --- sentences that say what the rule is -------------------------------------------------

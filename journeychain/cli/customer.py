@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from journeychain.accounts import get_password, resolve_address
+from journeychain.amounts import tokens
 from journeychain.cli.session import Session, _customer, _profile, _receipt_note, session
 from journeychain.customer import (
     CustomerRequest,
@@ -24,7 +25,6 @@ from journeychain.customer import (
 from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError
 from journeychain.playbook import parse_duration
-from journeychain.reverts import tokens
 from journeychain.vault import Vault
 
 customer_app = typer.Typer(

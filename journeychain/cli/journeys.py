@@ -10,6 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from journeychain.amounts import tokens
 from journeychain.cli.session import (
     MAX_POOL,
     PLAYBOOK_MAX,
@@ -23,7 +24,7 @@ from journeychain.cli.session import (
 from journeychain.encoding import journey_id, new_salt, profile_hash
 from journeychain.errors import ConfigError
 from journeychain.playbook import parse_duration
-from journeychain.reverts import tokens, when
+from journeychain.reverts import when
 from journeychain.timeline import duration, iso, label, timeline
 from journeychain.vault import Vault
 

@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from journeychain.amounts import tokens
 from journeychain.chain import NODES, run_foreground, stop_background
 from journeychain.cli.session import Session, _amount, _receipt_note, session
 from journeychain.deployments import deploy, deployment_file
 from journeychain.errors import ConfigError, JourneyError
 from journeychain.playbook import parse_duration
-from journeychain.reverts import tokens
 from journeychain.timeline import iso
 from journeychain.vault import STATEMENTS, Vault
 

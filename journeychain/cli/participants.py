@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from journeychain.amounts import tokens
 from journeychain.cli.session import _receipt_note, session
 from journeychain.client import role_id
 from journeychain.errors import ConfigError
-from journeychain.reverts import tokens
 
 # --- participants and the rulebook -------------------------------------------------------
 

@@ -16,12 +16,12 @@ from rich.console import Console
 from rich.table import Table
 
 from journeychain.accounts import load_account, resolve_address
+from journeychain.amounts import tokens
 from journeychain.chain import Chain, connect, write_private
 from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import Deployment, load_deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError, ConfigError
-from journeychain.reverts import tokens
 from journeychain.tx import Receipt
 
 # --- the session: global options and what commands share -----------------------------
@@ -188,7 +188,7 @@ def _amount(text: str, limit: int = MAX_TOKENS, what: str = "the token can count
     if value <= 0:
         raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")
     if value > Decimal(limit) / 10**18:
-        raise ConfigError(f"{text!r} tokens is more than {what} ({tokens(limit)} tokens)")
+        raise ConfigError(f"{text!r} JIT is more than {what} ({tokens(limit)})")
     wei = value.scaleb(18)
     if wei != wei.to_integral_value():
         raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")
