@@ -195,7 +195,7 @@ class Crew:
         customer = Customer(reference)
         jid = journey_id(reference)
         self.customers[reference], self.journeys[reference] = customer, jid
-        self.vault.register_journey(self.chain.chain_id, reference, customer=f"customer-{reference}")
+        self.vault.register_journey(self.deployment.key, reference, customer=f"customer-{reference}")
         self.marketing.client.open_journey(
             reference,
             customer.key.address,
@@ -509,7 +509,15 @@ def run_demo(
         names = crew.names()
         credited = _credited(built.values())
         claimed = crew.claim_all()
-        proof = vault.prove(chain.w3, crew.engine, "OPP-1001", 2, "customer_goals", deployment.block)
+        proof = vault.prove(
+            chain.w3,
+            crew.engine,
+            "OPP-1001",
+            2,
+            "customer_goals",
+            deployment.block,
+            deployment=deployment.key,
+        )
         report = DemoReport(
             chain={"url": chain.url, "chain_id": chain.chain_id, **deployment.as_dict()},
             journeys=[

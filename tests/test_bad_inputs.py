@@ -268,7 +268,7 @@ def test_a_corrupt_journeys_file_is_named_and_kept(reader, tmp_path):
 def test_a_journeys_file_of_the_wrong_shape_is_named(reader, tmp_path):
     (tmp_path / "journeys.json").write_text('{"31337": ["OPP-1"]}', encoding="utf-8")
     message = fails("list", code=2, env={"JOURNEY_HOME": str(tmp_path)})
-    assert "is not a journeys file (not records by chain and journey)" in message
+    assert "is not a journeys file (not records by deployment and journey)" in message
 
 
 def test_a_corrupt_keeper_state_is_bad_input_naming_the_file(reader, tmp_path):

@@ -19,7 +19,7 @@ from journeychain.accounts import load_account, resolve_address
 from journeychain.amounts import tokens
 from journeychain.chain import Chain, connect, write_private
 from journeychain.client import Customer, JourneyClient
-from journeychain.deployments import Deployment, load_deployment
+from journeychain.deployments import Deployment, DeploymentKey, load_deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError, ConfigError
 from journeychain.tx import Receipt
@@ -79,7 +79,7 @@ class Session:
 
     @property
     def book(self) -> JourneyBook:
-        return JourneyBook(self.chain.chain_id)
+        return JourneyBook(self.deployment.key)
 
     # --- output
     def emit(self, data: Any, human: str | Table | None = None) -> None:
@@ -113,16 +113,21 @@ def session(ctx: typer.Context) -> Session:
 class JourneyBook:
     """Local records of the journeys opened here: reference, customer signer and profile hash.
 
-    Kept in $JOURNEY_HOME/journeys.json, per chain, so that later commands accept the
-    reference and customer commands find the profile hash. No personal data: the profile
-    is a salted hash.
+    Kept in $JOURNEY_HOME/journeys.json under the deployment they were opened on (its key:
+    "31337:0xENGINE@0xBLOCKHASH"), so that later commands accept the reference and customer
+    commands find the profile hash. A recreated local chain starts clean, and the records of the
+    chain before it stay in the file under their own key. Records kept under the chain id alone
+    (before deployments were told apart) stay where they are and are read where the deployment
+    has no record of its own. No personal data: the profile is a salted hash.
     """
 
-    def __init__(self, chain_id: int):
+    def __init__(self, deployment: DeploymentKey | int):
         from journeychain.chain import journey_home
 
         self.path = journey_home() / "journeys.json"
-        self.key = str(chain_id)
+        self.key = str(deployment)
+        #: where records kept per chain id alone are (read only)
+        self.legacy = str(deployment.chain_id) if isinstance(deployment, DeploymentKey) else None
 
     def _all(self) -> dict[str, Any]:
         """Every chain's records; a file that is not a journeys file is refused, and left as it is."""
@@ -142,7 +147,7 @@ class JourneyBook:
             isinstance(records, dict) and all(isinstance(r, dict) for r in records.values())
             for records in data.values()
         ):
-            raise self._corrupt("not records by chain and journey")
+            raise self._corrupt("not records by deployment and journey")
         return data
 
     def _corrupt(self, reason: str) -> ConfigError:
@@ -151,7 +156,10 @@ class JourneyBook:
         )
 
     def records(self) -> dict[str, dict[str, str]]:
-        return self._all().get(self.key, {})
+        """This deployment's records by journey id, over those kept per chain id alone."""
+        data = self._all()
+        records = dict(data.get(self.legacy, {})) if self.legacy else {}
+        return records | data.get(self.key, {})
 
     def labels(self) -> dict[str, str]:
         return {jid: r["reference"] for jid, r in self.records().items() if r.get("reference")}
