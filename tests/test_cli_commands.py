@@ -200,7 +200,7 @@ def test_list_shows_where_each_journey_stands(chain):
     rows = ok("list")
     assert [(r["reference"], r["status"]) for r in rows] == [("OPP-1", "value delivered"), ("OPP-2", "open")]
     table = journey("list")
-    assert "OPP-1" in table.stdout and "value delivered" in table.stdout
+    assert "OPP-1" in table.stdout and "value_delivered" in table.stdout
 
 
 def test_cancel_closes_a_journey_before_booking(chain):

@@ -12,8 +12,7 @@ from typing import Any
 
 import typer
 from eth_account.signers.local import LocalAccount
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 
 from journeychain.accounts import load_account, resolve_address
 from journeychain.amounts import tokens
@@ -22,6 +21,7 @@ from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import Deployment, DeploymentKey, load_deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError, ConfigError
+from journeychain.names import AddressBook, Names, org_key
 from journeychain.tx import Receipt
 
 # --- the session: global options and what commands share -----------------------------
@@ -38,6 +38,7 @@ class Session:
     _deployment: Deployment | None = None
     _client: JourneyClient | None = None
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    _names: Names | None = None
 
     @property
     def chain(self) -> Chain:
@@ -74,15 +75,37 @@ class Session:
         return self.reader.with_account(self.account(name))
 
     def address(self, name: str) -> str:
-        """An address from an address, a keystore alias or dev:N."""
-        return resolve_address(name, self.chain)
+        """An address from an address, a keystore alias, dev:N or a name in the address book."""
+        try:
+            return resolve_address(name, self.chain)
+        except ConfigError:
+            named = self.address_book.names().address_of(name)
+            if named is None:
+                raise
+            return named
 
     @property
     def book(self) -> JourneyBook:
         return JourneyBook(self.deployment.key)
 
+    @property
+    def address_book(self) -> AddressBook:
+        """The names given to this chain's addresses ($JOURNEY_HOME/names.json)."""
+        return AddressBook(self.chain.chain_id)
+
+    @property
+    def names(self) -> Names:
+        """Who is who, for tables and timelines: the address book's names, and the short names of
+        the deployment's organisations (under "org:N")."""
+        if self._names is None:
+            names = self.address_book.names()
+            for org in self.reader.organisations():
+                names[org_key(org["org"])] = org["name"]
+            self._names = names
+        return self._names
+
     # --- output
-    def emit(self, data: Any, human: str | Table | None = None) -> None:
+    def emit(self, data: Any, human: RenderableType | None = None) -> None:
         """Prints `data` as JSON with --json, else `human` (a sentence or a table) for people."""
         if self.json:
             print(json.dumps(data, indent=2, default=_json_default))
