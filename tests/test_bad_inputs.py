@@ -355,6 +355,100 @@ def test_a_negative_share_is_bad_input(reader, tmp_path):
     assert message == f"{bad}: step 'a': share_bps must be a whole number of basis points from 0 to 10000"
 
 
+# --- the address book and list filters ----------------------------------------------------
+
+
+def mistyped(address: str) -> str:
+    """`address` with one letter's case swapped: a wrong EIP-55 checksum."""
+    i = next(i for i, ch in enumerate(address) if i > 1 and ch.isalpha())
+    return address[:i] + address[i].swapcase() + address[i + 1 :]
+
+
+def test_a_name_for_an_address_with_a_wrong_checksum_is_refused(reader):
+    typo = mistyped(dev_account(3).address)
+    assert fails("participant", "name", typo, "Success lead", code=2) == (
+        f"{typo} has a wrong EIP-55 checksum (mixed case): check it for a typo, or give it in lower case"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("   ", "a name cannot be empty"),
+        ("n" * 33, "a name is at most 32 characters, not 33 ('nnnnnnnnnnnnnnnn'...)"),
+        ("Rep\tA", "the name 'Rep\\tA' holds control characters"),
+        ("0xRep", "the name '0xRep' looks like an address or an account: choose another"),
+        ("dev:3", "the name 'dev:3' looks like an address or an account: choose another"),
+    ],
+    ids=["empty", "too-long", "control", "hex", "dev"],
+)
+def test_a_name_that_cannot_be_one_is_bad_input(reader, name, words):
+    assert fails("participant", "name", "dev:3", name, code=2) == words
+
+
+def test_a_name_another_address_has_is_bad_input(reader):
+    taken = dev_account(3).address
+    assert run("participant", "name", "dev:3", "Success lead").exit_code == 0
+    try:
+        assert fails("participant", "name", "dev:4", "success LEAD", code=2) == (
+            f"'success LEAD' names {taken} already: `journey participant name {taken} --remove` first, "
+            "or choose another name"
+        )
+    finally:
+        run("participant", "name", "dev:3", "--remove")
+
+
+def test_removing_a_name_an_address_does_not_have_is_bad_input(reader):
+    address = dev_account(4).address
+    assert fails("participant", "name", "dev:4", "--remove", code=2) == (
+        f"{address} has no name in the address book of chain 31337"
+    )
+
+
+@pytest.mark.parametrize("extra", [[], ["Rep", "--remove"]], ids=["neither", "both"])
+def test_a_name_and_remove_are_one_of_the_two(reader, extra):
+    assert fails("participant", "name", "dev:4", *extra, code=2) == (
+        'give a name (journey participant name ADDRESS "Sales rep A") or --remove, one of the two'
+    )
+
+
+def test_a_corrupt_address_book_is_named_and_kept(reader, tmp_path):
+    book = tmp_path / "names.json"
+    book.write_text('{"31337": [', encoding="utf-8")
+    message = fails("participant", "names", code=2, env={"JOURNEY_HOME": str(tmp_path)})
+    assert message.startswith(f"{book} is not an address book (not JSON:")
+    assert message.endswith("it is left as it is; fix it or move it aside")
+    assert book.read_text(encoding="utf-8") == '{"31337": ['
+
+
+def test_an_unknown_status_to_list_is_bad_input(reader):
+    assert fails("list", "--status", "finished", code=2) == (
+        "--status 'finished' is not a journey status (one of open, disputed, value_delivered, expired, "
+        "cancelled)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("playbook", "words"),
+    [
+        ("0", "--playbook 0: playbooks are numbered from 1 to 65535"),
+        ("70000", "--playbook 70000: playbooks are numbered from 1 to 65535"),
+        ("nosuch", "no playbook named 'nosuch' is published (see `journey playbook show NUMBER`)"),
+    ],
+    ids=["zero", "too-high", "unknown-name"],
+)
+def test_a_playbook_filter_that_names_none_is_bad_input(reader, playbook, words):
+    assert fails("list", "--playbook", playbook, code=2) == words
+
+
+def test_an_assignee_filter_that_names_nobody_is_bad_input(reader):
+    assert fails("list", "--assignee", "Nobody Known", code=2) == (
+        "'Nobody Known' is neither an address nor a known account (see `journey accounts list`)"
+    )
+    typo = mistyped(dev_account(2).address)
+    assert "has a wrong EIP-55 checksum" in fails("list", "--assignee", typo, code=2)
+
+
 # --- the chain command and endpoints ------------------------------------------------------
 
 

@@ -91,8 +91,7 @@ def test_confirming_value_shows_one_row_per_participant_and_who_got_the_forfeits
     assert rows["0x15d3…6A65"][1:] == ["300", "JIT", "device_delivered"]
     assert len(rows) == 4  # nothing for the customer's own step
     assert (
-        "forfeited 50 JIT (penalties), credited to the funder 0x976E…0aa9; "
-        "remainder 0 JIT to the funder 0x976E…0aa9"
+        "forfeited 50 JIT, credited to the funder 0x976E…0aa9; remainder 0 JIT to the funder 0x976E…0aa9"
     ) in text
 
 
@@ -106,14 +105,14 @@ def test_the_status_shows_the_same_payouts_with_names(act):
         run("participant", "name", "dev:6", "--remove")
     table = text[text.index("payouts of PAID-1") :]
     assert "Sales rep A" in table and "350 JIT" in table and "lead_accepted, deal_booked" in table
-    assert "forfeited 50 JIT (penalties), credited to the funder Finance desk" in table
+    assert "forfeited 50 JIT, credited to the funder Finance desk" in table
 
 
 def test_penalties_the_playbook_gives_the_customer_are_named_its_make_good(act):
     text = run("-a", "dev:7", "customer", "confirm", "PAID-2", "--customer", "dev:9", env=WIDE)
     customer = dev_account(9).address
     short = f"{customer[:6]}…{customer[-4:]}"
-    assert f"forfeited 50 JIT (penalties), credited to the customer {short} as a make-good" in text
+    assert f"forfeited 50 JIT, credited to the customer {short} as a make-good" in text
 
 
 def test_json_carries_the_payouts_per_participant_with_addresses(act):

@@ -62,9 +62,9 @@ def payouts_view(payouts: Payouts, names: Names, title: str) -> Group:
     if payouts.forfeited and payouts.forfeited_to:
         to = label(payouts.forfeited_to, names)
         forfeits += (
-            f" (penalties), credited to the customer {to} as a make-good"
+            f", credited to the customer {to} as a make-good"
             if payouts.make_good == "customer"
-            else f" (penalties), credited to the funder {to}"
+            else f", credited to the funder {to}"
         )
     funder = f" {label(payouts.funder, names)}" if payouts.funder else ""
     return Group(table, Text(f"{forfeits}; remainder {tokens(payouts.remainder)} to the funder{funder}"))
