@@ -24,6 +24,7 @@ from journeychain.chain import throwaway_chain
 from journeychain.cli import JourneyBook, app
 from journeychain.deployments import DeploymentKey, deploy
 from journeychain.encoding import journey_id
+from journeychain.errors import ConfigError
 from journeychain.vault import Vault
 
 JID = "0x" + journey_id("OPP-1").hex()
@@ -188,3 +189,21 @@ def test_a_journeys_file_kept_per_chain_stays_readable_under_a_deployment(home):
     data = json.loads((home / "journeys.json").read_text(encoding="utf-8"))
     assert data == {"31337": {JID: legacy}, str(deployment): {JID: opened}}  # the old record is kept
     assert oct(os.stat(home / "journeys.json").st_mode & 0o777) == "0o600"
+
+
+def test_statements_and_forgetting_are_kept_per_deployment(home):
+    home.mkdir(mode=0o700)
+    old = DeploymentKey(31337, "0x" + "ab" * 20, "0x" + "01" * 32)
+    new = DeploymentKey(31337, "0x" + "ab" * 20, "0x" + "02" * 32)  # the same address, a new chain
+    with Vault(home / "vault.sqlite") as vault:
+        for key, text in ((old, "late"), (new, "broken")):
+            vault.register_journey(key, "OPP-1", customer="ada")
+            said = vault.prepare_statement(key, "OPP-1", 2, "dispute_reason", text)  # not blocked
+            vault.confirm_statement(said, "0x" + "11" * 32, 5)
+        assert [r["text"] for r in vault.statements(old, "OPP-1")] == ["late"]
+        assert [r["text"] for r in vault.statements(new, "OPP-1")] == ["broken"]
+        with pytest.raises(ConfigError, match="is confirmed in the vault"):
+            vault.prepare_statement(new, "OPP-1", 2, "dispute_reason", "again")  # its own deployment's
+        assert vault.forget("ada", new) == 1  # the new deployment's; the old one's stays
+        assert [r["text"] for r in vault.statements(old, "OPP-1")] == ["late"]
+        assert [r["text"] for r in vault.statements(new, "OPP-1")] == [None]
