@@ -237,6 +237,7 @@ class JourneyClient:
     organisations = _Via("participants", Participants.organisations)
     organisation = _Via("participants", Participants.organisation)
     organisation_id = _Via("participants", Participants.organisation_id)
+    members = _Via("participants", Participants.members)
     add_member = _Via("participants", Participants.add_member)
     define_role = _Via("participants", Participants.define_role)
     role_names = _Via("participants", Participants.role_names)

@@ -27,6 +27,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from journeychain.accounts import dev_account
+from journeychain.amounts import tokens
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import Customer as ClientCustomer
 from journeychain.client import JourneyClient, StatementResult
@@ -36,7 +37,7 @@ from journeychain.encoding import journey_id
 from journeychain.errors import RuleError
 from journeychain.keeper import Keeper
 from journeychain.playbook import SLA_KINDS, load_playbook
-from journeychain.timeline import Timeline, duration, sla_breaches, timelines, tokens
+from journeychain.timeline import Timeline, duration, sla_breaches, timelines
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
 
@@ -194,7 +195,7 @@ class Crew:
         customer = Customer(reference)
         jid = journey_id(reference)
         self.customers[reference], self.journeys[reference] = customer, jid
-        self.vault.register_journey(self.chain.chain_id, reference, customer=f"customer-{reference}")
+        self.vault.register_journey(self.deployment.key, reference, customer=f"customer-{reference}")
         self.marketing.client.open_journey(
             reference,
             customer.key.address,
@@ -508,7 +509,15 @@ def run_demo(
         names = crew.names()
         credited = _credited(built.values())
         claimed = crew.claim_all()
-        proof = vault.prove(chain.w3, crew.engine, "OPP-1001", 2, "customer_goals", deployment.block)
+        proof = vault.prove(
+            chain.w3,
+            crew.engine,
+            "OPP-1001",
+            2,
+            "customer_goals",
+            deployment.block,
+            deployment=deployment.key,
+        )
         report = DemoReport(
             chain={"url": chain.url, "chain_id": chain.chain_id, **deployment.as_dict()},
             journeys=[

@@ -1,7 +1,8 @@
 """Deploying the contract suite and finding it again: deployments/<chain id>.json.
 
 A deployment records the engine, directory, customer voice, attestation registry, playbook
-publisher and token addresses, the block, the deployer, the compiler and a hash of the ABIs. Loading one
+publisher and token addresses, the block and its hash, the deployer, the compiler and a hash of
+the ABIs; its `key` (chain id, engine, block hash) is what local records are kept under. Loading one
 checks, with calls only (nothing is sent), that the ABIs are the current build's, that the
 engine names the file's customer voice, attestation registry, playbook publisher and token (and
 they name it),
@@ -24,6 +25,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 from eth_utils import is_address, keccak, to_checksum_address
+from hexbytes import HexBytes
 
 from journeychain.artifacts import Build, load_build
 from journeychain.chain import Chain, journey_home
@@ -33,6 +35,27 @@ from journeychain.toolchain import project_file, source_checkout
 from journeychain.tx import Sender
 
 RULEBOOK_FILE = project_file("playbooks", "rulebook.md")
+
+
+@dataclass(frozen=True)
+class DeploymentKey:
+    """Which deployment a local record (a journey's, the vault's) belongs to: the chain id, the
+    engine's address and the hash of the block the deployment starts at. A recreated local chain
+    has the same id, and may give a fresh deployment the old engine address (the same deployer
+    at the same nonce), but never the old block hash: its records start clean, and the old
+    deployment's stay under their own key."""
+
+    chain_id: int
+    engine: str
+    block_hash: str
+
+    @property
+    def tag(self) -> str:
+        """The deployment on its chain, as the vault's `deployment` column holds it."""
+        return f"{self.engine}@{self.block_hash}"
+
+    def __str__(self) -> str:
+        return f"{self.chain_id}:{self.tag}"
 
 
 @dataclass(frozen=True)
@@ -49,9 +72,17 @@ class Deployment:
     compiler: str
     abi_hash: str
     rulebook: str
+    #: The hash of block `block`: tells this deployment from another at the same address on a
+    #: recreated chain (files written before it was recorded get it from the chain on loading).
+    block_hash: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def key(self) -> DeploymentKey:
+        """What local records of this deployment are kept under."""
+        return DeploymentKey(self.chain_id, self.engine, self.block_hash)
 
 
 def deployments_dir() -> Path:
@@ -113,6 +144,7 @@ def deploy(
         compiler=build.compiler,
         abi_hash=build.abi_hash,
         rulebook="0x" + rulebook.hex(),
+        block_hash=HexBytes(token_receipt.raw["blockHash"]).to_0x_hex(),
     )
     say("the deployer, the first ADMIN, accepts the rulebook")
     directory_c = w3.eth.contract(address=deployment.directory, abi=build["Directory"].abi)
@@ -151,7 +183,21 @@ def load_deployment(chain: Chain, directory: Path | None = None, build: Build | 
             "contract (was the chain reset?): run `journey deploy`"
         )
     verify_deployment(chain, deployment, build, path)
-    return deployment
+    return _with_block_hash(chain, deployment)
+
+
+def _with_block_hash(chain: Chain, deployment: Deployment) -> Deployment:
+    """The deployment with the hash of its first block, as the chain has it. A file that recorded
+    another hash was made on another history of this chain id (a local chain recreated since):
+    refused, as a file pointing at no contract is."""
+    block = chain.w3.eth.get_block(deployment.block)
+    actual = HexBytes(block["hash"]).to_0x_hex()
+    if deployment.block_hash and deployment.block_hash.lower() != actual.lower():
+        raise DeploymentError(
+            f"the deployment for chain {chain.chain_id} was made at block {deployment.block} of another "
+            "history of the chain (that block's hash differs: was the chain reset?): run `journey deploy`"
+        )
+    return replace(deployment, block_hash=actual)
 
 
 def _check_fields(deployment: Deployment, path: Path) -> Deployment:
@@ -171,7 +217,7 @@ def _check_fields(deployment: Deployment, path: Path) -> Deployment:
             raise DeploymentError(
                 f"{path} is not a deployment file (its {name} is not a number): run `journey deploy`"
             )
-    for name in ("compiler", "abi_hash", "rulebook"):
+    for name in ("compiler", "abi_hash", "rulebook", "block_hash"):
         if not isinstance(getattr(deployment, name), str):
             raise DeploymentError(
                 f"{path} is not a deployment file (its {name} is not text): run `journey deploy`"

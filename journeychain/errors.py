@@ -46,6 +46,29 @@ class TransactionError(JourneyError):
     """A transaction that failed for a reason no custom error names (out of gas, say)."""
 
 
+class NodeRefusalError(TransactionError):
+    """The node refused to take a signed transaction, which never reached the chain: the sentence
+    names the account and the figures (`figures`: balance and cost, nonces or fees, in wei)."""
+
+    def __init__(self, message: str, account: str = "", figures: dict[str, int] | None = None):
+        super().__init__(message)
+        self.account = account
+        self.figures = figures or {}
+
+
+class InsufficientFundsError(NodeRefusalError):
+    """The account holds less ether than the transaction's gas (at its max fee) and value cost."""
+
+
+class NonceError(NodeRefusalError):
+    """The transaction's nonce is used already (too low) or leaves a gap (too high)."""
+
+
+class FeeError(NodeRefusalError):
+    """The fees are too low: a replacement that does not outbid the pending transaction, a max fee
+    below the block's base fee, or a price below the node's minimum."""
+
+
 class RuleError(JourneyError):
     """A contract refused an action; the message names the rule, in one plain sentence.
 

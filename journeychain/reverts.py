@@ -21,6 +21,7 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
+from journeychain.amounts import tokens
 from journeychain.encoding import from_short_name
 from journeychain.errors import (
     ClaimError,
@@ -98,15 +99,6 @@ class Context:
 
 def when(timestamp: int) -> str:
     return datetime.fromtimestamp(int(timestamp), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def tokens(amount: int, decimals: int = 18) -> str:
-    """An amount of the incentive token as a decimal number."""
-    whole, frac = divmod(int(amount), 10**decimals)
-    text = f"{whole:,}"
-    if frac:
-        text += "." + str(frac).rjust(decimals, "0").rstrip("0")
-    return text
 
 
 def _action(ctx: Context, jid: bytes, step: int) -> str:
@@ -453,7 +445,7 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     ),
     "PoolTooLarge": (
         FundingError,
-        lambda c, a: f"refused: a pool of {tokens(a['pool'])} tokens is more than a pool holds",
+        lambda c, a: f"refused: a pool of {tokens(a['pool'])} is more than a pool holds",
     ),
     "PoolNotFunded": (
         FundingError,
@@ -464,14 +456,12 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     ),
     "ERC20InsufficientBalance": (
         FundingError,
-        lambda c, a: (
-            f"refused: {a['sender']} holds {tokens(a['balance'])} tokens, {tokens(a['needed'])} needed"
-        ),
+        lambda c, a: f"refused: {a['sender']} holds {tokens(a['balance'])}, {tokens(a['needed'])} needed",
     ),
     "ERC20InsufficientAllowance": (
         FundingError,
         lambda c, a: (
-            f"refused: {a['spender']} may move {tokens(a['allowance'])} tokens, "
+            f"refused: {a['spender']} may move {tokens(a['allowance'])}, "
             f"{tokens(a['needed'])} needed: approve more first"
         ),
     ),

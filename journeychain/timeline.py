@@ -16,6 +16,7 @@ from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
+from journeychain.amounts import tokens
 from journeychain.encoding import evidence_hash, field_pairs, from_short_name
 from journeychain.errors import JourneyError
 from journeychain.playbook import SLA_TYPES
@@ -265,15 +266,18 @@ class Entry:
             timing = f"late by {duration(self.late_by or 0)}" if self.late else "on time"
             return f"{step} completed by {who}, {timing}, evidence {short_hex(self.evidence)}"
         if self.kind == "breach":
-            against = who or f"the {d.get('role', '?')} role"
+            against = who or (
+                org_label(d["org"], names) if d.get("org") else f"the {d.get('role', '?')} role"
+            )
             return f"{step} breached its deadline {iso(self.deadline)}: recorded against {against}"
         if self.kind == "escalated":
-            return (
-                f"{step} escalated from {label(d['from'], names)} to {who}, new deadline {iso(self.deadline)}"
-            )
+            before = label(d["from"], names) if d.get("from") else org_label(d.get("from_org"), names)
+            return f"{step} escalated from {before} to {who}, new deadline {iso(self.deadline)}"
         if self.kind == "clock_restarted":
-            restarted = f"its clock starts again at funding, new deadline {iso(self.deadline)}"
-            return f"{step} waited for the pool: {restarted}"
+            return (
+                f"{step} waited for the pool: its clock starts again at funding, "
+                f"new deadline {iso(self.deadline)}"
+            )
         if self.kind == "funded":
             return f"pool funded by {who} with {tokens(d['amount'])} (pool {tokens(d['pool'])})"
         if self.kind == "disputed":
@@ -619,11 +623,21 @@ def sla_breaches(timelines: Iterable[Timeline], names: dict[str, str] | None = N
 
 
 def label(address: str | None, names: dict[str, str] | None = None) -> str:
+    """An address as people read it: its name where `names` (the address book) has one, else
+    shortened."""
     if not address:
         return "-"
     if names and address in names:
         return names[address]
     return address[:6] + "…" + address[-4:]
+
+
+def org_label(org: int | None, names: dict[str, str] | None = None) -> str:
+    """An organisation as people read it: its short name where `names` has it (under "org:N",
+    see journeychain.names), else its number."""
+    if not org:
+        return "-"
+    return (names or {}).get(f"org:{int(org)}") or f"organisation {org}"
 
 
 def short_hex(value: str | None) -> str:
@@ -651,8 +665,3 @@ def duration(seconds: int) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{secs}s"
-
-
-def tokens(amount: int, decimals: int = 18) -> str:
-    whole = amount / 10**decimals
-    return f"{whole:,.2f} JIT"

@@ -6,6 +6,11 @@ evidence is written in one transaction before its transaction is sent (pending),
 confirmed once the chain has it, so that a crash between the two loses nothing: `reconcile`
 settles pending rows against the chain later.
 The customer's dispute reasons and rating comments are kept the same way (`statements`).
+Every row is kept under its deployment (the chain id, and the engine's address with the hash of
+the deployment's first block, `DeploymentKey`): a recreated local chain starts clean, and the
+records of the deployment before it stay, under their own key. A vault written before rows were
+keyed is migrated in place: its rows keep their chain id under the empty deployment, readable
+where a deployment has no row of its own, never blocking a new deployment's step.
 `prove` discloses one field and checks it against the chain, `prove_statement` one
 statement; `forget` erases a customer's values, texts and salts, leaving the chain only
 meaningless commitments.
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from journeychain.chain import journey_home, private_file
+from journeychain.deployments import DeploymentKey
 from journeychain.encoding import (
     commit,
     evidence_hash,
@@ -35,9 +41,12 @@ from journeychain.encoding import (
 from journeychain.errors import ConfigError, JourneyError
 from journeychain.timeline import RpcCall, call_once, fetch_events, hexstr
 
-SCHEMA = """
+#: The tables, keyed by chain id and deployment ('' for rows written before rows were keyed).
+TABLES = {
+    "evidence": """
 CREATE TABLE IF NOT EXISTS evidence (
     chain_id    INTEGER NOT NULL,
+    deployment  TEXT    NOT NULL DEFAULT '',
     journey     TEXT    NOT NULL,
     step        INTEGER NOT NULL,
     position    INTEGER NOT NULL,
@@ -50,18 +59,21 @@ CREATE TABLE IF NOT EXISTS evidence (
     block       INTEGER,
     created_at  INTEGER NOT NULL,
     erased_at   INTEGER,
-    PRIMARY KEY (chain_id, journey, step, field)
-);
+    PRIMARY KEY (chain_id, deployment, journey, step, field)
+)""",
+    "journeys": """
 CREATE TABLE IF NOT EXISTS journeys (
     chain_id    INTEGER NOT NULL,
+    deployment  TEXT    NOT NULL DEFAULT '',
     journey     TEXT    NOT NULL,
     reference   TEXT,
     customer    TEXT,
-    PRIMARY KEY (chain_id, journey)
-);
-CREATE INDEX IF NOT EXISTS journeys_customer ON journeys (customer);
+    PRIMARY KEY (chain_id, deployment, journey)
+)""",
+    "statements": """
 CREATE TABLE IF NOT EXISTS statements (
     chain_id    INTEGER NOT NULL,
+    deployment  TEXT    NOT NULL DEFAULT '',
     journey     TEXT    NOT NULL,
     step        INTEGER NOT NULL,
     kind        TEXT    NOT NULL CHECK (kind IN ('dispute_reason', 'rating_comment')),
@@ -73,9 +85,24 @@ CREATE TABLE IF NOT EXISTS statements (
     block       INTEGER,
     created_at  INTEGER NOT NULL,
     erased_at   INTEGER,
-    PRIMARY KEY (chain_id, journey, step, kind)
-);
-"""
+    PRIMARY KEY (chain_id, deployment, journey, step, kind)
+)""",
+}
+INDEXES = ("CREATE INDEX IF NOT EXISTS journeys_customer ON journeys (customer)",)
+#: The vault's layout (PRAGMA user_version): 2 keys every row by its deployment.
+LAYOUT = 2
+
+#: Which rows a method reads or writes: a deployment's (its key), or, given a chain id alone,
+#: the rows written without a deployment (writing) and any deployment's on that chain (reading).
+Where = int | DeploymentKey
+
+
+def _where(deployment: Where) -> tuple[int, str]:
+    """(chain id, deployment tag) to write under."""
+    if isinstance(deployment, DeploymentKey):
+        return deployment.chain_id, deployment.tag
+    return int(deployment), ""
+
 
 # A customer's statement: the event that carries its commitment, and that event's argument.
 STATEMENTS = {"dispute_reason": ("Disputed", "reason"), "rating_comment": ("Rated", "comment")}
@@ -101,6 +128,8 @@ class StepEvidence:
     commitments: tuple[bytes, ...]
     values: tuple[str, ...] = ()
     salts: tuple[bytes, ...] = ()
+    #: The deployment the rows are kept under ('' for none).
+    deployment: str = ""
 
     @property
     def pairs(self) -> list[tuple[bytes, bytes]]:
@@ -125,6 +154,7 @@ class Statement:
     text: str
     salt: bytes
     commitment: bytes
+    deployment: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +207,30 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> ConfigError:
     )
 
 
+def _lay_out(db: sqlite3.Connection) -> None:
+    """Creates the tables, or migrates a vault written before rows were keyed by deployment: each
+    old table's rows are copied, whole, under the empty deployment of their chain id (readable,
+    blocking no deployment's step), in the transaction the caller holds."""
+    if db.execute("PRAGMA user_version").fetchone()[0] >= LAYOUT:
+        return
+    old = []
+    for table in TABLES:
+        columns = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]  # a fixed name, never input
+        if columns and "deployment" not in columns:
+            db.execute(f"ALTER TABLE {table} RENAME TO {table}_unkeyed")
+            old.append((table, columns))
+    db.execute("DROP INDEX IF EXISTS journeys_customer")  # it went along with the renamed table
+    for create in TABLES.values():
+        db.execute(create)
+    for create in INDEXES:
+        db.execute(create)
+    for table, columns in old:
+        names = ", ".join(columns)
+        db.execute(f"INSERT INTO {table} (deployment, {names}) SELECT '', {names} FROM {table}_unkeyed")
+        db.execute(f"DROP TABLE {table}_unkeyed")
+    db.execute(f"PRAGMA user_version = {LAYOUT}")
+
+
 def _kind(kind: str) -> tuple[str, str]:
     if kind not in STATEMENTS:
         raise ConfigError(f"unknown statement {kind!r} (one of {', '.join(STATEMENTS)})")
@@ -201,7 +255,8 @@ class Vault:
                     private_file(extra)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA secure_delete=ON")
-            self._db.executescript(SCHEMA)
+            with self._transaction() as db:
+                _lay_out(db)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             raise _unusable(self.path, exc) from None
@@ -227,7 +282,11 @@ class Vault:
 
     # --- writing -------------------------------------------------------------------
     def register_journey(
-        self, chain_id: int, journey: bytes | str, reference: str | None = None, customer: str | None = None
+        self,
+        deployment: Where,
+        journey: bytes | str,
+        reference: str | None = None,
+        customer: str | None = None,
     ) -> None:
         """Remember which customer (any reference the user knows them by) a journey belongs to."""
         jid = _jid(journey)
@@ -235,102 +294,94 @@ class Vault:
             reference = journey
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO journeys (chain_id, journey, reference, customer) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (chain_id, journey) DO UPDATE SET "
+                "INSERT INTO journeys (chain_id, deployment, journey, reference, customer) "
+                "VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (chain_id, deployment, journey) DO UPDATE SET "
                 "reference = COALESCE(excluded.reference, reference), "
                 "customer = COALESCE(excluded.customer, customer)",
-                (chain_id, hexstr(jid), reference, customer),
+                (*_where(deployment), hexstr(jid), reference, customer),
             )
 
     def prepare_step(
-        self, chain_id: int, journey: bytes | str, step: int, fields: Mapping[str, str]
+        self, deployment: Where, journey: bytes | str, step: int, fields: Mapping[str, str]
     ) -> StepEvidence:
         """Salt and commit each field and write them all, pending, in one transaction; the
         caller sends the returned keys and commitments, then calls `confirm` (or `discard`
-        if the chain refused). A pending step left over is replaced."""
+        if the chain refused). A pending step left over is replaced; a confirmed one of the same
+        deployment is refused (another deployment's, on a recreated chain, stays as it is)."""
         jid = _jid(journey)
+        chain_id, tag = _where(deployment)
         names = tuple(fields)
         keys = tuple(short_name(n) for n in names)
         salts = [new_salt() for _ in names]
         commitments = tuple(commit(str(fields[n]), s) for n, s in zip(names, salts, strict=True))
         now = int(time.time())
+        key = (chain_id, tag, hexstr(jid), step)
         with self._transaction() as db:
             done = db.execute(
-                "SELECT 1 FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? "
-                "AND status = 'confirmed'",
-                (chain_id, hexstr(jid), step),
+                f"SELECT 1 FROM evidence WHERE {_STEP} AND status = 'confirmed'",
+                key,
             ).fetchone()
             if done:
                 raise ConfigError(f"step {step} of journey {hexstr(jid)} has confirmed evidence in the vault")
-            db.execute(
-                "DELETE FROM evidence WHERE chain_id = ? AND journey = ? AND step = ?",
-                (chain_id, hexstr(jid), step),
-            )
+            db.execute(f"DELETE FROM evidence WHERE {_STEP}", key)
             db.executemany(
-                "INSERT INTO evidence (chain_id, journey, step, position, field, value, salt, commitment, "
-                "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                "INSERT INTO evidence (chain_id, deployment, journey, step, position, field, value, salt, "
+                "commitment, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
                 [
-                    (chain_id, hexstr(jid), step, i, n, str(fields[n]), hexstr(s), hexstr(c), now)
+                    (*key, i, n, str(fields[n]), hexstr(s), hexstr(c), now)
                     for i, (n, s, c) in enumerate(zip(names, salts, commitments, strict=True))
                 ],
             )
         values = tuple(str(fields[n]) for n in names)
-        return StepEvidence(chain_id, jid, step, names, keys, commitments, values, tuple(salts))
+        return StepEvidence(chain_id, jid, step, names, keys, commitments, values, tuple(salts), tag)
 
     def confirm(self, evidence: StepEvidence, tx_hash: bytes | str, block: int | None = None) -> None:
         """Mark a step's evidence as on chain (its transaction succeeded)."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? "
-                "WHERE chain_id = ? AND journey = ? AND step = ?",
-                (hexstr(tx_hash), block, evidence.chain_id, hexstr(evidence.journey), evidence.step),
+                f"UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? WHERE {_STEP}",
+                (hexstr(tx_hash), block, *_evidence_key(evidence)),
             )
 
     def discard(self, evidence: StepEvidence) -> None:
         """Drop a pending step's evidence (the chain refused the step)."""
         with self._transaction() as db:
-            db.execute(
-                "DELETE FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? AND status = 'pending'",
-                (evidence.chain_id, hexstr(evidence.journey), evidence.step),
-            )
+            db.execute(f"DELETE FROM evidence WHERE {_STEP} AND status = 'pending'", _evidence_key(evidence))
 
     def prepare_statement(
-        self, chain_id: int, journey: bytes | str, step: int, kind: str, text: str
+        self, deployment: Where, journey: bytes | str, step: int, kind: str, text: str
     ) -> Statement:
         """Salt and commit a dispute reason or rating comment and write it, pending; the caller
         sends the returned commitment, then calls `confirm_statement` (or `discard_statement`
         if the chain refused). A pending statement left over is replaced."""
         _kind(kind)
         jid = _jid(journey)
+        chain_id, tag = _where(deployment)
         salt = new_salt()
         commitment = commit(str(text), salt)
-        key = (chain_id, hexstr(jid), step, kind)
+        key = (chain_id, tag, hexstr(jid), step, kind)
         with self._transaction() as db:
             done = db.execute(
-                "SELECT 1 FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ? "
-                "AND status = 'confirmed'",
-                key,
+                f"SELECT 1 FROM statements WHERE {_STATEMENT} AND status = 'confirmed'", key
             ).fetchone()
             if done:
                 raise ConfigError(
                     f"the {kind} of step {step} of journey {hexstr(jid)} is confirmed in the vault"
                 )
+            db.execute(f"DELETE FROM statements WHERE {_STATEMENT}", key)
             db.execute(
-                "DELETE FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?", key
-            )
-            db.execute(
-                "INSERT INTO statements (chain_id, journey, step, kind, text, salt, commitment, status, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                "INSERT INTO statements (chain_id, deployment, journey, step, kind, text, salt, commitment, "
+                "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
                 (*key, str(text), hexstr(salt), hexstr(commitment), int(time.time())),
             )
-        return Statement(chain_id, jid, step, kind, str(text), salt, commitment)
+        return Statement(chain_id, jid, step, kind, str(text), salt, commitment, tag)
 
     def confirm_statement(self, statement: Statement, tx_hash: bytes | str, block: int | None = None) -> None:
         """Mark a statement as on chain (its transaction succeeded)."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE statements SET status = 'confirmed', tx_hash = ?, block = ? "
-                "WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?",
+                f"UPDATE statements SET status = 'confirmed', tx_hash = ?, block = ? WHERE {_STATEMENT}",
                 (hexstr(tx_hash), block, *_statement_key(statement)),
             )
 
@@ -338,38 +389,47 @@ class Vault:
         """Drop a pending statement (the chain refused it)."""
         with self._transaction() as db:
             db.execute(
-                "DELETE FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ? "
-                "AND status = 'pending'",
+                f"DELETE FROM statements WHERE {_STATEMENT} AND status = 'pending'",
                 _statement_key(statement),
             )
 
-    def pending(self, chain_id: int) -> list[tuple[str, int]]:
+    def pending(self, deployment: Where) -> list[tuple[str, int]]:
+        """The (journey, step) of each step whose evidence is pending: the deployment's, or, given a
+        chain id, any deployment's on that chain."""
+        scope, args = _scope(deployment, legacy=False)
         rows = self._db.execute(
-            "SELECT DISTINCT journey, step FROM evidence WHERE chain_id = ? AND status = 'pending'",
-            (chain_id,),
+            f"SELECT DISTINCT journey, step FROM evidence WHERE status = 'pending'{scope}", args
         ).fetchall()
         return [(r["journey"], r["step"]) for r in rows]
 
-    def pending_statements(self, chain_id: int) -> list[tuple[str, int, str]]:
+    def pending_statements(self, deployment: Where) -> list[tuple[str, int, str]]:
+        scope, args = _scope(deployment, legacy=False)
         rows = self._db.execute(
-            "SELECT journey, step, kind FROM statements WHERE chain_id = ? AND status = 'pending'",
-            (chain_id,),
+            f"SELECT journey, step, kind FROM statements WHERE status = 'pending'{scope}", args
         ).fetchall()
         return [(r["journey"], r["step"], r["kind"]) for r in rows]
 
     def reconcile(
-        self, w3, engine, from_block: int = 0, call: RpcCall = call_once, voice=None
+        self,
+        w3,
+        engine,
+        from_block: int = 0,
+        call: RpcCall = call_once,
+        voice=None,
+        deployment: DeploymentKey | None = None,
     ) -> dict[str, int]:
         """Settle pending rows left by a crash between sending and recording. Step evidence is
         confirmed when the chain has a StepCompleted with the same commitments, dropped when the
         step was completed with other evidence. A dispute reason (the engine's Disputed event) or
         a rating comment (the voice's Rated event; `voice` needed) is confirmed when the step's
         event carries its commitment, dropped when it carries another. Rows with no event yet
-        stay pending. Returns the counts."""
+        stay pending. Only the rows of `deployment` (with those written before rows were keyed)
+        are settled; without it, those of any deployment of `engine`'s address. Returns the counts."""
         chain_id = int(call(lambda: w3.eth.chain_id))
         counts = {"confirmed": 0, "dropped": 0, "pending": 0}
-        for journey, step in self.pending(chain_id):
-            rows = self._rows(chain_id, journey, step)
+        tags = self._reconcilable(chain_id, engine.address, deployment)
+        for tag, journey, step in self._pending_rows("evidence", chain_id, tags):
+            rows = self._rows(chain_id, tag, journey, step)
             commitments = {r["commitment"] for r in rows}
             match = _step_events(
                 w3, engine, "StepCompleted", bytes.fromhex(journey[2:]), step, from_block, call
@@ -378,14 +438,14 @@ class Vault:
                 counts["pending"] += 1
                 continue
             ev = match[0]
-            key: tuple[int | str, ...] = (chain_id, journey, step)
+            key: tuple[int | str, ...] = (chain_id, tag, journey, step)
             if commitments <= {hexstr(c) for _, c in field_pairs(ev.args["fields"])}:
                 self._settle("evidence", "", key, ev.tx, ev.block)
                 counts["confirmed"] += 1
             else:
                 self._settle("evidence", "", key, None, None)
                 counts["dropped"] += 1
-        for journey, step, kind in self.pending_statements(chain_id):
+        for tag, journey, step, kind in self._pending_rows("statements", chain_id, tags):
             event_name, argument = STATEMENTS[kind]
             source = engine if event_name == "Disputed" else voice
             if source is None:
@@ -395,13 +455,9 @@ class Vault:
             if not match:
                 counts["pending"] += 1
                 continue
-            row = self._db.execute(
-                "SELECT commitment FROM statements "
-                "WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?",
-                (chain_id, journey, step, kind),
-            ).fetchone()
+            key = (chain_id, tag, journey, step, kind)
+            row = self._db.execute(f"SELECT commitment FROM statements WHERE {_STATEMENT}", key).fetchone()
             ours = [e for e in match if hexstr(bytes(e.args[argument])) == row["commitment"]]
-            key = (chain_id, journey, step, kind)
             if ours:
                 self._settle("statements", " AND kind = ?", key, ours[0].tx, ours[0].block)
                 counts["confirmed"] += 1
@@ -409,6 +465,29 @@ class Vault:
                 self._settle("statements", " AND kind = ?", key, None, None)
                 counts["dropped"] += 1
         return counts
+
+    def _reconcilable(self, chain_id: int, engine: str, deployment: DeploymentKey | None) -> list[str]:
+        """The deployment tags whose pending rows `reconcile` may settle against `engine`."""
+        if deployment is not None:
+            return [deployment.tag, ""]
+        found = self._db.execute(
+            "SELECT deployment FROM evidence WHERE chain_id = ? UNION SELECT deployment FROM statements "
+            "WHERE chain_id = ?",
+            (chain_id, chain_id),
+        )
+        prefix = f"{engine}@".lower()
+        return [t for (t,) in found if t == "" or t.lower().startswith(prefix)]
+
+    def _pending_rows(self, table: Literal["evidence", "statements"], chain_id: int, tags: list[str]) -> list:
+        """(tag, journey, step[, kind]) of the pending rows of `table` under `tags`."""
+        marks = ", ".join("?" for _ in tags)
+        extra = ", kind" if table == "statements" else ""
+        rows = self._db.execute(
+            f"SELECT DISTINCT deployment, journey, step{extra} FROM {table} "
+            f"WHERE chain_id = ? AND status = 'pending' AND deployment IN ({marks})",
+            (chain_id, *tags),
+        ).fetchall()
+        return [tuple(r) for r in rows]
 
     def _settle(
         self,
@@ -420,7 +499,7 @@ class Vault:
     ) -> None:
         """Confirms the pending rows of `key` in `table` with their transaction, or drops them
         (tx None). `table` and `kind` are fixed strings, never input."""
-        where = f"WHERE chain_id = ? AND journey = ? AND step = ?{kind} AND status = 'pending'"
+        where = f"WHERE {_STEP}{kind} AND status = 'pending'"
         with self._transaction() as db:
             if tx is None:
                 db.execute(f"DELETE FROM {table} {where}", key)
@@ -431,27 +510,64 @@ class Vault:
                 )
 
     # --- reading -------------------------------------------------------------------
-    def _rows(self, chain_id: int, journey: str, step: int) -> list[sqlite3.Row]:
+    def _rows(self, chain_id: int, tag: str, journey: str, step: int) -> list[sqlite3.Row]:
         return self._db.execute(
-            "SELECT * FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? ORDER BY position",
-            (chain_id, journey, step),
+            f"SELECT * FROM evidence WHERE {_STEP} ORDER BY position", (chain_id, tag, journey, step)
         ).fetchall()
 
-    def fields(self, chain_id: int, journey: bytes | str, step: int) -> dict[str, str | None]:
-        """A step's field values as stored (None where erased)."""
-        return {r["field"]: r["value"] for r in self._rows(chain_id, hexstr(_jid(journey)), step)}
+    def _read_tag(
+        self,
+        table: Literal["evidence", "statements"],
+        deployment: Where,
+        journey: str,
+        step: int | None = None,
+    ) -> tuple[int, str] | None:
+        """Whose rows stand for a journey (and step) when reading: the deployment's own, else those
+        written before rows were keyed; given a chain id alone, the newest deployment's that has
+        any. None when there are none."""
+        chain_id = _where(deployment)[0]
+        cond, args = "chain_id = ? AND journey = ?", [chain_id, journey]
+        if step is not None:
+            cond, args = cond + " AND step = ?", [*args, step]
+        found = {
+            r["deployment"]: r["at"]
+            for r in self._db.execute(
+                f"SELECT deployment, MAX(created_at) AS at FROM {table} WHERE {cond} GROUP BY deployment",
+                args,
+            )
+        }
+        if not isinstance(deployment, DeploymentKey):
+            return (chain_id, max(found, key=lambda t: found[t])) if found else None
+        for tag in (deployment.tag, ""):
+            if tag in found:
+                return chain_id, tag
+        return None
 
-    def statements(self, chain_id: int, journey: bytes | str) -> list[dict[str, Any]]:
+    def fields(self, deployment: Where, journey: bytes | str, step: int) -> dict[str, str | None]:
+        """A step's field values as stored (None where erased)."""
+        where = self._read_tag("evidence", deployment, hexstr(_jid(journey)), step)
+        if where is None:
+            return {}
+        return {r["field"]: r["value"] for r in self._rows(*where, hexstr(_jid(journey)), step)}
+
+    def statements(self, deployment: Where, journey: bytes | str) -> list[dict[str, Any]]:
         """A journey's statements as stored (text and salt None where erased), by step and kind."""
+        jid = hexstr(_jid(journey))
+        where = self._read_tag("statements", deployment, jid)
+        if where is None:
+            return []
         rows = self._db.execute(
-            "SELECT * FROM statements WHERE chain_id = ? AND journey = ? ORDER BY step, kind",
-            (chain_id, hexstr(_jid(journey))),
+            "SELECT * FROM statements WHERE chain_id = ? AND deployment = ? AND journey = ? "
+            "ORDER BY step, kind",
+            (*where, jid),
         )
         return [dict(r) for r in rows]
 
-    def journeys(self, chain_id: int | None = None) -> list[dict[str, Any]]:
-        query = "SELECT * FROM journeys" + (" WHERE chain_id = ?" if chain_id is not None else "")
-        return [dict(r) for r in self._db.execute(query, () if chain_id is None else (chain_id,))]
+    def journeys(self, deployment: Where | None = None) -> list[dict[str, Any]]:
+        """The journeys registered: all, a chain's, or a deployment's (with those registered
+        before rows were keyed)."""
+        scope, args = ("", ()) if deployment is None else _scope(deployment)
+        return [dict(r) for r in self._db.execute(f"SELECT * FROM journeys WHERE 1 = 1{scope}", args)]
 
     # --- proving -------------------------------------------------------------------
     def prove(
@@ -463,17 +579,21 @@ class Vault:
         field: str,
         from_block: int = 0,
         call: RpcCall = call_once,
+        deployment: DeploymentKey | None = None,
     ) -> Proof:
         """Disclose one field of one step and show that it matches the chain: its value and
         salt recompute the commitment the step's StepCompleted event carries for that key, and
         the journey's rolling hash on chain equals the one rebuilt from all its StepCompleted
-        events (each step's evidence hash computed from the fields its event carries)."""
+        events (each step's evidence hash computed from the fields its event carries). The values
+        are `deployment`'s (or, where it has none, those kept before rows were keyed); without it,
+        the newest deployment's on the chain that holds the step."""
         chain_id = int(call(lambda: w3.eth.chain_id))
         jid = _jid(journey)
         where = f"step {step} of journey {hexstr(jid)}"
+        kept = self._read_tag("evidence", deployment or chain_id, hexstr(jid), step)
+        tag = kept[1] if kept else ""
         row = self._db.execute(
-            "SELECT * FROM evidence WHERE chain_id = ? AND journey = ? AND step = ? AND field = ?",
-            (chain_id, hexstr(jid), step, field),
+            f"SELECT * FROM evidence WHERE {_STEP} AND field = ?", (chain_id, tag, hexstr(jid), step, field)
         ).fetchone()
         if row is None:
             raise ProofError(f"the vault holds no value for {field} at {where} on chain {chain_id}")
@@ -481,7 +601,9 @@ class Vault:
             raise ProofError(f"the value for {field} at {where} was erased from the vault")
         key = short_name(field)
         held = {
-            r["commitment"] for r in self._rows(chain_id, hexstr(jid), step) if _same_key(r["field"], key)
+            r["commitment"]
+            for r in self._rows(chain_id, tag, hexstr(jid), step)
+            if _same_key(r["field"], key)
         }
         if len(held) > 1:
             raise ProofError(
@@ -547,6 +669,7 @@ class Vault:
         kind: str,
         from_block: int = 0,
         call: RpcCall = call_once,
+        deployment: DeploymentKey | None = None,
     ) -> StatementProof:
         """Disclose the customer's dispute reason or rating comment of one step and show that
         its text and salt recompute the commitment the chain's Disputed event (from the
@@ -555,9 +678,10 @@ class Vault:
         chain_id = int(call(lambda: w3.eth.chain_id))
         jid = _jid(journey)
         where = f"step {step} of journey {hexstr(jid)}"
+        kept = self._read_tag("statements", deployment or chain_id, hexstr(jid), step)
+        tag = kept[1] if kept else ""
         row = self._db.execute(
-            "SELECT * FROM statements WHERE chain_id = ? AND journey = ? AND step = ? AND kind = ?",
-            (chain_id, hexstr(jid), step, kind),
+            f"SELECT * FROM statements WHERE {_STATEMENT}", (chain_id, tag, hexstr(jid), step, kind)
         ).fetchone()
         if row is None:
             raise ProofError(f"the vault holds no {kind} for {where} on chain {chain_id}")
@@ -584,14 +708,14 @@ class Vault:
         )
 
     # --- forgetting ----------------------------------------------------------------
-    def forget(self, target: str, chain_id: int | None = None, missing_ok: bool = False) -> int:
+    def forget(self, target: str, deployment: Where | None = None, missing_ok: bool = False) -> int:
         """Erase the values, statement texts and salts of every journey of a customer (by the
-        reference given to `register_journey`), or of one journey (by its reference or 0x id).
-        Returns how many values and statements were erased; the chain keeps only commitments
-        nobody can open."""
+        reference given to `register_journey`), or of one journey (by its reference or 0x id):
+        those of `deployment` and the rows kept before rows were keyed, of any deployment of a
+        chain given by its id, or of every chain (None). Returns how many values and statements
+        were erased; the chain keeps only commitments nobody can open."""
         with self._transaction() as db:
-            scope = "" if chain_id is None else " AND chain_id = ?"
-            extra: tuple[Any, ...] = () if chain_id is None else (chain_id,)
+            scope, extra = ("", ()) if deployment is None else _scope(deployment)
             rows = db.execute(
                 f"SELECT chain_id, journey FROM journeys WHERE customer = ?{scope}", (target, *extra)
             )
@@ -612,18 +736,20 @@ class Vault:
                 if missing_ok:
                     return 0
                 raise ConfigError(f"the vault knows no customer or journey {target!r}")
+            # the journey's rows of the deployments in scope, under whichever it was registered
+            within, args = _deployments(deployment)
             erased = 0
             now = int(time.time())
             for cid, jid in journeys:
                 erased += db.execute(
                     "UPDATE evidence SET value = NULL, salt = NULL, erased_at = ? "
-                    "WHERE chain_id = ? AND journey = ? AND value IS NOT NULL",
-                    (now, cid, jid),
+                    f"WHERE chain_id = ? AND journey = ? AND value IS NOT NULL{within}",
+                    (now, cid, jid, *args),
                 ).rowcount
                 erased += db.execute(
                     "UPDATE statements SET text = NULL, salt = NULL, erased_at = ? "
-                    "WHERE chain_id = ? AND journey = ? AND text IS NOT NULL",
-                    (now, cid, jid),
+                    f"WHERE chain_id = ? AND journey = ? AND text IS NOT NULL{within}",
+                    (now, cid, jid, *args),
                 ).rowcount
         # drop the freed pages and the write-ahead log, so that no copy of the values remains
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -646,5 +772,38 @@ def _same_key(name: str, key: bytes) -> bool:
         return False
 
 
-def _statement_key(statement: Statement) -> tuple[int, str, int, str]:
-    return (statement.chain_id, hexstr(statement.journey), statement.step, statement.kind)
+def _statement_key(statement: Statement) -> tuple[int, str, str, int, str]:
+    return (
+        statement.chain_id,
+        statement.deployment,
+        hexstr(statement.journey),
+        statement.step,
+        statement.kind,
+    )
+
+
+def _evidence_key(evidence: StepEvidence) -> tuple[int, str, str, int]:
+    return (evidence.chain_id, evidence.deployment, hexstr(evidence.journey), evidence.step)
+
+
+#: One step's rows, and one statement's (fixed SQL; the values are parameters).
+_STEP = "chain_id = ? AND deployment = ? AND journey = ? AND step = ?"
+_STATEMENT = _STEP + " AND kind = ?"
+
+
+def _deployments(deployment: Where | None) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause's end for the rows of a deployment and those written before rows were keyed
+    (nothing, for a chain id alone or None: any deployment's)."""
+    if isinstance(deployment, DeploymentKey):
+        return " AND deployment IN (?, '')", (deployment.tag,)
+    return "", ()
+
+
+def _scope(deployment: Where, legacy: bool = True) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause's end for the rows of a deployment (with, when `legacy`, those written
+    before rows were keyed), or of any deployment on a chain given by its id."""
+    if isinstance(deployment, DeploymentKey):
+        if legacy:
+            return " AND chain_id = ? AND deployment IN (?, '')", (deployment.chain_id, deployment.tag)
+        return " AND chain_id = ? AND deployment = ?", (deployment.chain_id, deployment.tag)
+    return " AND chain_id = ?", (int(deployment),)

@@ -15,12 +15,12 @@ import time
 from eth_account import Account
 
 from journeychain.accounts import dev_account
+from journeychain.amounts import tokens
 from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import deploy, load_deployment
 from journeychain.encoding import new_salt, profile_hash
 from journeychain.errors import DeploymentError
 from journeychain.playbook import load_playbook
-from journeychain.reverts import tokens
 from scripts.deploy import active_chain
 
 CAST = {"admin": 0, "marketing": 1, "sales": 2, "success": 4, "vendor": 5, "verifier": 6, "funder": 7}

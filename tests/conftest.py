@@ -557,3 +557,38 @@ def sdk_crew(chain: Chain, playbook: dict, people: dict[str, int], mint: int) ->
     admin.mint(crew["funder"].address, mint)
     crew["admin"] = admin
     return crew
+
+
+#: The walk-through's cast (README, `journey --help`): dev account -> (role, organisation, vendor).
+CAST = {
+    1: ("MARKETING", "Marketing", False),
+    2: ("SALES", "Sales", False),
+    3: ("SUCCESS", "Success", False),
+    4: ("VENDOR", "Devices", True),
+    5: ("VERIFIER", "Verifiers", True),
+    6: ("FUNDER", "Finance", False),
+    8: ("SALES", "Sales", False),
+}
+BOOKING = {
+    "customer_goals": "grow 20%",
+    "success_criteria": "live in May",
+    "decision_maker": "COO",
+    "contract_value": "120000",
+}
+
+
+def cast_network(chain: Chain) -> dict[int, JourneyClient]:
+    """The suite deployed through the SDK on `chain` (the deployment file in JOURNEY_DEPLOYMENTS,
+    where the command line finds it), the default playbook published and the walk-through's cast
+    enrolled, each in its organisation, the rulebook accepted; dev:6 funds. Returns a client per
+    dev account (0: ADMIN, 7: a relay with no role, 9: the customer)."""
+    admin = JourneyClient(chain, deploy(chain, dev_account(0, chain)), dev_account(0, chain))
+    orgs: dict[str, int] = {}
+    for index, (role, org, vendor) in CAST.items():
+        if org not in orgs:
+            orgs[org], _ = admin.register_organisation(org, vendor=vendor)
+        admin.grant_role(dev_account(index).address, role, org=orgs[org])
+        admin.with_account(dev_account(index)).accept_rulebook()
+    admin.publish_playbook(load_playbook())
+    admin.mint(dev_account(6).address, 10_000 * 10**18)
+    return {0: admin} | {i: admin.with_account(dev_account(i)) for i in range(1, 10)}

@@ -143,10 +143,10 @@ def test_a_short_address_is_bad_input(reader):
         (
             "fund",
             "1" * 80,
-            "tokens is more than a journey's pool can hold (79,228,162,514.264337593543950335",
+            "JIT is more than a journey's pool can hold (79,228,162,514.264337593543950335 JIT)",
         ),
-        ("fund", "79228162515", "tokens is more than a journey's pool can hold"),
-        ("mint", "1e60", "'1e60' tokens is more than the token can count"),
+        ("fund", "79228162515", "'79228162515' JIT is more than a journey's pool can hold"),
+        ("mint", "1e60", "'1e60' JIT is more than the token can count"),
         ("fund", "twelve", "'twelve' is not an amount of tokens"),
     ],
     ids=[
@@ -189,13 +189,13 @@ def test_a_funding_of_a_finished_journey_is_refused_before_the_approve(reader):
 def test_a_pool_too_large_is_refused_before_the_approve(reader):
     with nothing_sent(reader, FUNDER):
         message = fails("-a", "dev:7", "fund", "OPP-1", "79228162514", code=3)
-    assert message == "refused: a pool of 79,228,162,614 tokens is more than a pool holds"
+    assert message == "refused: a pool of 79,228,162,614 JIT is more than a pool holds"
 
 
 def test_a_funding_beyond_the_balance_is_refused_before_the_approve(reader):
     with nothing_sent(reader, FUNDER):
         message = fails("-a", "dev:7", "fund", "OPP-1", "5000", code=3)
-    assert message == f"refused: {FUNDER} holds 800 tokens, 5,000 needed"
+    assert message == f"refused: {FUNDER} holds 800 JIT, 5,000 JIT needed"
 
 
 # --- sentences that say what the rule is -------------------------------------------------
@@ -268,7 +268,7 @@ def test_a_corrupt_journeys_file_is_named_and_kept(reader, tmp_path):
 def test_a_journeys_file_of_the_wrong_shape_is_named(reader, tmp_path):
     (tmp_path / "journeys.json").write_text('{"31337": ["OPP-1"]}', encoding="utf-8")
     message = fails("list", code=2, env={"JOURNEY_HOME": str(tmp_path)})
-    assert "is not a journeys file (not records by chain and journey)" in message
+    assert "is not a journeys file (not records by deployment and journey)" in message
 
 
 def test_a_corrupt_keeper_state_is_bad_input_naming_the_file(reader, tmp_path):
@@ -353,6 +353,100 @@ def test_a_negative_share_is_bad_input(reader, tmp_path):
     )
     message = fails("playbook", "publish", str(bad), code=2)
     assert message == f"{bad}: step 'a': share_bps must be a whole number of basis points from 0 to 10000"
+
+
+# --- the address book and list filters ----------------------------------------------------
+
+
+def mistyped(address: str) -> str:
+    """`address` with one letter's case swapped: a wrong EIP-55 checksum."""
+    i = next(i for i, ch in enumerate(address) if i > 1 and ch.isalpha())
+    return address[:i] + address[i].swapcase() + address[i + 1 :]
+
+
+def test_a_name_for_an_address_with_a_wrong_checksum_is_refused(reader):
+    typo = mistyped(dev_account(3).address)
+    assert fails("participant", "name", typo, "Success lead", code=2) == (
+        f"{typo} has a wrong EIP-55 checksum (mixed case): check it for a typo, or give it in lower case"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("   ", "a name cannot be empty"),
+        ("n" * 33, "a name is at most 32 characters, not 33 ('nnnnnnnnnnnnnnnn'...)"),
+        ("Rep\tA", "the name 'Rep\\tA' holds control characters"),
+        ("0xRep", "the name '0xRep' looks like an address or an account: choose another"),
+        ("dev:3", "the name 'dev:3' looks like an address or an account: choose another"),
+    ],
+    ids=["empty", "too-long", "control", "hex", "dev"],
+)
+def test_a_name_that_cannot_be_one_is_bad_input(reader, name, words):
+    assert fails("participant", "name", "dev:3", name, code=2) == words
+
+
+def test_a_name_another_address_has_is_bad_input(reader):
+    taken = dev_account(3).address
+    assert run("participant", "name", "dev:3", "Success lead").exit_code == 0
+    try:
+        assert fails("participant", "name", "dev:4", "success LEAD", code=2) == (
+            f"'success LEAD' names {taken} already: `journey participant name {taken} --remove` first, "
+            "or choose another name"
+        )
+    finally:
+        run("participant", "name", "dev:3", "--remove")
+
+
+def test_removing_a_name_an_address_does_not_have_is_bad_input(reader):
+    address = dev_account(4).address
+    assert fails("participant", "name", "dev:4", "--remove", code=2) == (
+        f"{address} has no name in the address book of chain 31337"
+    )
+
+
+@pytest.mark.parametrize("extra", [[], ["Rep", "--remove"]], ids=["neither", "both"])
+def test_a_name_and_remove_are_one_of_the_two(reader, extra):
+    assert fails("participant", "name", "dev:4", *extra, code=2) == (
+        'give a name (journey participant name ADDRESS "Sales rep A") or --remove, one of the two'
+    )
+
+
+def test_a_corrupt_address_book_is_named_and_kept(reader, tmp_path):
+    book = tmp_path / "names.json"
+    book.write_text('{"31337": [', encoding="utf-8")
+    message = fails("participant", "names", code=2, env={"JOURNEY_HOME": str(tmp_path)})
+    assert message.startswith(f"{book} is not an address book (not JSON:")
+    assert message.endswith("it is left as it is; fix it or move it aside")
+    assert book.read_text(encoding="utf-8") == '{"31337": ['
+
+
+def test_an_unknown_status_to_list_is_bad_input(reader):
+    assert fails("list", "--status", "finished", code=2) == (
+        "--status 'finished' is not a journey status (one of open, disputed, value_delivered, expired, "
+        "cancelled)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("playbook", "words"),
+    [
+        ("0", "--playbook 0: playbooks are numbered from 1 to 65535"),
+        ("70000", "--playbook 70000: playbooks are numbered from 1 to 65535"),
+        ("nosuch", "no playbook named 'nosuch' is published (see `journey playbook show NUMBER`)"),
+    ],
+    ids=["zero", "too-high", "unknown-name"],
+)
+def test_a_playbook_filter_that_names_none_is_bad_input(reader, playbook, words):
+    assert fails("list", "--playbook", playbook, code=2) == words
+
+
+def test_an_assignee_filter_that_names_nobody_is_bad_input(reader):
+    assert fails("list", "--assignee", "Nobody Known", code=2) == (
+        "'Nobody Known' is neither an address nor a known account (see `journey accounts list`)"
+    )
+    typo = mistyped(dev_account(2).address)
+    assert "has a wrong EIP-55 checksum" in fails("list", "--assignee", typo, code=2)
 
 
 # --- the chain command and endpoints ------------------------------------------------------

@@ -63,6 +63,7 @@ def test_deploy_writes_the_deployment(chain):
     assert data["chain_id"] == 31337 and data["deployer"] == dev_account(0).address
     path = Path(os.environ["JOURNEY_DEPLOYMENTS"]) / "31337.json"
     assert json.loads(path.read_text())["engine"] == data["engine"]
+    assert data["block_hash"] == chain.w3.eth.get_block(data["block"])["hash"].to_0x_hex()
 
 
 def test_accounts_new_import_and_list(chain):
@@ -131,7 +132,9 @@ def test_open_keeps_the_customer_off_chain(chain):
     assert opened["reference"] == "OPP-1" and opened["signer"] == ok("accounts", "list")[0]["address"]
     assert "Ada" not in json.dumps(opened)
     book = json.loads((Path(os.environ["JOURNEY_HOME"]) / "journeys.json").read_text())
-    assert book["31337"][opened["journey_id"]]["profile"] == opened["profile"]
+    deployment = json.loads((Path(os.environ["JOURNEY_DEPLOYMENTS"]) / "31337.json").read_text())
+    key = f"31337:{deployment['engine']}@{deployment['block_hash']}"  # kept under the deployment
+    assert book[key][opened["journey_id"]]["profile"] == opened["profile"]
 
 
 def test_step_complete_assigns_the_next_owner(chain):
@@ -197,7 +200,7 @@ def test_list_shows_where_each_journey_stands(chain):
     rows = ok("list")
     assert [(r["reference"], r["status"]) for r in rows] == [("OPP-1", "value delivered"), ("OPP-2", "open")]
     table = journey("list")
-    assert "OPP-1" in table.stdout and "value delivered" in table.stdout
+    assert "OPP-1" in table.stdout and "value_delivered" in table.stdout
 
 
 def test_cancel_closes_a_journey_before_booking(chain):

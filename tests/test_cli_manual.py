@@ -43,4 +43,4 @@ def test_the_manuals_walk_through_runs_to_a_claimed_payout(journey_chain: Chain)
         outputs[" ".join(args)] = result.stdout
     vendor = dev_account(4).address
     assert outputs["-a dev:4 claim"].startswith(f"{vendor} claimed 300 ")
-    assert "OPP-1" in outputs["list"] and "value delivered" in outputs["list"]
+    assert "OPP-1" in outputs["list"] and "value_delivered" in outputs["list"]

@@ -206,14 +206,16 @@ def test_prove_refuses_a_key_the_vault_holds_twice_with_different_commitments(sd
         act["vendor"].complete_step(
             reference, {"contract_value": "120000", "decision_maker": "COO"}, vault=vault
         )
-    # a second row for the same bytes32 key (a name with a trailing NUL pads to the same key)
+    # a second row of the step's deployment for the same bytes32 key (a name with a trailing NUL
+    # pads to the same key)
     with sqlite3.connect(path) as db:
         salt = new_salt()
         db.execute(
-            "INSERT INTO evidence (chain_id, journey, step, position, field, value, salt, commitment, "
-            "status, created_at) VALUES (?, ?, ?, 9, ?, '1', ?, ?, 'confirmed', ?)",
+            "INSERT INTO evidence (chain_id, deployment, journey, step, position, field, value, salt, "
+            "commitment, status, created_at) VALUES (?, ?, ?, ?, 9, ?, '1', ?, ?, 'confirmed', ?)",
             (
                 chain.chain_id,
+                act["admin"].deployment.key.tag,
                 hexstr(journey_id(reference)),
                 DELIVERED,
                 "contract_value\x00",

@@ -109,7 +109,7 @@ def test_an_expired_attestation_says_so():
         ("JourneyNotOpen", (JID, 3), JourneyRuleError, "journey OPP-7 is value delivered, not open"),
         ("DeadlineNotPassed", (JID, 1, 0), DeadlineError, "has no deadline"),
         ("PoolNotFunded", (JID, 2), FundingError, "booking refused: the pool of journey OPP-7 is not funded"),
-        ("ERC20InsufficientAllowance", (ADDRESS, 0, 10**18), FundingError, "may move 0 tokens, 1 needed"),
+        ("ERC20InsufficientAllowance", (ADDRESS, 0, 10**18), FundingError, "may move 0 JIT, 1 JIT needed"),
         ("StaleNonce", (JID, 0, 1), SignatureError, "carries nonce 0, but journey OPP-7 expects 1"),
         ("NoOpenDispute", (JID,), DisputeError, "journey OPP-7 has no open dispute"),
         ("NothingToClaim", (ADDRESS,), ClaimError, "has nothing to claim"),

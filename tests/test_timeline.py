@@ -79,6 +79,7 @@ def test_the_timeline_follows_a_journey_to_its_payouts_and_reads_as_json(net):
     restart, funded = tl.entries[3], tl.entries[4]
     assert restart.step == 2 and restart.deadline > tl.entries[2].details["next_deadline"]
     accepted = tl.entries[2]
+    # a whole SLA again
     assert restart.deadline - funded.time == accepted.details["next_deadline"] - accepted.time
     assert "its clock starts again at funding, new deadline" in restart.describe()
     assert tl.status == "value_delivered"

@@ -63,10 +63,16 @@ else dev:0 on a local chain. Passwords: a prompt or $JOURNEY_PASSWORD.
 default: the local chain at 127.0.0.1:8545. Deployments are read from
 deployments/<chain id>.json; keys and local records from $JOURNEY_HOME.
 
+[bold]Names[/bold]: `journey participant name ADDRESS "Sales rep A"` names an
+address in a local address book ($JOURNEY_HOME/names.json, per chain): tables
+and timelines show the name, and commands take it as an account. `journey list`
+filters by --status, --overdue, --assignee and --playbook.
+
 [bold]Output[/bold]: tables for people, --json for programs. Exit codes:
-0 done, 1 failed, 2 bad input (argument, unknown name, wrong password,
-no deployment, corrupt local file), 3 refused by a rule of the contracts,
-4 chain unreachable. --json goes before or after the command.
+0 done, 1 failed (a transaction the node refused: too little ether for its
+gas, a nonce or fees it will not take), 2 bad input (argument, unknown name,
+wrong password, no deployment, corrupt local file), 3 refused by a rule of
+the contracts, 4 chain unreachable. --json goes before or after the command.
 """
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 
 from journeychain.accounts import get_password, resolve_address
 from journeychain.cli.session import Session, _customer, _profile, _receipt_note, session
+from journeychain.cli.show import payouts_view
 from journeychain.client import JourneyClient
 from journeychain.customer import (
     CustomerRequest,
@@ -25,8 +26,9 @@ from journeychain.customer import (
 )
 from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError
+from journeychain.payouts import group_payouts
 from journeychain.playbook import parse_duration
-from journeychain.reverts import tokens
+from journeychain.timeline import label
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
 
@@ -59,24 +61,41 @@ def customer_confirm(
 
 
 def show_payouts(s: Session, client: JourneyClient, journey: str, receipt: Receipt, title: str) -> None:
-    """Who the settlement in `receipt` credited what (its ValueConfirmed event, by step owner),
-    as a table for people or JSON; every settlement (confirm, release, confirm-by-attestation)
-    shows it."""
+    """Who the settlement in `receipt` credited what, per participant, as a table for people or
+    JSON; every settlement (confirm, release, confirm-by-attestation) shows it."""
+    data, table = _settled(s, client, journey, receipt, title)
+    s.emit(data | receipt.as_dict(), table)
+
+
+def _settled(
+    s: Session, client: JourneyClient, journey: str, receipt: Receipt, title: str = "value confirmed"
+) -> tuple[dict, RenderableType]:
+    """What a settlement credited, per participant (the sum over its steps, and the steps), with
+    who was credited the forfeited penalties: as data (the addresses) and as a table (the names)."""
     paid = receipt.events["ValueConfirmed"][0]
     credited = client.payouts(journey, receipt)
-    table = Table("owner", "credited", title=f"journey {journey}: {title}")
-    for owner, amount in credited:
-        table.add_row(owner, tokens(amount))
-    table.caption = f"forfeited {tokens(paid['forfeited'])}, remainder {tokens(paid['remainder'])}"
+    state = client.journey(journey)
+    steps = client.playbook(state.playbook_id).playbook.steps
+    grouped = group_payouts(
+        [owner for owner, _ in credited],
+        [amount for _, amount in credited],
+        [step.name for step in steps],
+        paid["forfeited"],
+        paid["forfeitedTo"],
+        paid["remainder"],
+        funder=state.funder,
+    )
     data = {
         "journey": journey,
         "by": paid["by"],
         "owners": [owner for owner, _ in credited],
         "amounts": [amount for _, amount in credited],
         "forfeited": paid["forfeited"],
+        "forfeited_to": grouped.forfeited_to,
         "remainder": paid["remainder"],
+        "payouts": grouped.as_dict(),
     }
-    s.emit(data | receipt.as_dict(), table)
+    return data, payouts_view(grouped, s.names, f"journey {journey}: {title}")
 
 
 @customer_app.command("dispute")
@@ -146,8 +165,8 @@ def customer_rate(
             "comment": result.commitment,
         }
         | receipt.as_dict(),
-        f"journey {journey}: step {event['step']} ({name}), owned by {event['owner']}, rated {score}/5 "
-        + _receipt_note(receipt),
+        f"journey {journey}: step {event['step']} ({name}), owned by {label(event['owner'], s.names)}, "
+        f"rated {score}/5 " + _receipt_note(receipt),
     )
 
 
@@ -318,10 +337,15 @@ def customer_submit(
         raise ConfigError(f"{signed} is a request about another journey, not {journey}")
     with Vault() as vault:
         receipt = client.submit_customer_signature(request, signature, vault=vault)
-    s.emit(
-        {"journey": journey, "action": request.action, "signer": request.signer} | receipt.as_dict(),
-        f"journey {journey}: the customer's {request.action} relayed {_receipt_note(receipt)}",
-    )
+    data = {"journey": journey, "action": request.action, "signer": request.signer} | receipt.as_dict()
+    relayed = f"journey {journey}: the customer's {request.action} relayed {_receipt_note(receipt)}"
+    if "ValueConfirmed" not in receipt.events:
+        s.emit(data, relayed)
+        return
+    settled, table = _settled(s, client, journey, receipt)
+    s.emit(data | settled, table)
+    if not s.json:
+        s.emit(None, relayed)
 
 
 def resolve_cmd(

@@ -10,21 +10,25 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from journeychain.amounts import tokens
 from journeychain.cli.session import (
     MAX_POOL,
     PLAYBOOK_MAX,
+    Session,
     _amount,
     _fields,
     _profile,
     _receipt_note,
-    _short,
     session,
 )
+from journeychain.cli.show import due, named, owner, payouts_view
 from journeychain.encoding import journey_id, new_salt, profile_hash
 from journeychain.errors import ConfigError
+from journeychain.names import Names, org_key
+from journeychain.payouts import Payouts, group_payouts
 from journeychain.playbook import parse_duration
-from journeychain.reverts import tokens, when
-from journeychain.timeline import duration, iso, label, timeline
+from journeychain.reverts import when
+from journeychain.timeline import STATUSES, Timeline, duration, iso, label, org_label, timeline
 from journeychain.vault import Vault
 
 # --- journeys ----------------------------------------------------------------------------
@@ -198,7 +202,10 @@ def breach_flag(ctx: typer.Context, journey: Annotated[str, typer.Argument(help=
     s = session(ctx)
     receipt = s.client().flag_breach(journey)
     event = receipt.events["BreachRecorded"][0]
-    against = event["assignee"] if int(event["assignee"], 16) else f"organisation {event['org']}"
+    names = s.names
+    against = (
+        label(event["assignee"], names) if int(event["assignee"], 16) else org_label(event["org"], names)
+    )
     s.emit(
         {"journey": journey, "step": event["step"], "assignee": event["assignee"]} | receipt.as_dict(),
         f"journey {journey}: breach of step {event['step']} recorded against {against} "
@@ -219,7 +226,7 @@ def escalate_cmd(
     s.emit(
         {"journey": journey, "step": event["step"], "to": event["to"], "deadline": event["deadline"]}
         | receipt.as_dict(),
-        f"journey {journey}: step {event['step']} escalated to {event['to']}, deadline "
+        f"journey {journey}: step {event['step']} escalated to {label(event['to'], s.names)}, deadline "
         f"{when(event['deadline']) if event['deadline'] else 'none'} {_receipt_note(receipt)}",
     )
 
@@ -249,35 +256,117 @@ def claim_cmd(ctx: typer.Context) -> None:
     )
 
 
+#: The journeys' statuses, as `journey list --status` takes them; those whose step has an owner.
+LIST_STATUSES = STATUSES[1:]
+ACTIVE = ("open", "disputed")
+
+
 def list_cmd(
     ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only journeys in this status: " + ", ".join(LIST_STATUSES) + "."),
+    ] = None,
+    overdue: Annotated[
+        bool,
+        typer.Option(
+            "--overdue",
+            help="Only open journeys whose current deadline has passed by the chain's clock, flagged or not.",
+        ),
+    ] = False,
+    assignee: Annotated[
+        str | None,
+        typer.Option(
+            help="Only journeys whose current step this owner holds: an address, account or name, "
+            "or an organisation's name."
+        ),
+    ] = None,
     playbook: Annotated[
-        int | None, typer.Option(help="Only this playbook's.", min=1, max=PLAYBOOK_MAX)
+        str | None,
+        typer.Option(help="Only this playbook's journeys: its number, or its name (every version)."),
     ] = None,
 ) -> None:
-    """List the journeys of this deployment with where each stands."""
+    """List the journeys of this deployment with where each stands: the current step, its owner,
+    its deadline against the chain's clock (overdue once it has passed, whether or not anyone
+    flagged it) and the steps breached so far."""
     s = session(ctx)
+    wanted = _status(status) if status is not None else None
     c = s.reader
-    rows = []
-    for entry in c.journeys(playbook):
-        state = c.journey(entry.journey_id)
-        rows.append(state.as_dict() | {"opened_block": entry.block})
-    table = Table(
-        "journey", "pb", "step", "status", "assignee", "deadline", "pool", "breached", box=box.SIMPLE_HEAD
-    )
-    table.columns[0].no_wrap = table.columns[2].no_wrap = table.columns[3].no_wrap = True
-    for r in rows:
-        table.add_row(
-            r["reference"] or r["journey_id"][:10] + "…",
-            str(r["playbook_id"]),
-            f"{r['step']} {r['step_name'] or '(done)'}",
-            r["status"],
-            _short(r["assignee"]),
-            when(r["deadline"])[:16] if r["deadline"] else "-",
-            tokens(r["pool"]),
-            ", ".join(map(str, r["breached_steps"])) or "-",
-        )
-    s.emit(rows, table if rows else "no journeys yet")
+    playbooks = _playbooks(s, playbook) if playbook is not None else [None]
+    names = s.names
+    owned_by = _owner_filter(s, assignee, names) if assignee is not None else None
+    now = s.chain.now()
+    found: list[tuple[dict, tuple[str, ...]]] = []
+    for pid in playbooks:
+        for entry in c.journeys(pid):
+            state = c.journey(entry.journey_id)
+            shown_status = state.status.replace(" ", "_")
+            due_text, late = due(state.deadline, now, shown_status)
+            # a closed journey's step has no owner any more
+            assignee, org = (state.assignee, state.org) if shown_status in ACTIVE else (None, None)
+            if wanted is not None and shown_status != wanted:
+                continue
+            if overdue and not late:
+                continue
+            if owned_by is not None and not owned_by(assignee, org):
+                continue
+            owner_name = named(assignee, names) if assignee else names.get(org_key(org)) if org else None
+            row = state.as_dict() | {"opened_block": entry.block, "overdue": late, "owner_name": owner_name}
+            found.append(
+                (
+                    row,
+                    (
+                        state.reference or state.journey_id[:10] + "…",
+                        state.step_name or "(done)",
+                        shown_status,
+                        owner(assignee, org, names),
+                        due_text,
+                        ", ".join(map(str, state.breached_steps)) or "-",
+                    ),
+                )
+            )
+    found.sort(key=lambda item: item[0]["opened_block"])  # several playbooks: in the order opened
+    rows = [row for row, _ in found]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    # widths that keep the table within 80 columns (content beyond them ends in "…")
+    for header, width in (("journey", 10), ("step", 14), ("status", 15), ("owner", 12), ("due", 11)):
+        table.add_column(header, max_width=width, no_wrap=True, overflow="ellipsis")
+    table.add_column("breaches", max_width=8, no_wrap=True, overflow="ellipsis")
+    for row, cells in found:
+        table.add_row(*cells, style="red" if row["overdue"] else None)
+    filtered = wanted or overdue or owned_by or playbook
+    s.emit(rows, table if rows else ("no journey matches" if filtered else "no journeys yet"))
+
+
+def _status(text: str) -> str:
+    wanted = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if wanted not in LIST_STATUSES:
+        raise ConfigError(f"--status {text!r} is not a journey status (one of {', '.join(LIST_STATUSES)})")
+    return wanted
+
+
+def _playbooks(s: Session, text: str) -> list[int]:
+    """The playbooks `--playbook` names: one number, or every published version of a name."""
+    if text.strip().isdigit():
+        number = int(text)
+        if not 1 <= number <= PLAYBOOK_MAX:
+            raise ConfigError(f"--playbook {text}: playbooks are numbered from 1 to {PLAYBOOK_MAX}")
+        return [number]
+    c = s.reader
+    found = [pid for pid in range(1, c.playbook_count() + 1) if c.playbook(pid).playbook.name == text.strip()]
+    if not found:
+        raise ConfigError(f"no playbook named {text!r} is published (see `journey playbook show NUMBER`)")
+    return found
+
+
+def _owner_filter(s: Session, who: str, names: Names):
+    """Whether a journey's current owner (assignee, org) is `who`: an organisation by its short
+    name, else a participant by address, account or address-book name."""
+    org = names.org_of(who)
+    if org is not None:
+        return lambda assignee, owner_org: assignee is None and owner_org == org
+    address = s.address(who)
+    return lambda assignee, owner_org: assignee == address
 
 
 # --- journey status ----------------------------------------------------------------------
@@ -287,31 +376,76 @@ def status_cmd(
     ctx: typer.Context,
     journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
 ) -> None:
-    """Show where a journey stands and its timeline, rebuilt from the chain's events."""
+    """Show where a journey stands, its timeline rebuilt from the chain's events (who by name
+    where the address book has one) and, once value is confirmed, its payouts per participant."""
     s = session(ctx)
     reader = s.reader
     state = reader.journey(journey)  # UnknownJourney's sentence if there is none
     jid = reader.journey_id(journey)
     tl = timeline(s.chain.w3, reader.engine, jid, reader.voice, from_block=s.deployment.block)
-    data = {"state": state.as_dict(), "timeline": tl.to_dict()}
+    names = s.names
+    paid = _payouts(tl)
+    data = {
+        "state": state.as_dict(),
+        "timeline": tl.to_dict(),
+        "payouts": paid.as_dict() if paid else None,
+        "names": _names_in(tl, state.assignee, names),
+    }
     if s.json:
         s.emit(data, None)
         return
     console = Console()
     name = state.reference or state.journey_id
     step = f"step {state.step} ({state.step_name})" if state.step_name else f"step {state.step}"
+    due_text, late = due(state.deadline, s.chain.now(), state.status)
     deadline = f", deadline {iso(state.deadline)}" if state.deadline else ""
-    if state.at_risk:
+    if late:
+        deadline += f" ([red]{due_text}[/red])"
+    elif state.at_risk:
         deadline += f" [yellow](at risk of breaching since {iso(state.warn_at)})[/yellow]"
-    assignee = f", assigned to {state.assignee}" if state.assignee else ""
+    held = owner(state.assignee, state.org, names)
+    assignee = f", {'assigned to' if state.assignee else 'owned by'} {held}" if held != "-" else ""
     console.print(f"[bold]{name}[/bold]: {state.status} at {step}{assignee}{deadline}", soft_wrap=True)
     table = Table("when", "after", "what", title=f"timeline of {name}", title_justify="left")
     for entry in tl.entries:
         style = "red" if entry.late else None
         table.add_row(
-            iso(entry.time), "+" + duration(entry.time - tl.opened_at), entry.describe(), style=style
+            iso(entry.time), "+" + duration(entry.time - tl.opened_at), entry.describe(names), style=style
         )
     console.print(table)
-    if tl.breaches:
-        who = ", ".join(f"step {b.step} ({b.step_name}) against {label(b.assignee)}" for b in tl.breaches)
+    breaches = [e for e in tl.entries if e.kind == "breach"]
+    if breaches:
+        who = ", ".join(
+            f"step {e.step} ({e.step_name}) against "
+            + (label(e.who, names) if e.who else org_label(e.details.get("org"), names))
+            for e in breaches
+        )
         console.print(f"breaches: {who}", soft_wrap=True)
+    if paid:
+        console.print(payouts_view(paid, names, f"payouts of {name}"))
+
+
+def _payouts(tl: Timeline) -> Payouts | None:
+    """The journey's settlement per participant, from its timeline (None before settlement)."""
+    entry = next((e for e in tl.entries if e.kind == "payouts"), None)
+    if entry is None:
+        return None
+    d = entry.details
+    return group_payouts(
+        d["owners"],
+        d["amounts"],
+        [st.name for st in tl.steps],
+        d["forfeited"],
+        d["forfeited_to"],
+        d["remainder"],
+        funder=tl.funder,
+    )
+
+
+def _names_in(tl: Timeline, assignee: str | None, names: Names) -> dict[str, str]:
+    """The names the address book gives the addresses of a journey's state and timeline."""
+    seen: list[str | None] = [assignee, tl.funder, tl.opened_by]
+    for e in tl.entries:
+        seen += [e.who, e.details.get("from"), e.details.get("forfeited_to"), e.details.get("owner")]
+        seen += e.details.get("owners", [])
+    return {a: names[a] for a in dict.fromkeys(seen) if a and a in names}

@@ -15,12 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from journeychain.amounts import tokens
 from journeychain.chain import NODES, run_foreground, stop_background
 from journeychain.cli.session import Session, _amount, _receipt_note, session
 from journeychain.deployments import deploy, deployment_file
 from journeychain.errors import ConfigError, JourneyError
 from journeychain.playbook import parse_duration
-from journeychain.reverts import tokens
 from journeychain.timeline import iso
 from journeychain.vault import STATEMENTS, Vault
 
@@ -308,7 +308,14 @@ def prove_cmd(
     if field in STATEMENTS:
         with Vault() as vault:
             said = vault.prove_statement(
-                s.chain.w3, reader.engine, reader.voice, jid, index, field, from_block=s.deployment.block
+                s.chain.w3,
+                reader.engine,
+                reader.voice,
+                jid,
+                index,
+                field,
+                from_block=s.deployment.block,
+                deployment=s.deployment.key,
             )
         s.emit(
             said.to_dict(),
@@ -317,7 +324,15 @@ def prove_cmd(
         )
         return
     with Vault() as vault:
-        proof = vault.prove(s.chain.w3, reader.engine, jid, index, field, from_block=s.deployment.block)
+        proof = vault.prove(
+            s.chain.w3,
+            reader.engine,
+            jid,
+            index,
+            field,
+            from_block=s.deployment.block,
+            deployment=s.deployment.key,
+        )
     s.emit(
         proof.to_dict(),
         f"{field} of step {index} of {journey} = {proof.value!r}: matches the chain's commitment "
@@ -343,13 +358,13 @@ def forget_cmd(
     The chain keeps only the salted commitments, which nobody can open any more.
     """
     s = session(ctx)
-    chain_id = s.chain.chain_id
+    key = s.deployment.key
     journeys = _customer_journeys(s, target)
     with Vault() as vault:
         if journeys:
-            erased = sum(vault.forget(jid, chain_id, missing_ok=True) for jid in journeys)
+            erased = sum(vault.forget(jid, key, missing_ok=True) for jid in journeys)
         else:
-            erased = vault.forget(target, chain_id)
+            erased = vault.forget(target, key)
             journeys = [target]
     s.emit(
         {"target": target, "journeys": journeys, "erased": erased},

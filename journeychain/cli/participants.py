@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
+from journeychain.amounts import tokens
 from journeychain.cli.session import _receipt_note, session
+from journeychain.cli.show import named
 from journeychain.client import role_id
 from journeychain.errors import ConfigError
-from journeychain.reverts import tokens
+from journeychain.timeline import label, org_label
 
 # --- participants and the rulebook -------------------------------------------------------
 
@@ -116,7 +119,7 @@ def role_define(
 
 @participant_app.command("show")
 def participant_show(
-    ctx: typer.Context, address: Annotated[str, typer.Argument(help="Address or alias.")]
+    ctx: typer.Context, address: Annotated[str, typer.Argument(help="Address, alias or name.")]
 ) -> None:
     """A participant's roles, rulebook acceptance, breaches, credit and rating."""
     s = session(ctx)
@@ -124,18 +127,101 @@ def participant_show(
     target = s.address(address)
     info = c.participant(target)
     rating = c.rating_of(target)
+    names = s.names
     info |= {
+        "name": named(target, names),
         "breaches": c.breach_count(target),
         "credit": c.credit_of(target),
         "balance": c.balance_of(target),
         "ratings": rating.count,
         "average_rating": rating.average,
     }
-    table = Table(show_header=False, title=target)
+    title = f"{names[target]} ({target})" if target in names else target
+    table = Table(show_header=False, title=title)
     for key, value in info.items():
+        if key == "name":
+            continue
         shown = tokens(value) if key in ("credit", "balance") else value
+        if key == "org" and value:
+            shown = org_label(value, names)
         table.add_row(key, ", ".join(value) if isinstance(value, list) else str(shown))
     s.emit(info, table)
+
+
+@participant_app.command("list")
+def participant_list(ctx: typer.Context) -> None:
+    """Every participant of the deployment, by name where the address book has one: its
+    organisation, roles and breaches."""
+    s = session(ctx)
+    c = s.reader
+    names = s.names
+    rows = []
+    for member in c.members():
+        address = member["address"]
+        rows.append(
+            {
+                "address": address,
+                "name": named(address, names),
+                "org": member["org"],
+                "org_name": names.get(f"org:{member['org']}"),
+                "roles": c.roles_of(address),
+                "breaches": c.breach_count(address),
+            }
+        )
+    table = Table("participant", "organisation", "roles", "breaches", box=box.SIMPLE_HEAD)
+    for r in rows:
+        table.add_row(
+            label(r["address"], names),
+            org_label(r["org"], names),
+            ", ".join(r["roles"]) or "-",
+            str(r["breaches"]),
+        )
+    s.emit(rows, table if rows else "no participants yet")
+
+
+@participant_app.command("name")
+def participant_name(
+    ctx: typer.Context,
+    address: Annotated[
+        str, typer.Argument(help="The address (EIP-55 checksum, or lower case), alias or dev:N.")
+    ],
+    name: Annotated[
+        str | None, typer.Argument(help='What to call it in tables and timelines, e.g. "Sales rep A".')
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the address's name instead.")] = False,
+) -> None:
+    """Name an address in the local address book ($JOURNEY_HOME/names.json, this chain's): every
+    table and timeline shows the name instead of the address, and commands take the name where
+    they take an account. Names stay on this machine; --json output keeps the addresses."""
+    s = session(ctx)
+    if remove == (name is not None):
+        raise ConfigError(
+            'give a name (journey participant name ADDRESS "Sales rep A") or --remove, one of the two'
+        )
+    target = s.address(address)
+    book = s.address_book
+    if remove:
+        old = book.remove(target)
+        s.emit({"address": target, "name": None, "was": old}, f"{target} is no longer named {old!r}")
+        return
+    assert name is not None
+    before = book.name(target, name)
+    kept = book.names()[target]
+    was = f" (was {before!r})" if before and before != kept else ""
+    s.emit({"address": target, "name": kept, "was": before}, f"{target} is now named {kept!r}{was}")
+
+
+@participant_app.command("names")
+def participant_names(ctx: typer.Context) -> None:
+    """The address book of this chain: every named address."""
+    s = session(ctx)
+    names = s.address_book.names()
+    rows = [{"address": a, "name": n} for a, n in sorted(names.items(), key=lambda item: item[1].casefold())]
+    table = Table("name", "address", box=box.SIMPLE_HEAD)
+    for r in rows:
+        table.add_row(r["name"], r["address"])
+    empty = 'no names yet: `journey participant name ADDRESS "Sales rep A"` gives one'
+    s.emit(rows, table if rows else empty)
 
 
 rulebook_app = typer.Typer(

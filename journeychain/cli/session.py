@@ -12,16 +12,16 @@ from typing import Any
 
 import typer
 from eth_account.signers.local import LocalAccount
-from rich.console import Console
-from rich.table import Table
+from rich.console import Console, RenderableType
 
 from journeychain.accounts import load_account, resolve_address
+from journeychain.amounts import tokens
 from journeychain.chain import Chain, connect, write_private
 from journeychain.client import Customer, JourneyClient
-from journeychain.deployments import Deployment, load_deployment
+from journeychain.deployments import Deployment, DeploymentKey, load_deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError, ConfigError
-from journeychain.reverts import tokens
+from journeychain.names import AddressBook, Names, org_key
 from journeychain.tx import Receipt
 
 # --- the session: global options and what commands share -----------------------------
@@ -38,6 +38,7 @@ class Session:
     _deployment: Deployment | None = None
     _client: JourneyClient | None = None
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    _names: Names | None = None
 
     @property
     def chain(self) -> Chain:
@@ -74,15 +75,37 @@ class Session:
         return self.reader.with_account(self.account(name))
 
     def address(self, name: str) -> str:
-        """An address from an address, a keystore alias or dev:N."""
-        return resolve_address(name, self.chain)
+        """An address from an address, a keystore alias, dev:N or a name in the address book."""
+        try:
+            return resolve_address(name, self.chain)
+        except ConfigError:
+            named = self.address_book.names().address_of(name)
+            if named is None:
+                raise
+            return named
 
     @property
     def book(self) -> JourneyBook:
-        return JourneyBook(self.chain.chain_id)
+        return JourneyBook(self.deployment.key)
+
+    @property
+    def address_book(self) -> AddressBook:
+        """The names given to this chain's addresses ($JOURNEY_HOME/names.json)."""
+        return AddressBook(self.chain.chain_id)
+
+    @property
+    def names(self) -> Names:
+        """Who is who, for tables and timelines: the address book's names, and the short names of
+        the deployment's organisations (under "org:N")."""
+        if self._names is None:
+            names = self.address_book.names()
+            for org in self.reader.organisations():
+                names[org_key(org["org"])] = org["name"]
+            self._names = names
+        return self._names
 
     # --- output
-    def emit(self, data: Any, human: str | Table | None = None) -> None:
+    def emit(self, data: Any, human: RenderableType | None = None) -> None:
         """Prints `data` as JSON with --json, else `human` (a sentence or a table) for people."""
         if self.json:
             print(json.dumps(data, indent=2, default=_json_default))
@@ -113,16 +136,21 @@ def session(ctx: typer.Context) -> Session:
 class JourneyBook:
     """Local records of the journeys opened here: reference, customer signer and profile hash.
 
-    Kept in $JOURNEY_HOME/journeys.json, per chain, so that later commands accept the
-    reference and customer commands find the profile hash. No personal data: the profile
-    is a salted hash.
+    Kept in $JOURNEY_HOME/journeys.json under the deployment they were opened on (its key:
+    "31337:0xENGINE@0xBLOCKHASH"), so that later commands accept the reference and customer
+    commands find the profile hash. A recreated local chain starts clean, and the records of the
+    chain before it stay in the file under their own key. Records kept under the chain id alone
+    (before deployments were told apart) stay where they are and are read where the deployment
+    has no record of its own. No personal data: the profile is a salted hash.
     """
 
-    def __init__(self, chain_id: int):
+    def __init__(self, deployment: DeploymentKey | int):
         from journeychain.chain import journey_home
 
         self.path = journey_home() / "journeys.json"
-        self.key = str(chain_id)
+        self.key = str(deployment)
+        #: where records kept per chain id alone are (read only)
+        self.legacy = str(deployment.chain_id) if isinstance(deployment, DeploymentKey) else None
 
     def _all(self) -> dict[str, Any]:
         """Every chain's records; a file that is not a journeys file is refused, and left as it is."""
@@ -142,7 +170,7 @@ class JourneyBook:
             isinstance(records, dict) and all(isinstance(r, dict) for r in records.values())
             for records in data.values()
         ):
-            raise self._corrupt("not records by chain and journey")
+            raise self._corrupt("not records by deployment and journey")
         return data
 
     def _corrupt(self, reason: str) -> ConfigError:
@@ -151,7 +179,10 @@ class JourneyBook:
         )
 
     def records(self) -> dict[str, dict[str, str]]:
-        return self._all().get(self.key, {})
+        """This deployment's records by journey id, over those kept per chain id alone."""
+        data = self._all()
+        records = dict(data.get(self.legacy, {})) if self.legacy else {}
+        return records | data.get(self.key, {})
 
     def labels(self) -> dict[str, str]:
         return {jid: r["reference"] for jid, r in self.records().items() if r.get("reference")}
@@ -188,7 +219,7 @@ def _amount(text: str, limit: int = MAX_TOKENS, what: str = "the token can count
     if value <= 0:
         raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")
     if value > Decimal(limit) / 10**18:
-        raise ConfigError(f"{text!r} tokens is more than {what} ({tokens(limit)} tokens)")
+        raise ConfigError(f"{text!r} JIT is more than {what} ({tokens(limit)})")
     wei = value.scaleb(18)
     if wei != wei.to_integral_value():
         raise ConfigError(f"{text!r} is not a positive amount with at most 18 decimals")

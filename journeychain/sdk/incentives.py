@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from journeychain.accounts import checksum
+from journeychain.amounts import tokens
 from journeychain.errors import FundingError
-from journeychain.reverts import tokens
 from journeychain.sdk.core import Part
 from journeychain.signing import permit_signature
 from journeychain.tx import Receipt
@@ -58,7 +58,7 @@ class Incentives(Part):
         balance = int(self._token.functions.balanceOf(owner).call())
         if balance < amount:
             raise FundingError(
-                f"refused: {owner} holds {tokens(balance)} tokens, {tokens(amount)} needed",
+                f"refused: {owner} holds {tokens(balance)}, {tokens(amount)} needed",
                 "ERC20InsufficientBalance",
                 {"sender": owner, "balance": balance, "needed": amount},
             )

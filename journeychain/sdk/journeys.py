@@ -182,7 +182,7 @@ class Journeys(Part):
         ordered = {name: str(fields[name]) for name in order}
         pending = None
         if vault is not None:
-            pending = vault.prepare_step(self.chain.chain_id, jid, state.step, ordered)
+            pending = vault.prepare_step(self._core.deployment.key, jid, state.step, ordered)
             salts = list(pending.salts)
         else:
             salts = [new_salt() for _ in ordered]

@@ -54,6 +54,12 @@ class Participants(Part):
                 return int(entry["org"])
         raise ConfigError(f"there is no organisation named {org!r} (see `journey org list`)")
 
+    def members(self) -> list[dict[str, Any]]:
+        """Every participant, in the order they joined: its address and organisation (from the
+        directory's MemberAdded events)."""
+        logs = self._logs(self._directory.events.MemberAdded, None)
+        return [{"address": e["args"]["account"], "org": int(e["args"]["org"])} for e in logs]
+
     def add_member(self, org: int | str, account: str) -> Receipt:
         """Makes `account` a participant of organisation `org` (ADMIN), for good."""
         return self._send(self._directory.functions.addMember(self.organisation_id(org), checksum(account)))

@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ABIComponent
 from eth_utils import to_checksum_address
 
+from journeychain.deployments import DeploymentKey
 from journeychain.encoding import customer_commitment, customer_subject
 from journeychain.playbook import DEFAULT_ROLES, Playbook
 from journeychain.tx import Receipt
@@ -128,7 +129,9 @@ class OpenedJourney:
 class EvidenceStore(Protocol):
     """Where the values and salts behind a step's commitments are kept (the vault)."""
 
-    def prepare_step(self, chain_id: int, journey: bytes, step: int, fields: dict[str, str]) -> Any: ...
+    def prepare_step(
+        self, deployment: int | DeploymentKey, journey: bytes, step: int, fields: dict[str, str]
+    ) -> Any: ...
 
     def confirm(self, evidence: Any, tx_hash: bytes | str, block: int | None = None) -> None: ...
 
@@ -138,7 +141,9 @@ class EvidenceStore(Protocol):
 class StatementStore(Protocol):
     """Where the texts and salts behind the customer's statement commitments are kept (the vault)."""
 
-    def prepare_statement(self, chain_id: int, journey: bytes, step: int, kind: str, text: str) -> Any: ...
+    def prepare_statement(
+        self, deployment: int | DeploymentKey, journey: bytes, step: int, kind: str, text: str
+    ) -> Any: ...
 
     def confirm_statement(self, statement: Any, tx_hash: bytes | str, block: int | None = None) -> None: ...
 

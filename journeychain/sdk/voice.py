@@ -132,7 +132,7 @@ class Voice(Part):
             index = self._core.journeys.step_index(jid, step)
             kind, text = ("dispute_reason", reason) if action == "dispute" else ("rating_comment", comment)
             if vault is not None and text:
-                kept = vault.prepare_statement(self.chain.chain_id, jid, index, kind, text)
+                kept = vault.prepare_statement(self._core.deployment.key, jid, index, kind, text)
                 salt, commitment = kept.salt, kept.commitment
             else:
                 salt = new_salt()
@@ -210,6 +210,7 @@ class Voice(Part):
                     st["text"],
                     _b32(st["salt"]),
                     _b32(st["commitment"]),
+                    self._core.deployment.key.tag,
                 ),
                 receipt.tx_hash,
                 receipt.block,
@@ -237,7 +238,7 @@ class Voice(Part):
         elif vault is not None:
             # A refusal (rated or disputed already, say) is the rule's sentence, before the vault is touched.
             self._sender().simulate(call(new_salt()))
-            pending = vault.prepare_statement(self.chain.chain_id, jid, step, kind, statement)
+            pending = vault.prepare_statement(self._core.deployment.key, jid, step, kind, statement)
             text, salt, commitment = statement, pending.salt, pending.commitment
         else:
             text, salt = statement, new_salt()
