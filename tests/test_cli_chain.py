@@ -35,7 +35,7 @@ def test_journey_chain_runs_in_the_foreground_until_ctrl_c(tmp_path):
     try:
         assert wait_for(url, up=True)
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
@@ -58,7 +58,7 @@ def test_journey_chain_refuses_a_port_where_a_chain_answers(tmp_path):
         assert second.stderr.strip().endswith(f"error: a chain already answers at {url}")
     finally:
         first.send_signal(signal.SIGINT)
-        first.wait(timeout=20)
+        first.wait(timeout=60)
 
 
 def test_journey_chain_stop_says_when_none_runs(tmp_path):
