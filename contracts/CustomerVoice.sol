@@ -29,6 +29,13 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         );
     bytes32 public constant ACCEPT_TYPEHASH =
         keccak256("AcceptRulebook(address account,uint32 version,bytes32 rulebook,uint256 deadline)");
+    bytes32 public constant REPLY_TYPEHASH = keccak256(
+        "Reply(bytes32 journeyId,uint16 playbookId,bytes32 message,bytes20 history,uint32 nonce,uint256 deadline)"
+    );
+    /// @notice The longest one pause holds a step's clock (past it, the clock runs again).
+    uint32 public constant MAX_PAUSE = 30 days;
+    /// @notice How many times one step of a journey may be paused.
+    uint8 public constant MAX_PAUSES = 3;
     bytes32 public constant RATE_TYPEHASH = keccak256(
         "Rate(bytes32 journeyId,uint16 playbookId,uint8 step,uint8 score,bytes32 comment,bytes20 history,uint32 nonce,uint256 deadline)"
     );
@@ -41,6 +48,13 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     struct Voice {
         uint32 nonce;
         uint16 rated;
+        // the current pause, or the last one: its step (plus one), how often that step was
+        // paused, when (0: resumed), the SLA's time left, and the deadline held meanwhile
+        uint8 pauseStep;
+        uint8 pauses;
+        uint40 pausedAt;
+        uint32 left;
+        uint40 heldUntil;
     }
 
     /// @dev One slot: how many ratings an owner received and their sum.
@@ -135,6 +149,58 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         _verify(journeyId, c.customer, c.head, voice.nonce, structHash, sig);
         ++voice.nonce;
         engine.holdForDispute(journeyId, step, reason);
+    }
+
+    /// @notice Pauses the current step's clock while its owner waits on the customer: the
+    /// time left is kept and the deadline moves out by `MAX_PAUSE`; resumed (by the owner,
+    /// or by the customer's signed `reply`), the deadline becomes the time left from then. A
+    /// step may be paused `MAX_PAUSES` times; past its deadline, or flagged, it cannot be.
+    /// @dev Requirements: the engine's {holdClock} (the caller owns the step, and so on);
+    /// the step is not paused already and was paused fewer than `MAX_PAUSES` times.
+    /// Emits the engine's {StepPaused}.
+    /// @param journeyId The journey.
+    /// @param reason Why it waits (a code the playbook's users agree on; 0: none given).
+    function pauseStep(bytes32 journeyId, uint8 reason) external {
+        (uint8 step, uint40 was, uint40 held) = engine.holdClock(journeyId, msg.sender, reason, MAX_PAUSE);
+        Voice storage v = _voices[journeyId];
+        bool same = v.pauseStep == step + 1;
+        // Paused already when the deadline the engine just held was this pause's (an
+        // escalation or a restart at funding ends a pause by moving the deadline).
+        if (same && v.pausedAt != 0 && v.heldUntil == was) revert StepAlreadyPaused(journeyId, step);
+        uint8 count = same ? v.pauses : 0;
+        if (count >= MAX_PAUSES) revert TooManyPauses(journeyId, step, MAX_PAUSES);
+        v.pauseStep = step + 1;
+        v.pauses = count + 1;
+        v.pausedAt = uint40(block.timestamp);
+        // The deadline had not passed (the engine checked): what is left fits the SLA's 32 bits.
+        v.left = uint32(was - block.timestamp);
+        v.heldUntil = held;
+    }
+
+    /// @notice Resumes the current step's paused clock, as its owner.
+    /// @dev Requirements: the step is paused; the caller owns it. Emits the engine's {StepResumed}.
+    /// @param journeyId The journey.
+    function resumeStep(bytes32 journeyId) external {
+        _resume(journeyId, msg.sender, true);
+    }
+
+    /// @notice Relays the customer's signed reply to a paused step: its clock runs again.
+    /// @dev Requirements: the signature is the customer's (no participant), over the
+    /// journey's current rolling hash, with the current nonce; the step is paused. Emits
+    /// {CustomerReplied} and the engine's {StepResumed}.
+    /// @param journeyId The journey.
+    /// @param message Commitment of the customer's reply.
+    /// @param sig The customer's signature.
+    function reply(bytes32 journeyId, bytes32 message, CustomerSignature calldata sig) external {
+        Context memory c = _context(journeyId);
+        Voice storage voice = _voices[journeyId];
+        bytes32 structHash = keccak256(
+            abi.encode(REPLY_TYPEHASH, journeyId, c.playbookId, message, sig.history, sig.nonce, sig.deadline)
+        );
+        address signer = _verify(journeyId, c.customer, c.head, voice.nonce, structHash, sig);
+        ++voice.nonce;
+        emit CustomerReplied(journeyId, voice.pauseStep == 0 ? 0 : voice.pauseStep - 1, message);
+        _resume(journeyId, signer, false);
     }
 
     /// @notice Records the customer's signed rating (1 to 5) of a step's owner, once
@@ -253,6 +319,31 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         Status status;
         bytes16 customer;
         bytes20 head;
+    }
+
+    /// @dev Ends the journey's pause: the deadline becomes the time left from now, or stays
+    /// where it was held once the pause ran longer than `MAX_PAUSE`.
+    function _resume(bytes32 journeyId, address by, bool asOwner) private {
+        Voice storage v = _voices[journeyId];
+        if (v.pausedAt == 0) revert StepNotPaused(journeyId, v.pauseStep == 0 ? 0 : v.pauseStep - 1);
+        uint256 resumed = block.timestamp + v.left;
+        uint40 held = v.heldUntil;
+        // slither-disable-next-line timestamp (a deadline is a time)
+        uint40 deadline = resumed < held ? uint40(resumed) : held;
+        v.pausedAt = 0;
+        engine.releaseClock(journeyId, v.pauseStep - 1, held, deadline, by, asOwner);
+    }
+
+    /// @notice A journey's pause: its step, how often that step was paused, when (0: not
+    /// paused now), the time its SLA had left, and the deadline held meanwhile.
+    /// @param journeyId The journey.
+    function pauseOf(bytes32 journeyId)
+        external
+        view
+        returns (uint8 step, uint8 pauses, uint40 pausedAt, uint32 left, uint40 heldUntil)
+    {
+        Voice storage v = _voices[journeyId];
+        return (v.pauseStep == 0 ? 0 : v.pauseStep - 1, v.pauses, v.pausedAt, v.left, v.heldUntil);
     }
 
     /// @dev The journey's context from the engine.

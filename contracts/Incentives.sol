@@ -214,6 +214,67 @@ abstract contract Incentives is Journeys {
         emit Disputed(journeyId, step, reason);
     }
 
+    /// @notice Holds the current step's clock while its owner waits on the customer (the
+    /// customer voice keeps the pause and its limits): the deadline moves out by `extension`.
+    /// A step past its deadline, flagged, or waiting for its pool cannot be held, so a pause
+    /// never hides a breach.
+    /// @dev Requirements: the caller is the customer voice; the journey is open; `owner`
+    /// may act on the current step as its owner; the step has a deadline, not passed and
+    /// not flagged, and its pool is funded if it must be. Emits {StepPaused}.
+    /// @param journeyId The journey.
+    /// @param owner The step's owner, who pauses it.
+    /// @param reason Why it waits (a code; 0: none given).
+    /// @param extension How far the deadline moves out (the longest pause).
+    /// @return step The step held.
+    /// @return was Its deadline before.
+    /// @return deadline Its deadline while held.
+    function holdClock(bytes32 journeyId, address owner, uint8 reason, uint32 extension)
+        external
+        returns (uint8 step, uint40 was, uint40 deadline)
+    {
+        if (msg.sender != voice) revert NotVoice(msg.sender);
+        Journey memory j = _openJourney(journeyId);
+        StepConfig memory c = _checkOwner(journeyId, j, owner);
+        step = j.step;
+        was = j.deadline;
+        // slither-disable-next-line timestamp,incorrect-equality (a deadline is a time; steps compared)
+        if (was == 0 || block.timestamp > was || _exceptionsOf(journeyId, j).flagged == step + 1) {
+            revert CannotPause(journeyId, step, was);
+        }
+        // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
+        if (c.flags & _FUND_GATE != 0 && _funds[journeyId].pool == 0) revert PoolNotFunded(journeyId, step);
+        deadline = uint40(uint256(was) + extension);
+        j.deadline = deadline;
+        // The customer's voice now counts a signed reply: settlement must read its nonce.
+        j.exceptional = true;
+        _store(journeyId, j);
+        emit StepPaused(journeyId, step, owner, reason, uint32(was - block.timestamp), deadline);
+    }
+
+    /// @notice Ends a pause the customer voice kept: the step's deadline becomes `deadline`.
+    /// @dev Requirements: the caller is the customer voice; the journey is open, still at
+    /// `step`, and its deadline is still `held` (an escalation, or the clock restarting at
+    /// the first funding, ended the pause already); when `asOwner`, `by` may act on the step
+    /// as its owner. Emits {StepResumed}.
+    /// @param journeyId The journey.
+    /// @param step The step paused.
+    /// @param held Its deadline while held.
+    /// @param deadline Its deadline from now.
+    /// @param by Its owner, or the customer who replied.
+    /// @param asOwner Whether `by` resumes it as its owner (else the voice verified the customer).
+    function releaseClock(bytes32 journeyId, uint8 step, uint40 held, uint40 deadline, address by, bool asOwner)
+        external
+    {
+        if (msg.sender != voice) revert NotVoice(msg.sender);
+        Journey memory j = _openJourney(journeyId);
+        // slither-disable-next-line incorrect-equality (steps and deadlines compared)
+        if (j.step != step || j.deadline != held) revert StepNotPaused(journeyId, j.step);
+        if (asOwner) _checkOwner(journeyId, j, by);
+        j.deadline = deadline;
+        _store(journeyId, j);
+        emit StepResumed(journeyId, step, by, deadline);
+    }
+
     /// @notice Ends the open dispute as the customer voice decided it: by the arbiter's
     /// resolution, or by the playbook's fallback once the arbiter's window has passed.
     /// Upheld: the step's share is forfeited as if breached, wholly. Rejected: the journey

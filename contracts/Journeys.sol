@@ -469,15 +469,7 @@ abstract contract Journeys is Playbooks {
         view
         returns (StepConfig memory)
     {
-        StepConfig memory c = _config(j.playbookId, j.step);
-        if (c.role == _CUSTOMER_BIT) revert CustomerStep(journeyId, j.step);
-        Participant memory p = _checkActor(msg.sender, c.role);
-        if (p.roles & 1 != 0) revert AdminMayNotOwnStep(msg.sender);
-        if (j.owner & _ORG != 0) {
-            if (_ORG | p.org != j.owner) revert WrongOrganisation(journeyId, j.step, msg.sender, j.owner & ~_ORG);
-        } else if (j.owner != p.id) {
-            revert NotAssignee(journeyId, j.step, msg.sender, _accountOf(j.owner));
-        }
+        StepConfig memory c = _checkOwner(journeyId, j, msg.sender);
         _checkFields(journeyId, j.playbookId, j.step, c, fields);
         bool gated = c.flags & _FUND_GATE != 0;
         if (c.attestationCount == 0 && !gated) return c;
@@ -485,6 +477,26 @@ abstract contract Journeys is Playbooks {
         if (c.attestationCount != 0) _checkAttestations(journeyId, j, c.attestationCount, f.customer, attesters);
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
         if (gated && f.pool == 0) revert PoolNotFunded(journeyId, j.step);
+        return c;
+    }
+
+    /// @dev Reverts unless `account` may act on the current step as its owner: it holds the
+    /// step's role, accepted the rulebook, is not ADMIN, and is the assignee or a member of
+    /// the owning organisation. Returns the step's configuration.
+    function _checkOwner(bytes32 journeyId, Journey memory j, address account)
+        internal
+        view
+        returns (StepConfig memory)
+    {
+        StepConfig memory c = _config(j.playbookId, j.step);
+        if (c.role == _CUSTOMER_BIT) revert CustomerStep(journeyId, j.step);
+        Participant memory p = _checkActor(account, c.role);
+        if (p.roles & 1 != 0) revert AdminMayNotOwnStep(account);
+        if (j.owner & _ORG != 0) {
+            if (_ORG | p.org != j.owner) revert WrongOrganisation(journeyId, j.step, account, j.owner & ~_ORG);
+        } else if (j.owner != p.id) {
+            revert NotAssignee(journeyId, j.step, account, _accountOf(j.owner));
+        }
         return c;
     }
 

@@ -40,6 +40,8 @@ WATCHED_EVENTS = (
     "BreachRecorded",
     "Escalated",
     "ClockRestarted",
+    "StepPaused",
+    "StepResumed",
     "Disputed",
     "DisputeResolved",
     "ValueConfirmed",
@@ -258,6 +260,8 @@ class Keeper:
             w.flagged = True
         elif name in ("Escalated", "ClockRestarted"):
             w.deadline, w.flagged, w.warned = args["deadline"], False, False
+        elif name in ("StepPaused", "StepResumed") and args["step"] == w.step:
+            w.deadline = args["deadline"]  # a paused step's clock is held, then runs on
         elif name == "Disputed":
             w.held = True
         elif name == "DisputeResolved":

@@ -365,6 +365,34 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"at {when(a['deadline'])}: value can no longer be confirmed, the journey can only expire"
         ),
     ),
+    "CannotPause": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} cannot be "
+            "paused: only a step with a deadline that has not passed, and is not flagged, can be"
+        ),
+    ),
+    "StepAlreadyPaused": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            "is paused already"
+        ),
+    ),
+    "TooManyPauses": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} was paused "
+            f"{a['max']} times, as often as a step may be"
+        ),
+    ),
+    "StepNotPaused": (
+        DeadlineError,
+        lambda c, a: (
+            f"refused: {c.step(a['journeyId'], a['step'])} of journey {c.journey(a['journeyId'])} "
+            "is not paused"
+        ),
+    ),
     "AlreadyBreached": (
         DeadlineError,
         lambda c, a: (

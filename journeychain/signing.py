@@ -27,6 +27,14 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "nonce", "type": "uint32"},
         {"name": "deadline", "type": "uint256"},
     ],
+    "Reply": [
+        {"name": "journeyId", "type": "bytes32"},
+        {"name": "playbookId", "type": "uint16"},
+        {"name": "message", "type": "bytes32"},
+        {"name": "history", "type": "bytes20"},
+        {"name": "nonce", "type": "uint32"},
+        {"name": "deadline", "type": "uint256"},
+    ],
     "Rate": [
         {"name": "journeyId", "type": "bytes32"},
         {"name": "playbookId", "type": "uint16"},

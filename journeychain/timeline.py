@@ -35,13 +35,22 @@ ENGINE_EVENTS = (
     "BreachRecorded",
     "Escalated",
     "ClockRestarted",
+    "StepPaused",
+    "StepResumed",
     "PoolFunded",
     "Disputed",
     "DisputeResolved",
     "ValueConfirmed",
     "JourneyClosed",
 )
-VOICE_EVENTS = ("Rated",)
+VOICE_EVENTS = ("Rated", "CustomerReplied")
+#: The names of the pause reason codes (the SDK's PAUSE_REASONS, reversed).
+PAUSE_REASON_NAMES = {
+    1: "awaiting customer",
+    2: "awaiting information",
+    3: "customer unavailable",
+    4: "scheduled",
+}
 
 #: Wraps one RPC call (the keeper passes its retrying wrapper); the default calls it once.
 RpcCall = Callable[[Callable[[], Any]], Any]
@@ -278,6 +287,18 @@ class Entry:
                 f"{step} waited for the pool: its clock starts again at funding, "
                 f"new deadline {iso(self.deadline)}"
             )
+        if self.kind == "paused":
+            why = PAUSE_REASON_NAMES.get(
+                d["reason"], f"reason {d['reason']}" if d["reason"] else "no reason given"
+            )
+            return (
+                f"{step} paused by {who} ({why}): {duration(d['left'])} of its SLA kept, "
+                f"held until {iso(self.deadline)} at the latest"
+            )
+        if self.kind == "resumed":
+            return f"{step} resumed by {who}: deadline {iso(self.deadline)}"
+        if self.kind == "replied":
+            return "the customer replied to the paused step"
         if self.kind == "funded":
             return f"pool funded by {who} with {tokens(d['amount'])} (pool {tokens(d['pool'])})"
         if self.kind == "disputed":
@@ -320,6 +341,7 @@ class StepSummary:
     sla_type: str = "SLA"
     sla: int = 0
     warn_bps: int = 0
+    paused: int = 0  # how often it was paused
 
     @property
     def warn_at(self) -> int | None:
@@ -473,6 +495,18 @@ def _fold(tl: Timeline, ev: ChainEvent, time: int, state: dict[str, Any]) -> Non
         s = summary(a["step"])
         s.deadline = a["deadline"] or None
         entry.kind, entry.deadline = "clock_restarted", a["deadline"]
+    elif ev.name == "StepPaused":
+        s = summary(a["step"])
+        s.deadline, s.paused = a["deadline"] or None, s.paused + 1
+        entry.kind, entry.who, entry.deadline = "paused", a["by"], a["deadline"]
+        entry.details = {"reason": a["reason"], "left": a["left"]}
+    elif ev.name == "StepResumed":
+        s = summary(a["step"])
+        s.deadline = a["deadline"] or None
+        entry.kind, entry.who, entry.deadline = "resumed", a["by"], a["deadline"]
+    elif ev.name == "CustomerReplied":
+        entry.kind, entry.who = "replied", None
+        entry.details = {"message": hexstr(a["message"])}
     elif ev.name == "PoolFunded":
         entry.kind, entry.who = "funded", a["funder"]
         entry.details = {"amount": a["amount"], "pool": a["pool"]}

@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS statements (
     deployment  TEXT    NOT NULL DEFAULT '',
     journey     TEXT    NOT NULL,
     step        INTEGER NOT NULL,
-    kind        TEXT    NOT NULL CHECK (kind IN ('dispute_reason', 'rating_comment')),
+    kind        TEXT    NOT NULL CHECK (kind IN ('dispute_reason', 'rating_comment', 'reply_message')),
     text        TEXT,
     salt        TEXT,
     commitment  TEXT    NOT NULL,
@@ -89,8 +89,9 @@ CREATE TABLE IF NOT EXISTS statements (
 )""",
 }
 INDEXES = ("CREATE INDEX IF NOT EXISTS journeys_customer ON journeys (customer)",)
-#: The vault's layout (PRAGMA user_version): 2 keys every row by its deployment.
-LAYOUT = 2
+#: The vault's layout (PRAGMA user_version): 2 keys every row by its deployment; 3 keeps the
+#: customer's replies to paused steps among the statements.
+LAYOUT = 3
 
 #: Which rows a method reads or writes: a deployment's (its key), or, given a chain id alone,
 #: the rows written without a deployment (writing) and any deployment's on that chain (reading).
@@ -105,7 +106,11 @@ def _where(deployment: Where) -> tuple[int, str]:
 
 
 # A customer's statement: the event that carries its commitment, and that event's argument.
-STATEMENTS = {"dispute_reason": ("Disputed", "reason"), "rating_comment": ("Rated", "comment")}
+STATEMENTS = {
+    "dispute_reason": ("Disputed", "reason"),
+    "rating_comment": ("Rated", "comment"),
+    "reply_message": ("CustomerReplied", "message"),
+}
 
 
 class ProofError(JourneyError):
@@ -211,7 +216,12 @@ def _lay_out(db: sqlite3.Connection) -> None:
     """Creates the tables, or migrates a vault written before rows were keyed by deployment: each
     old table's rows are copied, whole, under the empty deployment of their chain id (readable,
     blocking no deployment's step), in the transaction the caller holds."""
-    if db.execute("PRAGMA user_version").fetchone()[0] >= LAYOUT:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version >= LAYOUT:
+        return
+    if version == 2:
+        _widen_statements(db)
+        db.execute(f"PRAGMA user_version = {LAYOUT}")
         return
     old = []
     for table in TABLES:
@@ -229,6 +239,16 @@ def _lay_out(db: sqlite3.Connection) -> None:
         db.execute(f"INSERT INTO {table} (deployment, {names}) SELECT '', {names} FROM {table}_unkeyed")
         db.execute(f"DROP TABLE {table}_unkeyed")
     db.execute(f"PRAGMA user_version = {LAYOUT}")
+
+
+def _widen_statements(db: sqlite3.Connection) -> None:
+    """Rebuilds a layout-2 vault's statements table under today's check of their kinds, every
+    row copied whole, in the transaction the caller holds."""
+    columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(statements)"))  # fixed names
+    db.execute("ALTER TABLE statements RENAME TO statements_narrow")
+    db.execute(TABLES["statements"])
+    db.execute(f"INSERT INTO statements ({columns}) SELECT {columns} FROM statements_narrow")
+    db.execute("DROP TABLE statements_narrow")
 
 
 def _kind(kind: str) -> tuple[str, str]:

@@ -25,7 +25,7 @@ from journeychain.cli import JourneyBook, app
 from journeychain.deployments import DeploymentKey, deploy
 from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError
-from journeychain.vault import Vault
+from journeychain.vault import LAYOUT, Vault
 
 JID = "0x" + journey_id("OPP-1").hex()
 #: The vault's tables as they were before rows were keyed by deployment.
@@ -170,7 +170,7 @@ def test_an_unkeyed_vault_is_migrated_its_rows_kept_readable_and_blocking_no_dep
         ]
     assert [(r[1], r[5]) for r in vault_rows(home)] == [("", "webinar"), (deployment.tag, "trade fair")]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LAYOUT
         assert db.execute("SELECT name FROM sqlite_master WHERE name LIKE '%unkeyed%'").fetchall() == []
     with Vault(path) as vault:  # opening it again migrates nothing twice
         assert len(vault_rows(home)) == 2 and vault.fields(31337, "OPP-1", 0)

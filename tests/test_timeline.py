@@ -157,3 +157,33 @@ def test_a_journey_read_through_the_sdk_says_when_its_step_is_at_risk(net):
     assert state.at_risk is True and state.as_dict()["warn_at"] == state.deadline - DAY // 5
     tl = build(chain, crew, "TL-RISK")
     assert tl.at_risk(chain.now()).name == "lead_accepted"
+
+
+def test_a_pause_and_the_customers_reply_show_in_the_timeline_and_move_the_deadline(net):
+    chain, crew = net
+    crew.open("TL-PAUSE", assignee=crew.marketing)
+    crew.qualify("TL-PAUSE", crew.rep_a)
+    deadline = crew.client.journey("TL-PAUSE").deadline
+    crew.advance(6 * HOUR)
+    paused = crew.rep_a.client.pause_step("TL-PAUSE", "awaiting_customer")
+    left = paused.events["StepPaused"][0]["left"]
+    assert DAY - 6 * HOUR - 5 <= left <= DAY - 6 * HOUR  # what the 24-hour SLA had left
+    assert crew.client.journey("TL-PAUSE").deadline == deadline + 30 * DAY  # held meanwhile
+    assert crew.rep_a.client.pause_of("TL-PAUSE")["paused_at"] is not None
+    crew.advance(3 * DAY)  # waiting on the customer: it does not count
+    customer = crew.customers["TL-PAUSE"].signer
+    replied = crew.relayer.client.customer_reply(
+        "TL-PAUSE", customer, "here are the details", vault=crew.vault
+    )
+    resumed = replied.receipt.events["StepResumed"][0]
+    assert abs(resumed["deadline"] - (chain.now() + left)) <= 2  # the time left, from the reply on
+    assert crew.client.journey("TL-PAUSE").deadline == resumed["deadline"]
+    tl = build(chain, crew, "TL-PAUSE")
+    kinds = [e.kind for e in tl.entries]
+    assert kinds[-3:] == ["paused", "replied", "resumed"]
+    assert tl.steps[1].paused == 1 and tl.steps[1].deadline == resumed["deadline"]
+    lines = [e.describe() for e in tl.entries[-3:]]
+    assert "paused by" in lines[0] and "(awaiting customer)" in lines[0]
+    assert lines[1] == "the customer replied to the paused step" and "resumed by" in lines[2]
+    with pytest.raises(JourneyError, match="is not paused"):
+        crew.rep_a.client.resume_step("TL-PAUSE")

@@ -33,6 +33,15 @@ interface IEngineHooks {
     /// @notice Reverts with HistoryMismatch unless `history` matches the journey's rolling hash.
     function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view;
 
+    /// @notice The voice holds the current step's clock for its owner (see the engine).
+    function holdClock(bytes32 journeyId, address owner, uint8 reason, uint32 extension)
+        external
+        returns (uint8 step, uint40 was, uint40 deadline);
+
+    /// @notice The voice ends a pause it kept (see the engine).
+    function releaseClock(bytes32 journeyId, uint8 step, uint40 held, uint40 deadline, address by, bool asOwner)
+        external;
+
     /// @notice The voice reports a verified dispute of `step`.
     function holdForDispute(bytes32 journeyId, uint8 step, bytes32 reason) external;
 

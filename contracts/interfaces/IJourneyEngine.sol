@@ -222,6 +222,20 @@ interface IJourneyEngine {
     /// @param step The step already flagged as breached.
     error AlreadyBreached(bytes32 journeyId, uint8 step);
     /// @param journeyId The journey.
+    /// @param step The current step, with no deadline, past it, or flagged as breached.
+    /// @param deadline Its deadline (0: none).
+    error CannotPause(bytes32 journeyId, uint8 step, uint40 deadline);
+    /// @param journeyId The journey.
+    /// @param step The current step, paused already.
+    error StepAlreadyPaused(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
+    /// @param step The current step, paused as often as a step may be.
+    /// @param max How often a step may be paused.
+    error TooManyPauses(bytes32 journeyId, uint8 step, uint8 max);
+    /// @param journeyId The journey.
+    /// @param step The current step, not paused.
+    error StepNotPaused(bytes32 journeyId, uint8 step);
+    /// @param journeyId The journey.
     /// @param step The step that needs a funded pool before it completes.
     error PoolNotFunded(bytes32 journeyId, uint8 step);
     /// @param journeyId The journey.
@@ -269,6 +283,18 @@ interface IJourneyEngine {
     /// @param org The organisation it is recorded against (zero: a participant).
     /// @param deadline The deadline that passed.
     event BreachRecorded(bytes32 indexed journeyId, uint8 step, address indexed assignee, uint32 org, uint40 deadline);
+    /// @param journeyId The journey.
+    /// @param step The step paused.
+    /// @param by Its owner, who paused it.
+    /// @param reason Why it waits (a code; 0: none given).
+    /// @param left The seconds its SLA had left.
+    /// @param deadline Its deadline while paused (the time left plus the longest pause).
+    event StepPaused(bytes32 indexed journeyId, uint8 step, address indexed by, uint8 reason, uint32 left, uint40 deadline);
+    /// @param journeyId The journey.
+    /// @param step The step resumed.
+    /// @param by Its owner, or the customer who replied.
+    /// @param deadline Its deadline from now: the time it had left when paused.
+    event StepResumed(bytes32 indexed journeyId, uint8 step, address indexed by, uint40 deadline);
     /// @param journeyId The journey.
     /// @param step The step reassigned.
     /// @param from The previous owner, a participant (zero: an organisation).
@@ -388,6 +414,10 @@ interface IJourneyEngine {
     /// @param score 1 to 5.
     /// @param comment Commitment of the customer's comment.
     event Rated(bytes32 indexed journeyId, uint8 step, address indexed owner, uint8 score, bytes32 comment);
+    /// @param journeyId The journey.
+    /// @param step The paused step replied to.
+    /// @param message Commitment of the customer's reply.
+    event CustomerReplied(bytes32 indexed journeyId, uint8 step, bytes32 message);
     /// @param journeyId The journey.
     /// @param step The step waiting for its pool, whose clock started again.
     /// @param deadline Its new deadline.

@@ -28,7 +28,7 @@ from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError
 from journeychain.payouts import group_payouts
 from journeychain.playbook import parse_duration
-from journeychain.timeline import label
+from journeychain.timeline import iso, label
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
 
@@ -124,6 +124,38 @@ def customer_dispute(
     s.emit(
         {"journey": journey, "step": event["step"], "reason": result.commitment} | receipt.as_dict(),
         f"journey {journey}: step {event['step']} disputed; payouts held {_receipt_note(receipt)}",
+    )
+
+
+@customer_app.command("reply")
+def customer_reply(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    customer: CustomerOpt,
+    message: Annotated[
+        str,
+        typer.Option(help="The reply (kept in the evidence vault; only a salted commitment goes on chain)."),
+    ] = "",
+    profile_hex: ProfileOpt = None,
+) -> None:
+    """The customer replies to a step paused while its owner waits on the customer: its clock
+    runs again. The message is committed with a fresh salt, kept like a dispute's reason."""
+    s = session(ctx)
+    who = _customer(s, journey, customer, profile_hex)
+    with Vault() as vault:
+        result = s.client().customer_reply(journey, who, message, vault=vault)
+    receipt = result.receipt
+    event = receipt.events["StepResumed"][0]
+    s.emit(
+        {
+            "journey": journey,
+            "step": event["step"],
+            "deadline": event["deadline"],
+            "message": result.commitment,
+        }
+        | receipt.as_dict(),
+        f"journey {journey}: the customer replied; step {event['step']} resumed, deadline "
+        f"{iso(event['deadline'])} {_receipt_note(receipt)}",
     )
 
 

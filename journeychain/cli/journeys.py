@@ -193,6 +193,47 @@ def fund_cmd(
     )
 
 
+@step_app.command("pause")
+def step_pause(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why it waits: awaiting_customer, awaiting_information, customer_unavailable, scheduled."
+        ),
+    ] = "awaiting_customer",
+) -> None:
+    """Pause the current step's clock while you, its owner, wait on the customer.
+
+    The time its SLA has left is kept; `journey step resume`, or the customer's signed reply
+    (`journey customer reply`), starts it again. A step may be paused 3 times, for 30 days
+    each at most; a step past its deadline or flagged cannot be paused.
+    """
+    s = session(ctx)
+    receipt = s.client().pause_step(journey, reason)
+    event = receipt.events["StepPaused"][0]
+    s.emit(
+        {"journey": journey, "step": event["step"], "left": event["left"], "held_until": event["deadline"]}
+        | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} paused with {duration(event['left'])} of its SLA left "
+        f"(held until {iso(event['deadline'])} at the latest) {_receipt_note(receipt)}",
+    )
+
+
+@step_app.command("resume")
+def step_resume(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]) -> None:
+    """Resume the current step's paused clock: the time it had left runs from now."""
+    s = session(ctx)
+    receipt = s.client().resume_step(journey)
+    event = receipt.events["StepResumed"][0]
+    s.emit(
+        {"journey": journey, "step": event["step"], "deadline": event["deadline"]} | receipt.as_dict(),
+        f"journey {journey}: step {event['step']} resumed, deadline {iso(event['deadline'])} "
+        + _receipt_note(receipt),
+    )
+
+
 breach_app = typer.Typer(help="SLA breaches.", no_args_is_help=True)
 
 

@@ -25,6 +25,24 @@ from journeychain.sdk.types import (
 from journeychain.signing import customer_signature, sign_typed
 from journeychain.tx import Receipt
 
+#: Why a step's owner pauses its clock, as codes on chain (0: none given).
+PAUSE_REASONS = {"awaiting_customer": 1, "awaiting_information": 2, "customer_unavailable": 3, "scheduled": 4}
+
+
+def pause_reason(reason: str | int) -> int:
+    """The code of a pause reason (a name of PAUSE_REASONS, or a code from 0 to 255)."""
+    if isinstance(reason, int) and not isinstance(reason, bool):
+        code = reason
+    elif isinstance(reason, str) and reason in PAUSE_REASONS:
+        return PAUSE_REASONS[reason]
+    elif isinstance(reason, str) and reason.isdigit():
+        code = int(reason)
+    else:
+        raise ConfigError(f"pause reason {reason!r} is none of {', '.join(PAUSE_REASONS)} (or a code 0-255)")
+    if not 0 <= code <= 255:
+        raise ConfigError(f"pause reason {code} is not a code from 0 to 255")
+    return code
+
 
 class Voice(Part):
     """The customer's voice: confirm value, dispute, rate (signed here or on the customer's own
@@ -59,6 +77,47 @@ class Voice(Part):
             return self._voice.functions.dispute(jid, index, reason_commitment, sig)
 
         return self._statement(jid, index, "dispute_reason", reason, vault, call)
+
+    def pause_step(self, journey: str | bytes, reason: str | int = "awaiting_customer") -> Receipt:
+        """The current step's owner pauses its clock while waiting on the customer (one of
+        PAUSE_REASONS, or its code): the time left is kept until it is resumed."""
+        code = pause_reason(reason)
+        return self._send(self._voice.functions.pauseStep(self.journey_id(journey), code))
+
+    def resume_step(self, journey: str | bytes) -> Receipt:
+        """The current step's owner resumes its paused clock: the time it had left runs from now."""
+        return self._send(self._voice.functions.resumeStep(self.journey_id(journey)))
+
+    def customer_reply(
+        self,
+        journey: str | bytes,
+        customer: Customer,
+        message: str | bytes = "",
+        vault: StatementStore | None = None,
+    ) -> StatementResult:
+        """The customer signs a reply to a step paused while its owner waits on the customer: the
+        step's clock runs again. A text `message` goes on chain as a salted commitment, kept like
+        a dispute's reason."""
+        jid = self.journey_id(journey)
+        index = self._core.journeys.journey(jid).step
+
+        def call(message_commitment: bytes) -> Any:
+            sig = self._customer_sig(customer, "Reply", jid, message=message_commitment)
+            return self._voice.functions.reply(jid, message_commitment, sig)
+
+        return self._statement(jid, index, "reply_message", message, vault, call)
+
+    def pause_of(self, journey: str | bytes) -> dict[str, Any]:
+        """The journey's pause: its step, how often that step was paused, when it was paused
+        (None: it is not paused now), the seconds its SLA had left, the deadline held meanwhile."""
+        step, pauses, paused_at, left, held = self._voice.functions.pauseOf(self.journey_id(journey)).call()
+        return {
+            "step": int(step) if pauses else None,
+            "pauses": int(pauses),
+            "paused_at": int(paused_at) or None,
+            "left": int(left),
+            "held_until": int(held) or None,
+        }
 
     def customer_rate(
         self,
