@@ -16,6 +16,12 @@ from journeychain.cli import app
 COMMAND = [sys.executable, "-c", "from journeychain.cli import main; main()"]
 
 
+def interruptible() -> None:
+    """In the child: Ctrl-C as at a terminal, even when the suite runs as a background job
+    (whose shell leaves SIGINT ignored, and Python then installs no KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_for(url: str, up: bool, seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -30,12 +36,16 @@ def test_journey_chain_runs_in_the_foreground_until_ctrl_c(tmp_path):
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {"JOURNEY_HOME": str(tmp_path)}
     process = subprocess.Popen(
-        [*COMMAND, "chain", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*COMMAND, "chain", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=interruptible,
     )
     try:
         assert wait_for(url, up=True)
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        process.wait(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
@@ -48,7 +58,7 @@ def test_journey_chain_refuses_a_port_where_a_chain_answers(tmp_path):
     url = f"http://127.0.0.1:{port}"
     env = os.environ | {"JOURNEY_HOME": str(tmp_path)}
     first = subprocess.Popen([*COMMAND, "chain", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)  # fmt: skip
+                             stderr=subprocess.DEVNULL, preexec_fn=interruptible)  # fmt: skip
     try:
         assert wait_for(url, up=True)
         second = subprocess.run(
@@ -58,7 +68,7 @@ def test_journey_chain_refuses_a_port_where_a_chain_answers(tmp_path):
         assert second.stderr.strip().endswith(f"error: a chain already answers at {url}")
     finally:
         first.send_signal(signal.SIGINT)
-        first.wait(timeout=60)
+        first.wait(timeout=20)
 
 
 def test_journey_chain_stop_says_when_none_runs(tmp_path):
