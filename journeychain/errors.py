@@ -117,3 +117,8 @@ class DisputeError(RuleError):
 
 class ClaimError(RuleError):
     """Nothing to claim."""
+
+
+class IndexStoreError(ConfigError):
+    """The index (the read model folded from the chain's events) cannot be opened, is of
+    another deployment, or was asked something it cannot answer."""
