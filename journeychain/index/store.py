@@ -5,11 +5,24 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
@@ -69,17 +82,37 @@ class Reorganisation:
 
 @dataclass(frozen=True)
 class JourneyFilter:
-    """The filters of `Index.journeys` (each None or False: no filter)."""
+    """The filters of `Index.journeys`; None: no filter. `overdue` and `at_risk` take True (only
+    those that are) or False (only those that are not); `organisation` its number or name."""
 
     status: str | None = None
     playbook: int | Sequence[int] | None = None
-    overdue: bool = False
-    at_risk: bool = False
-    organisation: int | None = None
+    overdue: bool | None = None
+    at_risk: bool | None = None
+    organisation: int | str | None = None
     assignee: str | None = None
     now: int | None = None
     limit: int | None = None
     offset: int = 0
+
+
+def _filters(filters: Any, kw: Mapping[str, Any]) -> JourneyFilter:
+    """A JourneyFilter from another filter object (any dataclass with such fields), a mapping or
+    keywords; fields it does not know are refused."""
+    if filters is None:
+        given: dict[str, Any] = {}
+    elif is_dataclass(filters) and not isinstance(filters, type):
+        given = {f.name: getattr(filters, f.name) for f in fields(filters)}
+    else:
+        given = dict(filters)
+    given |= kw
+    known = {f.name for f in fields(JourneyFilter)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise IndexStoreError(
+            f"journeys cannot be filtered by {', '.join(unknown)} (filters: {', '.join(sorted(known))})"
+        )
+    return JourneyFilter(**given)
 
 
 class Index:
@@ -146,8 +179,6 @@ class Index:
 
     def counts(self) -> dict[str, int]:
         """How many rows each table holds."""
-        from sqlalchemy import func
-
         tables = (
             schema.events,
             *schema.JOURNEY_TABLES,
@@ -476,18 +507,16 @@ class Index:
             found = conn.execute(query).mappings().all()
         return [(int(r["opened_block"]), _state(r, now, reference(r["journey_id"]))) for r in found]
 
-    def journeys(
-        self, filters: JourneyFilter | Mapping[str, Any] | None = None, **kw: Any
-    ) -> list[dict[str, Any]]:
-        """The journeys that pass every filter given, oldest first (see JourneyFilter; the
-        filters as an object, a mapping or keywords): `status` (open, disputed,
-        value_delivered, expired, cancelled), `playbook` (a number or several), `overdue` (open
-        and past the current deadline at `now`), `at_risk` (open, past the current step's
-        warning threshold but not its deadline), `organisation` (its number: its own steps and
-        those of its participants) and `assignee` (an address) own the current step of a live
-        journey; `now` defaults to the last indexed block's time; `limit` and `offset` page."""
-        given = dict(asdict(filters)) if isinstance(filters, JourneyFilter) else dict(filters or {})
-        f = JourneyFilter(**(given | kw))
+    def journeys(self, filters: Any = None, **kw: Any) -> list[dict[str, Any]]:
+        """The journeys that pass every filter given, oldest first, as `journey` gives them
+        without steps (see JourneyFilter; the filters as an object, a mapping or keywords):
+        `status` (open, disputed, value_delivered, expired, cancelled), `playbook` (a number or
+        several), `overdue` (open and past the current deadline at `now`), `at_risk` (open,
+        past the current step's warning threshold but not its deadline), `organisation` (its
+        number or name: it, or one of its participants, owns the current step) and `assignee`
+        (an address: it owns the current step); `now` defaults to the last indexed block's
+        time; `limit` and `offset` page."""
+        f = _filters(filters, kw)
         j = schema.journeys.c
         now = self.now() if f.now is None else int(f.now)
         query = select(schema.journeys).order_by(j.opened_block, j.opened_log)
@@ -502,25 +531,26 @@ class Index:
         if f.playbook is not None:
             numbers = [f.playbook] if isinstance(f.playbook, int) else list(f.playbook)
             query = query.where(j.playbook_id.in_(numbers))
-        if f.overdue:
-            query = query.where(j.status == "open", j.deadline != 0, j.deadline < now)
-        if f.at_risk:
-            query = query.where(
-                j.status == "open",
-                j.waiting.is_(False),
-                j.warn_at.is_not(None),
-                j.warn_at <= now,
-                j.deadline >= now,
-            )
+        overdue = and_(j.status == "open", j.deadline != 0, j.deadline < now)
+        if f.overdue is not None:
+            query = query.where(overdue if f.overdue else not_(overdue))
+        at_risk = and_(
+            j.status == "open",
+            j.waiting.is_(False),
+            j.warn_at.is_not(None),
+            j.warn_at <= now,
+            j.deadline >= now,
+        )
+        if f.at_risk is not None:
+            query = query.where(at_risk if f.at_risk else not_(at_risk))
         if f.assignee is not None:
-            query = query.where(j.status.in_(LIVE), j.assignee == f.assignee)
+            query = query.where(j.status.in_(LIVE), func.lower(j.assignee) == f.assignee.lower())
         if f.organisation is not None:
-            members = select(schema.participants.c.account).where(
-                schema.participants.c.org == int(f.organisation)
-            )
+            org = self._organisation(f.organisation)
+            members = select(schema.participants.c.account).where(schema.participants.c.org == org)
             query = query.where(
                 j.status.in_(LIVE),
-                or_(and_(j.assignee.is_(None), j.org == int(f.organisation)), j.assignee.in_(members)),
+                or_(and_(j.assignee.is_(None), j.org == org), j.assignee.in_(members)),
             )
         if f.offset:
             query = query.offset(int(f.offset))
@@ -528,6 +558,14 @@ class Index:
             query = query.limit(int(f.limit))
         with self.db.connect() as conn:
             return [_summary(r, now) for r in conn.execute(query).mappings()]
+
+    def _organisation(self, org: int | str) -> int:
+        if isinstance(org, int) or str(org).strip().isdigit():
+            return int(org)
+        for entry in self.organisations():
+            if entry["name"] == org:
+                return int(entry["org"])
+        raise IndexStoreError(f"there is no organisation named {org!r} in the index")
 
     def timeline(self, journey: str | bytes) -> Timeline | None:
         """A journey's timeline from its indexed events: the same as `journeychain.timeline`
@@ -707,12 +745,18 @@ def _state(row: Mapping[Any, Any], now: int, reference: str | None) -> JourneySt
 
 
 def _summary(row: Mapping[Any, Any], now: int) -> dict[str, Any]:
-    """A journey row for programs: its state's fields, when and by whom it was opened, its
-    settlement figures and whether it is overdue at `now`."""
+    """A journey row for programs, as the service shows one: its state's fields (the status as
+    the list names it, value_delivered; a closed journey's step owned by nobody and not at
+    risk), whether it is overdue at `now`, when and by whom it was opened, and its settlement."""
     state = _state(row, now, None).as_dict()
     state.pop("reference")
-    overdue = row["status"] == "open" and bool(row["deadline"]) and int(row["deadline"]) < now
+    status = state["status"].replace(" ", "_")
+    live = status in ("open", "disputed")
+    if not live:
+        state["assignee"], state["org"], state["at_risk"] = None, None, False
     return state | {
+        "status": status,
+        "overdue": bool(live and row["deadline"] and now > int(row["deadline"])),
         "opener": row["opener"],
         "opened_block": int(row["opened_block"]),
         "opened_at": int(row["opened_at"]),
@@ -720,5 +764,4 @@ def _summary(row: Mapping[Any, Any], now: int) -> dict[str, Any]:
         "forfeited": int(row["forfeited"]),
         "remainder": int(row["remainder"]),
         "refund": int(row["refund"]),
-        "overdue": overdue,
     }
