@@ -140,7 +140,7 @@ def test_a_database_of_another_deployment_is_refused(demo, index_url):
     _, crew = demo
     Index.open(index_url, crew.deployment).close()
     other = dataclasses.replace(crew.deployment, block_hash="0x" + "ab" * 32)
-    with pytest.raises(IndexStoreError, match="holds deployment .* give each deployment its own database"):
+    with pytest.raises(IndexStoreError, match=r"holds deployment .* give each deployment its own database"):
         Index.open(index_url, other)
 
 
