@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from journeychain.amounts import tokens
+from journeychain.cli import plain_table
 from journeychain.cli.indexed import NO_INDEX_HELP, open_index
 from journeychain.cli.session import (
     MAX_POOL,
@@ -300,6 +301,11 @@ def claim_cmd(ctx: typer.Context) -> None:
     )
 
 
+#: The list's columns and their widths, which keep the table within 80 columns (content beyond
+#: them ends in "…").
+LIST_COLUMNS = (("journey", 10), ("step", 14), ("status", 15), ("owner", 12), ("due", 11), ("breaches", 8))
+#: Lists longer than this are printed line by line (journeychain.cli.plain_table), as rich would.
+LONG_TABLE = 200
 #: The journeys' statuses, as `journey list --status` takes them; those whose step has an owner.
 LIST_STATUSES = STATUSES[1:]
 ACTIVE = ("open", "disputed")
@@ -369,11 +375,16 @@ def list_cmd(
         )
     found.sort(key=lambda item: item[0]["opened_block"])  # several playbooks: in the order opened
     rows = [row for row, _ in found]
+    styles = ["red" if row["overdue"] else None for row, _ in found]
+    if (
+        not s.json
+        and len(found) > LONG_TABLE
+        and plain_table.render(Console(), LIST_COLUMNS, [cells for _, cells in found], styles)
+    ):
+        return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    # widths that keep the table within 80 columns (content beyond them ends in "…")
-    for header, width in (("journey", 10), ("step", 14), ("status", 15), ("owner", 12), ("due", 11)):
+    for header, width in LIST_COLUMNS:
         table.add_column(header, max_width=width, no_wrap=True, overflow="ellipsis")
-    table.add_column("breaches", max_width=8, no_wrap=True, overflow="ellipsis")
     for row, cells in found:
         table.add_row(*cells, style="red" if row["overdue"] else None)
     filtered = wanted or overdue or owned_by or playbook

@@ -1,0 +1,161 @@
+"""How fast the index answers `journey list` and `journey report` with 10,000 journeys indexed.
+
+Run by `make bench` (after the gas benchmark), or alone: ``python scripts/bench_index.py``.
+On a throwaway chain the demo's five journeys run for real and are indexed; then their events
+are copied under 10,000 new journey ids (the same blocks, other log positions) and folded into
+the tables by the index's own fold, as a sync folds what it reads. It times, each the best of
+three runs: `journey list` (the table, and --json) and `journey report` through the command line
+as a user types them, and the index's API (`journeys` with a filter, `report`); and, for scale,
+`journey list --no-index` over the chain's five real journeys, per journey. Prints a table with
+PASS or MISS against the one-second target and writes reports/index.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import insert, select
+from typer.testing import CliRunner
+
+from journeychain.cli import app
+from journeychain.demo import SCENARIOS, network
+from journeychain.index import Index
+from journeychain.index import schema as tables
+
+JOURNEYS = 10_000
+TARGET_SECONDS = 1.0
+REPORT = Path("reports/index.json")
+#: Log positions of the copies: copy k of a log at position i sits at i + k * SPREAD.
+SPREAD = 1_000
+
+
+def best_of(runs: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def synthesise(index: Index, count: int) -> None:
+    """Copies the indexed journeys' events under new ids until `count` journeys are indexed,
+    and folds every copy into the tables."""
+    with index.db.begin() as conn:
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                select(tables.events).where(tables.events.c.journey_id.is_not(None))
+            ).mappings()
+        ]
+        templates: dict[str, list[dict]] = {}
+        for r in rows:
+            templates.setdefault(r["journey_id"], []).append(r)
+        made: list[str] = []
+        copy = 1
+        while len(made) + len(templates) < count:
+            batch = []
+            for original, events in templates.items():
+                if len(made) + len(templates) >= count:
+                    break
+                jid = "0x" + (int(original, 16) ^ copy).to_bytes(32, "big").hex()
+                for r in events:
+                    args = r["args"].replace(original[2:], jid[2:])
+                    batch.append(
+                        r | {"journey_id": jid, "log_index": r["log_index"] + copy * SPREAD, "args": args}
+                    )
+                made.append(jid)
+            conn.execute(insert(tables.events), batch)
+            copy += 1
+        index._refold(conn, made)
+
+
+def main() -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="journey-bench-index-") as tmp:
+        work = Path(tmp)
+        with network(work=work) as (chain, crew):
+            for reference, scenario in SCENARIOS:
+                scenario(crew, reference, lambda: None)
+            url = str(work / "index.sqlite")
+            env = {
+                "JOURNEY_RPC": chain.url,
+                "JOURNEY_DEPLOYMENTS": str(work / "deployments"),
+                "JOURNEY_HOME": str(work / "home"),
+                "JOURNEY_INDEX": url,
+            }
+            runner = CliRunner()
+
+            def journey(*args: str) -> Callable[[], None]:
+                def run() -> None:
+                    result = runner.invoke(app, list(args), env=env)
+                    if result.exit_code != 0:
+                        raise SystemExit(f"journey {' '.join(args)} failed: {result.output}")
+
+                return run
+
+            chain_list = best_of(3, journey("list", "--no-index")) / len(SCENARIOS)
+            with Index.open(url, crew.deployment) as index:
+                index.sync(chain)
+                started = time.perf_counter()
+                synthesise(index, JOURNEYS)
+                fold = time.perf_counter() - started
+                held = index.counts()["journeys"]
+                now = chain.now()
+                figures = {
+                    "journeys_indexed": held,
+                    "fold_seconds": fold,
+                    "list_seconds": best_of(3, journey("list")),
+                    "list_json_seconds": best_of(3, journey("--json", "list")),
+                    "list_overdue_seconds": best_of(3, journey("list", "--overdue")),
+                    "report_seconds": best_of(3, journey("report", "--by", "participant")),
+                    "report_csv_seconds": best_of(3, journey("report", "--by", "step", "--csv")),
+                    "api_journeys_open_50_seconds": best_of(
+                        3, lambda: index.journeys(status="open", limit=50, now=now)
+                    ),
+                    "api_report_seconds": best_of(3, lambda: index.report(group_by="organisation")),
+                    "chain_list_seconds_per_journey": chain_list,
+                }
+    figures["chain_list_10000_seconds_extrapolated"] = chain_list * JOURNEYS
+    figures["list_speedup_over_chain_at_10000"] = (
+        figures["chain_list_10000_seconds_extrapolated"] / figures["list_seconds"]
+    )
+    print()
+    print(f"index with {figures['journeys_indexed']:,} journeys (folded in {fold:.1f} s)")
+    print(f"{'read':<34}{'seconds':>10}")
+    print("-" * 44)
+    for name in (
+        "list_seconds",
+        "list_json_seconds",
+        "list_overdue_seconds",
+        "report_seconds",
+        "report_csv_seconds",
+        "api_journeys_open_50_seconds",
+        "api_report_seconds",
+    ):
+        print(f"{name.removesuffix('_seconds'):<34}{figures[name]:>10.3f}")
+    print(
+        f"journey list --no-index: {chain_list * 1000:.1f} ms per journey on the chain "
+        f"({figures['chain_list_10000_seconds_extrapolated']:.0f} s for 10,000): "
+        f"the index answers {figures['list_speedup_over_chain_at_10000']:.0f}x faster"
+    )
+    for name in ("list_seconds", "report_seconds"):
+        ok = figures[name] < TARGET_SECONDS
+        print(
+            f"{name.removesuffix('_seconds')} with 10,000 journeys under {TARGET_SECONDS:.0f} s  "
+            + ("PASS" if ok else "MISS")
+        )
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps({k: round(v, 4) for k, v in figures.items()}, indent=2) + "\n")
+    print(f"\nwrote {REPORT}")
+    return figures
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.getcwd())
+    main()
