@@ -80,6 +80,7 @@ lint: setup ## ruff and mypy on the Python, slither on the contracts
 
 bench: setup ## gas per operation and the index's read times: prints tables, writes reports/gas.json and reports/index.json
 	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
+	$(BIN)/python scripts/bench_index.py
 
 fuzz: setup ## the deep property-based run of the invariants; prints its seed (FUZZ_SEED=N replays it)
 	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) JOURNEY_FUZZ_SEED=$(FUZZ_SEED) \
