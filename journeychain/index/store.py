@@ -34,11 +34,13 @@ from journeychain.index import codec, schema
 from journeychain.index.fold import PlaybookRules, RulesBook, fold_journey, rules_from_event
 from journeychain.index.source import DIRECTORY_EVENTS, PUBLISHER_EVENTS, ChainSource, web3_of
 from journeychain.sdk.types import ORG_KINDS, JourneyState
-from journeychain.timeline import LOG_CHUNK, ChainEvent, Timeline, _fold, _new_timeline, block_ranges, hexstr
+from journeychain.timeline import LOG_CHUNK, ChainEvent, Timeline, _fold, _new_timeline, hexstr
 
 #: Hashes of indexed blocks older than this many blocks behind the cursor are pruned: a
 #: reorganisation deeper than that re-indexes the deployment from its first block.
 KEEP_BLOCKS = 1_024
+#: How many times a block range is read again when its last block changed while it was read.
+READ_ATTEMPTS = 5
 #: How many journeys' events are read back in one query when they are folded again.
 FOLD_CHUNK = 500
 #: `journeys(status=...)` takes the list's names (value_delivered) and the engine's (value delivered).
@@ -215,25 +217,44 @@ class Index:
                 _put_meta(conn, "confirmations", str(confirmations))
         self.last_reorganisation = self._undo_reorganisation(src)
         target = src.head() - confirmations
-        found = self.cursor()
-        start = found[0] + 1 if found else self.deployment.block
-        if target < start:
-            return start - 1
-        total = target - start + 1
-        for first, last in block_ranges(start, target, batch):
-            while True:
-                before = src.block(last)
-                evs = src.events(first, last, batch)
-                src.forget_blocks()
-                after = src.block(last)
-                if before and after and before[0] == after[0]:
-                    break  # no reorganisation while the range was read
-            assert after is not None
+        origin = self._position()
+        if target <= origin:
+            return origin
+        while (position := self._position()) < target:
+            first, last = position + 1, min(position + batch, target)
+            evs, end = self._read(src, first, last, batch)
             with self.db.begin() as conn:
-                self._write(conn, src, evs, last, after)
+                # one sync writes at a time: the lock is held to the commit, and a range another
+                # sync wrote meanwhile is read again from where that one stopped
+                if _locked_position(conn, self.deployment) != position:
+                    continue
+                self._write(conn, src, evs, last, end)
+            src.forget_blocks()
             if progress:
-                progress(last - start + 1, total)
+                progress(last - origin, target - origin)
         return target
+
+    def _position(self) -> int:
+        """The last block indexed (the block before the deployment's: none)."""
+        found = self.cursor()
+        return found[0] if found else self.deployment.block - 1
+
+    def _read(
+        self, src: ChainSource, first: int, last: int, batch: int
+    ) -> tuple[list[ChainEvent], tuple[str, int]]:
+        """The events of blocks [first, last], read again when the last block changed meanwhile,
+        and that block's hash and time."""
+        for _attempt in range(READ_ATTEMPTS):
+            before = src.block(last)
+            evs = src.events(first, last, batch)
+            src.forget_blocks()
+            after = src.block(last)
+            if before and after and before[0] == after[0]:
+                return evs, after  # no reorganisation while the range was read
+        raise IndexStoreError(
+            f"blocks {first} to {last} changed each of {READ_ATTEMPTS} times they were read: "
+            "the chain is reorganising; sync again later, or with more confirmations"
+        )
 
     def _write(
         self, conn: Connection, src: ChainSource, evs: list[ChainEvent], last: int, end: tuple[str, int]
@@ -655,6 +676,15 @@ def _put_meta(conn: Connection, key: str, value: str) -> None:
     done = conn.execute(update(schema.meta).where(schema.meta.c.key == key).values(value=value))
     if not done.rowcount:
         conn.execute(insert(schema.meta).values(key=key, value=value))
+
+
+def _locked_position(conn: Connection, deployment: Deployment) -> int:
+    """Takes the index's write lock (a write to its deployment row: a row lock on PostgreSQL, the
+    database's on SQLite), then reads the last block indexed."""
+    meta = schema.meta.c
+    conn.execute(update(schema.meta).where(meta.key == "deployment").values(value=meta.value))
+    block = conn.execute(select(schema.cursor.c.block)).scalar()
+    return int(block) if block is not None else deployment.block - 1
 
 
 def _put_cursor(conn: Connection, block: int, block_hash: str) -> None:
