@@ -22,14 +22,19 @@ The API (what the service and the command line call):
     index.journey("OPP-1")                            # dict | None: state, steps, breaches, payouts, ratings
     index.journeys(status="open", playbook=1, overdue=True, at_risk=False,
                    organisation=3, assignee="0x…", now=None, limit=50, offset=0)
-    index.journeys(JourneyFilter(status="open"))      # the same filters as an object or a mapping
+    index.journeys(JourneyFilter(status="open"))      # the same filters as an object (any dataclass
+                                                      # with those fields) or a mapping
+    # overdue / at_risk: True only those, False only the others, None no filter; organisation:
+    # its number or name (its own steps and its participants'); rows as the service shows them
+    # (status value_delivered, a closed journey's owner None), oldest first
     index.report(since=None, until=None, group_by="organisation")   # or team, participant, step
     index.timeline("OPP-1")                           # the Timeline journeychain.timeline builds
     index.state(jid, now)                             # the JourneyState client.journey returns
 
-`sync` reads the blocks after the cursor up to the chain's head less `confirmations` blocks (the
-last value given is kept), `batch` blocks per log request and per database transaction (each
-committed with the cursor, so an interrupted sync resumes where it stopped), reporting
+`sync` reads the blocks after the cursor up to the chain's head less `confirmations` blocks
+(the last value given is kept), `batch` blocks per log request and per database transaction
+(each committed with the cursor, under the index's write lock, so that an interrupted sync
+resumes where it stopped and two syncs of one index write each block once), reporting
 `progress(done, total)`. Before that it checks the stored hash of the cursor's block against
 the chain: when they differ, a reorganisation replaced it, and the index deletes everything the
 blocks after the newest still-matching stored block wrote, folds again the journeys they touched
