@@ -229,3 +229,36 @@ def test_the_index_filters_pick_what_list_picks(indexed, journey_chain, act):
             index.journeys(status="done")
         with pytest.raises(IndexStoreError, match="journeys cannot be filtered by region"):
             index.journeys(region="north")
+
+
+def test_a_postgresql_url_moves_the_index_to_the_server(indexed, postgres_url):
+    from tests.pg import new_database
+
+    on_server = {"JOURNEY_INDEX": new_database(postgres_url)}
+    out = ok("index", "sync", env=on_server)
+    assert out.startswith("indexed up to block") and f"{len(REFERENCES) + 1} journeys" in out
+    status = json.loads(ok("--json", "index", "status", env=on_server))
+    assert status["index"].startswith("postgresql+psycopg://postgres@127.0.0.1:")
+    assert ok("list", env=on_server) == ok("list", "--no-index")
+    assert ok("--json", "report", "--by", "team", env=on_server) == ok(
+        "--json", "report", "--by", "team", "--no-index"
+    )
+
+
+def test_index_sync_says_which_blocks_a_reorganisation_undid(indexed, journey_chain):
+    from web3.types import RPCEndpoint
+
+    def rpc(method: str, *params):
+        return journey_chain.w3.provider.make_request(RPCEndpoint(method), list(params))["result"]
+
+    snapshot = rpc("evm_snapshot")
+    opened("GONE-BY-REORG")
+    ok("index", "sync")
+    replaced = journey_chain.w3.eth.block_number
+    assert rpc("evm_revert", snapshot)
+    for _ in range(3):
+        rpc("evm_mine")
+    out = json.loads(ok("--json", "index", "sync"))
+    assert out["reorganisation"]["undone_to"] == replaced and out["reorganisation"]["fork"] < replaced
+    assert "GONE-BY-REORG" not in [r["reference"] for r in json.loads(ok("--json", "list"))]
+    assert ok("list") == ok("list", "--no-index")
