@@ -2,7 +2,8 @@
 chain's, the index deletes everything the removed blocks wrote, folds again the journeys they
 touched and indexes the blocks that replaced them, on SQLite and PostgreSQL. The chain's history
 is replaced with anvil's snapshots: evm_revert drops the blocks after the snapshot, and new
-transactions mine other blocks at the same heights.
+transactions mine other blocks at the same heights. Each test has a fresh chain, so that it can
+also send what no SDK call sends (a batch of openings through `multicall`).
 """
 
 from __future__ import annotations
@@ -116,3 +117,25 @@ def test_confirmations_leave_recent_blocks_out_until_they_are_deep_enough(crew_c
         index.sync(chain)
         assert index.last_reorganisation is None
         assert index.journey("C-1") is None and index.journey("C-2") is not None
+
+
+def test_journeys_opened_in_one_batch_have_the_owners_their_calls_named(crew_chain, index_url):
+    """Who owns a journey's first step is in its opening call, not its event: the index reads
+    it from the transaction, through a `multicall` batch too."""
+    chain, crew = crew_chain
+    engine = crew.engine
+    opener = crew.marketing.address
+    calls = [
+        engine.encode_abi(
+            "openJourney",
+            args=[journey_id(reference), 1, bytes([n + 1]) * 16, assignee, crew.funder.address],
+        )
+        for n, (reference, assignee) in enumerate((("B-1", opener), ("B-2", "0x" + "00" * 20)))
+    ]
+    tx = engine.functions.multicall(calls).transact({"from": opener})
+    assert chain.w3.eth.wait_for_transaction_receipt(tx)["status"] == 1
+    with Index.open(index_url, crew.deployment) as index:
+        index.sync(chain)
+        assert index.journey("B-1")["assignee"] == opener and index.journey("B-1")["org"] is None
+        assert index.journey("B-2")["assignee"] is None and index.journey("B-2")["org"]
+        agrees_with_chain(index, chain, crew)
