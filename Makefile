@@ -47,6 +47,7 @@ setup: $(VENV)/.installed node_modules/.installed ## install everything (idempot
 			'mnemonic=$(DEV_MNEMONIC)' >/dev/null
 	@$(BROWNIE) networks modify $(GANACHE_NETWORK) 'mnemonic=$(DEV_MNEMONIC)' >/dev/null
 	@$(BIN)/python -m journeychain.artifacts
+	@$(BIN)/python -m journeychain.web.assets
 
 demo: setup ## run five customer journeys on a throwaway local chain (CHAIN=anvil|ganache); writes reports/demo.json
 	$(BIN)/journey demo --chain $(CHAIN)
