@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from journeychain.chain import free_port  # noqa: E402
-from journeychain.demo import DAY, HOUR, SCENARIOS, network  # noqa: E402
+from journeychain.demo import DAY, SCENARIOS, network  # noqa: E402
 from journeychain.errors import LinkError  # noqa: E402
 from journeychain.vault import Vault  # noqa: E402
 from journeychain.web.links import CustomerLinks  # noqa: E402
@@ -72,9 +72,7 @@ def world():
                     return {"customer": c.key.address, "profile": "0x" + c.profile.hex()}
             return None
 
-        source = WebSource(
-            crew.relayer.client, record, crew.names(), vault=lambda: Vault(crew.vault.path)
-        )
+        source = WebSource(crew.relayer.client, record, crew.names(), vault=lambda: Vault(crew.vault.path))
         links = CustomerLinks(os.urandom(32))
         app = FastAPI()
         app.include_router(web_router(source, links, poll=0.3))
@@ -154,6 +152,11 @@ def test_the_overdue_lead_comes_first_with_who_is_responsible_and_how_late(world
     expect(first).to_contain_text("overdue")
     expect(first).to_contain_text("late by")
     expect(first).to_contain_text("Sales rep B")
+    waiting = page.locator("#journeys tbody tr", has_text="OPP-2002")
+    expect(waiting).to_contain_text("the customer")
+    # the customer is no organisation: its own step is counted per step only
+    expect(page.locator("#orgs tbody")).not_to_contain_text("no organisation")
+    expect(page.locator("#steps tbody")).to_contain_text("value_confirmed")
 
 
 def test_the_dashboard_updates_without_a_reload_when_a_breach_is_flagged(world, page):
@@ -215,6 +218,8 @@ def test_the_customer_confirms_through_an_injected_wallet_and_the_chain_shows_it
     assert page.title() == "Your journey"
     expect(page.locator("#links li")).to_have_count(6)
     expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#links li").last).to_contain_text("you")
+    expect(page.locator("#rate-box")).to_be_hidden()  # nothing to rate before value is confirmed
     page.screenshot(path=str(REPORTS / "customer.png"), full_page=True)
     page.locator("#confirm").click()
     expect(page.locator("#message")).to_contain_text("you confirmed value was delivered", timeout=20_000)
@@ -292,7 +297,9 @@ def test_the_customer_api_answers_for_its_own_journey_only(world):
     # a request for another journey's signature cannot be relayed through this link
     other = world.link("OPP-1001").rsplit("/", 1)[1]
     foreign = world.source.customer_request(world.crew.journeys["OPP-1001"], "rate", 4, 5, "")
-    r = client.post(f"/api/customer/{token}/submit", json={"request": foreign.as_dict(), "signature": "0x" + "11" * 65})
+    r = client.post(
+        f"/api/customer/{token}/submit", json={"request": foreign.as_dict(), "signature": "0x" + "11" * 65}
+    )
     assert r.status_code == 400 and "another journey" in r.json()["detail"]
     assert client.post(f"/api/customer/{other}/request", json={"action": "steal"}).status_code == 400
 

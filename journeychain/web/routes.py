@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
@@ -97,7 +97,9 @@ def web_router(source: WebSource, links: CustomerLinks, poll: float = 1.0) -> AP
         path = vendor_file(name) or (STATIC / name if name in _STATIC_FILES else None)
         if path is None or not path.is_file():
             raise HTTPException(404, f"no such file: {name}")
-        return FileResponse(path, headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
+        return FileResponse(
+            path, headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"}
+        )
 
     @router.get("/api/web/version", tags=["web"])
     def version() -> dict[str, int]:
@@ -120,7 +122,9 @@ def web_router(source: WebSource, links: CustomerLinks, poll: float = 1.0) -> AP
                     yield f"event: block\ndata: {block}\n\n"
                 await asyncio.sleep(poll)
 
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
 
     @router.get("/api/web/journeys", tags=["web"])
     def journeys() -> dict[str, Any]:
@@ -152,7 +156,7 @@ def web_router(source: WebSource, links: CustomerLinks, poll: float = 1.0) -> AP
         return run(lambda: source.customer_view(jid))
 
     @router.post("/api/customer/{token}/request", tags=["customer"])
-    def customer_request(token: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def customer_request(token: str, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         """EIP-712 typed data for the customer to sign: `action` confirm, dispute (`step`,
         `text` the reason) or rate (`step`, `score` 1-5, `text` the comment)."""
         jid = opened(token)
@@ -170,7 +174,7 @@ def web_router(source: WebSource, links: CustomerLinks, poll: float = 1.0) -> AP
         return data
 
     @router.post("/api/customer/{token}/submit", tags=["customer"])
-    def customer_submit(token: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    def customer_submit(token: str, body: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         """Relays the customer's signature over a request this page prepared."""
         jid = opened(token)
         signature = body.get("signature")
@@ -183,5 +187,3 @@ def web_router(source: WebSource, links: CustomerLinks, poll: float = 1.0) -> AP
 
 
 _STATIC_FILES = {"style.css", "common.js", "dashboard.js", "journey.js", "customer.js"}
-
-

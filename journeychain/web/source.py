@@ -22,6 +22,7 @@ from journeychain.errors import ConfigError
 from journeychain.timeline import Timeline, hexstr, timeline, timelines
 from journeychain.vault import Vault
 
+CUSTOMER_ROLE = "CUSTOMER"
 #: What the customer's page may ask the service to prepare.
 CUSTOMER_ACTIONS = ("confirm", "dispute", "rate")
 
@@ -144,7 +145,9 @@ class WebSource:
                     "status": state.status,
                     "step": state.step,
                     "step_name": state.step_name,
-                    "responsible": self.name(state.assignee) or self.org_name(org) if org else None,
+                    "responsible": self._responsible(tl, state.step, state.assignee, org)
+                    if state.status == "open"
+                    else None,
                     "organisation": self.org_name(org) if org else None,
                     "deadline": state.deadline or None,
                     "overdue": overdue,
@@ -155,16 +158,22 @@ class WebSource:
                     "pool": str(state.pool),
                 }
             )
-        rank = {True: 0, False: 1}
         rows.sort(
             key=lambda r: (
-                rank[r["overdue"]],
-                rank[r["at_risk"]],
+                not r["overdue"],
+                not r["at_risk"],
                 r["status"] != "open",
                 r["deadline"] or 2**63,
             )
         )
         return rows
+
+    def _responsible(self, tl: Timeline, step: int, assignee: str | None, org: int | None) -> str | None:
+        if 0 <= step < len(tl.steps) and tl.steps[step].role == CUSTOMER_ROLE:
+            return "the customer"
+        if assignee:
+            return self.name(assignee)
+        return self.org_name(org) if org else None
 
     def compliance(self, since: int | None = None, until: int | None = None) -> dict[str, Any]:
         """SLA figures per organisation and per playbook step over the journeys opened in
@@ -197,7 +206,11 @@ class WebSource:
         for s in tl.steps:
             if s.completed_at is None or not s.by:
                 continue
-            for tally in (orgs[self.org_of(s.by)], steps[(tl.playbook_id, s.step, s.name)]):
+            # the customer's own step counts for its step, not for any organisation
+            owners = [steps[(tl.playbook_id, s.step, s.name)]]
+            if s.role != CUSTOMER_ROLE:
+                owners.append(orgs[self.org_of(s.by)])
+            for tally in owners:
                 tally.journeys.add(tl.journey_id)
                 tally.completed += 1
                 tally.on_time += not s.late
@@ -209,7 +222,8 @@ class WebSource:
             orgs[org].journeys.add(tl.journey_id)
             steps[(tl.playbook_id, b.step, b.step_name)].breaches += 1
         for owner, amount in tl.payouts.items():
-            orgs[self.org_of(owner)].payouts += amount
+            if amount:  # the customer's own step is paid nothing
+                orgs[self.org_of(owner)].payouts += amount
         for e in tl.entries:
             if e.kind == "rated":
                 orgs[self.org_of(e.details["owner"])].ratings.append(int(e.details["score"]))
@@ -245,7 +259,10 @@ class WebSource:
         tl = self._timeline(jid)
         data = tl.to_dict()
         data["reference"] = self.client.reference(jid)
-        data["entries"] = [e | {"text": entry.describe(self._names)} for e, entry in zip(data["entries"], tl.entries, strict=True)]
+        data["entries"] = [
+            e | {"text": entry.describe(self._names)}
+            for e, entry in zip(data["entries"], tl.entries, strict=True)
+        ]
         for s in data["steps"]:
             s["organisation"] = self.org_name(self.org_of(s["by"])) if s["by"] else None
             s["by_name"] = self.name(s["by"])
@@ -271,16 +288,20 @@ class WebSource:
         links = []
         for s in tl.steps:
             current = state.status == "open" and s.step == state.step
-            org = self.org_of(s.by) if s.by else (state.org or self.org_of(state.assignee) if current else None)
+            org = (
+                self.org_of(s.by) if s.by else (state.org or self.org_of(state.assignee) if current else None)
+            )
+            owner = "you" if s.role == CUSTOMER_ROLE else self.org_name(org) if org else None
             links.append(
                 {
                     "step": s.step,
                     "name": s.name.replace("_", " "),
-                    "owner": self.org_name(org) if org else None,
+                    "owner": owner,
                     "promised_by": s.deadline,
                     "done_at": s.completed_at,
                     "late": bool(s.late) or (current and bool(s.deadline) and now > (s.deadline or 0)),
-                    "late_by": s.late_by or (now - s.deadline if current and s.deadline and now > s.deadline else None),
+                    "late_by": s.late_by
+                    or (now - s.deadline if current and s.deadline and now > s.deadline else None),
                     "state": "done" if s.completed_at else "now" if current else "later",
                     "disputed": s.disputed,
                 }
@@ -296,7 +317,9 @@ class WebSource:
             "confirmed": confirmed,
             "can_confirm": customer_turn and not any(s.disputed for s in tl.steps),
             "can_dispute": [s.step for s in tl.steps if s.completed_at and customer_turn and not s.disputed],
-            "can_rate": [s.step for s in tl.steps if s.completed_at and s.by and confirmed and s.step not in rated],
+            "can_rate": [
+                s.step for s in tl.steps if s.completed_at and s.by and confirmed and s.step not in rated
+            ],
         }
 
     def _customer(self, jid: bytes) -> tuple[str, bytes]:
@@ -343,4 +366,3 @@ class WebSource:
         with self._vault() as vault:
             receipt = self.client.submit_customer_signature(request, signature, vault=vault)
         return {"action": request.action, "events": sorted(receipt.events)} | receipt.as_dict()
-
