@@ -121,4 +121,3 @@ class ClaimError(RuleError):
 
 class LinkError(ConfigError):
     """A customer link that is not one, or has expired."""
-
