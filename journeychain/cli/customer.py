@@ -417,7 +417,7 @@ def customer_link(
     url: Annotated[
         str,
         typer.Option(envvar="JOURNEY_SERVICE_URL", help="Where `journey serve` answers (the link's base)."),
-    ] = "http://127.0.0.1:8700",
+    ] = "http://127.0.0.1:8080",
     customer: Annotated[
         str | None,
         typer.Option("--customer", help="Put this signing account's key in the link (keystore or dev:N)."),
