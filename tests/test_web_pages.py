@@ -316,3 +316,51 @@ def _app(world) -> FastAPI:
     app = FastAPI()
     app.include_router(web_router(world.source, world.links))
     return app
+
+
+def test_journey_demo_serve_leaves_the_dashboard_open_on_the_demos_journeys(tmp_path):
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+
+    port = free_port()
+    env = {**os.environ, "JOURNEY_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    env.pop("JOURNEY_RPC", None)
+    journey = Path(sys.executable).with_name("journey")
+    child = subprocess.Popen(
+        [str(journey), "demo", "--serve", "--port", str(port), "--out", str(tmp_path / "demo.json")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    lines: list[str] = []
+    try:
+        assert child.stdout is not None
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            line = child.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "OPP-1005, the customer's page" in line:
+                break
+        out = "".join(lines)
+        assert f"http://127.0.0.1:{port}/dashboard" in out, out
+        rows = requests.get(f"http://127.0.0.1:{port}/api/web/journeys", timeout=10).json()["journeys"]
+        assert sorted(r["reference"] for r in rows) == [f"OPP-100{i}" for i in range(1, 6)]
+        assert requests.get(f"http://127.0.0.1:{port}/dashboard", timeout=10).status_code == 200
+        link = re.search(r"OPP-1001, the customer's page: (\S+)", out).group(1)
+        token = link.split("/c/", 1)[1].split("#", 1)[0]
+        view = requests.get(f"http://127.0.0.1:{port}/api/customer/{token}", timeout=10).json()
+        assert view["status"] == "value delivered" and view["confirmed"]
+        assert (tmp_path / "demo.json").exists()  # the report is written before the pages open
+    finally:
+        child.send_signal(signal.SIGTERM)
+        rest, _ = child.communicate(timeout=30)
+    assert child.returncode == 0, "".join(lines) + rest
+    assert "stopped: the demo chain is gone" in rest
