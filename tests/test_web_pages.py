@@ -62,7 +62,7 @@ def world():
     with network() as (chain, crew):
         for ref, scenario in SCENARIOS:
             scenario(crew, ref, lambda: None)
-        for ref in ("OPP-2001", "OPP-2002"):
+        for ref in ("OPP-2001", "OPP-2002", "OPP-2004"):
             _walk_to_customer(crew, ref)
         crew.open("OPP-2003", assignee=crew.marketing)
         crew.qualify("OPP-2003", crew.rep_b)
@@ -364,3 +364,28 @@ def test_journey_demo_serve_leaves_the_dashboard_open_on_the_demos_journeys(tmp_
         rest, _ = child.communicate(timeout=30)
     assert child.returncode == 0, "".join(lines) + rest
     assert "stopped: the demo chain is gone" in rest
+
+
+def test_the_pages_fit_a_phone_and_work_from_the_keyboard(world, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    try:
+        page = context.new_page()
+        for url in (world.link("OPP-2004"), f"{world.url}/dashboard"):
+            page.goto(url)
+            expect(page.locator("body[data-loaded]")).to_be_attached()
+            # nothing wider than the phone but the tables' own scrolling boxes
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (url, overflow)
+        page.screenshot(path=str(REPORTS / "dashboard-phone.png"), full_page=False)
+        page.goto(world.link("OPP-2004"))
+        expect(page.locator("#dispute")).to_be_visible()
+        # Tab reaches every control of "your say", in order, without a mouse
+        reached = []
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate("document.activeElement.id"))
+        assert "dispute-step" in reached and "dispute-reason" in reached and "dispute" in reached
+        # no personal data and no reference in the title or the address, beyond the token
+        assert page.title() == "Your journey" and "OPP" not in page.url
+    finally:
+        context.close()
