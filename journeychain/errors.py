@@ -117,3 +117,7 @@ class DisputeError(RuleError):
 
 class ClaimError(RuleError):
     """Nothing to claim."""
+
+
+class LinkError(ConfigError):
+    """A customer link that is not one, or has expired."""

@@ -6,6 +6,7 @@ with a sentence. Schemas by hand: `journey schema add|list`, and a per-step atte
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -128,3 +129,31 @@ def test_schema_add_list_and_a_per_step_attestation(suite):
     assert attested["uid"].startswith("0x")
     unknown = journey("-a", "dev:6", "attest", "DEV-3", "never_registered")
     assert unknown.exit_code != 0 and "is not registered" in unknown.stderr
+
+
+def test_a_customer_link_opens_its_journey_only_and_carries_the_journeys_key(suite, tmp_path):
+    from eth_account import Account
+
+    from journeychain.customer import CustomerSecret
+    from journeychain.encoding import journey_id
+    from journeychain.web.links import CustomerLinks
+
+    secret = tmp_path / "lin.secret"
+    ok("customer", "secret", "new", str(secret))
+    joined = ok("customer", "join", "DEV-LINK", "--secret", str(secret), "--profile", "Lin, Oslo")
+    to_customer_step("DEV-LINK", joined["signer"], joined["profile"])
+    plain = ok("customer", "link", "DEV-LINK", "--valid", "2d", "--url", "http://crm.example:8700/")
+    assert plain["url"].startswith("http://crm.example:8700/c/") and "#" not in plain["url"]
+    token = plain["url"].rsplit("/", 1)[1]
+    opened = CustomerLinks.load().open(token, int(time.time()))
+    assert opened.journey == journey_id("DEV-LINK")
+    keyed = ok("customer", "link", "DEV-LINK", "--secret", str(secret))["url"]
+    key = keyed.split("#key=", 1)[1]
+    assert Account.from_key(key).address == joined["signer"]
+    password = "customer password"
+    assert CustomerSecret.load(secret, password).key_for(journey_id("DEV-LINK")).key.hex() == key[2:]
+    # the key of an account that is not the journey's customer would sign nothing: refused
+    wrong = journey("customer", "link", "DEV-LINK", "--customer", "dev:9")
+    assert wrong.exit_code == 2 and "is not journey DEV-LINK's customer" in wrong.output
+    both = journey("customer", "link", "DEV-LINK", "--customer", "dev:9", "--secret", str(secret))
+    assert both.exit_code == 2 and "not both" in both.output

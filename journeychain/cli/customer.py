@@ -407,3 +407,50 @@ def close_dispute_cmd(
         {"journey": journey, "outcome": outcome} | receipt.as_dict(),
         f"journey {journey}: dispute closed by the playbook's fallback, {outcome} {_receipt_note(receipt)}",
     )
+
+
+@customer_app.command("link")
+def customer_link(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    valid: Annotated[str, typer.Option(help="How long the link works, e.g. 7d.")] = "7d",
+    url: Annotated[
+        str,
+        typer.Option(envvar="JOURNEY_SERVICE_URL", help="Where `journey serve` answers (the link's base)."),
+    ] = "http://127.0.0.1:8080",
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help="Put this signing account's key in the link (keystore or dev:N)."),
+    ] = None,
+    secret: Annotated[
+        Path | None,
+        typer.Option("--secret", help="Put the key derived from this customer secret file in the link."),
+    ] = None,
+) -> None:
+    """The link to send the customer: it opens the customer's page of this journey only (every
+    link, who owns it, what was promised, what is late) with the buttons to confirm, dispute
+    and rate. It expires, and cannot be made to open another journey. With --customer or
+    --secret the link's fragment carries the journey's signing key, which never reaches the
+    service: the page signs with it when the browser has no wallet."""
+    from journeychain.web.links import CustomerLinks
+
+    s = session(ctx)
+    if customer and secret:
+        raise ConfigError("give --customer or --secret, not both")
+    client = s.reader
+    jid = client.journey_id(journey)
+    lifetime = parse_duration(valid, "--valid")
+    token = CustomerLinks.load().issue(jid, client.chain.now() + lifetime)
+    link = f"{url.rstrip('/')}/c/{token}"
+    if customer or secret:
+        key = _secret(secret).key_for(jid) if secret else s.account(customer)
+        signer = (s.book.get(jid) or {}).get("customer")
+        if signer and signer.lower() != key.address.lower():
+            raise ConfigError(
+                f"{key.address} is not journey {journey}'s customer ({signer}): its key would sign nothing"
+            )
+        link += f"#key=0x{bytes(key.key).hex()}"
+    s.emit(
+        {"journey": journey, "url": link, "expires_in": lifetime},
+        f"journey {journey}: the customer's page, for {valid}:\n{link}",
+    )
