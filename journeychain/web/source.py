@@ -9,6 +9,7 @@ page never computes one itself.
 from __future__ import annotations
 
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journeychain.client import JourneyClient
-from journeychain.customer import CustomerRequest
+from journeychain.customer import REQUEST_FORMAT, CustomerRequest
 from journeychain.encoding import genesis_head, next_head
 from journeychain.errors import ConfigError
 from journeychain.timeline import Timeline, hexstr, timeline, timelines
@@ -25,6 +26,12 @@ from journeychain.vault import Vault
 CUSTOMER_ROLE = "CUSTOMER"
 #: What the customer's page may ask the service to prepare.
 CUSTOMER_ACTIONS = ("confirm", "dispute", "rate")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: a name a spreadsheet would run as a formula (=, +, -, @) is written as text."""
+    text = str(value) if value is not None else ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _percentile(values: list[int], q: float) -> int | None:
@@ -81,9 +88,11 @@ class WebSource:
         self._names = names or {}
         self._vault = vault
         self._orgs: dict[str, int | None] = {}
-        #: the statements of requests prepared here, by commitment: the page never holds the
-        #: text's salt, and the relay confirms the statement in the vault with it
-        self._statements: dict[str, dict[str, Any]] = {}
+        #: the statements of the last requests prepared here for each (journey, step, kind), by
+        #: commitment: the relay confirms in the vault the one whose commitment was signed
+        self._statements: dict[tuple[bytes, int, str], dict[str, dict[str, Any]]] = {}
+        #: what was read at which block: the pages ask again at every block, the chain once
+        self._cache: dict[tuple[Any, ...], tuple[int, Any]] = {}
         self._org_names: dict[int, str] = {}
 
     # -- helpers -------------------------------------------------------------------------
@@ -95,9 +104,23 @@ class WebSource:
         """The latest block: the pages refresh when it moves."""
         return int(self.client.chain.w3.eth.block_number)
 
+    def cached(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+        """`read()`, once per block for `key`."""
+        block = self.version()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == block:
+            return hit[1]
+        value = read()
+        if len(self._cache) > 256:
+            self._cache.clear()
+        self._cache[key] = (block, value)
+        return value
+
     def _timelines(self) -> list[Timeline]:
         c = self.client
-        return timelines(c.chain.w3, c.engine, c.voice, from_block=c.deployment.block)
+        return self.cached(
+            ("timelines",), lambda: timelines(c.chain.w3, c.engine, c.voice, from_block=c.deployment.block)
+        )
 
     def _timeline(self, jid: bytes) -> Timeline:
         c = self.client
@@ -129,6 +152,10 @@ class WebSource:
 
     def journeys(self) -> list[dict[str, Any]]:
         """Every journey: overdue first, then at risk, then open ones by deadline, then the rest."""
+        rows: list[dict[str, Any]] = self.cached(("journeys",), self._journeys)
+        return rows
+
+    def _journeys(self) -> list[dict[str, Any]]:
         now = self.now()
         rows = []
         for tl in self._timelines():
@@ -240,15 +267,16 @@ class WebSource:
         import io
 
         data = self.compliance(since, until)
+        cell = csv_cell
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         cols = ["journeys", "steps_completed", "on_time", "on_time_rate", "breaches", "median_s", "p90_s"]
         cols += ["payouts", "rating", "ratings"]
         writer.writerow(["kind", "name", *cols])
         for r in data["organisations"]:
-            writer.writerow(["organisation", r["organisation"], *(r[c] for c in cols)])
+            writer.writerow(["organisation", cell(r["organisation"]), *(r[c] for c in cols)])
         for r in data["steps"]:
-            writer.writerow(["step", f"{r['playbook']}/{r['step']} {r['name']}", *(r[c] for c in cols)])
+            writer.writerow(["step", cell(f"{r['playbook']}/{r['step']} {r['name']}"), *(r[c] for c in cols)])
         return out.getvalue()
 
     # -- one journey ---------------------------------------------------------------------
@@ -336,6 +364,8 @@ class WebSource:
         if action not in CUSTOMER_ACTIONS:
             raise ConfigError(f"a customer action is one of {', '.join(CUSTOMER_ACTIONS)}, not {action!r}")
         signer, profile = self._customer(jid)
+        # an hour to sign, by the wall clock even when an idle local chain's last block lags it
+        lifetime = 3_600 + max(0, int(time.time()) - self.now())
         with self._vault() as vault:
             request = self.client.customer_request(
                 jid,
@@ -347,22 +377,42 @@ class WebSource:
                 comment=text if action == "rate" else "",
                 score=score,
                 vault=vault,
-                lifetime=3_600,
+                lifetime=lifetime,
             )
-        if request.statement:
-            self._statements[request.statement["commitment"]] = request.statement
+        if request.statement and request.step is not None:
+            recent = self._statements.setdefault((jid, request.step, request.statement["kind"]), {})
+            recent[str(request.statement["commitment"]).lower()] = request.statement
+            while len(recent) > 4:  # a few tabs' worth: a stranger looping requests grows nothing
+                del recent[next(iter(recent))]
         return request
 
-    def customer_submit(self, jid: bytes, request: CustomerRequest, signature: str) -> dict[str, Any]:
-        """Relays the customer's signature over `request` (for this journey only)."""
-        if request.journey.lower() != hexstr(jid).lower():
-            raise ConfigError("this signature is about another journey")
-        signer, _profile = self._customer(jid)
-        if request.signer.lower() != signer.lower():
-            raise ConfigError("this request is not for this journey's customer")
+    def customer_submit(self, jid: bytes, sent: Any, signature: str) -> dict[str, Any]:
+        """Relays the customer's signature over the request the page sent back (its action,
+        typed data, step and score): for this journey and its recorded customer only, whatever
+        else the page says."""
+        if not isinstance(sent, dict):
+            raise ConfigError("the request is the one this page was given")
+        signer, profile = self._customer(jid)
+        request = CustomerRequest.from_dict(
+            {
+                "format": REQUEST_FORMAT,
+                "action": sent.get("action"),
+                "journey": hexstr(jid),
+                "signer": signer,
+                "profile": "0x" + profile.hex(),
+                "typed_data": sent.get("typed_data"),
+                "reference": self.client.reference(jid),
+                "step": sent.get("step"),
+                "score": sent.get("score"),
+            },
+            "the request",
+        )
+        # the statement is the one prepared here whose commitment was signed, never the page's
+        kind = {"dispute": "dispute_reason", "rate": "rating_comment"}.get(request.action)
         said = request.message.get("reason") or request.message.get("comment")
-        if said and said in self._statements:
-            request.statement = self._statements.pop(said)
+        if kind and request.step is not None:
+            recent = self._statements.get((jid, request.step, kind), {})
+            request.statement = recent.pop(str(said).lower(), None)
         with self._vault() as vault:
             receipt = self.client.submit_customer_signature(request, signature, vault=vault)
         return {"action": request.action, "events": sorted(receipt.events)} | receipt.as_dict()

@@ -12,14 +12,36 @@ const linkKey = sessionStorage.getItem(`jc-key-${token}`);
 
 function say(text, cls) { const m = document.getElementById("message"); m.textContent = text; m.className = cls || ""; }
 
+const PRIMARY = { confirm: "ConfirmValue", dispute: "Dispute", rate: "Rate" };
+
+// What the service asks the customer to sign must be what the customer chose: the action, the
+// step and score, and the text's salted commitment (keccak256(salt ‖ text)). Anything else is
+// refused before a signature is made.
+function checkRequest(body, request) {
+  const typed = request.typed_data, m = typed.message;
+  if (typed.primaryType !== PRIMARY[body.action]) throw new Error("the service asked to sign something else: not signed");
+  if (body.step !== undefined && Number(m.step) !== body.step) throw new Error("the request names another step: not signed");
+  if (body.score !== undefined && Number(m.score) !== body.score) throw new Error("the request names another score: not signed");
+  const said = body.action === "dispute" ? m.reason : body.action === "rate" ? m.comment : null;
+  if (said === null) return;
+  const zero = "0x" + "00".repeat(32);
+  if (!body.text) { if (said !== zero) throw new Error("the request commits to a text you did not write: not signed"); return; }
+  const st = request.statement;
+  if (!st || st.text !== body.text || st.commitment.toLowerCase() !== said.toLowerCase()) throw new Error("the request commits to another text: not signed");
+  const rebuilt = ethers.keccak256(ethers.concat([st.salt, ethers.toUtf8Bytes(st.text)]));
+  if (rebuilt.toLowerCase() !== said.toLowerCase()) throw new Error("the text's commitment does not check out: not signed");
+}
+
 async function sign(typed, signer) {
   if (window.ethereum) {
     const accounts = await window.ethereum.request({ method: "eth_requestAccounts" });
-    const account = accounts.find((a) => a.toLowerCase() === signer.toLowerCase()) || accounts[0];
+    const account = accounts.find((a) => a.toLowerCase() === signer.toLowerCase());
+    if (!account) throw new Error(`your wallet has no account ${signer}, this journey's signer: switch account and try again`);
     return window.ethereum.request({ method: "eth_signTypedData_v4", params: [account, JSON.stringify(typed)] });
   }
   if (!linkKey) throw new Error("no wallet in this browser and no key in the link: ask for a new link");
   const wallet = new ethers.Wallet(linkKey);
+  if (wallet.address.toLowerCase() !== signer.toLowerCase()) throw new Error("the link's key is not this journey's: ask for a new link");
   const types = { ...typed.types }; delete types.EIP712Domain;
   return wallet.signTypedData(typed.domain, types, typed.message);
 }
@@ -30,10 +52,12 @@ async function act(body, done) {
   try {
     say("Preparing what you sign…");
     const request = await JC.post(`${api}/request`, body);
+    checkRequest(body, request);
     say("Sign the request in your wallet…");
     const signature = await sign(request.typed_data, request.signer);
     say("Sending…");
-    await JC.post(`${api}/submit`, { request, signature });
+    const back = { action: request.action, typed_data: request.typed_data, step: request.step, score: request.score };
+    await JC.post(`${api}/submit`, { request: back, signature });
     say(done, "ok");
     await load();
   } catch (e) {
