@@ -12,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import Timeout
 
 from journeychain import __version__
 from journeychain.errors import ChainError, ConfigError, JourneyError, RuleError, ServiceError
@@ -49,6 +51,12 @@ def create_app(service: Service) -> FastAPI:
     @app.exception_handler(JourneyError)
     async def _refused(_request: Request, exc: JourneyError) -> JSONResponse:
         return JSONResponse({"error": str(exc), "kind": type(exc).__name__}, status_code=status_of(exc))
+
+    @app.exception_handler(RequestsConnectionError)
+    @app.exception_handler(Timeout)
+    async def _unreachable(_request: Request, exc: Exception) -> JSONResponse:
+        sentence = f"the chain at {service.chain.url} did not answer ({type(exc).__name__}): try again later"
+        return JSONResponse({"error": sentence, "kind": "ChainError"}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
