@@ -31,13 +31,22 @@ from web3.exceptions import TransactionNotFound
 from web3.middleware import Web3Middleware
 
 from journeychain.client import JourneyClient
-from journeychain.errors import ChainError, ConfigError, JourneyError, RuleError, StepMismatchError
+from journeychain.errors import (
+    ChainError,
+    ConfigError,
+    JourneyError,
+    NonceError,
+    RuleError,
+    StepMismatchError,
+)
 from journeychain.service.store import FAILED, MINED, QUEUED, REFUSED, SENT, Job, Store, now
 from journeychain.timeline import hexstr
-from journeychain.tx import Receipt
+from journeychain.tx import Receipt, node_refusal
 
 log = logging.getLogger("journeychain.service")
 
+#: What `Worker._receipt` answers for a transaction whose nonce another one took.
+DROPPED = object()
 #: Seconds before a job that met a dead node is tried again: 1, 2, 4, ... at most 30.
 RETRY_CAP = 30
 
@@ -237,11 +246,17 @@ class Worker:
         account has no job running. Returns how many were started."""
         started = 0
         seen_journeys: set[str] = set()
-        for job in self.store.unfinished(self.deployment):
+        unfinished = self.store.unfinished(self.deployment)
+        # an account with a transaction out (not found mined yet) sends nothing new until it is:
+        # a new transaction could take the nonce that the recorded one must be mined with
+        waiting = {j.account.lower(): j.id for j in unfinished if j.state == SENT}
+        for job in unfinished:
             journey, account = job.journey, job.account.lower()
             if journey in seen_journeys:
                 continue
             seen_journeys.add(journey)
+            if waiting.get(account, job.id) != job.id:
+                continue
             if job.next_try_at > now():
                 continue
             with self._guard:
@@ -327,6 +342,8 @@ class Worker:
         try:
             for tx in job.txs:
                 receipt = self._receipt(w3, tx)
+                if receipt is DROPPED:
+                    continue  # never to be mined: its nonce went to another transaction
                 if receipt is None:
                     self.store.update_job(job.id, next_try_at=now() + 1)
                     return  # broadcast again, or still pending: look again soon
@@ -348,7 +365,7 @@ class Worker:
         except (ChainError, RequestsConnectionError, Timeout, ConnectionError) as exc:
             self._later(job, exc)
             return
-        # every recorded transaction mined, the action's own not among them: run it again
+        # every recorded transaction mined or dropped, the action's own not among them: run it again
         self.store.update_job(job.id, state=QUEUED, txs=[])
         self.execute(self.store.job(job.id) or job)
 
@@ -369,7 +386,11 @@ class Worker:
             log.info("broadcast %s again: the node did not know it", tx["hash"])
         except (RequestsConnectionError, Timeout):
             raise
-        except Exception as exc:  # known already, or its nonce is taken: the receipt tells next time
+        except Exception as exc:  # known already (pending), or its nonce went to another one
+            refusal = node_refusal(exc, self.client.address if self.client.account else "")
+            if isinstance(refusal, NonceError) and "used already" in str(refusal):
+                log.warning("transaction %s is dropped: its nonce was used by another", tx["hash"])
+                return DROPPED
             log.info("broadcasting %s again: %s", tx["hash"], exc)
         return None
 

@@ -58,7 +58,8 @@ class Service:
     ):
         self.chain, self.deployment, self.store = chain, deployment, store
         self.settings = settings or Settings()
-        chain.w3.middleware_onion.add(SendRecorder, "journey_send_recorder")
+        if "journey_send_recorder" not in chain.w3.middleware_onion:
+            chain.w3.middleware_onion.add(SendRecorder, "journey_send_recorder")
         self.client = JourneyClient(chain, deployment)
         self.reader: JourneyReader = reader or ClientReader(self.client)
         self.accounts = {a.lower(): key for a, key in accounts.items()}
