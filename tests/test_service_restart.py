@@ -253,3 +253,18 @@ def test_the_node_stopped_mid_run_and_restarted_loses_nothing(net):
     assert [j["state"] for j in done] == ["mined"] * 4, done
     for ref in ("NODE-0", "NODE-1", "NODE-2", "NODE-LATE"):
         assert opened_count(chain, crew, ref) == 1, ref
+
+
+def test_the_database_is_readable_by_its_owner_only(net):
+    _chain, _crew, served = net
+    path = Path(served.database.removeprefix("sqlite:///"))
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_database_url_that_is_none_is_one_sentence(net):
+    _chain, _crew, served = net
+    ran = served.journey("serve", "token", "list", "--database", "nonsense")
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == (
+        "error: 'nonsense' is not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)"
+    )

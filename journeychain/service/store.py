@@ -36,10 +36,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
 
 from journeychain.chain import journey_home, private_file
+from journeychain.errors import ConfigError
 
 metadata = MetaData()
 
@@ -441,7 +442,17 @@ def _engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://") if _has_psycopg3() else url
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ImportError as exc:
+            raise ConfigError(
+                f"the database {_redacted(url)} needs a driver that is not installed ({exc.name}): "
+                "for PostgreSQL, pip install 'psycopg[binary]'"
+            ) from None
+        except ArgumentError:
+            raise ConfigError(
+                f"{_redacted(url)} is not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)"
+            ) from None
     path = url.removeprefix("sqlite:///")
     if path and path != url and not path.startswith(":memory:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -456,6 +467,14 @@ def _engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password, for sentences."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 
 def _has_psycopg3() -> bool:
