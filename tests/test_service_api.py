@@ -8,7 +8,9 @@ its worker sending through the SDK, and is called through FastAPI's TestClient.
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -348,3 +350,45 @@ def test_a_late_step_is_flagged_and_escalated(api):
     again = write(api, "/journeys/SVC-E/flag", {"step": 0, "as": "dev:1"})
     assert again["state"] == "refused"
     assert again["error"].startswith("journey SVC-E is at step 1 (lead_accepted), not step 0")
+
+
+# --- the rest of the endpoints ---------------------------------------------------------------
+
+
+def test_health_names_the_chain_and_the_engine(api):
+    _http, chain, crew, _service, _ints = api
+    assert api[0].get("/health").json() == {
+        "ok": True,
+        "chain_id": chain.chain_id,
+        "engine": crew.deployment.engine,
+    }
+
+
+def test_subscriptions_are_listed_and_removed(api):
+    made = call(api, "POST", "/subscriptions", json={"url": "http://127.0.0.1:9/hook", "events": ["breach"]})
+    assert made.status_code == 201 and made.json()["secret"].startswith("jcs_")
+    sid = made.json()["id"]
+    assert [s["id"] for s in get(api, "/subscriptions")] == [sid]
+    assert "secret" not in get(api, "/subscriptions")[0]
+    assert get(api, "/subscriptions", who="finance") == []  # another integration's are not shown
+    refused(call(api, "DELETE", f"/subscriptions/{sid}", who="finance"), 404, "there is no subscription")
+    assert call(api, "DELETE", f"/subscriptions/{sid}").status_code == 204
+    refused(call(api, "GET", f"/subscriptions/{sid}/deliveries"), 404, "there is no subscription")
+
+
+def test_an_opened_journey_is_kept_in_the_local_records(api):
+    opened(api, "SVC-R")
+    records = json.loads((Path(os.environ["JOURNEY_HOME"]) / "journeys.json").read_text())
+    kept = [r for by_deployment in records.values() for r in by_deployment.values()]
+    assert any(r["reference"] == "SVC-R" and r["profile"].startswith("0x") for r in kept)
+
+
+def test_a_write_for_an_account_the_service_holds_no_key_of_is_refused_403(api):
+    _http, chain, _crew, service, ints = api
+    ints["late"] = add_integration(service.store, chain, "late", [5])
+    body = {"reference": "SVC-K", **customer("SVC-K"), "funder": dev(api, 7)}
+    answer = call(api, "POST", "/journeys", who="late", json=body)
+    refused(answer, 403, f"the service holds no key for {dev(api, 5)}, which integration 'late' is bound to")
+    assert service.store.jobs(service.key, limit=1000) and all(
+        j.integration != "late" for j in service.store.jobs(service.key, limit=1000)
+    )

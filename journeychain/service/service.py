@@ -15,7 +15,7 @@ from journeychain.chain import Chain, journey_home
 from journeychain.client import JourneyClient
 from journeychain.deployments import Deployment
 from journeychain.encoding import journey_id
-from journeychain.errors import IdempotencyError, JourneyError
+from journeychain.errors import IdempotencyError, JourneyError, PermissionRefusedError
 from journeychain.keeper import Keeper
 from journeychain.service.jobs import SendRecorder, Worker
 from journeychain.service.notify import Dispatcher, Feed
@@ -77,6 +77,7 @@ class Service:
         self.dispatcher = Dispatcher(store, base=self.settings.backoff_base)
         self.keeper_account = keeper_account
         self._loops = Loops()
+        self._records = threading.Lock()  # the journeys' records file is rewritten whole
 
     # --- what the actions need
     def vault(self) -> Vault:
@@ -87,9 +88,14 @@ class Service:
         profile hash (what `journey release` and customer requests read)."""
         if job.action != "open":
             return
+        p = job.params
+        with self._records:
+            self._keep_record(p)
+        self.client.journey_id(p["reference"])  # remembered for notifications' references
+
+    def _keep_record(self, p: dict[str, Any]) -> None:
         from journeychain.cli.session import JourneyBook
 
-        p = job.params
         try:
             JourneyBook(self.deployment.key).put(
                 journey_id(p["reference"]),
@@ -102,7 +108,6 @@ class Service:
             )
         except JourneyError as exc:
             log.warning("journey %s opened, but its local record was not kept: %s", p["reference"], exc)
-        self.client.journey_id(p["reference"])  # remembered for notifications' references
 
     # --- writes
     def submit(
@@ -117,6 +122,11 @@ class Service:
     ) -> tuple[Job, bool]:
         """Records a write as a job, or returns the one its idempotency key recorded before; the
         same key with another request is refused (IdempotencyError)."""
+        if account.lower() not in self.accounts:
+            raise PermissionRefusedError(
+                f"the service holds no key for {account}, which integration {integration!r} is bound to: "
+                "restart `journey serve` so that it loads that account"
+            )
         body_hash = hashlib.sha256(dumps({"action": action, "account": account, "params": params}).encode())
         scope, key = (integration, header_key) if header_key else ("", natural_key)
         job, new = self.store.submit(
