@@ -12,6 +12,11 @@ A private anvil of its own (a free port); the worker runs in this process.
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+from pathlib import Path
+
 import pytest
 from service_helpers import customer, journey_home
 
@@ -65,7 +70,7 @@ def crash_at(store: Store, record: int, after_record: bool):
 
 def restarted(service: Service) -> Worker:
     """A new worker on the same database and chain: what a restarted service runs."""
-    return Worker(service.store, service.client, service.accounts, service)
+    return service.new_worker()
 
 
 def events(chain, crew, name: str, reference: str) -> list:
@@ -145,3 +150,37 @@ def test_a_funding_whose_approve_was_mined_but_not_the_funding_runs_again_and_fu
     assert done.state == "mined" and "PoolFunded" in done.result["events"]
     funded = events(chain, crew, "PoolFunded", "REC-3")
     assert len(funded) == 1 and funded[0].args["pool"] == 10**21
+
+
+def test_a_step_mined_while_the_service_was_down_has_its_evidence_confirmed_in_the_vault(net):
+    chain, crew, store, service = net
+    opened = submit(service, 1, "open", "REC-4", open_params(crew, "REC-4"), "rec-4")
+    service.worker.execute(opened)
+    params = {
+        "journey": "REC-4",
+        "step": 0,
+        "fields": {"lead_source": "webinar REC-4"},
+        "assign": crew.rep_a.address,
+        "org": None,
+    }
+    job = submit(service, 1, "complete", "REC-4", params, "rec-4-step")
+    original = crash_at(store, 1, after_record=True)
+    try:
+        with pytest.raises(Crash):
+            service.worker.execute(job)
+    finally:
+        store.record_tx = original  # type: ignore[method-assign]
+    vault = Path(os.environ["JOURNEY_HOME"]) / "vault.sqlite"
+
+    def status() -> list[str]:
+        with sqlite3.connect(vault) as db:
+            rows = db.execute("SELECT status FROM evidence WHERE value = 'webinar REC-4'").fetchall()
+        return [r[0] for r in rows]
+
+    assert status() == ["pending"]  # written before the transaction, which the crash never sent
+    restarted(service).reconcile(store.job(job.id))
+    restarted(service).reconcile(store.job(job.id))
+    assert store.job(job.id).state == "mined"
+    assert status() == ["confirmed"]
+    assert len(events(chain, crew, "StepCompleted", "REC-4")) == 1
+    assert "webinar" not in json.dumps(store.job(job.id).params)

@@ -360,7 +360,7 @@ class Worker:
                 if action.event in events:
                     mined = Receipt(tx["hash"], int(receipt["blockNumber"]), int(receipt["gasUsed"]), receipt)
                     mined.events = events
-                    self._mined(job, outcome(mined))
+                    self._mined(job, outcome(mined) | {"reconciled": True})
                     return
         except (ChainError, RequestsConnectionError, Timeout, ConnectionError) as exc:
             self._later(job, exc)

@@ -64,8 +64,17 @@ class Service:
         self.reader: JourneyReader = reader or ClientReader(self.client)
         self.accounts = {a.lower(): key for a, key in accounts.items()}
         self.key = str(deployment.key)
-        self.worker = Worker(
-            store,
+        self.worker = self.new_worker()
+        self.feed = Feed(store, chain.w3, self.client.engine, self.client.reference, deployment.block)
+        self.dispatcher = Dispatcher(store, base=self.settings.backoff_base)
+        self.keeper_account = keeper_account
+        self._loops = Loops()
+        self._records = threading.Lock()  # the journeys' records file is rewritten whole
+
+    def new_worker(self) -> Worker:
+        """A job worker for this deployment (what a restarted service starts with)."""
+        return Worker(
+            self.store,
             self.client,
             self.accounts,
             self,
@@ -73,11 +82,6 @@ class Service:
             poll=self.settings.poll,
             after_mined=self._after_mined,
         )
-        self.feed = Feed(store, chain.w3, self.client.engine, self.client.reference, deployment.block)
-        self.dispatcher = Dispatcher(store, base=self.settings.backoff_base)
-        self.keeper_account = keeper_account
-        self._loops = Loops()
-        self._records = threading.Lock()  # the journeys' records file is rewritten whole
 
     # --- what the actions need
     def vault(self) -> Vault:
@@ -86,12 +90,22 @@ class Service:
     def _after_mined(self, job: Job, result: dict[str, Any]) -> None:
         """Keeps the local records the command line keeps: an opened journey's customer signer and
         profile hash (what `journey release` and customer requests read)."""
+        if job.action == "complete" and result.get("reconciled"):
+            self._settle_evidence()
         if job.action != "open":
             return
         p = job.params
         with self._records:
             self._keep_record(p)
         self.client.journey_id(p["reference"])  # remembered for notifications' references
+
+    def _settle_evidence(self) -> None:
+        """A step mined while the service was down left its evidence pending in the vault: the
+        vault confirms it against the step's event (as `journey step complete` does after a crash)."""
+        with self.vault() as vault:
+            vault.reconcile(
+                self.chain.w3, self.client.engine, self.deployment.block, deployment=self.deployment.key
+            )
 
     def _keep_record(self, p: dict[str, Any]) -> None:
         from journeychain.cli.session import JourneyBook
