@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from journeychain.errors import NotFoundError
 from journeychain.service.deps import Caller, Running
+from journeychain.service.models import JobOut
 
 router = APIRouter(tags=["jobs"])
 
 
-@router.get("/jobs/{job_id}", summary="A job")
+@router.get("/jobs/{job_id}", summary="A job", response_model=JobOut)
 def read_job(job_id: str, svc: Running, who: Caller) -> dict[str, Any]:
     """The job's state: queued, sent (its transaction hashes recorded), mined (with the events),
     refused (with the rule's sentence) or failed."""
@@ -22,7 +23,7 @@ def read_job(job_id: str, svc: Running, who: Caller) -> dict[str, Any]:
     return job.public()
 
 
-@router.get("/jobs", summary="Recent jobs")
+@router.get("/jobs", summary="Recent jobs", response_model=list[JobOut])
 def list_jobs(
     svc: Running,
     who: Caller,

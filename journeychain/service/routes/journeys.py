@@ -15,10 +15,22 @@ from journeychain.encoding import journey_id
 from journeychain.errors import ConfigError, ServiceError
 from journeychain.service.auth import acting_account
 from journeychain.service.deps import Caller, Running
+from journeychain.service.models import JobOut, JourneyOut, Refusal
 from journeychain.service.reader import JourneyFilters
 from journeychain.service.service import Service
 from journeychain.service.store import Integration
 
+#: The refusals every write may answer, documented once.
+WRITE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Refusal, "description": what}
+    for code, what in (
+        (400, "No idempotency key"),
+        (401, "No valid token or webhook signature"),
+        (403, "An account the integration is not bound to"),
+        (409, "An idempotency key used for another request"),
+        (422, "Bad input"),
+    )
+}
 router = APIRouter(tags=["journeys"])
 
 MAX_POOL = 2**96 - 1
@@ -147,7 +159,9 @@ async def _accepted(
     return job.public()
 
 
-@router.post("/journeys", status_code=202, summary="Open a journey")
+@router.post(
+    "/journeys", status_code=202, summary="Open a journey", response_model=JobOut, responses=WRITE_REFUSALS
+)
 async def open_journey(
     body: OpenBody,
     svc: Running,
@@ -175,7 +189,13 @@ async def open_journey(
     )
 
 
-@router.post("/journeys/{journey}/steps/{step}/complete", status_code=202, summary="Complete a step")
+@router.post(
+    "/journeys/{journey}/steps/{step}/complete",
+    status_code=202,
+    summary="Complete a step",
+    response_model=JobOut,
+    responses=WRITE_REFUSALS,
+)
 async def complete_step(
     journey: str,
     step: str,
@@ -201,7 +221,13 @@ async def complete_step(
     return await _accepted(svc, who, body, "complete", ref, params, idempotency_key, natural, response, wait)
 
 
-@router.post("/journeys/{journey}/attestations", status_code=202, summary="Attest")
+@router.post(
+    "/journeys/{journey}/attestations",
+    status_code=202,
+    summary="Attest",
+    response_model=JobOut,
+    responses=WRITE_REFUSALS,
+)
 async def attest(
     journey: str,
     body: AttestBody,
@@ -219,7 +245,13 @@ async def attest(
     return await _accepted(svc, who, body, "attest", ref, params, idempotency_key, natural, response, wait)
 
 
-@router.post("/journeys/{journey}/fund", status_code=202, summary="Fund the pool")
+@router.post(
+    "/journeys/{journey}/fund",
+    status_code=202,
+    summary="Fund the pool",
+    response_model=JobOut,
+    responses=WRITE_REFUSALS,
+)
 async def fund(
     journey: str,
     body: FundBody,
@@ -238,7 +270,13 @@ async def fund(
     )
 
 
-@router.post("/journeys/{journey}/flag", status_code=202, summary="Flag a breach")
+@router.post(
+    "/journeys/{journey}/flag",
+    status_code=202,
+    summary="Flag a breach",
+    response_model=JobOut,
+    responses=WRITE_REFUSALS,
+)
 async def flag(
     journey: str,
     body: FlagBody,
@@ -255,7 +293,13 @@ async def flag(
     return await _accepted(svc, who, body, "flag", ref, params, idempotency_key, natural, response, wait)
 
 
-@router.post("/journeys/{journey}/escalate", status_code=202, summary="Escalate a late step")
+@router.post(
+    "/journeys/{journey}/escalate",
+    status_code=202,
+    summary="Escalate a late step",
+    response_model=JobOut,
+    responses=WRITE_REFUSALS,
+)
 async def escalate(
     journey: str,
     body: EscalateBody,
@@ -274,13 +318,13 @@ async def escalate(
     return await _accepted(svc, who, body, "escalate", ref, params, idempotency_key, natural, response, wait)
 
 
-@router.get("/journeys/{journey}", summary="Read a journey")
+@router.get("/journeys/{journey}", summary="Read a journey", response_model=JourneyOut)
 def read_journey(journey: str, svc: Running, who: Caller) -> dict[str, Any]:
     """Where the journey stands: its step, owner, deadline, breaches, pool, whether overdue or at risk."""
     return svc.reader.journey(_reference(journey))
 
 
-@router.get("/journeys", summary="List journeys")
+@router.get("/journeys", summary="List journeys", response_model=list[JourneyOut])
 def list_journeys(
     svc: Running,
     who: Caller,
