@@ -22,7 +22,7 @@ from journeychain.demo import HOUR, network
 from journeychain.errors import AuthenticationError
 from journeychain.service.app import create_app
 from journeychain.service.auth import verify_signature
-from journeychain.service.notify import backoff
+from journeychain.service.notify import Feed, backoff
 from journeychain.service.store import Store, subscriptions
 
 
@@ -184,3 +184,19 @@ def test_settlement_disputes_and_payouts_are_notified_and_survive_a_restart(net)
     owners = {p["owner"] for p in payouts}
     assert crew.vendor.address in owners and crew.rep_a.address in owners
     assert len(alive.bodies()) == len(delivered)  # each delivered once
+
+
+def test_notifications_read_the_chain_a_number_of_confirmations_behind(net):
+    chain, crew, store, _crm = net
+    crew.to_booking("NOTE-3", crew.rep_a, "accepted")
+    crew.dispute("NOTE-3", 1, "never called back")
+    store.add_subscription("crm", "http://127.0.0.1:9/never", ["dispute"], "jcs_test")
+    head = chain.w3.eth.block_number
+    cautious = Feed(store, chain.w3, crew.engine, crew.client.reference, head - 3, confirmations=50)
+    cautious.cursor = "test:cautious"
+    assert cautious.poll() == 0 and store.cursor("test:cautious", -1) == -1  # nothing read yet
+    eager = Feed(store, chain.w3, crew.engine, crew.client.reference, head - 3)
+    eager.cursor = "test:eager"
+    wanting = [sub for sub in store.subscriptions() if "dispute" in sub["kinds"]]
+    assert eager.poll() == len(wanting) >= 1  # the dispute, once for each subscription that wants it
+    assert store.cursor("test:eager", -1) == head

@@ -46,6 +46,12 @@ def serve_cmd(
     notify_interval: Annotated[
         float, typer.Option(help="Seconds between reading the chain's events for notifications.", min=0.1)
     ] = 2.0,
+    confirmations: Annotated[
+        int,
+        typer.Option(
+            help="Blocks behind the chain's head that notifications read its events (reorg safety).", min=0
+        ),
+    ] = 0,
 ) -> None:
     """Run the journey service: an HTTP API (docs at /docs, OpenAPI at /openapi.json) that CRMs
     call to open journeys and complete steps, with idempotent, authenticated writes answered
@@ -71,7 +77,9 @@ def serve_cmd(
             key = s.account(bound["name"])
             accounts[str(key.address)] = key
     keeper = s.account() if keeper_interval else None
-    settings = Settings(keeper_interval=keeper_interval or None, notify_interval=notify_interval)
+    settings = Settings(
+        keeper_interval=keeper_interval or None, notify_interval=notify_interval, confirmations=confirmations
+    )
     service = Service(s.chain, s.deployment, store, accounts, keeper, settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     s.note(

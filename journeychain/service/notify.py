@@ -48,12 +48,21 @@ class Feed:
     """Turns the chain's events and the keeper's rounds into outbox entries."""
 
     def __init__(
-        self, store: Store, w3: Any, engine: Any, references: Callable[[bytes], str | None], start: int
+        self,
+        store: Store,
+        w3: Any,
+        engine: Any,
+        references: Callable[[bytes], str | None],
+        start: int,
+        confirmations: int = 0,
     ):
         self.store, self.w3, self.engine = store, w3, engine
         self.references = references
         self.cursor = f"notify:{engine.address}"
         self.start = start
+        #: how many blocks behind the head events are read (a reorganisation shallower than this
+        #: never reaches a notification)
+        self.confirmations = confirmations
 
     def _journey(self, jid: bytes | str) -> dict[str, Any]:
         raw = bytes.fromhex(jid[2:]) if isinstance(jid, str) else bytes(jid)
@@ -61,7 +70,7 @@ class Feed:
 
     def poll(self) -> int:
         """Reads the events since the last block done; returns how many notifications were added."""
-        head = int(self.w3.eth.block_number)
+        head = int(self.w3.eth.block_number) - self.confirmations
         first = self.store.cursor(self.cursor, self.start - 1) + 1
         if first > head:
             return 0

@@ -35,6 +35,7 @@ class Settings:
     vault_path: str | None = None
     tolerance: int = 300
     backoff_base: float = 1.0
+    confirmations: int = 0  # notifications read the chain's events this many blocks behind its head
 
 
 @dataclass
@@ -65,7 +66,14 @@ class Service:
         self.accounts = {a.lower(): key for a, key in accounts.items()}
         self.key = str(deployment.key)
         self.worker = self.new_worker()
-        self.feed = Feed(store, chain.w3, self.client.engine, self.client.reference, deployment.block)
+        self.feed = Feed(
+            store,
+            chain.w3,
+            self.client.engine,
+            self.client.reference,
+            deployment.block,
+            self.settings.confirmations,
+        )
         self.dispatcher = Dispatcher(store, base=self.settings.backoff_base)
         self.keeper_account = keeper_account
         self._loops = Loops()
