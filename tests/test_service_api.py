@@ -130,6 +130,24 @@ def test_an_unknown_token_is_refused_401(api):
     refused(answer, 401, "this API token is unknown or was removed")
 
 
+def test_an_authorization_header_that_is_no_bearer_token_is_refused_401(api):
+    answer = api[0].get("/journeys", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    refused(answer, 401, "the Authorization header must read Bearer TOKEN")
+
+
+def test_a_malformed_webhook_signature_is_refused_401(api):
+    headers = {"Journey-Signature": "v1=abc", "Journey-Integration": "hubspot"}
+    refused(
+        api[0].get("/journeys", headers=headers), 401, "the Journey-Signature header must read t=TIMESTAMP"
+    )
+
+
+def test_a_webhook_that_names_no_integration_is_refused_401(api):
+    headers = {"Journey-Signature": f"t={int(time.time())},v1=abc"}
+    answer = api[0].get("/journeys", headers=headers)
+    refused(answer, 401, "a signed webhook names its integration in the Journey-Integration header")
+
+
 def test_a_write_as_an_account_not_bound_to_the_integration_is_refused_403(api):
     body = {"reference": "SVC-403", **customer("SVC-403"), "funder": dev(api, 7), "as": "dev:7"}
     answer = call(api, "POST", "/journeys", json=body)

@@ -268,3 +268,19 @@ def test_a_database_url_that_is_none_is_one_sentence(net):
     assert ran.stderr.strip() == (
         "error: 'nonsense' is not a database URL (sqlite:///PATH or postgresql://USER@HOST/DB)"
     )
+
+
+def test_an_integration_name_that_is_none_is_refused(net):
+    _chain, _crew, served = net
+    ran = served.journey("serve", "token", "add", "my crm!", "--as", "dev:1", "--database", served.database)
+    assert ran.returncode == 2
+    assert (
+        ran.stderr.strip() == "error: integration name 'my crm!' must be 1 to 64 letters, digits, '-' or '_'"
+    )
+
+
+def test_removing_an_unknown_integration_is_refused(net):
+    _chain, _crew, served = net
+    ran = served.journey("serve", "token", "remove", "nobody", "--database", served.database)
+    assert ran.returncode == 2
+    assert ran.stderr.strip() == "error: there is no integration 'nobody' (see `journey serve token list`)"
