@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -410,3 +411,14 @@ def test_a_write_for_an_account_the_service_holds_no_key_of_is_refused_403(api):
     assert service.store.jobs(service.key, limit=1000) and all(
         j.integration != "late" for j in service.store.jobs(service.key, limit=1000)
     )
+
+
+def test_the_same_write_sent_many_times_at_once_is_one_job_and_one_transaction(api):
+    body = {"reference": "SVC-C", **customer("SVC-C"), "funder": dev(api, 7), "as": "dev:1"}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _n: call(api, "POST", "/journeys", json=body), range(8)))
+    assert {a.status_code for a in answers} <= {200, 202}
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 1
+    assert wait_final(lambda p: get(api, p), ids.pop())["state"] == "mined"
+    assert count(api, "JourneyOpened", "SVC-C") == 1
