@@ -439,8 +439,6 @@ class Store:
 
 
 def _engine(url: str) -> Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://") if _has_psycopg3() else url
     if not url.startswith("sqlite"):
         try:
             return create_engine(url, pool_pre_ping=True)
@@ -475,14 +473,6 @@ def _redacted(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return repr(url)
-
-
-def _has_psycopg3() -> bool:
-    try:
-        import psycopg  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def dumps(value: Any) -> str:
