@@ -1,0 +1,75 @@
+"""The HTTP app: FastAPI, its OpenAPI document at /openapi.json and its docs at /docs.
+
+Every refusal answers JSON `{"error": SENTENCE, "kind": ...}` with its status: 400 a write
+without an idempotency key, 401 no valid token or signature (stale, replayed), 403 an account
+the integration is not bound to, 404 no such journey, job or subscription, 409 an idempotency
+key used for another request, 422 bad input, 503 the chain unreachable.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import Timeout
+
+from journeychain import __version__
+from journeychain.errors import ChainError, ConfigError, JourneyError, RuleError, ServiceError
+from journeychain.service.routes import jobs, journeys, subscriptions
+from journeychain.service.service import Service
+
+DESCRIPTION = """\
+The journey service: a CRM or ticketing tool opens journeys and completes their steps here.
+Every write answers at once (202) with a job, recorded before anything is sent; GET /jobs/{id}
+says what became of it. Writes are idempotent (an `Idempotency-Key` header, or the natural key
+of the journey and step). Authenticate with `Authorization: Bearer TOKEN`
+(`journey serve token add`), or sign webhooks (`Journey-Signature: t=...,v1=...`).
+"""
+
+
+def status_of(exc: JourneyError) -> int:
+    if isinstance(exc, ServiceError):
+        return exc.status
+    if isinstance(exc, ConfigError):
+        return 422
+    if isinstance(exc, RuleError):
+        return 409
+    if isinstance(exc, ChainError):
+        return 503
+    return 500
+
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(title="journeychain", version=__version__, description=DESCRIPTION)
+    app.state.service = service
+    app.include_router(journeys.router)
+    app.include_router(jobs.router)
+    app.include_router(subscriptions.router)
+
+    @app.exception_handler(JourneyError)
+    async def _refused(_request: Request, exc: JourneyError) -> JSONResponse:
+        return JSONResponse({"error": str(exc), "kind": type(exc).__name__}, status_code=status_of(exc))
+
+    @app.exception_handler(RequestsConnectionError)
+    @app.exception_handler(Timeout)
+    async def _unreachable(_request: Request, exc: Exception) -> JSONResponse:
+        sentence = f"the chain at {service.chain.url} did not answer ({type(exc).__name__}): try again later"
+        return JSONResponse({"error": sentence, "kind": "ChainError"}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        sentence = f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
+        return JSONResponse(
+            {"error": sentence, "kind": "ValidationError", "details": jsonable_encoder(exc.errors())},
+            status_code=422,
+        )
+
+    @app.get("/health", tags=["service"], summary="Health")
+    def health() -> dict[str, object]:
+        return {"ok": True, "chain_id": service.chain.chain_id, "engine": service.deployment.engine}
+
+    return app
