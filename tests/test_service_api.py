@@ -20,7 +20,7 @@ from service_helpers import BOOKING, add_integration, customer, journey_home, se
 from journeychain.accounts import dev_account
 from journeychain.demo import HOUR, network
 from journeychain.encoding import journey_id
-from journeychain.service.app import create_app
+from journeychain.service.app import create_app, pages_router
 from journeychain.service.auth import signature_header, webhook_message
 from journeychain.service.store import Store
 from journeychain.timeline import fetch_events
@@ -38,7 +38,8 @@ def api(tmp_path_factory):
         service = served(chain, crew, store, [1, 2, 4, 6, 7])
         service.start()
         try:
-            with TestClient(create_app(service)) as http:
+            pages = pages_router(service, dev_account(0, chain), crew.names(), poll=0.2)
+            with TestClient(create_app(service, pages)) as http:
                 yield (
                     http,
                     chain,
@@ -422,3 +423,26 @@ def test_the_same_write_sent_many_times_at_once_is_one_job_and_one_transaction(a
     assert len(ids) == 1
     assert wait_final(lambda p: get(api, p), ids.pop())["state"] == "mined"
     assert count(api, "JourneyOpened", "SVC-C") == 1
+
+
+# --- the web pages it serves -----------------------------------------------------------------
+
+
+def test_the_service_serves_the_dashboard_to_its_integrations_and_the_customer_page_to_a_link(api):
+    import time as _time
+
+    from journeychain.web.links import CustomerLinks
+
+    http, _chain, crew, _service, ints = api
+    assert http.get("/dashboard", follow_redirects=False).headers["location"] == "/dashboard/login"
+    assert http.get("/api/web/journeys").status_code == 401
+    opened(api, "SVC-WEB-1")
+    rows = http.get("/api/web/journeys", headers=ints["crm"].headers).json()["journeys"]
+    assert "SVC-WEB-1" in {r["reference"] for r in rows}
+    # the journey the service opened is recorded: its customer's page opens by its link
+    jid = journey_id("SVC-WEB-1")
+    token = CustomerLinks.load(str(crew.deployment.key)).issue(jid, int(_time.time()) + 600)
+    view = http.get(f"/api/customer/{token}")
+    assert view.status_code == 200 and view.json()["journey"] == "0x" + jid.hex()
+    asked = http.post(f"/api/customer/{token}/request", json={"action": "confirm"})
+    assert asked.status_code == 200 and asked.json()["typed_data"]["primaryType"] == "ConfirmValue"

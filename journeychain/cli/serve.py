@@ -66,7 +66,7 @@ def serve_cmd(
         return
     import uvicorn
 
-    from journeychain.service.app import create_app
+    from journeychain.service.app import create_app, pages_router
     from journeychain.service.service import Service, Settings
 
     s = session(ctx)
@@ -88,7 +88,8 @@ def serve_cmd(
     )
     service.start()
     try:
-        uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+        pages = pages_router(service, keeper or s.account(), dict(s.names))
+        uvicorn.run(create_app(service, pages), host=host, port=port, log_level="warning")
     finally:
         service.stop()
 

@@ -8,7 +8,9 @@ key used for another request, 422 bad input, 503 the chain unreachable.
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -41,12 +43,15 @@ def status_of(exc: JourneyError) -> int:
     return 500
 
 
-def create_app(service: Service) -> FastAPI:
+def create_app(service: Service, pages: APIRouter | None = None) -> FastAPI:
+    """The service's API, and the web pages' router when given (`pages_router`)."""
     app = FastAPI(title="journeychain", version=__version__, description=DESCRIPTION)
     app.state.service = service
     app.include_router(journeys.router)
     app.include_router(jobs.router)
     app.include_router(subscriptions.router)
+    if pages is not None:
+        app.include_router(pages)
 
     @app.exception_handler(JourneyError)
     async def _refused(_request: Request, exc: JourneyError) -> JSONResponse:
@@ -73,3 +78,24 @@ def create_app(service: Service) -> FastAPI:
         return {"ok": True, "chain_id": service.chain.chain_id, "engine": service.deployment.engine}
 
     return app
+
+
+def pages_router(service: Service, relayer: Any, names: dict[str, str], poll: float = 1.0) -> APIRouter:
+    """The dashboard and the customer's page over the service's deployment: the dashboard for
+    holders of an integration's API token, the customer's page for holders of its link; the
+    customers' signatures relayed by `relayer` (an account, which pays their gas)."""
+    from journeychain.cli.session import JourneyBook
+    from journeychain.service.auth import token_hash
+    from journeychain.web.links import CustomerLinks
+    from journeychain.web.routes import web_router
+    from journeychain.web.source import WebSource
+
+    book = JourneyBook(service.deployment.key)
+    client = service.client.with_account(relayer) if relayer is not None else service.client
+    source = WebSource(client, book.get, names, vault=service.vault)
+    links = CustomerLinks.load(str(service.deployment.key))
+
+    def viewer(token: str) -> bool:
+        return bool(token) and service.store.integration_by_token(token_hash(token)) is not None
+
+    return web_router(source, links, poll, viewer=viewer)

@@ -4,13 +4,13 @@ const JC = {
   async get(url) {
     const r = await fetch(url, { headers: { Accept: "application/json" } });
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.detail || `the service answered ${r.status}`);
+    if (!r.ok) throw new Error(body.detail || body.error || `the service answered ${r.status}`);
     return body;
   },
   async post(url, data) {
     const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(data) });
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.detail || `the service answered ${r.status}`);
+    if (!r.ok) throw new Error(body.detail || body.error || `the service answered ${r.status}`);
     return body;
   },
   el(tag, attrs, ...children) {
