@@ -18,7 +18,17 @@ from typer import _click
 from typer.core import TyperGroup
 
 from journeychain import __version__
-from journeychain.cli import accounts, customer, indexed, journeys, ops, participants, playbooks, settlement
+from journeychain.cli import (
+    accounts,
+    customer,
+    indexed,
+    journeys,
+    ops,
+    participants,
+    playbooks,
+    serve,
+    settlement,
+)
 from journeychain.cli.session import JourneyBook, Session, session
 from journeychain.errors import JourneyError
 
@@ -205,6 +215,7 @@ app.add_typer(journeys.step_app, name="step", rich_help_panel="Journeys")
 app.add_typer(playbooks.schema_app, name="schema", rich_help_panel="Journeys")
 app.add_typer(journeys.breach_app, name="breach", rich_help_panel="Journeys")
 app.add_typer(customer.customer_app, name="customer", rich_help_panel="The customer and disputes")
+app.add_typer(serve.serve_app, name="serve", rich_help_panel="Operations")
 app.add_typer(indexed.index_app, name="index", rich_help_panel="Operations")
 
 
