@@ -262,3 +262,47 @@ def test_index_sync_says_which_blocks_a_reorganisation_undid(indexed, journey_ch
     assert out["reorganisation"]["undone_to"] == replaced and out["reorganisation"]["fork"] < replaced
     assert "GONE-BY-REORG" not in [r["reference"] for r in json.loads(ok("--json", "list"))]
     assert ok("list") == ok("list", "--no-index")
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"status": "open"},
+        {"status": "value_delivered"},
+        {"overdue": True},
+        {"overdue": False},
+        {"at_risk": False},
+        {"assignee": REP.lower()},
+        {"organisation": "Sales"},
+        {"playbook": 1},
+        {"status": "open", "overdue": True, "organisation": "Sales"},
+    ],
+)
+def test_the_services_reader_over_the_index_answers_as_the_chain(indexed, act, filters):
+    from journeychain.index.reader import IndexReader
+    from journeychain.service.reader import ClientReader, JourneyFilters
+
+    client = act[0]
+    with Index.open(None, indexed) as index:
+        reader, on_chain = IndexReader(index, client), ClientReader(client)
+        assert reader.journeys(JourneyFilters(**filters)) == on_chain.journeys(JourneyFilters(**filters))
+        for row in on_chain.journeys(JourneyFilters(**filters)):
+            assert reader.journey(row["journey_id"]) == on_chain.journey(row["journey_id"])
+
+
+def test_the_services_reader_refuses_as_the_chain_does(indexed, act):
+    from journeychain.errors import ConfigError, NotFoundError
+    from journeychain.index.reader import IndexReader
+    from journeychain.service.reader import JourneyFilters
+
+    with Index.open(None, indexed) as index:
+        reader = IndexReader(index, act[0])
+        with pytest.raises(NotFoundError, match="journey NOBODY was never opened on this deployment"):
+            reader.journey("NOBODY")
+        with pytest.raises(
+            IndexStoreError, match=r"there is no organisation named 'Nowhere' \(see `journey org list`\)"
+        ):
+            reader.journeys(JourneyFilters(organisation="Nowhere"))
+        with pytest.raises(ConfigError, match="status 'done' is not a journey status"):
+            reader.journeys(JourneyFilters(status="done"))

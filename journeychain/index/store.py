@@ -586,7 +586,7 @@ class Index:
         for entry in self.organisations():
             if entry["name"] == org:
                 return int(entry["org"])
-        raise IndexStoreError(f"there is no organisation named {org!r} in the index")
+        raise IndexStoreError(f"there is no organisation named {org!r} (see `journey org list`)")
 
     def timeline(self, journey: str | bytes) -> Timeline | None:
         """A journey's timeline from its indexed events: the same as `journeychain.timeline`
