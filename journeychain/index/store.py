@@ -637,7 +637,8 @@ def _engine(url: str) -> Engine:
             file.parent.mkdir(parents=True, exist_ok=True)
             if not file.exists():
                 os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
-            engine = create_engine(url)
+            # the service reads from its request threads: a pooled connection serves one at a time
+            engine = create_engine(url, connect_args={"check_same_thread": False})
         else:  # in memory: one connection, shared
             engine = create_engine(
                 "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
