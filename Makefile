@@ -22,7 +22,7 @@ CHAIN ?= anvil
 NETWORK ?= development
 SOLC := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)/solc-v0.8.28
 
-.PHONY: help setup browser demo test test-anvil test-ganache lint bench fuzz wheel clean
+.PHONY: help setup setup-postgres browser demo test test-anvil test-ganache lint bench fuzz wheel clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,7 +39,18 @@ node_modules/.installed: package-lock.json
 
 # The contracts are built once, into journeychain/_build/artifacts.json: the SDK's cache (keyed
 # by the sources' hash) and what a wheel ships; brownie compiles its own build/ when it runs.
-setup: $(VENV)/.installed node_modules/.installed ## install everything (idempotent)
+# PostgreSQL's server (Debian's package) for the index tests, which start their own server from
+# it; a no-op when it is installed. Installing needs root (CI runs as root); otherwise it says how.
+setup-postgres: ## PostgreSQL's server binaries for the index tests (a no-op when present)
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing PostgreSQL (Debian's postgresql package) for the index tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "the index tests need PostgreSQL's server: sudo apt-get install -y postgresql" >&2; \
+		fi
+
+setup: $(VENV)/.installed node_modules/.installed setup-postgres ## install everything (idempotent)
 	@$(BIN)/python -m journeychain.toolchain
 	@$(BROWNIE) networks list 2>/dev/null | grep -qF -- '$(GANACHE_NETWORK): ' || \
 		$(BROWNIE) networks add Development $(GANACHE_NETWORK) cmd=ganache host=http://127.0.0.1 \
@@ -75,9 +86,10 @@ lint: setup ## ruff and mypy on the Python, slither on the contracts
 		--solc-remaps "@openzeppelin=node_modules/@openzeppelin" --solc-args "--evm-version shanghai" \
 		--filter-paths node_modules --exclude-informational --exclude-low --fail-medium
 
-bench: setup ## gas per operation (reports/gas.json), steps per second through the service (reports/service.json)
+bench: setup ## gas per operation (reports/gas.json), steps per second through the service (reports/service.json), the index's read times (reports/index.json)
 	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
 	$(BIN)/python scripts/bench_service.py
+	$(BIN)/python scripts/bench_index.py
 
 fuzz: setup ## the deep property-based run of the invariants; prints its seed (FUZZ_SEED=N replays it)
 	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) JOURNEY_FUZZ_SEED=$(FUZZ_SEED) \

@@ -155,3 +155,8 @@ class IdempotencyError(ServiceError):
 
 class StepMismatchError(ConfigError):
     """A step completion written for another step than the journey's current one."""
+
+
+class IndexStoreError(ConfigError):
+    """The index (the read model folded from the chain's events) cannot be opened, is of
+    another deployment, or was asked something it cannot answer."""

@@ -592,3 +592,12 @@ def cast_network(chain: Chain) -> dict[int, JourneyClient]:
     admin.publish_playbook(load_playbook())
     admin.mint(dev_account(6).address, 10_000 * 10**18)
     return {0: admin} | {i: admin.with_account(dev_account(i)) for i in range(1, 10)}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (tests/pg.py): its URL, for `new_database`."""
+    from tests.pg import postgres_server
+
+    with postgres_server() as url:
+        yield url

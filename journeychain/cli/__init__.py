@@ -3,7 +3,8 @@
 This module builds the app: the manual, the one place where failures become a sentence and
 an exit code, the global options, and every command and group in the order `journey --help`
 lists them. The commands live one module per group (accounts, participants, playbooks,
-journeys, customer, settlement, ops); each imports `journeychain.cli.session`, none imports this module.
+journeys, customer, settlement, ops, indexed); each imports `journeychain.cli.session`, none
+imports this module.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ from typer import _click
 from typer.core import TyperGroup
 
 from journeychain import __version__
-from journeychain.cli import accounts, customer, journeys, ops, participants, playbooks, serve, settlement
+from journeychain.cli import (
+    accounts,
+    customer,
+    indexed,
+    journeys,
+    ops,
+    participants,
+    playbooks,
+    serve,
+    settlement,
+)
 from journeychain.cli.session import JourneyBook, Session, session
 from journeychain.errors import JourneyError
 
@@ -191,6 +202,7 @@ app.command("status", rich_help_panel="Journeys")(journeys.status_cmd)
 app.command("keeper", rich_help_panel="Operations")(ops.keeper_cmd)
 app.command("prove", rich_help_panel="Evidence")(ops.prove_cmd)
 app.command("forget", rich_help_panel="Evidence")(ops.forget_cmd)
+app.command("report", rich_help_panel="Operations")(indexed.report_cmd)
 
 app.add_typer(ops.chain_app, name="chain", rich_help_panel="Set up")
 app.add_typer(accounts.accounts_app, name="accounts", rich_help_panel="Set up")
@@ -204,6 +216,7 @@ app.add_typer(playbooks.schema_app, name="schema", rich_help_panel="Journeys")
 app.add_typer(journeys.breach_app, name="breach", rich_help_panel="Journeys")
 app.add_typer(customer.customer_app, name="customer", rich_help_panel="The customer and disputes")
 app.add_typer(serve.serve_app, name="serve", rich_help_panel="Operations")
+app.add_typer(indexed.index_app, name="index", rich_help_panel="Operations")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ status and list."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -11,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from journeychain.amounts import tokens
+from journeychain.cli import plain_table
+from journeychain.cli.indexed import NO_INDEX_HELP, open_index
 from journeychain.cli.session import (
     MAX_POOL,
     PLAYBOOK_MAX,
@@ -28,6 +31,7 @@ from journeychain.names import Names, org_key
 from journeychain.payouts import Payouts, group_payouts
 from journeychain.playbook import parse_duration
 from journeychain.reverts import when
+from journeychain.sdk.types import JourneyState
 from journeychain.timeline import STATUSES, Timeline, duration, iso, label, org_label, timeline
 from journeychain.vault import Vault
 
@@ -297,6 +301,11 @@ def claim_cmd(ctx: typer.Context) -> None:
     )
 
 
+#: The list's columns and their widths, which keep the table within 80 columns (content beyond
+#: them ends in "…").
+LIST_COLUMNS = (("journey", 10), ("step", 14), ("status", 15), ("owner", 12), ("due", 11), ("breaches", 8))
+#: Lists longer than this are printed line by line (journeychain.cli.plain_table), as rich would.
+LONG_TABLE = 200
 #: The journeys' statuses, as `journey list --status` takes them; those whose step has an owner.
 LIST_STATUSES = STATUSES[1:]
 ACTIVE = ("open", "disputed")
@@ -326,57 +335,77 @@ def list_cmd(
         str | None,
         typer.Option(help="Only this playbook's journeys: its number, or its name (every version)."),
     ] = None,
+    no_index: Annotated[bool, typer.Option("--no-index", help=NO_INDEX_HELP)] = False,
 ) -> None:
     """List the journeys of this deployment with where each stands: the current step, its owner,
     its deadline against the chain's clock (overdue once it has passed, whether or not anyone
     flagged it) and the steps breached so far."""
     s = session(ctx)
     wanted = _status(status) if status is not None else None
-    c = s.reader
     playbooks = _playbooks(s, playbook) if playbook is not None else [None]
     names = s.names
     owned_by = _owner_filter(s, assignee, names) if assignee is not None else None
     now = s.chain.now()
     found: list[tuple[dict, tuple[str, ...]]] = []
-    for pid in playbooks:
-        for entry in c.journeys(pid):
-            state = c.journey(entry.journey_id)
-            shown_status = state.status.replace(" ", "_")
-            due_text, late = due(state.deadline, now, shown_status)
-            # a closed journey's step has no owner any more
-            assignee, org = (state.assignee, state.org) if shown_status in ACTIVE else (None, None)
-            if wanted is not None and shown_status != wanted:
-                continue
-            if overdue and not late:
-                continue
-            if owned_by is not None and not owned_by(assignee, org):
-                continue
-            owner_name = named(assignee, names) if assignee else names.get(org_key(org)) if org else None
-            row = state.as_dict() | {"opened_block": entry.block, "overdue": late, "owner_name": owner_name}
-            found.append(
+    for opened_block, state in _states(s, playbooks, now, no_index):
+        shown_status = state.status.replace(" ", "_")
+        due_text, late = due(state.deadline, now, shown_status)
+        # a closed journey's step has no owner any more
+        assignee, org = (state.assignee, state.org) if shown_status in ACTIVE else (None, None)
+        if wanted is not None and shown_status != wanted:
+            continue
+        if overdue and not late:
+            continue
+        if owned_by is not None and not owned_by(assignee, org):
+            continue
+        owner_name = named(assignee, names) if assignee else names.get(org_key(org)) if org else None
+        row = state.as_dict() | {"opened_block": opened_block, "overdue": late, "owner_name": owner_name}
+        found.append(
+            (
+                row,
                 (
-                    row,
-                    (
-                        state.reference or state.journey_id[:10] + "…",
-                        state.step_name or "(done)",
-                        shown_status,
-                        owner(assignee, org, names),
-                        due_text,
-                        ", ".join(map(str, state.breached_steps)) or "-",
-                    ),
-                )
+                    state.reference or state.journey_id[:10] + "…",
+                    state.step_name or "(done)",
+                    shown_status,
+                    owner(assignee, org, names),
+                    due_text,
+                    ", ".join(map(str, state.breached_steps)) or "-",
+                ),
             )
+        )
     found.sort(key=lambda item: item[0]["opened_block"])  # several playbooks: in the order opened
     rows = [row for row, _ in found]
+    styles = ["red" if row["overdue"] else None for row, _ in found]
+    if (
+        not s.json
+        and len(found) > LONG_TABLE
+        and plain_table.render(Console(), LIST_COLUMNS, [cells for _, cells in found], styles)
+    ):
+        return
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    # widths that keep the table within 80 columns (content beyond them ends in "…")
-    for header, width in (("journey", 10), ("step", 14), ("status", 15), ("owner", 12), ("due", 11)):
+    for header, width in LIST_COLUMNS:
         table.add_column(header, max_width=width, no_wrap=True, overflow="ellipsis")
-    table.add_column("breaches", max_width=8, no_wrap=True, overflow="ellipsis")
     for row, cells in found:
         table.add_row(*cells, style="red" if row["overdue"] else None)
     filtered = wanted or overdue or owned_by or playbook
     s.emit(rows, table if rows else ("no journey matches" if filtered else "no journeys yet"))
+
+
+def _states(
+    s: Session, playbooks: list[int] | list[None], now: int, no_index: bool
+) -> Iterator[tuple[int, JourneyState]]:
+    """Each journey of the playbooks (None: all) with the block it was opened in: from the
+    index when there is one, else from the chain's events and views."""
+    c = s.reader
+    index = open_index(s, no_index)
+    if index is None:
+        for pid in playbooks:
+            for entry in c.journeys(pid):
+                yield entry.block, c.journey(entry.journey_id)
+        return
+    with index:
+        for pid in playbooks:
+            yield from index.states(pid, now, lambda jid: c.reference(bytes.fromhex(jid[2:])))
 
 
 def _status(text: str) -> str:
@@ -416,14 +445,19 @@ def _owner_filter(s: Session, who: str, names: Names):
 def status_cmd(
     ctx: typer.Context,
     journey: Annotated[str, typer.Argument(help="The journey: its reference or 0x id.")],
+    no_index: Annotated[bool, typer.Option("--no-index", help=NO_INDEX_HELP)] = False,
 ) -> None:
     """Show where a journey stands, its timeline rebuilt from the chain's events (who by name
     where the address book has one) and, once value is confirmed, its payouts per participant."""
     s = session(ctx)
     reader = s.reader
-    state = reader.journey(journey)  # UnknownJourney's sentence if there is none
     jid = reader.journey_id(journey)
-    tl = timeline(s.chain.w3, reader.engine, jid, reader.voice, from_block=s.deployment.block)
+    found = _indexed(s, jid, no_index)
+    if found is None:
+        state = reader.journey(journey)  # UnknownJourney's sentence if there is none
+        tl = timeline(s.chain.w3, reader.engine, jid, reader.voice, from_block=s.deployment.block)
+    else:
+        state, tl = found
     names = s.names
     paid = _payouts(tl)
     data = {
@@ -464,6 +498,18 @@ def status_cmd(
         console.print(f"breaches: {who}", soft_wrap=True)
     if paid:
         console.print(payouts_view(paid, names, f"payouts of {name}"))
+
+
+def _indexed(s: Session, jid: bytes, no_index: bool) -> tuple[JourneyState, Timeline] | None:
+    """A journey's state and timeline from the index (None: no index, or it does not hold the
+    journey, which the chain then answers)."""
+    index = open_index(s, no_index)
+    if index is None:
+        return None
+    with index:
+        state = index.state(jid, s.chain.now(), s.reader.reference(jid))
+        tl = index.timeline(jid)
+    return None if state is None or tl is None else (state, tl)
 
 
 def _payouts(tl: Timeline) -> Payouts | None:

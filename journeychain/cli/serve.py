@@ -52,6 +52,14 @@ def serve_cmd(
             help="Blocks behind the chain's head that notifications read its events (reorg safety).", min=0
         ),
     ] = 0,
+    index: Annotated[
+        bool,
+        typer.Option(
+            "--index",
+            help="Answer journey reads from the index ($JOURNEY_INDEX, or the deployment's SQLite file), "
+            "brought up to date on each read, instead of the chain's views.",
+        ),
+    ] = False,
 ) -> None:
     """Run the journey service: an HTTP API (docs at /docs, OpenAPI at /openapi.json) that CRMs
     call to open journeys and complete steps, with idempotent, authenticated writes answered
@@ -81,6 +89,11 @@ def serve_cmd(
         keeper_interval=keeper_interval or None, notify_interval=notify_interval, confirmations=confirmations
     )
     service = Service(s.chain, s.deployment, store, accounts, keeper, settings)
+    if index:
+        from journeychain.index import Index
+        from journeychain.index.reader import IndexReader
+
+        service.reader = IndexReader(Index.open(None, s.deployment), service.client)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     s.note(
         f"journey service for {s.deployment.engine} on chain {s.chain.chain_id}: http://{host}:{port} "
