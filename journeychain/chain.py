@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
 from web3.types import RPCEndpoint
@@ -106,6 +107,8 @@ class Chain:
     url: str
     chain_id: int
     _client_version: str | None = field(default=None, repr=False, compare=False)
+    #: what the sender keeps about this chain (fee data, block gas limit, block time, genesis)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def client_version(self) -> str:

@@ -24,8 +24,9 @@ from journeychain.errors import AccountError
 from journeychain.playbook import Playbook
 from journeychain.reverts import Context, Decoder
 from journeychain.sdk.types import SIGNATURE_LIFETIME, PublishedPlaybook, _canonical
+from journeychain.sender import Sender
 from journeychain.timeline import block_ranges
-from journeychain.tx import Receipt, Sender
+from journeychain.tx import Receipt
 
 if TYPE_CHECKING:
     from journeychain.sdk.attestations import Attestations
