@@ -21,6 +21,7 @@ from journeychain.chain import Chain
 from journeychain.deployments import Deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError
+from journeychain.journal import Intent
 from journeychain.playbook import Playbook
 from journeychain.reverts import Context, Decoder
 from journeychain.sdk.types import SIGNATURE_LIFETIME, PublishedPlaybook, _canonical
@@ -102,8 +103,8 @@ class Core:
     def _sender(self) -> Sender:
         return Sender(self.chain, self._signer(), self.decoder, self.context)
 
-    def _send(self, call: Any) -> Receipt:
-        receipt = self._sender().send(call)
+    def _send(self, call: Any, intent: Intent | None = None) -> Receipt:
+        receipt = self._sender().send(call, intent=intent)
         receipt.events = self._decode_events(receipt.raw)
         return receipt
 
@@ -219,8 +220,8 @@ class Part:
     def _sender(self) -> Sender:
         return self._core._sender()
 
-    def _send(self, call: Any) -> Receipt:
-        return self._core._send(call)
+    def _send(self, call: Any, intent: Intent | None = None) -> Receipt:
+        return self._core._send(call, intent)
 
     def _call(self, call: Any) -> Any:
         return self._core._call(call)

@@ -17,7 +17,8 @@ from journeychain.encoding import (
     next_head,
     short_name,
 )
-from journeychain.errors import ConfigError, RuleError
+from journeychain.errors import ConfigError, JourneyRuleError, RuleError
+from journeychain.journal import Intent
 from journeychain.playbook import CUSTOMER, Playbook, check_evidence, check_evidence_keys
 from journeychain.reverts import STATUSES
 from journeychain.sdk.core import Part
@@ -152,9 +153,15 @@ class Journeys(Part):
         vault: EvidenceStore | None = None,
         org: int | str | None = None,
         attesters: Sequence[str] | None = None,
+        step: int | None = None,
     ) -> StepResult:
         """Completes the journey's current step with `fields` (name -> value, or (name, value)
-        pairs).
+        pairs); with `step`, only if that is the journey's current step.
+
+        Safe to retry: the transaction is recorded in the journal (journeychain.journal) with the
+        step it targets before it is sent. When an earlier call of this account on this journey
+        lost its reply and its transaction was mined, a retry answers with that step (its
+        receipt's `already` is set) and sends nothing: it never acts on the next step.
 
         Before anything is sent or stored, a key given twice, an empty required field and a key
         the step neither requires nor declares optional (`optional_fields` in the playbook) are
@@ -171,8 +178,20 @@ class Journeys(Part):
         attestation satisfies it; by default the newest valid one of each is found.
         """
         jid = self.journey_id(journey)
+        intent = f"completeStep:{_hex(jid)}"
+        found = self._sender().recall(intent)
+        if found is not None:
+            _entry, mined = found
+            mined.events = self._core._decode_events(mined.raw)
+            mined.already = True
+            return self._step_result(jid, mined, [], None)
         state = self.journey(jid)
         playbook = self._core.playbooks.playbook(state.playbook_id).playbook
+        if step is not None and step != state.step:
+            raise JourneyRuleError(
+                f"journey {state.reference or state.journey_id} is at step {state.step} "
+                f"({state.step_name}), not at step {step}: nothing was sent"
+            )
         if state.step < len(playbook.steps):
             fields = check_evidence(playbook.steps[state.step], fields or {}, self._step_where(state))
         else:
@@ -197,7 +216,7 @@ class Journeys(Part):
             jid, sent, chosen, org_id, checksum(assign) if assign else ZERO
         )
         try:
-            receipt = self._send(call)
+            receipt = self._send(call, Intent(intent, _hex(jid), state.step))
         except RuleError:
             # Refused before anything was mined: the pending evidence has no step to stand for.
             # Any other failure (a dead node after sending) leaves it pending for reconcile.
@@ -206,23 +225,30 @@ class Journeys(Part):
             raise
         if vault is not None and pending is not None:
             vault.confirm(pending, receipt.tx_hash, receipt.block)
+        return self._step_result(jid, receipt, evidence, playbook)
+
+    def _step_result(
+        self, jid: bytes, receipt: Receipt, evidence: list[FieldEvidence], playbook: Playbook | None
+    ) -> StepResult:
+        """The completed step as its StepCompleted event tells it."""
         event = receipt.events["StepCompleted"][0]
         step = int(event["step"])
-        result = StepResult(
+        if playbook is None:
+            playbook = self._core.playbooks.playbook(self._playbook_id(jid)).playbook
+        return StepResult(
             journey_id=_hex(jid),
             reference=self.reference(jid),
             step=step,
             step_name=playbook.steps[step].name,
             by=event["by"],
             late=bool(event["late"]),
-            evidence_hash=_hex(evidence_hash(sent)),
+            evidence_hash=_hex(evidence_hash(field_pairs(event["fields"]))),
             fields=evidence,
             next_assignee=_address_or_none(event["nextAssignee"]),
             next_org=int(event["nextOrg"]) or None,
             next_deadline=int(event["nextDeadline"]),
             receipt=receipt,
         )
-        return result
 
     def _next_org(self, playbook: Playbook, step: int, org: int | str | None, assign: str | None) -> int:
         """The organisation to name for the step after `step`: `org` when given; else, when no
