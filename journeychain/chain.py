@@ -153,9 +153,21 @@ class Chain:
         return self.now()
 
 
+#: what the provider asks the node once and keeps: web3's checks ask the chain id before every
+#: call and estimate otherwise
+CACHED_REQUESTS = {"eth_chainId", "net_version"}
+
+
 def _provider(url: str, timeout: float, retries: bool) -> Web3:
-    kwargs = {} if retries else {"exception_retry_configuration": None}
-    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, **kwargs))
+    kwargs: dict[str, Any] = {} if retries else {"exception_retry_configuration": None}
+    provider = Web3.HTTPProvider(
+        url,
+        request_kwargs={"timeout": timeout},
+        cache_allowed_requests=True,
+        cacheable_requests=CACHED_REQUESTS,
+        **kwargs,
+    )
+    return Web3(provider)
 
 
 def probe(url: str, timeout: float = PROBE_TIMEOUT) -> int | None:

@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +168,52 @@ def gas_limit(chain: Chain) -> int:
     if "gas_limit" not in chain.cache:
         chain.cache["gas_limit"] = int(chain.w3.eth.get_block("latest")["gasLimit"])
     return int(chain.cache["gas_limit"])
+
+
+# --- counting what is asked of the node ---------------------------------------------------
+
+
+def count_rpc(w3: Any) -> Counter[str]:
+    """Counts, by method, every JSON-RPC request `w3`'s HTTP provider sends the node from now on
+    (answers the provider keeps are not counted): for benchmarks and tests, how many calls one
+    transaction costs."""
+    counter: Counter[str] = Counter()
+    manager = w3.provider._request_session_manager
+    post = manager.make_post_request
+
+    def counting(uri: Any, data: bytes, **kwargs: Any) -> Any:
+        try:
+            decoded = json.loads(data)
+        except ValueError:  # not JSON: counted as one request of no name
+            decoded = {}
+        for request in decoded if isinstance(decoded, list) else [decoded]:
+            counter[str(request.get("method", ""))] += 1
+        return post(uri, data, **kwargs)
+
+    manager.make_post_request = counting
+    return counter
+
+
+# --- a plain transfer, as a call ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EtherTransfer:
+    """Ether sent to an address, shaped as a contract call for the sender
+    (`sender.send(EtherTransfer(w3, to), value=...)`)."""
+
+    w3: Any
+    to: str
+    fn_name: str = "transfer"
+
+    def estimate_gas(self, params: dict[str, Any]) -> int:
+        return int(self.w3.eth.estimate_gas({**params, "to": self.to}))
+
+    def build_transaction(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in params.items() if k != "from"} | {"to": self.to, "data": "0x"}
+
+    def call(self, params: dict[str, Any], block_identifier: Any = "latest") -> Any:
+        return self.w3.eth.call({**params, "to": self.to}, block_identifier)
 
 
 # --- a transaction in flight -------------------------------------------------------------
