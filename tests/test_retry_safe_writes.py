@@ -84,7 +84,7 @@ def test_a_write_answered_once_is_not_mistaken_for_a_retry(net, proxy):
 
 
 def test_a_generic_write_retried_after_a_lost_reply_is_sent_once(net, proxy):
-    chain, crew = net
+    _chain, crew = net
     admin = JourneyClient(connect(proxy.url), crew.deployment, crew.admin.account)
     before = crew.client.balance_of(crew.shipper.address)
     proxy.lose.add("eth_sendRawTransaction")
@@ -143,7 +143,7 @@ def test_two_fundings_of_one_account_at_once_both_succeed(net):
 
 
 def test_a_batch_of_flags_is_one_transaction_and_a_refused_one_is_left_out_on_request(net):
-    chain, crew = net
+    _chain, crew = net
     refs = ["R-7", "R-8", "R-9"]
     for ref in refs:
         crew.open(ref, assignee=crew.marketing)
