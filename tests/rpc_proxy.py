@@ -22,7 +22,7 @@ class _Handler(BaseHTTPRequestHandler):
         answer = requests.post(
             self.server.target, data=body, headers={"Content-Type": "application/json"}, timeout=60
         )
-        if method in self.server.lose:
+        if method in self.server.lose or method in self.server.down:
             self.server.lose.discard(method)
             self.server.lost.append(method)
             self.close_connection = True  # the node acted; the reply never comes
@@ -48,6 +48,8 @@ class Proxy(ThreadingHTTPServer):
         self.target = target
         self.lose: set[str] = set()
         self.lost: list[str] = []
+        #: methods whose every reply is lost (a node that stops answering them)
+        self.down: set[str] = set()
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 

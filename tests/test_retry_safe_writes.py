@@ -165,3 +165,16 @@ def test_a_batch_of_flags_is_one_transaction_and_a_refused_one_is_left_out_on_re
     flagged = {hexstr(e["journeyId"]) for e in result.receipt.events["BreachRecorded"]}
     assert flagged == {hexstr(journey_id("R-7")), hexstr(journey_id("R-9"))}
     assert crew.client.journey("R-7").flagged and crew.client.journey("R-9").flagged
+
+
+def test_a_node_dropping_during_a_read_exits_4_with_a_sentence(net, proxy):
+    _chain, crew = net
+    crew.open("R-10", assignee=crew.marketing)
+    proxy.down.add("eth_call")
+    result = CliRunner().invoke(app, ["--rpc", proxy.url, "status", "R-10"])
+    assert result.exit_code == 4, result.output
+    port = proxy.url.rsplit(":", 1)[1]
+    assert result.stderr.strip() == (
+        f"error: lost the chain at http://127.0.0.1:{port}: the node stopped answering (ConnectionError): "
+        "start it again and run the command again"
+    )

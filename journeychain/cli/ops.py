@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from journeychain.amounts import tokens
-from journeychain.chain import NODES, run_foreground, stop_background
+from journeychain.chain import NODES, forget_user_node, run_foreground, stop_background
 from journeychain.cli.session import Session, _amount, _receipt_note, session
 from journeychain.deployments import deploy, deployment_file
 from journeychain.errors import ConfigError, JourneyError
@@ -35,15 +35,28 @@ def chain_cmd(
     ctx: typer.Context,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the background local chain instead.")] = False,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8545,
+    forget_node: Annotated[
+        bool,
+        typer.Option(
+            "--forget-node",
+            help="Let commands start the embedded chain at 127.0.0.1:8545 again, where a node of "
+            "your own answered before.",
+        ),
+    ] = False,
 ) -> None:
     """Run the embedded local chain (anvil) in the foreground; Ctrl-C stops it.
 
     Its state is kept in $JOURNEY_HOME/chain, so the next start sees the same chain.
     Other commands start it in the background on their own when nothing answers at
-    127.0.0.1:8545; `journey chain --stop` stops that background chain. `journey chain
-    advance 25h` moves a local chain's clock.
+    127.0.0.1:8545, unless a node of your own answered there before (then they end with
+    exit 4: start your node again, or `journey chain --forget-node`); `journey chain --stop`
+    stops that background chain. `journey chain advance 25h` moves a local chain's clock.
     """
     if ctx.invoked_subcommand is not None:
+        return
+    if forget_node:
+        forgot = forget_user_node()
+        print("the embedded chain may start at 127.0.0.1:8545 again" if forgot else "no node was remembered")
         return
     if stop:
         pid = stop_background()
