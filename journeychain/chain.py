@@ -441,13 +441,15 @@ def run_foreground(port: int = LOCAL_PORT) -> int:
     url = f"http://127.0.0.1:{port}"
     if probe(url) is not None:
         pid = background_pid()
-        hint = " (the background one: `journey chain --stop` first)" if pid else ""
+        foreground = _pid_file().exists() and "foreground" in _pid_file().read_text()
+        hint = " (the background one: `journey chain --stop` first)" if pid and not foreground else ""
         raise ChainError(f"a chain already answers at {url}{hint}")
     if not 0 < port < 65536:
         raise ConfigError(f"{port} is not a TCP port (1 to 65535)")
     forget_user_node()  # the embedded chain runs here now
     process = subprocess.Popen(_anvil_args(port, chain_dir() / "state.json"))
-    _pid_file().write_text(f"{process.pid} {port}\n")  # other commands see it is the embedded one
+    # other commands see it is the embedded chain that answers (not a node of the user's)
+    _pid_file().write_text(f"{process.pid} {port} foreground\n")
     try:
         code = process.wait()
     except KeyboardInterrupt:
