@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -218,10 +217,13 @@ def keeper_cmd(
 
     The keeper reads only the events since its last round; its last block and the journeys
     it watches are kept in $JOURNEY_HOME/keeper-<chain id>.json, so a restarted keeper
-    resumes where it stopped. RPC errors are retried with backoff, then end the keeper.
+    resumes where it stopped. A round sends its flags and expiries as one multicall (a refused
+    one is left out, the others sent). The keeper outlives a node outage: it waits, with
+    backoff and without end, and carries on where it stopped once the node answers.
     """
     from journeychain.cli.settlement import release_from_records
     from journeychain.keeper import Keeper
+    from journeychain.sdk.batch import keeper_batch
 
     s = session(ctx)
     client = s.client()
@@ -232,6 +234,7 @@ def keeper_cmd(
         expire=(lambda jid: client.expire(jid).tx_hash) if expire else None,
         start_block=s.deployment.block,
         release=(lambda jid: release_from_records(s, client, "0x" + jid.hex()).tx_hash) if release else None,
+        batch=keeper_batch(client),
     )
     console = Console(stderr=s.json)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -287,9 +290,8 @@ def keeper_cmd(
         return
     console.print(f"[dim]keeper on chain {s.chain.chain_id}, state in {keeper.path}; Ctrl-C stops it[/dim]")
     try:
-        while True:
-            report(keeper.run_once(), quiet_when_idle=True)
-            time.sleep(interval)
+        for round_ in keeper.rounds(interval):
+            report(round_, quiet_when_idle=True)
     except KeyboardInterrupt:
         console.print("[dim]keeper stopped[/dim]")
 

@@ -18,6 +18,7 @@ first) still reverts the batch on chain, with the rule's sentence.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from journeychain.errors import JourneyError, RuleError
 from journeychain.sdk.core import Part
 from journeychain.sdk.types import ZERO, FieldEvidence, _hex
 from journeychain.tx import Receipt
+
+log = logging.getLogger("journeychain.keeper")
 
 
 @dataclass
@@ -144,3 +147,35 @@ class Batch(Part):
         receipt = self._send(self._multicall(kept))
         self.calls = []
         return BatchResult(receipt, kept, refused)
+
+
+def keeper_batch(client: Any) -> Any:
+    """The keeper's batch sender over `client` (a JourneyClient): the round's flags ("flagged")
+    and expiries ("expired") as one multicall, the refused ones left out; for each call, its
+    transaction hash or the refusal (journeychain.keeper.BatchSender)."""
+
+    def send(calls: Any) -> list[Any]:
+        batch = client.batch()
+        for kind, journey in calls:
+            if kind == "flagged":
+                batch.flag_breach(journey)
+            elif kind == "expired":
+                batch.expire(journey)
+            else:
+                raise JourneyError(f"the keeper batches flags and expiries, not {kind!r}")
+        result = batch.send(skip_refused=True)
+        outcomes: list[Any] = [None] * len(calls)
+        for index in result.sent:
+            outcomes[index] = result.receipt.tx_hash if result.receipt else None
+        for index, refusal in result.refused:
+            outcomes[index] = refusal
+        if result.refused:
+            log.info(
+                "the batch of %d was checked call by call: %d refused, %d sent in one transaction",
+                len(calls),
+                len(result.refused),
+                len(result.sent),
+            )
+        return outcomes
+
+    return send
