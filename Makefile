@@ -67,8 +67,9 @@ lint: setup ## ruff and mypy on the Python, slither on the contracts
 		--solc-remaps "@openzeppelin=node_modules/@openzeppelin" --solc-args "--evm-version shanghai" \
 		--filter-paths node_modules --exclude-informational --exclude-low --fail-medium
 
-bench: setup ## gas per operation: prints a table and writes reports/gas.json
+bench: setup ## gas per operation and throughput: prints tables, writes reports/gas.json and reports/throughput.json
 	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
+	$(BIN)/python scripts/throughput.py
 
 fuzz: setup ## the deep property-based run of the invariants; prints its seed (FUZZ_SEED=N replays it)
 	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) JOURNEY_FUZZ_SEED=$(FUZZ_SEED) \

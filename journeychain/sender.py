@@ -74,7 +74,7 @@ POLL_MIN, POLL_MAX = 0.02, 1.0
 #: a replacement's fees, as a multiple of the stuck transaction's (nodes ask 10% more)
 REPLACEMENT_BUMP = 1.25
 #: blocks read to measure the chain's block time
-BLOCK_SAMPLE = 20
+BLOCK_SAMPLE = 10
 TRANSPORT = (RequestsConnectionError, Timeout, ConnectionError, TimeoutError)
 
 
