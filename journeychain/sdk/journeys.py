@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from journeychain.accounts import checksum
 from journeychain.encoding import (
@@ -35,6 +36,17 @@ from journeychain.sdk.types import (
     _hex,
 )
 from journeychain.tx import Receipt
+
+
+@dataclass(frozen=True)
+class _Position:
+    """A journey's playbook and current step, as `Journeys._position` reads them."""
+
+    journey_id: str
+    reference: str | None
+    playbook_id: int
+    step: int
+    step_name: str | None
 
 
 class Journeys(Part):
@@ -185,7 +197,7 @@ class Journeys(Part):
             mined.events = self._core._decode_events(mined.raw)
             mined.already = True
             return self._step_result(jid, mined, [], None)
-        state = self.journey(jid)
+        state = self._position(jid)
         playbook = self._core.playbooks.playbook(state.playbook_id).playbook
         if step is not None and step != state.step:
             raise JourneyRuleError(
@@ -277,7 +289,7 @@ class Journeys(Part):
         given twice, or one the step neither requires nor declares optional, is refused before
         anything is sent."""
         jid = self.journey_id(journey)
-        state = self.journey(jid)
+        state = self._position(jid)
         playbook = self._core.playbooks.playbook(state.playbook_id).playbook
         if state.step < len(playbook.steps):
             check_evidence_keys(
@@ -293,8 +305,19 @@ class Journeys(Part):
             )
         )
 
+    def _position(self, jid: bytes) -> _Position:
+        """Where the journey stands, in one read (its playbook and current step): what a step
+        completion needs of its state."""
+        pid, step = self._call(self._engine.functions.journey(jid))[:2]
+        try:
+            steps = self._core.playbooks.playbook(pid).playbook.steps
+            name = steps[step].name if step < len(steps) else None
+        except Exception:  # the playbook's event is out of reach: show the number only
+            name = None
+        return _Position(_hex(jid), self.reference(jid), int(pid), int(step), name)
+
     @staticmethod
-    def _step_where(state: JourneyState) -> str:
+    def _step_where(state: JourneyState | _Position) -> str:
         """The journey's current step, as refusals name it."""
         return f"step {state.step} ({state.step_name}) of journey {state.reference or state.journey_id}"
 
