@@ -377,6 +377,7 @@ abstract contract Incentives is Journeys {
         uint256 stored = _credits[account];
         // stored is 0 or at least 1: no underflow.
         unchecked {
+            // slither-disable-next-line incorrect-equality (zero: never credited)
             return stored == 0 ? 0 : stored - 1;
         }
     }
@@ -616,6 +617,7 @@ abstract contract Incentives is Journeys {
     /// @dev Adds `amount` to the credit of `account` (stored plus one: see `_credits`).
     function _addCredit(address account, uint256 amount) private {
         uint256 stored = _credits[account];
+        // slither-disable-next-line incorrect-equality (zero: never credited)
         _credits[account] = (stored == 0 ? 1 : stored) + amount;
     }
 

@@ -217,6 +217,7 @@ app.command("status", rich_help_panel="Journeys")(journeys.status_cmd)
 app.command("keeper", rich_help_panel="Operations")(ops.keeper_cmd)
 app.command("prove", rich_help_panel="Evidence")(ops.prove_cmd)
 app.command("forget", rich_help_panel="Evidence")(ops.forget_cmd)
+app.command("reconcile", rich_help_panel="Evidence")(ops.reconcile_cmd)
 
 app.add_typer(ops.chain_app, name="chain", rich_help_panel="Set up")
 app.add_typer(accounts.accounts_app, name="accounts", rich_help_panel="Set up")

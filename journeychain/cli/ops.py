@@ -296,6 +296,40 @@ def keeper_cmd(
         console.print("[dim]keeper stopped[/dim]")
 
 
+# --- journey reconcile -------------------------------------------------------------------
+
+
+def reconcile_cmd(
+    ctx: typer.Context,
+    confirmations: Annotated[
+        int | None,
+        typer.Option(
+            help="Blocks (its own included) before a step's evidence counts as confirmed "
+            "(default: $JOURNEY_CONFIRMATIONS, else 0).",
+            min=0,
+        ),
+    ] = None,
+) -> None:
+    """Settle the evidence vault against the chain: every pending row (a crash or a lost reply
+    between sending and recording) is confirmed when the chain has its step, dropped when the
+    step was completed with other evidence; evidence whose block was lost (a reorganisation, or
+    the local chain restarted from an older state) goes back to pending, so the step can be
+    completed again; mined evidence is confirmed once it has its confirmations.
+    """
+    s = session(ctx)
+    reader = s.reader
+    with Vault(confirmations=confirmations) as vault:
+        counts = vault.reconcile(
+            s.chain.w3, reader.engine, s.deployment.block, voice=reader.voice, deployment=s.deployment.key
+        )
+    s.emit(
+        counts,
+        f"vault reconciled: {counts['confirmed']} confirmed, {counts['reopened']} back to pending (their "
+        f"block was lost), {counts['dropped']} dropped, {counts['mined']} waiting for confirmations, "
+        f"{counts['pending']} still pending",
+    )
+
+
 # --- journey prove -----------------------------------------------------------------------
 
 
