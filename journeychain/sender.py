@@ -400,7 +400,12 @@ class Sender:
         self.context.action = getattr(call, "fn_name", "")
         params = {"from": sender, "value": value}
         try:
-            estimate = call.estimate_gas(params)
+            encoded = _encoded(call)
+            if encoded is None:
+                estimate = call.estimate_gas(params)
+            else:  # the call data encoded once, for the estimate, the transaction and the journal
+                request: Any = params | {"to": encoded[0], "data": encoded[1]}
+                estimate = self.chain.w3.eth.estimate_gas(request)
         except (ContractCustomError, ContractLogicError, Web3RPCError, ValueError) as exc:
             refusal = self.refusal(exc) or node_refusal(exc, sender, params, self.chain.w3)
             if refusal is not None:
@@ -448,7 +453,12 @@ class Sender:
                 this_nonce = held.next_nonce
             else:
                 this_nonce = held.next_nonce = int(w3.eth.get_transaction_count(sender, "pending"))
-            tx = call.build_transaction(params | self._fees() | {"nonce": this_nonce})
+            encoded = _encoded(call)
+            if encoded is None:
+                tx = call.build_transaction(params | self._fees() | {"nonce": this_nonce})
+            else:
+                tx = {k: v for k, v in params.items() if k != "from"}
+                tx |= self._fees() | {"nonce": this_nonce, "to": encoded[0], "data": encoded[1]}
             signed = self.account.sign_transaction(tx)
             tx_hash = HexBytes(signed.hash).to_0x_hex()
             self.journal.record(tx_hash, self.key, sender, this_nonce, intent or _default_intent(call, tx))
@@ -582,16 +592,27 @@ class Sender:
         return None
 
 
+def _encoded(call: Any) -> tuple[str, str] | None:
+    """A contract function call's address and call data, encoded once (kept on the call); None
+    for a deployment or a plain transfer, which build their own transactions."""
+    cached: tuple[str, str] | None = getattr(call, "_journey_encoded", None)
+    if cached is not None:
+        return cached
+    address = getattr(call, "address", None)
+    encode = getattr(call, "_encode_transaction_data", None)
+    if not address or encode is None:
+        return None
+    encoded = (str(address), str(encode()))
+    call._journey_encoded = encoded
+    return encoded
+
+
 def _call_intent(call: Any, value: int) -> Intent | None:
     """The intent of a contract call known by its call data (None for a deployment)."""
-    address = getattr(call, "address", None)
-    if not address:
+    encoded = _encoded(call)
+    if encoded is None:
         return None
-    try:
-        data = call._encode_transaction_data()
-    except Exception:  # not a contract function: nothing to look up by
-        return None
-    return Intent(f"call:{str(address).lower()}:{data}:{value}")
+    return Intent(f"call:{encoded[0].lower()}:{encoded[1]}:{value}")
 
 
 def _default_intent(call: Any, tx: dict[str, Any]) -> Intent:

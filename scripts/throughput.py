@@ -77,6 +77,7 @@ class Bench:
         self.chain, self.crew = chain, crew
         self.counter = 0
         self.rep_org = crew.client.participant_record(crew.rep_a.address)[2]
+        self._clients: dict[int, dict[str, JourneyClient]] = {}
 
     def refs(self, n: int, tag: str) -> list[str]:
         out = []
@@ -86,11 +87,14 @@ class Bench:
         return out
 
     def clients(self, chain: Chain) -> dict[str, JourneyClient]:
-        c = self.crew
-        return {
-            k: JourneyClient(chain, c.deployment, getattr(c, k).account)
-            for k in ("marketing", "rep_a", "funder", "relayer")
-        }
+        """The participants' clients on `chain`, made once (a program makes its clients once)."""
+        if id(chain) not in self._clients:
+            c = self.crew
+            self._clients[id(chain)] = {
+                k: JourneyClient(chain, c.deployment, getattr(c, k).account)
+                for k in ("marketing", "rep_a", "funder", "relayer")
+            }
+        return self._clients[id(chain)]
 
     def engine_calls(self, chain: Chain, ref: str) -> list[tuple[str, Any]]:
         """The journey's four engine calls, by the account that sends each."""
@@ -186,6 +190,7 @@ class Bench:
             "sdk_batched": self.batched,
         }[name]
         refs = self.refs(n, name)
+        self.clients(chain)
         if name == "naive":
             start = time.perf_counter()
             gas = run(chain, refs)
