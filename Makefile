@@ -22,7 +22,7 @@ CHAIN ?= anvil
 NETWORK ?= development
 SOLC := $(or $(SOLCX_BINARY_PATH),$(HOME)/.solcx)/solc-v0.8.28
 
-.PHONY: help setup demo test test-anvil test-ganache lint bench fuzz wheel clean
+.PHONY: help setup browser demo test test-anvil test-ganache lint bench fuzz wheel clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,13 +47,21 @@ setup: $(VENV)/.installed node_modules/.installed ## install everything (idempot
 			'mnemonic=$(DEV_MNEMONIC)' >/dev/null
 	@$(BROWNIE) networks modify $(GANACHE_NETWORK) 'mnemonic=$(DEV_MNEMONIC)' >/dev/null
 	@$(BIN)/python -m journeychain.artifacts
+	@$(BIN)/python -m journeychain.web.assets
 
 demo: setup ## run five customer journeys on a throwaway local chain (CHAIN=anvil|ganache); writes reports/demo.json
 	$(BIN)/journey demo --chain $(CHAIN)
 
 test: setup lint test-anvil test-ganache ## lint, then the whole suite on anvil and a smoke run on ganache
 
-test-anvil: setup
+# Debian's Chromium, which the web pages' tests drive (never a downloaded browser)
+browser:
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && export DEBIAN_FRONTEND=noninteractive && \
+		{ apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && \
+		apt-get install -y -q chromium >/dev/null; }; } ; } || \
+		echo "the web pages' tests need Debian's chromium: apt-get install chromium"
+
+test-anvil: setup browser
 	$(BROWNIE) test tests/ --network $(NETWORK)
 
 test-ganache: setup
@@ -67,8 +75,9 @@ lint: setup ## ruff and mypy on the Python, slither on the contracts
 		--solc-remaps "@openzeppelin=node_modules/@openzeppelin" --solc-args "--evm-version shanghai" \
 		--filter-paths node_modules --exclude-informational --exclude-low --fail-medium
 
-bench: setup ## gas per operation and throughput: prints tables, writes reports/gas.json and reports/throughput.json
+bench: setup ## gas per operation (reports/gas.json), steps per second through the service (reports/service.json), throughput of the sending paths and the keeper (reports/throughput.json)
 	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
+	$(BIN)/python scripts/bench_service.py
 	$(BIN)/python scripts/throughput.py
 
 fuzz: setup ## the deep property-based run of the invariants; prints its seed (FUZZ_SEED=N replays it)

@@ -477,8 +477,10 @@ def run_demo(
     say: Callable[[str], None] = lambda _m: None,
     progress: Callable[[int, int, str], None] = lambda _done, _total, _what: None,
     node: str = "anvil",
+    then: Callable[[DemoReport, Crew], None] | None = None,
 ) -> DemoReport:
-    """Run the five journeys on a throwaway chain (anvil, or ganache) and return the report."""
+    """Run the five journeys on a throwaway chain (anvil, or ganache) and return the report;
+    `then(report, crew)` runs before the chain stops (`journey demo --serve` serves the pages)."""
     started = time.monotonic()
     total = 2 + len(SCENARIOS) * TICKS_PER_SCENARIO
     done = 0
@@ -529,7 +531,9 @@ def run_demo(
             proof=proof.to_dict(),
             seconds=0.0,
         )
-    report.seconds = time.monotonic() - started
+        report.seconds = time.monotonic() - started
+        if then is not None:
+            then(report, crew)
     return report
 
 
@@ -664,12 +668,26 @@ def print_report(report: DemoReport, console: Any) -> None:
     )
 
 
-def main(out: Path = DEFAULT_OUT, console: Any = None, node: str = "anvil") -> DemoReport:
-    """Run the demo with a progress bar, print the report and write it as JSON."""
+def main(
+    out: Path = DEFAULT_OUT,
+    console: Any = None,
+    node: str = "anvil",
+    serve: Callable[[DemoReport, Crew], None] | None = None,
+) -> DemoReport:
+    """Run the demo with a progress bar, print the report and write it as JSON; then, with
+    `serve`, hand the live demo chain to it (`journey demo --serve`) before the chain stops."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = console or Console()
+
+    def finish(report: DemoReport, crew: Crew | None) -> None:
+        print_report(report, console)
+        path = write_report(report, out)
+        console.print(f"report written to {path} ({report.seconds:.1f} s)")
+        if serve is not None and crew is not None:
+            serve(report, crew)
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -683,8 +701,16 @@ def main(out: Path = DEFAULT_OUT, console: Any = None, node: str = "anvil") -> D
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what)
 
-        report = run_demo(say=lambda line: console.print(f"  {line}"), progress=progress, node=node)
-    print_report(report, console)
-    path = write_report(report, out)
-    console.print(f"report written to {path} ({report.seconds:.1f} s)")
+        def then(report: DemoReport, crew: Crew) -> None:
+            bar.stop()
+            finish(report, crew)
+
+        report = run_demo(
+            say=lambda line: console.print(f"  {line}"),
+            progress=progress,
+            node=node,
+            then=then if serve is not None else None,
+        )
+    if serve is None:
+        finish(report, None)
     return report

@@ -117,3 +117,41 @@ class DisputeError(RuleError):
 
 class ClaimError(RuleError):
     """Nothing to claim."""
+
+
+class LinkError(ConfigError):
+    """A customer link that is not one, or has expired."""
+
+
+class ServiceError(JourneyError):
+    """A request to `journey serve` refused before anything is recorded; `status` is its HTTP status."""
+
+    status = 400
+
+
+class AuthenticationError(ServiceError):
+    """No valid API token or webhook signature: unknown, missing, stale or replayed."""
+
+    status = 401
+
+
+class PermissionRefusedError(ServiceError):
+    """An integration asked to act as an account it is not bound to."""
+
+    status = 403
+
+
+class NotFoundError(ServiceError):
+    """No such journey, job or subscription."""
+
+    status = 404
+
+
+class IdempotencyError(ServiceError):
+    """An idempotency key used again for a different request."""
+
+    status = 409
+
+
+class StepMismatchError(ConfigError):
+    """A step completion written for another step than the journey's current one."""

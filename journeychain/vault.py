@@ -41,7 +41,7 @@ from journeychain.encoding import (
     next_head,
     short_name,
 )
-from journeychain.errors import ConfigError, JourneyError
+from journeychain.errors import ConfigError, EvidenceError, JourneyError
 from journeychain.timeline import RpcCall, call_once, fetch_events, hexstr
 
 #: The tables, keyed by chain id and deployment ('' for rows written before rows were keyed).
@@ -416,12 +416,28 @@ class Vault:
         return Statement(chain_id, jid, step, kind, str(text), salt, commitment, tag)
 
     def confirm_statement(self, statement: Statement, tx_hash: bytes | str, block: int | None = None) -> None:
-        """Mark a statement as on chain (its transaction succeeded)."""
-        with self._transaction() as db:
-            db.execute(
-                f"UPDATE statements SET status = 'confirmed', tx_hash = ?, block = ? WHERE {_STATEMENT}",
-                (hexstr(tx_hash), block, *_statement_key(statement)),
+        """Mark a statement as on chain (its transaction succeeded), as the one that was sent: its
+        own text, salt and commitment are written, whatever another request left pending for the
+        same step and kind meanwhile (two requests prepared for one dispute keep the signed one)."""
+        if commit(statement.text, statement.salt) != statement.commitment:
+            raise EvidenceError(
+                f"the {statement.kind} given for step {statement.step} does not open its commitment"
             )
+        key = _statement_key(statement)
+        kept = (statement.text, hexstr(statement.salt), hexstr(statement.commitment), hexstr(tx_hash), block)
+        with self._transaction() as db:
+            updated = db.execute(
+                "UPDATE statements SET text = ?, salt = ?, commitment = ?, status = 'confirmed', "
+                f"tx_hash = ?, block = ? WHERE {_STATEMENT}",
+                (*kept, *key),
+            ).rowcount
+            if not updated:
+                db.execute(
+                    "INSERT INTO statements (chain_id, deployment, journey, step, kind, text, salt, "
+                    "commitment, status, tx_hash, block, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?)",
+                    (*key, *kept, int(time.time())),
+                )
 
     def discard_statement(self, statement: Statement) -> None:
         """Drop a pending statement (the chain refused it)."""

@@ -6,6 +6,7 @@ with a sentence. Schemas by hand: `journey schema add|list`, and a per-step atte
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -128,3 +129,33 @@ def test_schema_add_list_and_a_per_step_attestation(suite):
     assert attested["uid"].startswith("0x")
     unknown = journey("-a", "dev:6", "attest", "DEV-3", "never_registered")
     assert unknown.exit_code != 0 and "is not registered" in unknown.stderr
+
+
+def test_a_customer_link_opens_its_journey_only_and_carries_a_key_only_when_custodial(suite, tmp_path):
+    from eth_account import Account
+
+    from journeychain.accounts import dev_account
+    from journeychain.deployments import load_deployment
+    from journeychain.encoding import journey_id
+    from journeychain.web.links import CustomerLinks
+
+    secret = tmp_path / "lin.secret"
+    ok("customer", "secret", "new", str(secret))
+    joined = ok("customer", "join", "DEV-LINK", "--secret", str(secret), "--profile", "Lin, Oslo")
+    to_customer_step("DEV-LINK", joined["signer"], joined["profile"])
+    plain = ok("customer", "link", "DEV-LINK", "--valid", "2d", "--url", "https://crm.example/")
+    assert plain["url"].startswith("https://crm.example/c/") and "#" not in plain["url"]
+    token = plain["url"].rsplit("/", 1)[1]
+    links = CustomerLinks.load(str(load_deployment(suite).key))
+    assert links.open(token, int(time.time())).journey == journey_id("DEV-LINK")
+    # the key of an account that is not the journey's customer would sign nothing: refused
+    wrong = journey("customer", "link", "DEV-LINK", "--customer", "dev:9")
+    assert wrong.exit_code == 2 and "is not journey DEV-LINK's customer" in wrong.output
+    # a custodial link (the operator holds the customer's key) goes to https or loopback only
+    ok("-a", "dev:1", "open", "DEV-KEY", "--customer", "dev:9", "--profile", "Kim", "--funder", "dev:7")
+    keyed = ok("customer", "link", "DEV-KEY", "--customer", "dev:9")["url"]
+    assert keyed.startswith("http://127.0.0.1:8080/c/")
+    assert Account.from_key(keyed.split("#key=", 1)[1]).address == dev_account(9).address
+    plain_http = journey("customer", "link", "DEV-KEY", "--customer", "dev:9", "--url", "http://crm.example")
+    assert plain_http.exit_code == 2 and "https address only" in plain_http.output
+    assert journey("customer", "link", "DEV-KEY", "--url", "ftp://x").exit_code == 2

@@ -6,6 +6,7 @@ in a temporary folder.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
@@ -144,3 +145,21 @@ def test_forget_refuses_an_unknown_customer_or_journey(net):
     _chain, crew = net
     with pytest.raises(ConfigError, match="knows no customer or journey 'nobody'"):
         crew.vault.forget("nobody")
+
+
+def test_a_statement_is_confirmed_as_it_was_signed_whatever_was_prepared_after_it(tmp_path):
+    """Two requests prepared for one dispute (a second tab, or a stranger with the customer's
+    link): the vault keeps the text whose commitment was sent, never the one prepared last."""
+    from journeychain.errors import EvidenceError
+
+    jid = b"\x07" * 32
+    with Vault(tmp_path / "v.sqlite") as vault:
+        signed = vault.prepare_statement(31337, jid, 4, "dispute_reason", "the device arrived broken")
+        vault.prepare_statement(31337, jid, 4, "dispute_reason", "I withdraw; all fine")
+        vault.confirm_statement(signed, "0x" + "ab" * 32, 12)
+        (kept,) = vault.statements(31337, jid)
+        assert kept["text"] == "the device arrived broken" and kept["status"] == "confirmed"
+        assert kept["commitment"] == "0x" + signed.commitment.hex()
+        forged = dataclasses.replace(signed, text="other words")
+        with pytest.raises(EvidenceError, match="does not open its commitment"):
+            vault.confirm_statement(forged, "0x" + "cd" * 32, 13)

@@ -138,3 +138,21 @@ def test_the_wheel_deploys_and_opens_a_journey_on_an_anvil_of_its_own(user):
     finally:
         anvil.terminate()
         anvil.wait(timeout=10)
+
+
+def test_the_wheel_carries_the_web_pages_and_their_libraries(user):
+    _journey, home, cwd, bin_dir = user
+    script = (
+        "import json; from journeychain.web import assets; "
+        "print(json.dumps([str(assets.vendor_file(n)) for n in sorted(assets.VENDOR)] "
+        "+ [str(assets.STATIC / 'dashboard.html'), str(assets.STATIC / 'customer.js')]))"
+    )
+    where = run(
+        [str(bin_dir / "python"), "-c", script], cwd=cwd, env={"PATH": str(bin_dir), "HOME": str(home)}
+    )
+    files = [Path(p) for p in json.loads(where.stdout)]
+    for path in files:
+        assert path.is_file() and PROJECT_ROOT not in path.parents, path
+    chart, ethers = files[:2]
+    assert chart.read_bytes() == (PROJECT_ROOT / "node_modules/chart.js/dist/chart.umd.min.js").read_bytes()
+    assert ethers.stat().st_size > 100_000

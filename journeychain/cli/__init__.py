@@ -21,7 +21,7 @@ from web3.exceptions import ProviderConnectionError
 
 from journeychain import __version__
 from journeychain.chain import last_endpoint
-from journeychain.cli import accounts, customer, journeys, ops, participants, playbooks, settlement
+from journeychain.cli import accounts, customer, journeys, ops, participants, playbooks, serve, settlement
 from journeychain.cli.session import JourneyBook, Session, session
 from journeychain.errors import ChainError, JourneyError
 
@@ -230,6 +230,7 @@ app.add_typer(journeys.step_app, name="step", rich_help_panel="Journeys")
 app.add_typer(playbooks.schema_app, name="schema", rich_help_panel="Journeys")
 app.add_typer(journeys.breach_app, name="breach", rich_help_panel="Journeys")
 app.add_typer(customer.customer_app, name="customer", rich_help_panel="The customer and disputes")
+app.add_typer(serve.serve_app, name="serve", rich_help_panel="Operations")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -406,4 +407,63 @@ def close_dispute_cmd(
     s.emit(
         {"journey": journey, "outcome": outcome} | receipt.as_dict(),
         f"journey {journey}: dispute closed by the playbook's fallback, {outcome} {_receipt_note(receipt)}",
+    )
+
+
+@customer_app.command("link")
+def customer_link(
+    ctx: typer.Context,
+    journey: Annotated[str, typer.Argument(help="The journey.")],
+    valid: Annotated[str, typer.Option(help="How long the link works, e.g. 7d.")] = "7d",
+    url: Annotated[
+        str,
+        typer.Option(envvar="JOURNEY_SERVICE_URL", help="Where `journey serve` answers (the link's base)."),
+    ] = "http://127.0.0.1:8080",
+    customer: Annotated[
+        str | None,
+        typer.Option(
+            "--customer",
+            help="Custodial: put this signing account's key in the link (keystore or dev:N; "
+            "https or a loopback address only).",
+        ),
+    ] = None,
+) -> None:
+    """The link to send the customer: it opens the customer's page of this journey only (every
+    link, who owns it, what was promised, what is late) with the buttons to confirm, dispute
+    and rate, signed with the customer's own wallet. It expires, and cannot be made to open
+    another journey or deployment.
+
+    With --customer (custodial: the operator holds the customer's key, as `journey customer
+    confirm --customer` does) the link's fragment carries the journey's signing key, which
+    browsers never send to the service, and whoever holds the link speaks for the customer
+    until it expires: send it over a private channel, and only to an https address."""
+    from urllib.parse import urlsplit
+
+    from journeychain.web.links import CustomerLinks
+
+    s = session(ctx)
+    base = urlsplit(url)
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ConfigError(f"--url {url!r} is not an http(s) address of the service")
+    client = s.reader
+    jid = client.journey_id(journey)
+    lifetime = parse_duration(valid, "--valid")
+    token = CustomerLinks.load(str(s.deployment.key)).issue(jid, int(time.time()) + lifetime)
+    link = f"{url.rstrip('/')}/c/{token}"
+    if customer:
+        if base.scheme != "https" and base.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(
+                "a link that carries the customer's key goes to an https address only "
+                f"(not {url}): anyone on the way could read the key from the page"
+            )
+        key = s.account(customer)
+        signer = (s.book.get(jid) or {}).get("customer")
+        if signer and signer.lower() != key.address.lower():
+            raise ConfigError(
+                f"{key.address} is not journey {journey}'s customer ({signer}): its key would sign nothing"
+            )
+        link += f"#key=0x{bytes(key.key).hex()}"
+    s.emit(
+        {"journey": journey, "url": link, "expires_in": lifetime},
+        f"journey {journey}: the customer's page, for {valid}:\n{link}",
     )

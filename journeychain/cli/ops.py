@@ -153,6 +153,13 @@ def demo_cmd(
             metavar="anvil|ganache",
         ),
     ] = "anvil",
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then keep the chain and serve the dashboard and customer pages until Ctrl-C."
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="The pages' port with --serve.", min=1, max=65535)] = 8080,
 ) -> None:
     """Run five customers through the default playbook on a throwaway local chain.
 
@@ -170,12 +177,46 @@ def demo_cmd(
     _check_writable(out)
     if s.rpc:
         s.note("the demo runs on its own throwaway chain: --rpc is not used")
+    if serve and s.json:
+        raise ConfigError("--serve keeps running: it does not go with --json")
+    if serve:
+        from journeychain.web.serve import demo_pages
+
+        console = Console()
+        demo.main(
+            out,
+            console,
+            node=node,
+            serve=lambda _report, crew: demo_pages(crew, port, _say, _until_interrupted),
+        )
+        return
     if s.json:
         report = demo.run_demo(node=node)
         path = demo.write_report(report, out)
         s.emit(report.to_dict() | {"written_to": str(path)}, None)
         return
     demo.main(out, Console(), node=node)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)  # whole lines: links are not wrapped
+
+
+def _until_interrupted() -> None:
+    """Blocks until Ctrl-C (or SIGTERM)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_a: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print("stopped: the demo chain is gone", file=sys.stderr)
 
 
 def _check_writable(out: Path) -> None:
