@@ -86,10 +86,11 @@ lint: setup ## ruff and mypy on the Python, slither on the contracts
 		--solc-remaps "@openzeppelin=node_modules/@openzeppelin" --solc-args "--evm-version shanghai" \
 		--filter-paths node_modules --exclude-informational --exclude-low --fail-medium
 
-bench: setup ## gas per operation (reports/gas.json), steps per second through the service (reports/service.json), the index's read times (reports/index.json)
+bench: setup ## gas per operation (reports/gas.json), steps per second through the service (reports/service.json), the index's read times (reports/index.json), throughput of the sending paths and the keeper (reports/throughput.json)
 	$(BROWNIE) run scripts/bench.py --network $(NETWORK)
 	$(BIN)/python scripts/bench_service.py
 	$(BIN)/python scripts/bench_index.py
+	$(BIN)/python scripts/throughput.py
 
 fuzz: setup ## the deep property-based run of the invariants; prints its seed (FUZZ_SEED=N replays it)
 	JOURNEY_FUZZ_STEPS=$(FUZZ_STEPS) JOURNEY_FUZZ_SEED=$(FUZZ_SEED) \

@@ -35,7 +35,10 @@ abstract contract Incentives is Journeys {
     /// subject is the journey id); the registry registers it (see its VALUE_DELIVERED).
     bytes32 private constant _VALUE_DELIVERED = "value_delivered";
 
-    mapping(address account => uint256 amount) private _credits;
+    /// @dev Each account's credit plus one, once it was ever credited (zero: never): a claim
+    /// leaves the slot at 1 rather than clearing it, so the next payout to the account updates
+    /// a live slot instead of creating it again.
+    mapping(address account => uint256 creditPlusOne) private _credits;
 
     /// @param token_ The incentive token.
     /// @param factory Deploys the customer voice (its code is not part of the engine's).
@@ -353,10 +356,13 @@ abstract contract Incentives is Journeys {
     /// @dev Requirements: the caller has credit. Emits {Claimed}.
     /// @return amount Tokens transferred.
     function claim() external returns (uint256 amount) {
-        amount = _credits[msg.sender];
-        // slither-disable-next-line incorrect-equality (no credit is exactly zero)
-        if (amount == 0) revert NothingToClaim(msg.sender);
-        _credits[msg.sender] = 0;
+        uint256 stored = _credits[msg.sender];
+        if (stored < 2) revert NothingToClaim(msg.sender);
+        // stored >= 2: no underflow.
+        unchecked {
+            amount = stored - 1;
+        }
+        _credits[msg.sender] = 1;
         emit Claimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -368,7 +374,12 @@ abstract contract Incentives is Journeys {
     /// @notice Tokens credited to `account` and not claimed yet.
     /// @param account The participant, funder or customer.
     function creditOf(address account) external view returns (uint256) {
-        return _credits[account];
+        uint256 stored = _credits[account];
+        // stored is 0 or at least 1: no underflow.
+        unchecked {
+            // slither-disable-next-line incorrect-equality (zero: never credited)
+            return stored == 0 ? 0 : stored - 1;
+        }
     }
 
     /// @notice A journey's disputes.
@@ -558,8 +569,8 @@ abstract contract Incentives is Journeys {
         bool toFunder = remainder != 0 || (forfeited != 0 && makeGood == address(0));
         address funder = toFunder ? _accountOf(f.funder) : address(0);
         forfeitTo = makeGood == address(0) ? funder : makeGood;
-        if (forfeited != 0) _credits[forfeitTo] += forfeited;
-        if (remainder != 0) _credits[funder] += remainder;
+        if (forfeited != 0) _addCredit(forfeitTo, forfeited);
+        if (remainder != 0) _addCredit(funder, remainder);
     }
 
     /// @dev Credits every step's owner (the customer for the customer's step), in order,
@@ -584,7 +595,7 @@ abstract contract Incentives is Journeys {
                 unchecked {
                     amounts[i] = gross - penalty;
                 }
-                _credits[owners[i]] += amounts[i];
+                _addCredit(owners[i], amounts[i]);
             }
         }
     }
@@ -603,13 +614,20 @@ abstract contract Incentives is Journeys {
         }
     }
 
+    /// @dev Adds `amount` to the credit of `account` (stored plus one: see `_credits`).
+    function _addCredit(address account, uint256 amount) private {
+        uint256 stored = _credits[account];
+        // slither-disable-next-line incorrect-equality (zero: never credited)
+        _credits[account] = (stored == 0 ? 1 : stored) + amount;
+    }
+
     /// @dev Closes the journey; its pool, spent from now on, is credited back to its funder.
     function _close(bytes32 journeyId, Journey memory j, Status status) private {
         Funds memory f = _funds[journeyId];
         uint256 refund = f.pool;
         j.status = status;
         _store(journeyId, j);
-        if (refund != 0) _credits[_accountOf(f.funder)] += refund;
+        if (refund != 0) _addCredit(_accountOf(f.funder), refund);
         emit JourneyClosed(journeyId, status, refund);
     }
 }

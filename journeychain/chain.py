@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from web3 import Web3
 from web3.types import RPCEndpoint
@@ -106,6 +107,8 @@ class Chain:
     url: str
     chain_id: int
     _client_version: str | None = field(default=None, repr=False, compare=False)
+    #: what the sender keeps about this chain (fee data, block gas limit, block time, genesis)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def client_version(self) -> str:
@@ -150,9 +153,21 @@ class Chain:
         return self.now()
 
 
+#: what the provider asks the node once and keeps: web3's checks ask the chain id before every
+#: call and estimate otherwise
+CACHED_REQUESTS = {"eth_chainId", "net_version"}
+
+
 def _provider(url: str, timeout: float, retries: bool) -> Web3:
-    kwargs = {} if retries else {"exception_retry_configuration": None}
-    return Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, **kwargs))
+    kwargs: dict[str, Any] = {} if retries else {"exception_retry_configuration": None}
+    provider = Web3.HTTPProvider(
+        url,
+        request_kwargs={"timeout": timeout},
+        cache_allowed_requests=True,
+        cacheable_requests=CACHED_REQUESTS,
+        **kwargs,
+    )
+    return Web3(provider)
 
 
 def probe(url: str, timeout: float = PROBE_TIMEOUT) -> int | None:
@@ -180,11 +195,47 @@ def connect(rpc: str | None = None, *, start_local: bool = True, quiet: bool = F
     if chain_id is None:
         if explicit or not start_local:
             raise ChainError(f"cannot reach the chain at {url}: is the node running and the URL right?")
-        start_background(quiet=quiet)
+        if _user_node_marker().exists():
+            raise ChainError(
+                f"cannot reach the chain at {url}, where a node of your own answered before: start it "
+                "again (or run `journey chain --forget-node` to use the embedded chain there instead)"
+            )
+        start_background(port=_port_of(url), quiet=quiet)
         chain_id = probe(url)
         if chain_id is None:
             raise ChainError(f"cannot reach the chain at {url}, even after starting the local chain")
+    elif not explicit and background_pid() is None and url == DEFAULT_RPC:
+        # a node the user runs answers at the default address: never replace it unasked
+        private_file(_user_node_marker())
+    _CONNECTED.append(url)
     return Chain(_provider(url, CALL_TIMEOUT, retries=True), url, chain_id)
+
+
+#: the endpoints this process connected to, in order (to name a node that goes away)
+_CONNECTED: list[str] = []
+
+
+def last_endpoint() -> str | None:
+    """The endpoint this process connected to last, if any."""
+    return _CONNECTED[-1] if _CONNECTED else None
+
+
+def _port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/")[0]) if url.count(":") == 2 else LOCAL_PORT
+
+
+def _user_node_marker() -> Path:
+    """Present once a node that is not the embedded chain answered at the default address."""
+    return chain_dir() / "user-node"
+
+
+def forget_user_node() -> bool:
+    """Lets the embedded chain start at the default address again; whether a node was remembered."""
+    marker = _user_node_marker()
+    if not marker.exists():
+        return False
+    marker.unlink()
+    return True
 
 
 # --- the embedded anvil ---------------------------------------------------------
@@ -329,7 +380,42 @@ def start_background(port: int = LOCAL_PORT, quiet: bool = False) -> int:
         )
     _pid_file().write_text(f"{process.pid} {port}\n")
     _wait_ready(f"http://127.0.0.1:{port}", process, log)
-    return process.pid
+    pid = native_pid(process.pid)
+    _pid_file().write_text(f"{pid} {port}\n")
+    return pid
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        found = []
+        for task in tasks:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        return found
+    except OSError:  # no /proc (not Linux), or the process is gone
+        return []
+
+
+def _executable(pid: int) -> str:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name
+    except OSError:
+        return ""
+
+
+def native_pid(pid: int) -> int:
+    """The process that is anvil itself: `pid`, or, when `pid` is a launcher (the npm package's
+    Node wrapper), its descendant whose executable is anvil; `pid` where /proc cannot tell."""
+    queue, seen = [pid], set()
+    while queue:
+        current = queue.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        if _executable(current) == "anvil":
+            return current
+        queue += _children(current)
+    return pid
 
 
 def stop_background() -> int | None:
@@ -355,16 +441,24 @@ def run_foreground(port: int = LOCAL_PORT) -> int:
     url = f"http://127.0.0.1:{port}"
     if probe(url) is not None:
         pid = background_pid()
-        hint = " (the background one: `journey chain --stop` first)" if pid else ""
+        foreground = _pid_file().exists() and "foreground" in _pid_file().read_text()
+        hint = " (the background one: `journey chain --stop` first)" if pid and not foreground else ""
         raise ChainError(f"a chain already answers at {url}{hint}")
     if not 0 < port < 65536:
         raise ConfigError(f"{port} is not a TCP port (1 to 65535)")
+    forget_user_node()  # the embedded chain runs here now
     process = subprocess.Popen(_anvil_args(port, chain_dir() / "state.json"))
+    # other commands see it is the embedded chain that answers (not a node of the user's)
+    _pid_file().write_text(f"{process.pid} {port} foreground\n")
     try:
         code = process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
         return process.wait()
+    finally:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(_pid_file().read_text().split()[0]) == process.pid:
+                _pid_file().unlink()
     if code != 0:
         raise ToolchainError(f"the local chain stopped with exit code {code}: is port {port} free?")
     return code

@@ -30,6 +30,7 @@ from journeychain.deployments import Deployment
 from journeychain.playbook import role_id
 from journeychain.reverts import Context, Decoder
 from journeychain.sdk.attestations import Attestations
+from journeychain.sdk.batch import Batch, BatchResult
 from journeychain.sdk.core import Core
 from journeychain.sdk.incentives import Incentives
 from journeychain.sdk.journeys import Journeys
@@ -62,6 +63,8 @@ __all__ = [
     "SIGNATURE_LIFETIME",
     "VALUE_DELIVERED",
     "ZERO",
+    "Batch",
+    "BatchResult",
     "Customer",
     "EvidenceStore",
     "FieldEvidence",
@@ -126,6 +129,11 @@ class JourneyClient:
         core.attestations = self.attestations = Attestations(core)
         core.incentives = self.incentives = Incentives(core)
         core.customer = self.customer = Voice(core)
+
+    def batch(self) -> Batch:
+        """Engine calls of this account gathered into one transaction (the engine's multicall):
+        `client.batch().flag_breach(a).flag_breach(b).send()`; see journeychain.sdk.batch."""
+        return Batch(self._core)
 
     def with_account(self, account: LocalAccount) -> JourneyClient:
         """The same client acting as another account (shares caches and labels)."""

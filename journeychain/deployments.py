@@ -31,8 +31,8 @@ from journeychain.artifacts import Build, load_build
 from journeychain.chain import Chain, journey_home
 from journeychain.errors import DeploymentError
 from journeychain.reverts import Decoder
+from journeychain.sender import Sender
 from journeychain.toolchain import project_file, source_checkout
-from journeychain.tx import Sender
 
 RULEBOOK_FILE = project_file("playbooks", "rulebook.md")
 

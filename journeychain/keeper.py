@@ -7,17 +7,26 @@ journeys and their current deadlines, then flags the steps whose deadline has pa
 its deadline (the pool goes back to its funder). With `release` on, it releases the pool of
 each journey whose confirmation window passed with the customer silent (`engine.release`),
 once: the journey then leaves the watch list. The last processed block and the watch list
-are kept in $JOURNEY_HOME/keeper-<chain id>.json (written atomically), so a restarted keeper
-resumes where it stopped. RPC errors are retried with exponential backoff, a bounded number
-of times, then end in a ChainError.
+are kept in $JOURNEY_HOME/keeper-<chain id>.json (written atomically, once per round), so a
+restarted keeper resumes where it stopped.
+
+A round costs what is new, not what is open: the journeys' next moments (a warning, a deadline,
+the end of a confirmation window) are kept in a heap, and a round looks only at those due.
+With `batch`, the flags and expiries of a round go out as engine multicalls (BATCH_SIZE calls
+each); a refused call would revert the whole multicall, so a batch whose estimate fails is
+simulated call by call and sent without the refused ones (each refusal handled as a single
+one's would be). Within a round, RPC errors are retried with exponential backoff a bounded
+number of times, then end in a ChainError; `rounds()` (what `journey keeper` runs) outlives a
+node outage: it waits with backoff, without end, and carries on from its saved state.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -188,6 +197,13 @@ class Round:
 #: raises a RuleError naming the custom error when the contract refuses (a release: a
 #: ConfigError when it does not know the journey's customer).
 Sender = Callable[[bytes], Any]
+#: Sends many (kind, journey) calls ("flagged" or "expired") as few transactions; returns, for each,
+#: its transaction hash or the RuleError that refused it.
+BatchSender = Callable[[Sequence[tuple[str, bytes]]], list[Any]]
+#: calls per multicall
+BATCH_SIZE = 100
+#: the longest wait between two tries of a node that does not answer, in seconds
+OUTAGE_CAP = 30.0
 
 
 class Keeper:
@@ -205,15 +221,22 @@ class Keeper:
         retry: Retry | None = None,
         chunk: int = 2_000,
         release: Sender | None = None,
+        batch: BatchSender | None = None,
     ):
         self.w3, self.engine = w3, engine
         self._flag, self._expire, self._release = flag, expire, release
+        self._batch = batch
         self.retry = retry or Retry()
         self.chunk = chunk
         chain_id = int(self.retry(lambda: w3.eth.chain_id))
         self.path = Path(state_path) if state_path else journey_home() / f"keeper-{chain_id}.json"
         self.state = self._load(chain_id, start_block)
         self.book = PlaybookBook(w3, engine, self.retry, max(0, start_block))
+        #: (moment, journey, version): when each watched journey next needs a look
+        self._heap: list[tuple[int, str, int]] = []
+        self._version: dict[str, int] = {}
+        for jid in self.state.watch:
+            self._schedule(jid)
 
     # --- state ---------------------------------------------------------------------
     def _load(self, chain_id: int, start_block: int) -> KeeperState:
@@ -238,12 +261,54 @@ class Keeper:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private(self.path, self.state.to_json())
 
+    # --- the schedule --------------------------------------------------------------
+    def _schedule(self, jid: str) -> None:
+        """(Re)places the journey in the heap at its next moment; an older entry goes stale."""
+        version = self._version.get(jid, 0) + 1
+        self._version[jid] = version
+        w = self.state.watch.get(jid)
+        if w is None:
+            return
+        moment = self._next_moment(w)
+        if moment is not None:
+            heapq.heappush(self._heap, (moment, jid, version))
+
+    def _next_moment(self, w: Watch) -> int | None:
+        """When the journey next needs a look: its warning, its deadline passing, the end of its
+        confirmation window (0: at once, to read it); None while it is held by a dispute."""
+        if w.held:
+            return None
+        moments = []
+        if w.customer_step and self._release is not None and w.release_at != 0:
+            moments.append(0 if w.release_at is None else w.release_at + 1)
+        if w.deadline and not w.flagged:
+            if not w.warned and not w.customer_step:
+                s = self.book.step(w.playbook, w.step)
+                if s is not None and s.warn_bps and s.sla:
+                    moments.append(w.deadline - s.sla + s.sla * s.warn_bps // 10_000)
+            if not w.customer_step or self._expire is not None:
+                moments.append(w.deadline + 1)
+        return min(moments) if moments else None
+
+    def _due(self, now: int) -> list[str]:
+        """The journeys whose next moment has come (each once), taken off the heap."""
+        due: list[str] = []
+        while self._heap and self._heap[0][0] <= now:
+            _moment, jid, version = heapq.heappop(self._heap)
+            if self._version.get(jid) == version and jid in self.state.watch and jid not in due:
+                due.append(jid)
+        return due
+
     # --- events --------------------------------------------------------------------
     def _is_customer_step(self, playbook: int, step: int) -> bool:
         s = self.book.step(playbook, step)
         return s is not None and s.role == "CUSTOMER"
 
     def _apply(self, name: str, args: dict[str, Any]) -> None:
+        self._apply_event(name, args)
+        self._schedule(hexstr(args["journeyId"]))
+
+    def _apply_event(self, name: str, args: dict[str, Any]) -> None:
         jid = hexstr(args["journeyId"])
         watch = self.state.watch
         if name == "JourneyOpened":
@@ -273,38 +338,70 @@ class Keeper:
 
     # --- one round -----------------------------------------------------------------
     def run_once(self) -> Round:
-        """Read the events since the last round, then flag (or expire) what is due."""
+        """Read the events since the last round, then flag (or expire, or release) what is due;
+        the state is written once, at the end of the round."""
         head = int(self.retry(lambda: self.w3.eth.block_number))
         start = self.state.last_block + 1
         if head < self.state.last_block:
             log.warning("the chain is at block %d, behind the keeper's %d: re-reading it", head, start - 1)
             self.state = KeeperState(self.state.chain_id, self.state.engine, -1)
+            self._heap, self._version = [], {}
             start = 0
         events = fetch_events(
             self.w3, [self.engine], WATCHED_EVENTS, start, head, chunk=self.chunk, call=self.retry
         )
         for ev in events:
             self._apply(ev.name, ev.args)
-        self.state.last_block = head
-        self.save()
         report = Round(start, head, len(events), len(self.state.watch))
         now = int(self.retry(lambda: self.w3.eth.get_block(head)["timestamp"]))
-        for jid, w in sorted(self.state.watch.items(), key=lambda kv: kv[1].deadline):
-            if w.held:
-                continue
-            if self._release is not None and self._release_due(jid, w, now):
-                self._act("released", jid, w, self._release, report)
-                continue
-            if not (w.flagged or w.warned) and w.deadline and now <= w.deadline:
-                self._warn(jid, w, now, report)
-            if w.flagged or not w.deadline or now <= w.deadline:
-                continue
-            if w.customer_step:
-                if self._expire is not None:
-                    self._act("expired", jid, w, self._expire, report)
-                continue
-            self._act("flagged", jid, w, self._flag, report)
+        due = self._due(now)
+        if due:
+            queued: list[tuple[str, str]] = []
+            for jid in due:
+                self._consider(jid, now, report, queued)
+            self._send_queued(queued, report)
+            for jid in due:
+                self._schedule(jid)
+        self.state.last_block = head
+        self.save()
         return report
+
+    def _consider(self, jid: str, now: int, report: Round, queued: list[tuple[str, str]]) -> None:
+        """What one due journey needs: a release (sent now), a warning, or a flag or an expiry
+        (queued for the round's batch)."""
+        w = self.state.watch[jid]
+        if w.held:
+            return
+        if self._release is not None and self._release_due(jid, w, now):
+            self._act("released", jid, w, self._release, report)
+            return
+        if not (w.flagged or w.warned) and w.deadline and now <= w.deadline:
+            self._warn(jid, w, now, report)
+        if w.flagged or not w.deadline or now <= w.deadline:
+            return
+        if w.customer_step:
+            if self._expire is not None:
+                queued.append(("expired", jid))
+            return
+        queued.append(("flagged", jid))
+
+    def _send_queued(self, queued: list[tuple[str, str]], report: Round) -> None:
+        """Sends the round's flags and expiries: in multicall batches with `batch`, else one by one."""
+        if self._batch is None:
+            for kind, jid in queued:
+                w = self.state.watch.get(jid)
+                if w is not None:
+                    self._act(kind, jid, w, self._flag if kind == "flagged" else self._expire, report)
+            return
+        for first in range(0, len(queued), BATCH_SIZE):
+            chunk = queued[first : first + BATCH_SIZE]
+            calls = [(kind, bytes.fromhex(jid[2:])) for kind, jid in chunk]
+            batch = self._batch
+            outcomes = self.retry(lambda calls=calls, batch=batch: batch(calls))  # type: ignore[misc]
+            for (kind, jid), outcome in zip(chunk, outcomes, strict=True):
+                w = self.state.watch.get(jid)
+                if w is not None:
+                    self._settle(kind, jid, w, outcome, report)
 
     def _warn(self, jid: str, w: Watch, now: int, report: Round) -> None:
         """Warn once that the step is at risk: past its playbook's warning threshold, as the
@@ -319,7 +416,6 @@ class Keeper:
         if not at_risk:
             return
         w.warned = True
-        self.save()
         report.actions.append(Action("warned", jid, w.step, w.deadline, None))
         log.warning("step %d (%s) of journey %s is at risk: deadline %d", w.step, s.name, jid, w.deadline)
 
@@ -331,15 +427,23 @@ class Keeper:
         if w.release_at is None:
             journey = bytes.fromhex(jid[2:])
             w.release_at = int(self.retry(lambda: self.engine.functions.releaseTime(journey).call()))
-            self.save()
         return bool(w.release_at) and now > w.release_at and (not w.deadline or now <= w.deadline)
 
-    def _act(self, kind: str, jid: str, w: Watch, send: Sender, report: Round) -> None:
+    def _act(self, kind: str, jid: str, w: Watch, send: Sender | None, report: Round) -> None:
+        if send is None:
+            return
         journey = bytes.fromhex(jid[2:])
-        moment = (w.release_at or 0) if kind == "released" else w.deadline
         try:
-            tx = self.retry(lambda: send(journey))
-        except RuleError as exc:
+            outcome = self.retry(lambda: send(journey))
+        except (RuleError, ConfigError) as exc:
+            outcome = exc
+        self._settle(kind, jid, w, outcome, report)
+
+    def _settle(self, kind: str, jid: str, w: Watch, outcome: Any, report: Round) -> None:
+        """Applies what one action came to: its transaction, or the refusal that stopped it."""
+        moment = (w.release_at or 0) if kind == "released" else w.deadline
+        if isinstance(outcome, RuleError):
+            exc = outcome
             if exc.error in DONE:
                 w.flagged = True
                 log.info("step %d of %s was flagged already", w.step, jid)
@@ -354,30 +458,44 @@ class Keeper:
                 log.warning("journey %s is not released: %s", jid, exc)
                 w.release_at = 0
             else:
-                raise
-            self.save()
+                raise exc
             return
-        except ConfigError as exc:
+        if isinstance(outcome, ConfigError):
             if kind != "released":
-                raise
-            log.warning("journey %s is not released: %s", jid, exc)
+                raise outcome
+            log.warning("journey %s is not released: %s", jid, outcome)
             w.release_at = 0
-            self.save()
             return
         if kind == "flagged":
             w.flagged = True
         else:
             self.state.watch.pop(jid, None)
-        self.save()
-        tx_hash = hexstr(tx) if isinstance(tx, bytes | str) else None
+        tx_hash = hexstr(outcome) if isinstance(outcome, bytes | str) else None
         report.actions.append(Action(kind, jid, w.step, moment, tx_hash))
         log.info("%s step %d of journey %s (at %d) in %s", kind, w.step, jid, moment, tx_hash)
 
+    def rounds(self, interval: float = 15.0, sleep: Callable[[float], None] = time.sleep) -> Iterator[Round]:
+        """Round after round, `interval` seconds apart, for as long as the caller iterates. A node
+        that stops answering is waited for, with backoff up to OUTAGE_CAP seconds and without
+        end; the state saved at the last round is kept, and the next round carries on from it."""
+        outage = 0
+        while True:
+            try:
+                report = self.run_once()
+            except ChainError as exc:
+                outage += 1
+                delay = min(OUTAGE_CAP, interval * 2 ** min(outage - 1, 10))
+                log.warning("the chain does not answer (%s): trying again in %.1f s", exc, delay)
+                sleep(delay)
+                continue
+            if outage:
+                log.warning("the chain answers again after %d failed rounds", outage)
+                outage = 0
+            yield report
+            sleep(interval)
+
     def run(self, interval: float = 15.0, rounds: int | None = None) -> None:
-        """Round after round, `interval` seconds apart (Ctrl-C stops it)."""
-        done = 0
-        while rounds is None or done < rounds:
-            self.run_once()
-            done += 1
-            if rounds is None or done < rounds:
-                time.sleep(interval)
+        """Round after round, `interval` seconds apart, outliving node outages (Ctrl-C stops it)."""
+        for done, _round in enumerate(self.rounds(interval), start=1):
+            if rounds is not None and done >= rounds:
+                return

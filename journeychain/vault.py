@@ -18,6 +18,7 @@ meaningless commitments.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from web3.exceptions import TransactionNotFound
 
 from journeychain.chain import journey_home, private_file
 from journeychain.deployments import DeploymentKey
@@ -260,8 +263,13 @@ def _kind(kind: str) -> tuple[str, str]:
 class Vault:
     """The SQLite store of values and salts. One per $JOURNEY_HOME (or an explicit path)."""
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, confirmations: int | None = None):
         self.path = Path(path) if path else journey_home() / "vault.sqlite"
+        #: blocks on top of a step's own (its block included) before its evidence is confirmed;
+        #: 0 confirms at the receipt. Default: $JOURNEY_CONFIRMATIONS, else 0.
+        self.confirmations = (
+            confirmations if confirmations is not None else int(os.environ.get("JOURNEY_CONFIRMATIONS") or 0)
+        )
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode
         private_file(self.path)
@@ -339,11 +347,19 @@ class Vault:
         key = (chain_id, tag, hexstr(jid), step)
         with self._transaction() as db:
             done = db.execute(
-                f"SELECT 1 FROM evidence WHERE {_STEP} AND status = 'confirmed'",
+                f"SELECT status, block FROM evidence WHERE {_STEP} AND status IN ('confirmed', 'mined')",
                 key,
             ).fetchone()
+            if done and done["status"] == "confirmed":
+                raise ConfigError(
+                    f"step {step} of journey {hexstr(jid)} has confirmed evidence in the vault (if its "
+                    "block was lost, `journey reconcile` puts it back to pending)"
+                )
             if done:
-                raise ConfigError(f"step {step} of journey {hexstr(jid)} has confirmed evidence in the vault")
+                raise ConfigError(
+                    f"step {step} of journey {hexstr(jid)} has evidence mined in block {done['block']}, "
+                    "waiting for its confirmations: `journey reconcile` settles it"
+                )
             db.execute(f"DELETE FROM evidence WHERE {_STEP}", key)
             db.executemany(
                 "INSERT INTO evidence (chain_id, deployment, journey, step, position, field, value, salt, "
@@ -357,11 +373,13 @@ class Vault:
         return StepEvidence(chain_id, jid, step, names, keys, commitments, values, tuple(salts), tag)
 
     def confirm(self, evidence: StepEvidence, tx_hash: bytes | str, block: int | None = None) -> None:
-        """Mark a step's evidence as on chain (its transaction succeeded)."""
+        """Mark a step's evidence as on chain (its transaction succeeded): confirmed at once when the
+        vault asks no confirmations, else mined (in `block`) until `reconcile` counts them."""
+        status = "confirmed" if self.confirmations <= 0 or block is None else "mined"
         with self._transaction() as db:
             db.execute(
-                f"UPDATE evidence SET status = 'confirmed', tx_hash = ?, block = ? WHERE {_STEP}",
-                (hexstr(tx_hash), block, *_evidence_key(evidence)),
+                f"UPDATE evidence SET status = ?, tx_hash = ?, block = ? WHERE {_STEP}",
+                (status, hexstr(tx_hash), block, *_evidence_key(evidence)),
             )
 
     def discard(self, evidence: StepEvidence) -> None:
@@ -460,10 +478,17 @@ class Vault:
         a rating comment (the voice's Rated event; `voice` needed) is confirmed when the step's
         event carries its commitment, dropped when it carries another. Rows with no event yet
         stay pending. Only the rows of `deployment` (with those written before rows were keyed)
-        are settled; without it, those of any deployment of `engine`'s address. Returns the counts."""
+        are settled; without it, those of any deployment of `engine`'s address.
+
+        First, step evidence mined or confirmed in the last REORG_DEPTH blocks (or beyond the
+        chain's head) is checked against its transaction's receipt: gone (a lost block, a chain
+        reorganised or restarted from an older state) puts it back to pending ("reopened"), to be
+        settled as any pending row is; mined with the vault's confirmations reached becomes
+        confirmed, else stays mined. Returns the counts."""
         chain_id = int(call(lambda: w3.eth.chain_id))
-        counts = {"confirmed": 0, "dropped": 0, "pending": 0}
+        counts = {"confirmed": 0, "dropped": 0, "pending": 0, "reopened": 0, "mined": 0}
         tags = self._reconcilable(chain_id, engine.address, deployment)
+        self._recheck_recent(w3, chain_id, tags, call, counts)
         for tag, journey, step in self._pending_rows("evidence", chain_id, tags):
             rows = self._rows(chain_id, tag, journey, step)
             commitments = {r["commitment"] for r in rows}
@@ -501,6 +526,45 @@ class Vault:
                 self._settle("statements", " AND kind = ?", key, None, None)
                 counts["dropped"] += 1
         return counts
+
+    def _recheck_recent(
+        self, w3: Any, chain_id: int, tags: list[str], call: RpcCall, counts: dict[str, int]
+    ) -> None:
+        """Mined and recently confirmed step evidence against the chain (see `reconcile`)."""
+        head = int(call(lambda: w3.eth.block_number))
+        marks = ", ".join("?" for _ in tags)
+        rows = self._db.execute(
+            f"SELECT DISTINCT deployment, journey, step, status, tx_hash, block FROM evidence "
+            f"WHERE chain_id = ? AND deployment IN ({marks}) AND tx_hash IS NOT NULL AND ("
+            "status = 'mined' OR (status = 'confirmed' AND block > ?))",
+            (chain_id, *tags, head - REORG_DEPTH),
+        ).fetchall()
+        for row in rows:
+            key = (chain_id, row["deployment"], row["journey"], row["step"])
+            tx: str = row["tx_hash"]
+
+            def lookup(tx: str = tx) -> Any:
+                return _receipt(w3, tx)
+
+            receipt = call(lookup)
+            if receipt is None or int(receipt["status"]) != 1:
+                self._set_status(key, "pending", None, None)
+                counts["reopened"] += 1
+                continue
+            block = int(receipt["blockNumber"])
+            if head - block + 1 >= self.confirmations:
+                self._set_status(key, "confirmed", tx, block)
+                counts["confirmed"] += row["status"] == "mined"
+            else:
+                self._set_status(key, "mined", tx, block)
+                counts["mined"] += 1
+
+    def _set_status(self, key: tuple[Any, ...], status: str, tx: str | None, block: int | None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                f"UPDATE evidence SET status = ?, tx_hash = ?, block = ? WHERE {_STEP}",
+                (status, tx, block, *key),
+            )
 
     def _reconcilable(self, chain_id: int, engine: str, deployment: DeploymentKey | None) -> list[str]:
         """The deployment tags whose pending rows `reconcile` may settle against `engine`."""
@@ -791,6 +855,18 @@ class Vault:
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.execute("VACUUM")
         return erased
+
+
+#: how far back `reconcile` checks confirmed step evidence against the chain, in blocks
+REORG_DEPTH = 64
+
+
+def _receipt(w3: Any, tx: str) -> Any:
+    """The transaction's receipt, or None when the chain does not know it (any more)."""
+    try:
+        return w3.eth.get_transaction_receipt(tx)
+    except TransactionNotFound:
+        return None
 
 
 def _step_events(w3, source, name: str, jid: bytes, step: int, from_block: int, call: RpcCall) -> list:

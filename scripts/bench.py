@@ -20,6 +20,8 @@ Operations:
 - confirm_value: the customer's signed confirmation, relayed to the engine (the customer
   voice checks its signer); credits five step owners.
 - claim_1 / claim_50: one claim covering credit from one journey / from fifty journeys.
+- confirm_after_claim: the confirmation of a journey whose vendor claimed its credit just
+  before (its credit slot is live: a claim leaves it at its sentinel).
 - dispute: the customer's signed dispute of a completed step, relayed.
 - full_journey: the sum for one default journey (open, five step completions, funding,
   confirmation), on a journey whose participants already hold credit records.
@@ -199,6 +201,9 @@ class Bench:
         first = self.journey(self.vendor_one)
         self.gas["first_journey"] = sum(tx.gas_used for k, tx in first.items() if k != "attest")
         self.gas["claim_1"] = self.engine.claim({"from": self.vendor_one}).gas_used
+        # a payout after a claim: vendor_one (and every other owner) claimed or holds a record
+        again = self.journey(self.vendor_one)
+        self.gas["confirm_after_claim"] = again["confirm"].gas_used
         # fifty journeys for vendor_many; the second is measured: every one of its
         # participants (vendor_many included) already holds a credit record.
         self.journey(self.vendor_many)
@@ -283,6 +288,7 @@ class Bench:
             "confirm_value",
             "claim_1",
             "claim_50",
+            "confirm_after_claim",
             "dispute",
             "full_journey",
             "first_journey",

@@ -190,9 +190,15 @@ def test_reconcile_confirms_a_statement_sent_but_never_recorded(sdk, vault):
     with Vault(vault.path) as again:
         assert len(again.pending_statements(chain.chain_id)) == 2
         without_voice = again.reconcile(chain.w3, client.engine, client.deployment.block)
-        assert without_voice == {"confirmed": 1, "dropped": 0, "pending": 1}  # Rated is the voice's
+        assert without_voice == {
+            "confirmed": 1,
+            "dropped": 0,
+            "pending": 1,
+            "reopened": 0,
+            "mined": 0,
+        }  # Rated is the voice's
         counts = again.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
-        assert counts == {"confirmed": 1, "dropped": 0, "pending": 0}
+        assert counts == {"confirmed": 1, "dropped": 0, "pending": 0, "reopened": 0, "mined": 0}
         assert again.pending_statements(chain.chain_id) == []
     assert proof_of(sdk, vault, "S-R1", DELIVERED, "dispute_reason").text == "late"
     assert proof_of(sdk, vault, "S-R2", DELIVERED, "rating_comment").text == "slow"
@@ -205,7 +211,7 @@ def test_reconcile_drops_a_statement_the_chain_carries_another_commitment_for(sd
     vault.prepare_statement(chain.chain_id, journey_id("S-R4"), DELIVERED, "dispute_reason", "never sent")
     client.customer_dispute("S-R4", customer, "delivered", "sent instead")  # without the vault
     counts = vault.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
-    assert counts == {"confirmed": 0, "dropped": 1, "pending": 0}
+    assert counts == {"confirmed": 0, "dropped": 1, "pending": 0, "reopened": 0, "mined": 0}
     assert vault.statements(chain.chain_id, "S-R4") == []
 
 
@@ -215,7 +221,7 @@ def test_reconcile_leaves_a_statement_pending_while_its_step_has_no_event(sdk, v
     to_customer_step(act, vault, "S-R3")
     vault.prepare_statement(chain.chain_id, journey_id("S-R3"), DELIVERED, "dispute_reason", "not yet")
     counts = vault.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
-    assert counts == {"confirmed": 0, "dropped": 0, "pending": 1}
+    assert counts == {"confirmed": 0, "dropped": 0, "pending": 1, "reopened": 0, "mined": 0}
     assert (hexstr(journey_id("S-R3")), DELIVERED, "dispute_reason") in vault.pending_statements(
         chain.chain_id
     )

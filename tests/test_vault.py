@@ -100,7 +100,7 @@ def test_step_evidence_is_pending_before_its_transaction_and_confirmed_after(net
     with Vault(crew.vault.path) as again:
         assert again.pending(chain.chain_id) == [(hexstr(jid), 0)]
         counts = again.reconcile(chain.w3, crew.engine, crew.deployment.block)
-        assert counts == {"confirmed": 1, "dropped": 0, "pending": 0}
+        assert counts == {"confirmed": 1, "dropped": 0, "pending": 0, "reopened": 0, "mined": 0}
         row = again._db.execute(
             "SELECT status, tx_hash, block FROM evidence WHERE journey = ? AND step = 0", (hexstr(jid),)
         ).fetchone()

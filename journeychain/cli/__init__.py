@@ -10,14 +10,18 @@ imports this module.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Annotated
 
+import requests
 import typer
 from typer import _click
 from typer.core import TyperGroup
+from web3.exceptions import ProviderConnectionError
 
 from journeychain import __version__
+from journeychain.chain import last_endpoint
 from journeychain.cli import (
     accounts,
     customer,
@@ -30,7 +34,7 @@ from journeychain.cli import (
     settlement,
 )
 from journeychain.cli.session import JourneyBook, Session, session
-from journeychain.errors import JourneyError
+from journeychain.errors import ChainError, JourneyError
 
 __all__ = ["MANUAL", "JourneyBook", "Session", "app", "main", "session"]
 
@@ -95,6 +99,26 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+#: what the transport raises when the node stops answering in the middle of a command
+TRANSPORT_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ProviderConnectionError,
+    ConnectionError,
+)
+
+
+def lost_node(exc: BaseException) -> str:
+    """One sentence for a node that stopped answering, naming it when the error does."""
+    found = re.search(r"host='([^']+)', port=(\d+)", str(exc))
+    endpoint = f"http://{found[1]}:{found[2]}" if found else last_endpoint()
+    where = f" at {endpoint}" if endpoint else ""
+    return (
+        f"lost the chain{where}: the node stopped answering ({type(exc).__name__}): start it again "
+        "and run the command again"
+    )
+
+
 def _json_first(args: list[str]) -> list[str]:
     """`--json` is a global option, taken after the command as well (`journey status OPP-1
     --json`): every `--json` before a `--` moves to the front."""
@@ -128,6 +152,8 @@ class JourneyGroup(TyperGroup):
             _fail(message, 2 if exc.exit_code == 2 else exc.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             _fail("aborted", 130)
+        except TRANSPORT_ERRORS as exc:  # the node went away in the middle of a command
+            _fail(lost_node(exc), ChainError.exit_code)
         except Exception as exc:  # the last resort: still one sentence, the traceback on request
             if os.environ.get("JOURNEY_DEBUG"):
                 raise
@@ -203,6 +229,7 @@ app.command("keeper", rich_help_panel="Operations")(ops.keeper_cmd)
 app.command("prove", rich_help_panel="Evidence")(ops.prove_cmd)
 app.command("forget", rich_help_panel="Evidence")(ops.forget_cmd)
 app.command("report", rich_help_panel="Operations")(indexed.report_cmd)
+app.command("reconcile", rich_help_panel="Evidence")(ops.reconcile_cmd)
 
 app.add_typer(ops.chain_app, name="chain", rich_help_panel="Set up")
 app.add_typer(accounts.accounts_app, name="accounts", rich_help_panel="Set up")

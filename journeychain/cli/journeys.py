@@ -101,9 +101,17 @@ def step_complete(
             "when you hold the next step's role."
         ),
     ] = None,
+    step: Annotated[
+        int | None,
+        typer.Option(help="Complete only if this is the journey's current step (a number)."),
+    ] = None,
 ) -> None:
     """Complete the journey's current step with its evidence, and name who owns the next step
     (--assign a participant, or --org an organisation).
+
+    Safe to run again after a lost reply: when your earlier run's transaction was mined, the
+    command says "already completed by you in tx 0x..." (exit 0) and sends nothing, instead of
+    completing the next step.
 
     Each --field value is committed with a fresh salt: the chain sees the commitment only.
     The values and salts go to the evidence vault ($JOURNEY_HOME/vault.sqlite), from which
@@ -114,8 +122,16 @@ def step_complete(
     fields = _fields(field_args or [])
     assignee = s.address(assign) if assign else None
     with Vault() as vault:
-        result = s.client().complete_step(journey, fields, assignee, vault=vault, org=org)
+        result = s.client().complete_step(journey, fields, assignee, vault=vault, org=org, step=step)
     data = result.as_dict()
+    if result.receipt.already:
+        data["already"] = True
+        s.emit(
+            data,
+            f"journey {journey}: step {result.step} ({result.step_name}) was already completed by you "
+            f"in tx {result.receipt.tx_hash} {_receipt_note(result.receipt)}",
+        )
+        return
     data["fields"] = [{"name": f.name, "commitment": f.commitment} for f in result.fields]
     late = " [red](late: breach recorded)[/red]" if result.late else ""
     nxt = f"; next deadline {when(result.next_deadline)}" if result.next_deadline else ""

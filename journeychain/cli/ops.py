@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from journeychain.amounts import tokens
-from journeychain.chain import NODES, run_foreground, stop_background
+from journeychain.chain import NODES, forget_user_node, run_foreground, stop_background
 from journeychain.cli.session import Session, _amount, _receipt_note, session
 from journeychain.deployments import deploy, deployment_file
 from journeychain.errors import ConfigError, JourneyError
@@ -35,15 +34,28 @@ def chain_cmd(
     ctx: typer.Context,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the background local chain instead.")] = False,
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8545,
+    forget_node: Annotated[
+        bool,
+        typer.Option(
+            "--forget-node",
+            help="Let commands start the embedded chain at 127.0.0.1:8545 again, where a node of "
+            "your own answered before.",
+        ),
+    ] = False,
 ) -> None:
     """Run the embedded local chain (anvil) in the foreground; Ctrl-C stops it.
 
     Its state is kept in $JOURNEY_HOME/chain, so the next start sees the same chain.
     Other commands start it in the background on their own when nothing answers at
-    127.0.0.1:8545; `journey chain --stop` stops that background chain. `journey chain
-    advance 25h` moves a local chain's clock.
+    127.0.0.1:8545, unless a node of your own answered there before (then they end with
+    exit 4: start your node again, or `journey chain --forget-node`); `journey chain --stop`
+    stops that background chain. `journey chain advance 25h` moves a local chain's clock.
     """
     if ctx.invoked_subcommand is not None:
+        return
+    if forget_node:
+        forgot = forget_user_node()
+        print("the embedded chain may start at 127.0.0.1:8545 again" if forgot else "no node was remembered")
         return
     if stop:
         pid = stop_background()
@@ -246,10 +258,13 @@ def keeper_cmd(
 
     The keeper reads only the events since its last round; its last block and the journeys
     it watches are kept in $JOURNEY_HOME/keeper-<chain id>.json, so a restarted keeper
-    resumes where it stopped. RPC errors are retried with backoff, then end the keeper.
+    resumes where it stopped. A round sends its flags and expiries as one multicall (a refused
+    one is left out, the others sent). The keeper outlives a node outage: it waits, with
+    backoff and without end, and carries on where it stopped once the node answers.
     """
     from journeychain.cli.settlement import release_from_records
     from journeychain.keeper import Keeper
+    from journeychain.sdk.batch import keeper_batch
 
     s = session(ctx)
     client = s.client()
@@ -260,6 +275,7 @@ def keeper_cmd(
         expire=(lambda jid: client.expire(jid).tx_hash) if expire else None,
         start_block=s.deployment.block,
         release=(lambda jid: release_from_records(s, client, "0x" + jid.hex()).tx_hash) if release else None,
+        batch=keeper_batch(client),
     )
     console = Console(stderr=s.json)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -315,11 +331,44 @@ def keeper_cmd(
         return
     console.print(f"[dim]keeper on chain {s.chain.chain_id}, state in {keeper.path}; Ctrl-C stops it[/dim]")
     try:
-        while True:
-            report(keeper.run_once(), quiet_when_idle=True)
-            time.sleep(interval)
+        for round_ in keeper.rounds(interval):
+            report(round_, quiet_when_idle=True)
     except KeyboardInterrupt:
         console.print("[dim]keeper stopped[/dim]")
+
+
+# --- journey reconcile -------------------------------------------------------------------
+
+
+def reconcile_cmd(
+    ctx: typer.Context,
+    confirmations: Annotated[
+        int | None,
+        typer.Option(
+            help="Blocks (its own included) before a step's evidence counts as confirmed "
+            "(default: $JOURNEY_CONFIRMATIONS, else 0).",
+            min=0,
+        ),
+    ] = None,
+) -> None:
+    """Settle the evidence vault against the chain: every pending row (a crash or a lost reply
+    between sending and recording) is confirmed when the chain has its step, dropped when the
+    step was completed with other evidence; evidence whose block was lost (a reorganisation, or
+    the local chain restarted from an older state) goes back to pending, so the step can be
+    completed again; mined evidence is confirmed once it has its confirmations.
+    """
+    s = session(ctx)
+    reader = s.reader
+    with Vault(confirmations=confirmations) as vault:
+        counts = vault.reconcile(
+            s.chain.w3, reader.engine, s.deployment.block, voice=reader.voice, deployment=s.deployment.key
+        )
+    s.emit(
+        counts,
+        f"vault reconciled: {counts['confirmed']} confirmed, {counts['reopened']} back to pending (their "
+        f"block was lost), {counts['dropped']} dropped, {counts['mined']} waiting for confirmations, "
+        f"{counts['pending']} still pending",
+    )
 
 
 # --- journey prove -----------------------------------------------------------------------

@@ -21,11 +21,13 @@ from journeychain.chain import Chain
 from journeychain.deployments import Deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError
+from journeychain.journal import Intent
 from journeychain.playbook import Playbook
 from journeychain.reverts import Context, Decoder
 from journeychain.sdk.types import SIGNATURE_LIFETIME, PublishedPlaybook, _canonical
+from journeychain.sender import Sender
 from journeychain.timeline import block_ranges
-from journeychain.tx import Receipt, Sender
+from journeychain.tx import Receipt
 
 if TYPE_CHECKING:
     from journeychain.sdk.attestations import Attestations
@@ -101,8 +103,8 @@ class Core:
     def _sender(self) -> Sender:
         return Sender(self.chain, self._signer(), self.decoder, self.context)
 
-    def _send(self, call: Any) -> Receipt:
-        receipt = self._sender().send(call)
+    def _send(self, call: Any, intent: Intent | None = None) -> Receipt:
+        receipt = self._sender().send(call, intent=intent)
         receipt.events = self._decode_events(receipt.raw)
         return receipt
 
@@ -218,8 +220,8 @@ class Part:
     def _sender(self) -> Sender:
         return self._core._sender()
 
-    def _send(self, call: Any) -> Receipt:
-        return self._core._send(call)
+    def _send(self, call: Any, intent: Intent | None = None) -> Receipt:
+        return self._core._send(call, intent)
 
     def _call(self, call: Any) -> Any:
         return self._core._call(call)

@@ -21,29 +21,34 @@ class Incentives(Part):
         return self._send(self._token.functions.mint(checksum(to), int(amount)))
 
     def fund(self, journey: str | bytes, amount: int, permit: bool = False) -> Receipt:
-        """Adds `amount` tokens to the journey's pool (FUNDER): approve then fund, or one permit call."""
+        """Adds `amount` tokens to the journey's pool (FUNDER): approve then fund, or one permit call.
+        Approve and fund are sent holding the account (journeychain.sender): concurrent fundings
+        from one account never race for one approval."""
         jid = self.journey_id(journey)
         owner = self._signer()
         amount = int(amount)
-        if permit:
-            deadline = self._deadline()
-            v, r, s = permit_signature(
-                owner.key,
-                chain_id=self.chain.chain_id,
-                token=self._token.address,
-                token_name=self._token.functions.name().call(),
-                owner=owner.address,
-                spender=self._engine.address,
-                value=amount,
-                nonce=self._token.functions.nonces(owner.address).call(),
-                deadline=deadline,
-            )
-            return self._send(self._engine.functions.fundWithPermit(jid, amount, deadline, v, r, s))
-        allowance = self._token.functions.allowance(owner.address, self._engine.address).call()
-        if allowance < amount:
-            self._check_funding(jid, owner.address, amount)  # a refusal changes nothing on chain
-            self._send(self._token.functions.approve(self._engine.address, amount))
-        return self._send(self._engine.functions.fund(jid, amount))
+        # the account is held from the nonce's or allowance's read to the funding: another call of
+        # this account (a thread, or another process) cannot consume the approval in between
+        with self._sender().holding():
+            if permit:
+                deadline = self._deadline()
+                v, r, s = permit_signature(
+                    owner.key,
+                    chain_id=self.chain.chain_id,
+                    token=self._token.address,
+                    token_name=self._token.functions.name().call(),
+                    owner=owner.address,
+                    spender=self._engine.address,
+                    value=amount,
+                    nonce=self._token.functions.nonces(owner.address).call(),
+                    deadline=deadline,
+                )
+                return self._send(self._engine.functions.fundWithPermit(jid, amount, deadline, v, r, s))
+            allowance = self._token.functions.allowance(owner.address, self._engine.address).call()
+            if allowance < amount:
+                self._check_funding(jid, owner.address, amount)  # a refusal changes nothing on chain
+                self._send(self._token.functions.approve(self._engine.address, amount))
+            return self._send(self._engine.functions.fund(jid, amount))
 
     def _check_funding(self, jid: bytes, owner: str, amount: int) -> None:
         """Simulates fund(jid, amount) before the approve it needs is sent. The engine checks

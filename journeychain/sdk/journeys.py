@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from journeychain.accounts import checksum
 from journeychain.encoding import (
@@ -17,7 +18,8 @@ from journeychain.encoding import (
     next_head,
     short_name,
 )
-from journeychain.errors import ConfigError, RuleError
+from journeychain.errors import ConfigError, JourneyRuleError, RuleError
+from journeychain.journal import Intent
 from journeychain.playbook import CUSTOMER, Playbook, check_evidence, check_evidence_keys
 from journeychain.reverts import STATUSES
 from journeychain.sdk.core import Part
@@ -34,6 +36,17 @@ from journeychain.sdk.types import (
     _hex,
 )
 from journeychain.tx import Receipt
+
+
+@dataclass(frozen=True)
+class _Position:
+    """A journey's playbook and current step, as `Journeys._position` reads them."""
+
+    journey_id: str
+    reference: str | None
+    playbook_id: int
+    step: int
+    step_name: str | None
 
 
 class Journeys(Part):
@@ -152,9 +165,15 @@ class Journeys(Part):
         vault: EvidenceStore | None = None,
         org: int | str | None = None,
         attesters: Sequence[str] | None = None,
+        step: int | None = None,
     ) -> StepResult:
         """Completes the journey's current step with `fields` (name -> value, or (name, value)
-        pairs).
+        pairs); with `step`, only if that is the journey's current step.
+
+        Safe to retry: the transaction is recorded in the journal (journeychain.journal) with the
+        step it targets before it is sent. When an earlier call of this account on this journey
+        lost its reply and its transaction was mined, a retry answers with that step (its
+        receipt's `already` is set) and sends nothing: it never acts on the next step.
 
         Before anything is sent or stored, a key given twice, an empty required field and a key
         the step neither requires nor declares optional (`optional_fields` in the playbook) are
@@ -171,8 +190,20 @@ class Journeys(Part):
         attestation satisfies it; by default the newest valid one of each is found.
         """
         jid = self.journey_id(journey)
-        state = self.journey(jid)
+        intent = f"completeStep:{_hex(jid)}"
+        found = self._sender().recall(intent)
+        if found is not None:
+            _entry, mined = found
+            mined.events = self._core._decode_events(mined.raw)
+            mined.already = True
+            return self._step_result(jid, mined, [], None)
+        state = self._position(jid)
         playbook = self._core.playbooks.playbook(state.playbook_id).playbook
+        if step is not None and step != state.step:
+            raise JourneyRuleError(
+                f"journey {state.reference or state.journey_id} is at step {state.step} "
+                f"({state.step_name}), not at step {step}: nothing was sent"
+            )
         if state.step < len(playbook.steps):
             fields = check_evidence(playbook.steps[state.step], fields or {}, self._step_where(state))
         else:
@@ -197,7 +228,7 @@ class Journeys(Part):
             jid, sent, chosen, org_id, checksum(assign) if assign else ZERO
         )
         try:
-            receipt = self._send(call)
+            receipt = self._send(call, Intent(intent, _hex(jid), state.step))
         except RuleError:
             # Refused before anything was mined: the pending evidence has no step to stand for.
             # Any other failure (a dead node after sending) leaves it pending for reconcile.
@@ -206,23 +237,30 @@ class Journeys(Part):
             raise
         if vault is not None and pending is not None:
             vault.confirm(pending, receipt.tx_hash, receipt.block)
+        return self._step_result(jid, receipt, evidence, playbook)
+
+    def _step_result(
+        self, jid: bytes, receipt: Receipt, evidence: list[FieldEvidence], playbook: Playbook | None
+    ) -> StepResult:
+        """The completed step as its StepCompleted event tells it."""
         event = receipt.events["StepCompleted"][0]
         step = int(event["step"])
-        result = StepResult(
+        if playbook is None:
+            playbook = self._core.playbooks.playbook(self._playbook_id(jid)).playbook
+        return StepResult(
             journey_id=_hex(jid),
             reference=self.reference(jid),
             step=step,
             step_name=playbook.steps[step].name,
             by=event["by"],
             late=bool(event["late"]),
-            evidence_hash=_hex(evidence_hash(sent)),
+            evidence_hash=_hex(evidence_hash(field_pairs(event["fields"]))),
             fields=evidence,
             next_assignee=_address_or_none(event["nextAssignee"]),
             next_org=int(event["nextOrg"]) or None,
             next_deadline=int(event["nextDeadline"]),
             receipt=receipt,
         )
-        return result
 
     def _next_org(self, playbook: Playbook, step: int, org: int | str | None, assign: str | None) -> int:
         """The organisation to name for the step after `step`: `org` when given; else, when no
@@ -251,7 +289,7 @@ class Journeys(Part):
         given twice, or one the step neither requires nor declares optional, is refused before
         anything is sent."""
         jid = self.journey_id(journey)
-        state = self.journey(jid)
+        state = self._position(jid)
         playbook = self._core.playbooks.playbook(state.playbook_id).playbook
         if state.step < len(playbook.steps):
             check_evidence_keys(
@@ -267,8 +305,19 @@ class Journeys(Part):
             )
         )
 
+    def _position(self, jid: bytes) -> _Position:
+        """Where the journey stands, in one read (its playbook and current step): what a step
+        completion needs of its state."""
+        pid, step = self._call(self._engine.functions.journey(jid))[:2]
+        try:
+            steps = self._core.playbooks.playbook(pid).playbook.steps
+            name = steps[step].name if step < len(steps) else None
+        except Exception:  # the playbook's event is out of reach: show the number only
+            name = None
+        return _Position(_hex(jid), self.reference(jid), int(pid), int(step), name)
+
     @staticmethod
-    def _step_where(state: JourneyState) -> str:
+    def _step_where(state: JourneyState | _Position) -> str:
         """The journey's current step, as refusals name it."""
         return f"step {state.step} ({state.step_name}) of journey {state.reference or state.journey_id}"
 
