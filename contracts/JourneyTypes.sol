@@ -94,6 +94,8 @@ enum SlaType {
 /// no deadline (allowed only before the commit step). `role` is a role id.
 /// `warnBps`: the share of the SLA (in basis points, below 10,000) after which the step
 /// is at risk of breaching (0: no warning; only a step with an SLA may warn).
+/// `calendar`: the published calendar (see `Calendars`) whose working time the SLA counts
+/// (0: wall-clock time); the customer's step counts wall-clock time.
 struct StepSpec {
     bytes32 name;
     bytes32 role;
@@ -104,6 +106,7 @@ struct StepSpec {
     uint16 warnBps;
     bytes32[] fields;
     bytes32[] attestations;
+    uint8 calendar;
 }
 
 /// @dev Options of a playbook that are not per step.

@@ -32,7 +32,8 @@ contract PlaybookPublisher is IJourneyEngine {
     /// @dev Requirements: the caller is ADMIN and has accepted the rulebook; 2 to 15 steps;
     /// shares sum to at most 10,000 bps; every step has a defined role other than ADMIN;
     /// penalties at most 10,000 bps; only the last step, which must exist, is the
-    /// customer's; at most 32 fields and 32 attestations per step, none named twice, each
+    /// customer's; a step's calendar, if it names one, is published, and the customer's step
+    /// names none (the customer keeps no office hours); at most 32 fields and 32 attestations per step, none named twice, each
     /// attestation of a registered schema; the commit step is a participant step; every
     /// step from the commit step on has an SLA; the confirmation window is shorter than the
     /// customer's SLA; the dispute window is not zero. Emits {PlaybookPublished}.
@@ -76,6 +77,10 @@ contract PlaybookPublisher is IJourneyEngine {
         if (i >= commitStep && spec.sla == 0) revert MissingSla(i);
         if (spec.penaltyBps > _BPS) revert PenaltyOutOfRange(i);
         if (spec.warnBps >= _BPS || (spec.warnBps != 0 && spec.sla == 0)) revert InvalidWarning(i);
+        if (spec.calendar != 0) {
+            if (spec.role == CUSTOMER_ROLE) revert CustomerStepCalendar(i);
+            if (spec.calendar > engine.calendars().calendarCount()) revert UnknownStepCalendar(i, spec.calendar);
+        }
         if (spec.fields.length > _MAX_REQUIREMENTS || spec.attestations.length > _MAX_REQUIREMENTS) {
             revert TooManyRequirements(i);
         }

@@ -25,11 +25,13 @@ abstract contract Playbooks is Participants {
     /// @dev Step flag: completing this step commits the journey (no cancellation after).
     uint8 internal constant _COMMIT = 2;
 
-    /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128+16 bits, 8 spare).
+    /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+120+16+8+8 bits).
     /// `role` and `nextRole` are role bits plus one (`_CUSTOMER_BIT`: the customer's step).
     /// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
-    /// costs no second read; `fieldsHash` is the first 16 bytes of keccak256 of the
-    /// required field keys in order; `warnBps` the step's warning threshold (see {StepSpec}).
+    /// costs no second read; `fieldsHash` is the first 15 bytes of keccak256 of the
+    /// required field keys in order; `warnBps` the step's warning threshold (see {StepSpec});
+    /// `calendar` and `nextCalendar` the calendars this step's and the next step's SLAs count
+    /// working time by (0: wall-clock time).
     /// Shares and penalties are in `_payoutTables`.
     struct StepConfig {
         uint8 role;
@@ -39,8 +41,10 @@ abstract contract Playbooks is Participants {
         uint8 fieldCount;
         uint8 attestationCount;
         uint8 flags;
-        bytes16 fieldsHash;
+        bytes15 fieldsHash;
         uint16 warnBps;
+        uint8 calendar;
+        uint8 nextCalendar;
     }
 
     /// @dev One slot: the author's version, the step count and the options.
@@ -123,8 +127,12 @@ abstract contract Playbooks is Participants {
                 attestationCount: uint8(spec.attestations.length),
                 flags: flags,
                 fieldsHash: _fieldsHash(spec.fields),
-                warnBps: spec.warnBps
+                warnBps: spec.warnBps,
+                calendar: spec.calendar,
+                nextCalendar: 0
             });
+            // written apart (the same slot, warm): one stack slot fewer for the literal above
+            if (hasNext) _steps[playbookId][i].nextCalendar = steps[i + 1].calendar;
             if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
             if (spec.attestations.length > 0) _putSchemaRules(playbookId, i, spec.attestations);
         }
@@ -184,9 +192,9 @@ abstract contract Playbooks is Participants {
 
     /// @notice The hash a step keeps of its required field keys.
     /// @param keys The keys in the playbook's order.
-    /// @return The first 16 bytes of keccak256 of the packed keys.
-    function _fieldsHash(bytes32[] calldata keys) private pure returns (bytes16) {
-        return bytes16(keccak256(abi.encodePacked(keys)));
+    /// @return The first 15 bytes of keccak256 of the packed keys.
+    function _fieldsHash(bytes32[] calldata keys) private pure returns (bytes15) {
+        return bytes15(keccak256(abi.encodePacked(keys)));
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {StepSpec, PlaybookOptions, Subject} from "../JourneyTypes.sol";
 import {IRulebook} from "./IEngineHooks.sol";
+import {Calendars} from "../Calendars.sol";
 
 /// @title What the engine offers the playbook publisher
 interface IPlaybookStore {
@@ -16,6 +17,9 @@ interface IPlaybookStore {
     function storePlaybook(bytes32 name, uint32 version, StepSpec[] calldata steps, PlaybookOptions calldata options)
         external
         returns (uint16 playbookId);
+
+    /// @notice The calendars a step's SLA may count working time by.
+    function calendars() external view returns (Calendars);
 
     /// @notice The registry whose schemas the engine's steps check attestations of.
     function attestations() external view returns (ISchemas);
