@@ -8,7 +8,9 @@ import {Journeys} from "./Journeys.sol";
 import {CompanionFactory} from "./CompanionFactory.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, StepRecord, CustomerSignature, AttestationState, customerCommitment} from "./JourneyTypes.sol";
+import {
+    Status, StepRecord, CustomerSignature, AttestationState, StepConfig, customerCommitment
+} from "./JourneyTypes.sol";
 
 /// @title Incentives and the customer's voice
 /// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the

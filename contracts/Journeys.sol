@@ -5,7 +5,7 @@ import {Playbooks} from "./Playbooks.sol";
 import {AttestationRegistry} from "./AttestationRegistry.sol";
 import {Calendars} from "./Calendars.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, AttestationState, Field, StepRecord, Participant, Subject, schemaRule} from "./JourneyTypes.sol";
+import {Status, AttestationState, Field, StepRecord, Participant, Subject, StepConfig} from "./JourneyTypes.sol";
 
 /// @title Journeys
 /// @notice One customer's run through one playbook, as a chain of linked, timed steps.
@@ -700,12 +700,5 @@ abstract contract Journeys is Playbooks {
         else if (a.expiry != 0 && a.expiry <= block.timestamp) state = AttestationState.Expired;
         else if (!_holds(attester, bit)) state = AttestationState.Unauthorised;
         else state = AttestationState.Valid;
-    }
-
-    /// @inheritdoc Playbooks
-    function _schemaRule(bytes32 schema) internal view override returns (bytes32) {
-        (bytes32 role, Subject subject) = attestations.schemaOf(schema);
-        if (role == bytes32(0)) revert UnknownSchema(schema);
-        return schemaRule(schema, _bitOf(role), subject);
     }
 }

@@ -12,6 +12,9 @@ interface IRulebook {
     /// @notice Whether `role` is defined.
     function isRole(bytes32 role) external view returns (bool);
 
+    /// @notice The bit plus one of a defined role (reverts with UnknownRole for any other).
+    function roleBit(bytes32 role) external view returns (uint8);
+
     /// @notice The relay reports a verified rulebook acceptance.
     function acceptRulebookFor(address account, uint32 version) external;
 }
