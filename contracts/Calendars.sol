@@ -6,8 +6,10 @@ import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 /// @title Calendars
 /// @notice Working-time calendars, as SLA tools count an SLA: weekly working hours (one
 /// window a day, in local time at a fixed UTC offset) and a bounded list of holidays. A
-/// calendar is published once, numbered, and never changes; the engine deploys this
-/// contract and asks it for the deadline of every step that names a calendar. Calendar 0
+/// calendar is published once, numbered, and never changes; the engine's companion factory
+/// deploys this contract (in its own transaction, so that the engine's deployment stays under a
+/// block's gas limit) and binds it to the engine as the engine is built; the engine asks it for
+/// the deadline of every step that names a calendar. Calendar 0
 /// is wall-clock time (every second counts), so a caller needs no case of its own.
 /// `deadline` is the instant at which a given amount of working time has passed since a
 /// start. Every loop is bounded: at most two weeks of days around a jump over whole weeks,
@@ -52,8 +54,10 @@ contract Calendars {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The engine whose ADMIN publishes calendars.
-    IEngineHooks public immutable engine;
+    /// @notice The engine whose ADMIN publishes calendars (zero until bound).
+    IEngineHooks public engine;
+    /// @dev Who deployed it (the companion factory), the one account that may bind it, once.
+    address private immutable _binder;
 
     /// @dev Each calendar in one header word (see `_OFFSET_AT`), read by every deadline.
     mapping(uint32 id => uint256 header) private _headers;
@@ -82,6 +86,8 @@ contract Calendars {
     error UnknownCalendar(uint32 id);
     /// @dev MAX_CALENDARS are published already.
     error TooManyCalendars();
+    /// @param caller Not the deployer, or the calendars are bound already.
+    error NotBinder(address caller);
     /// @param due A deadline past 2^40 seconds (the year 36812), which no journey can keep.
     error DeadlineOutOfRange(uint256 due);
 
@@ -92,9 +98,20 @@ contract Calendars {
     /// @param holidays The local days off.
     event CalendarPublished(uint32 indexed id, uint16[7] opens, uint16[7] closes, int16 utcOffset, uint32[] holidays);
 
+    /// @param engine_ The engine the calendars serve.
+    event EngineBound(address indexed engine_);
+
+    constructor() {
+        _binder = msg.sender;
+    }
+
+    /// @notice Binds the calendars to their engine, once.
+    /// @dev Requirements: the caller deployed this contract; it is not bound yet. Emits {EngineBound}.
     /// @param engine_ The engine whose ADMIN publishes calendars.
-    constructor(IEngineHooks engine_) {
+    function bind(IEngineHooks engine_) external {
+        if (msg.sender != _binder || address(engine) != address(0)) revert NotBinder(msg.sender);
         engine = engine_;
+        emit EngineBound(address(engine_));
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Playbooks} from "./Playbooks.sol";
 import {AttestationRegistry} from "./AttestationRegistry.sol";
 import {Calendars} from "./Calendars.sol";
+import {CompanionFactory} from "./CompanionFactory.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {Status, AttestationState, Field, StepRecord, Participant, Subject, StepConfig} from "./JourneyTypes.sol";
 
@@ -83,9 +84,10 @@ abstract contract Journeys is Playbooks {
     mapping(address account => uint32 count) private _breachCounts;
     mapping(uint32 org => uint32 count) private _orgBreachCounts;
 
-    constructor() {
+    /// @param factory Deployed the calendars, which it binds to this engine.
+    constructor(CompanionFactory factory) {
         attestations = new AttestationRegistry(IEngineHooks(address(this)));
-        calendars = new Calendars(IEngineHooks(address(this)));
+        calendars = factory.bindCalendars();
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -243,7 +243,7 @@ class Bench:
         # calendar_deadline_3d: the working-time deadline of a 3-day SLA (72 working hours)
         # started on a Friday evening, by an office calendar with four holidays (a view call:
         # the gas a step would spend computing it, 21,000 base included).
-        calendars = Calendars.deploy(self.engine, {"from": self.admin})
+        calendars = Calendars.at(self.engine.calendars())
         office = Calendar.from_spec(
             {d: "09:00-17:30" for d in ("mon", "tue", "wed", "thu", "fri")},
             utc_offset="+01:00",
