@@ -292,9 +292,11 @@ contract Calendars {
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
 
-    function _header(uint32 id) private view returns (uint256) {
-        if (id == 0 || id > calendarCount) revert UnknownCalendar(id);
-        return _headers[id];
+    /// @dev A published calendar's header (never zero: it has working time).
+    function _header(uint32 id) private view returns (uint256 header) {
+        header = _headers[id];
+        // slither-disable-next-line incorrect-equality (an unpublished calendar's header is zero)
+        if (header == 0) revert UnknownCalendar(id);
     }
 
     /// @dev The UTC offset in seconds.
@@ -324,45 +326,41 @@ contract Calendars {
     }
 
     /// @dev The local time at which `amount` working seconds have passed since local time
-    /// `t`, holidays aside: the rest of this week day by day, then whole weeks at once,
-    /// then at most a week of days.
+    /// `t`, holidays aside: the rest of today, then whole weeks at once, then at most seven
+    /// days. Unchecked: local times and amounts stay below 2^48 (a deadline past 2^40 is
+    /// refused after), so no sum or product below comes near 2^256, and every subtraction is
+    /// of a smaller value (`close - t` with `t < close`; `amount` less what it exceeds).
     function _advance(uint256 header, uint256 t, uint256 amount) private pure returns (uint256) {
-        uint256 weekly = ((header >> _WEEKLY_AT) & 0x3fff) * 60;
-        // Whole days and weeks are floored on purpose: they index days, the rest is kept.
-        // slither-disable-next-line divide-before-multiply
-        uint256 day = t / _DAY;
-        for (uint256 n = 0; n < 8; ++n) {
-            (uint256 open, uint256 close) = _window(header, day);
-            if (t < open) t = open;
-            if (t < close) {
-                if (amount <= close - t) return t + amount;
-                amount -= close - t;
+        unchecked {
+            uint256 day = t / _DAY;
+            // 1970-01-01 was a Thursday: Monday-first weekday 3
+            uint256 at = 22 * ((day + 3) % 7);
+            for (uint256 n = 0; n < 8; ++n) {
+                uint256 base = day * _DAY;
+                uint256 open = base + ((header >> at) & 0x7ff) * 60;
+                uint256 close = base + ((header >> (at + 11)) & 0x7ff) * 60;
+                if (t < open) t = open;
+                if (t < close) {
+                    if (amount <= close - t) return t + amount;
+                    amount -= close - t;
+                }
+                ++day;
+                t = day * _DAY;
+                at = at == 132 ? 0 : at + 22;
+                if (n == 0) {
+                    // `t` is a local midnight: jump whole weeks, keeping at least one week's
+                    // worth of working time (or all of it, if less is left) for seven days.
+                    uint256 weekly = ((header >> _WEEKLY_AT) & 0x3fff) * 60;
+                    if (amount > weekly) {
+                        uint256 whole = (amount - 1) / weekly;
+                        amount -= whole * weekly;
+                        t += whole * _WEEK;
+                        day += whole * 7;
+                    }
+                }
             }
-            ++day;
-            t = day * _DAY;
+            // unreachable: seven days hold `weekly` seconds and `amount <= weekly`
+            return t;
         }
-        // `t` is a local midnight: jump whole weeks, keeping at least one week's worth of
-        // working time (or all of it, if less is left) for the day loop below.
-        if (amount > weekly) {
-            // slither-disable-next-line divide-before-multiply
-            uint256 whole = (amount - 1) / weekly;
-            amount -= whole * weekly;
-            t += whole * _WEEK;
-            // slither-disable-next-line divide-before-multiply
-            day = t / _DAY;
-        }
-        // At most a week's working time is left, at most eight days away.
-        for (uint256 n = 0; n < 8; ++n) {
-            (uint256 open, uint256 close) = _window(header, day);
-            if (t < open) t = open;
-            if (t < close) {
-                if (amount <= close - t) return t + amount;
-                amount -= close - t;
-            }
-            ++day;
-            t = day * _DAY;
-        }
-        // unreachable: a week holds `weekly` seconds and `amount <= weekly`
-        return t;
     }
 }
