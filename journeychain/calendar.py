@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from journeychain.errors import ConfigError
 
@@ -31,6 +31,7 @@ class Calendar:
     closes: tuple[int, ...]
     utc_offset: int = 0
     holidays: tuple[int, ...] = ()
+    _days_off: frozenset[int] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.opens) != 7 or len(self.closes) != 7:
@@ -82,7 +83,12 @@ class Calendar:
     def from_chain(cls, raw: Sequence) -> Calendar:
         """From the struct `Calendars.calendar` returns."""
         opens, closes, offset, holidays = raw
-        return cls(tuple(int(x) for x in opens), tuple(int(x) for x in closes), int(offset), tuple(int(h) for h in holidays))
+        return cls(
+            tuple(int(x) for x in opens),
+            tuple(int(x) for x in closes),
+            int(offset),
+            tuple(int(h) for h in holidays),
+        )
 
     def as_tuple(self) -> tuple:
         """The Calendar struct `Calendars.publish` takes."""

@@ -145,7 +145,12 @@ class Bench:
         self.counter += 1
         jid = journey_id(f"BENCH-{self.counter}")
         tx = self.engine.openJourney(
-            jid, playbook_id or self.playbook_id, customer.commitment, ZERO, self.funder, {"from": self.marketing}
+            jid,
+            playbook_id or self.playbook_id,
+            customer.commitment,
+            ZERO,
+            self.funder,
+            {"from": self.marketing},
         )
         return jid, tx
 
@@ -194,7 +199,9 @@ class Bench:
         history.append(rec)
         txs["complete_4"], rec = self.complete(jid, vendor)
         history.append(rec)
-        sig = self.sign(customer, "ConfirmValue", {"journeyId": jid, "playbookId": playbook_id or self.playbook_id})
+        sig = self.sign(
+            customer, "ConfirmValue", {"journeyId": jid, "playbookId": playbook_id or self.playbook_id}
+        )
         txs["confirm"] = self.engine.confirmValue(jid, history, sig, {"from": self.relayer})
         return txs
 
@@ -256,7 +263,9 @@ class Bench:
         )
         calendars.publish(office.as_tuple(), {"from": self.admin})
         friday = 1_797_612_900  # 2026-12-18 17:55 +01:00
-        self.gas["calendar_deadline_3d"] = calendars.deadline.estimate_gas(1, friday, 3 * DAY, {"from": self.admin})
+        self.gas["calendar_deadline_3d"] = calendars.deadline.estimate_gas(
+            1, friday, 3 * DAY, {"from": self.admin}
+        )
 
         # complete_step_calendar: the booking step of the default playbook where onboarding
         # counts its 3 days in working time (Monday to Friday 09:00-17:00 UTC); the second

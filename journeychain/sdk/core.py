@@ -209,7 +209,9 @@ class Part:
         core = self._core
         if core._calendar_contract is None:
             address = core._engine.functions.calendars().call()
-            core._calendar_contract = core.chain.w3.eth.contract(address=address, abi=core.build["Calendars"].abi)
+            core._calendar_contract = core.chain.w3.eth.contract(
+                address=address, abi=core.build["Calendars"].abi
+            )
         return core._calendar_contract
 
     @property
