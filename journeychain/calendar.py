@@ -116,15 +116,15 @@ class Calendar:
     def before(self, end: int, amount: int) -> int:
         """The earliest UNIX time at which a step due at `end` has `amount` working seconds
         left, counting back day by day; `DAY` (1970-01-02, the reference the contract counts
-        from) when there is not that much working time before `end`."""
-        if amount >= self.working_time(DAY, end):
-            return DAY
+        from) when there is not that much working time after it."""
         offset = self.utc_offset * 60
+        ref = DAY + offset  # the reference, in local time
         t = end + offset
         remaining = amount
         day = (t - 1) // DAY
         while True:
             open_, close = self._window(day)
+            open_ = max(open_, ref)
             stop = min(t, close)
             if stop > open_:
                 if remaining == 0:
@@ -132,12 +132,16 @@ class Calendar:
                 if remaining < stop - open_:
                     return stop - remaining - offset
                 remaining -= stop - open_
+            if day * DAY <= ref:
+                return DAY
             day -= 1
             t = (day + 1) * DAY
 
     def move_deadline(self, stopped: int, due: int, restart: int) -> tuple[int, int]:
         """A clock stopped at `stopped` with deadline `due` and run again at `restart`: the
         working seconds it had left, and its new deadline."""
+        if due <= stopped:
+            return 0, due + max(0, restart - stopped)
         left = self.working_time(stopped, due)
         return left, self.deadline(restart, left)
 
