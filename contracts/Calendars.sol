@@ -142,13 +142,16 @@ contract Calendars {
         if (n > MAX_HOLIDAYS) revert TooManyHolidays(n);
         // the offset is within -720 and 840: plus 720 it fits 11 bits
         header |= (uint256(int256(c.utcOffset) + 720) << _OFFSET_AT) | (n << _COUNT_AT) | (weekly << _WEEKLY_AT);
-        uint256[4] memory words;
+        uint256[4] memory words = [uint256(0), 0, 0, 0];
+        // Whole words of sixteen holidays are floored on purpose: they index words.
+        // slither-disable-start divide-before-multiply
         for (uint256 i = 0; i < n; ++i) {
             uint256 h = c.holidays[i];
             if (h > type(uint16).max || (i > 0 && h <= c.holidays[i - 1])) revert HolidaysNotAscending(i);
             words[i / 16] |= h << (16 * (i % 16));
             if (i % 16 == 0) header |= h << (_FIRSTS_AT + 16 * (i / 16));
         }
+        // slither-disable-end divide-before-multiply
         id = ++calendarCount;
         _headers[id] = header;
         for (uint256 w = 0; w * 16 < n; ++w) {
@@ -233,13 +236,16 @@ contract Calendars {
         int256 offset = _offset(header);
         uint256 a = uint256(int256(from) + offset);
         uint256 b = uint256(int256(to) + offset);
-        // whole weeks hold the weekly minutes each; the rest is at most eight days
+        // whole weeks hold the weekly minutes each; the rest is at most eight days (whole
+        // weeks and days are floored on purpose: they count and index, the rest is kept)
+        // slither-disable-start divide-before-multiply
         uint256 weeks_ = (b - a) / _WEEK;
         amount = weeks_ * (((header >> _WEEKLY_AT) & 0x3fff) * 60);
         // slither-disable-next-line divide-before-multiply (whole days index days)
         for (uint256 day = (a + weeks_ * _WEEK) / _DAY; day * _DAY < b; ++day) {
             amount += _overlap(header, day, a + weeks_ * _WEEK, b);
         }
+        // slither-disable-end divide-before-multiply
         uint256 n = (header >> _COUNT_AT) & 0x7f;
         uint256 first = a / _DAY;
         uint256 word = 0;
@@ -331,6 +337,8 @@ contract Calendars {
     /// refused after), so no sum or product below comes near 2^256, and every subtraction is
     /// of a smaller value (`close - t` with `t < close`; `amount` less what it exceeds).
     function _advance(uint256 header, uint256 t, uint256 amount) private pure returns (uint256) {
+        // Whole days and weeks are floored on purpose: they index days, the rest is kept.
+        // slither-disable-start divide-before-multiply
         unchecked {
             uint256 day = t / _DAY;
             // 1970-01-01 was a Thursday: Monday-first weekday 3
@@ -362,5 +370,6 @@ contract Calendars {
             // unreachable: seven days hold `weekly` seconds and `amount <= weekly`
             return t;
         }
+        // slither-disable-end divide-before-multiply
     }
 }

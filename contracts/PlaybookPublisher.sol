@@ -141,22 +141,40 @@ contract PlaybookPublisher is IJourneyEngine {
         requirements = new bytes32[](total);
         uint256 at = 0;
         for (uint256 i = 0; i < count; ++i) {
-            StepSpec calldata spec = steps[i];
-            uint256 entry = uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16);
-            if (bits[i] == CUSTOMER_BIT) {
-                entry |= CUSTOMER_ENTRY;
-                if (options.penaltyTo == PenaltyTo.Customer) entry |= FORFEIT_ENTRY;
-            }
-            table[i / 8] |= entry << (32 * (i % 8));
+            table[i / 8] |= _entry(steps[i], bits[i], options) << (32 * (i % 8));
             configs[i] = _config(steps, i, bits, options);
-            for (uint256 k = 0; k < spec.fields.length; ++k) {
-                requirements[at++] = spec.fields[k];
-            }
-            for (uint256 k = 0; k < spec.attestations.length; ++k) {
-                (bytes32 role, Subject subject) = engine.attestations().schemaOf(spec.attestations[k]);
-                requirements[at++] = schemaRule(spec.attestations[k], dir.roleBit(role), subject);
-            }
+            at = _putRequirements(steps[i], dir, requirements, at);
         }
+    }
+
+    /// @dev Step `spec`'s payout table entry: its share and penalty, and the customer's marks.
+    function _entry(StepSpec calldata spec, uint8 bit, PlaybookOptions calldata options)
+        private
+        pure
+        returns (uint256 entry)
+    {
+        entry = uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16);
+        if (bit == CUSTOMER_BIT) {
+            entry |= CUSTOMER_ENTRY;
+            if (options.penaltyTo == PenaltyTo.Customer) entry |= FORFEIT_ENTRY;
+        }
+    }
+
+    /// @dev Writes a step's required keys, then its attestation rules, into `requirements`
+    /// from `at`; returns where the next step's begin.
+    function _putRequirements(StepSpec calldata spec, IRulebook dir, bytes32[] memory requirements, uint256 at)
+        private
+        view
+        returns (uint256)
+    {
+        for (uint256 k = 0; k < spec.fields.length; ++k) {
+            requirements[at++] = spec.fields[k];
+        }
+        for (uint256 k = 0; k < spec.attestations.length; ++k) {
+            (bytes32 role, Subject subject) = engine.attestations().schemaOf(spec.attestations[k]);
+            requirements[at++] = schemaRule(spec.attestations[k], dir.roleBit(role), subject);
+        }
+        return at;
     }
 
     /// @dev Step `i`'s record.

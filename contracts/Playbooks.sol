@@ -47,6 +47,7 @@ abstract contract Playbooks is Participants {
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) private _fields;
     /// @dev Each required attestation's schema with its verifiers' role bit and subject
     /// kind (see `schemaRule`), so that a step checks it without a call.
+    // slither-disable-next-line uninitialized-state (filled by push in storePlaybook)
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] rules)) internal _attestationSchemas;
     /// @dev A payout table entry (32 bits per step): the share in bits 0-13, the penalty
     /// in bits 16-29 (both at most 10,000), and two marks of the customer's step, which
