@@ -197,3 +197,12 @@ def test_a_deadline_past_40_bits_is_refused(calendars, team):
     cid = publish(calendars, team, sparse)
     with reverts_with("DeadlineOutOfRange"):
         calendars.deadline(cid, 1_800_000_000, 2**32 - 1)
+
+
+def test_the_calendars_are_bound_to_their_engine_once(calendars, engine, team):
+    assert calendars.engine() == engine.address
+    # only the factory that deployed them binds them, and only once: nobody rebinds them to
+    # an engine of their own to publish calendars the real engine's steps would count by
+    for account in (team.admin, team.outsider):
+        with reverts_with("NotBinder"):
+            calendars.bind(account, {"from": account})
