@@ -3,6 +3,8 @@ and attestation schemas."""
 
 from __future__ import annotations
 
+from web3.logs import DISCARD
+
 from journeychain.calendar import Calendar
 from journeychain.encoding import ZERO32, from_short_name
 from journeychain.errors import ConfigError, PlaybookError
@@ -109,7 +111,10 @@ class Playbooks(Part):
         """Publishes a working-time calendar (ADMIN); returns its number and the receipt. It
         never changes afterwards."""
         receipt = self._send(self._calendars.functions.publish(calendar.as_tuple()))
-        number = int(receipt.events["CalendarPublished"][0]["id"])
+        # the calendars' own event (the client decodes the engine's contracts' events)
+        logs = self._calendars.events.CalendarPublished().process_receipt(receipt.raw, errors=DISCARD)
+        number = int(logs[0]["args"]["id"])
+        receipt.events["CalendarPublished"] = [dict(log["args"]) for log in logs]
         self._core._calendar_cache[number] = calendar
         return number, receipt
 
