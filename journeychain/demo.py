@@ -1,10 +1,13 @@
-"""`journey demo`: five customers run through the default playbook on a throwaway chain.
+"""`journey demo`: six customers run through the default playbook on a throwaway chain.
 
 A private anvil is started, the suite deployed and the default playbook published; then
 one customer goes through on time, one lead breaches its acceptance deadline (the keeper
 flags it, Marketing escalates it to another rep), one booking is refused for a missing
 field and then made, one customer disputes a step (the arbiter upholds it) and one journey
-expires with its pool refunded. Each customer signs with a key of its own for its journey,
+expires with its pool refunded; a sixth lead, on a copy of the playbook whose lead acceptance
+counts 24 working hours (Monday to Friday, 09:00-17:00 UTC), is handed over on a Friday evening,
+does not breach on Saturday, is paused on Monday and is accepted after the keeper's warning,
+before its deadline. Each customer signs with a key of its own for its journey,
 derived from a secret of its own; it confirms on its own device (a request written, signed
 and handed back) and disputes and rates by EIP-712 signature, relayed by someone else, so it
 needs no gas. Time is moved on the chain, never slept.
@@ -323,7 +326,7 @@ class Crew:
 
 
 # --------------------------------------------------------------------------------------
-# The five journeys
+# The six journeys
 # --------------------------------------------------------------------------------------
 
 
@@ -549,7 +552,7 @@ def run_demo(
     progress: Callable[[int, int, str], None] = lambda _done, _total, _what: None,
     node: str = "anvil",
 ) -> DemoReport:
-    """Run the five journeys on a throwaway chain (anvil, or ganache) and return the report."""
+    """Run the six journeys on a throwaway chain (anvil, or ganache) and return the report."""
     started = time.monotonic()
     total = 2 + len(SCENARIOS) * TICKS_PER_SCENARIO
     done = 0
