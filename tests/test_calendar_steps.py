@@ -232,3 +232,18 @@ def test_the_loader_refuses_calendars_that_are_not_declared_or_on_the_customers_
     playbook_with_name = office_playbook()
     with pytest.raises(PlaybookError, match="not published yet"):
         playbook_with_name.publish_args()
+
+
+def test_a_dispute_holds_the_working_time_clock(office, suite, team):
+    _, kit = office
+    jid, customer, tx = hand_over(kit, team, at_local(3, 10))  # Thursday 10:00
+    due = tx.events["StepCompleted"]["nextDeadline"]
+    go_to(at_local(3, 15))
+    disputed = kit.dispute(jid, customer, 0)  # the customer disputes the qualification
+    go_to(at_local(0, 11, weeks_ahead=2))  # the arbiter rules on Monday at 11:00
+    resolved = kit.resolve(jid, False)
+    # the working time the lead had left when the dispute began runs from the ruling
+    left, moved = OFFICE.move_deadline(disputed.timestamp, due, resolved.timestamp)
+    assert left == OFFICE.working_time(disputed.timestamp, due)
+    assert deadline_of(suite, jid) == moved
+    assert OFFICE.working_time(moved - 1, moved) == 1  # in working time, not at night
