@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {Directory} from "./Directory.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
+import {Calendars} from "./Calendars.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 
@@ -12,8 +13,23 @@ import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 /// constructed. It keeps their creation code out of the engine's own, which the 49,152-byte
 /// limit on creation code would otherwise cap. Each companion is bound to its caller: a
 /// factory call made by anyone else deploys companions of that caller, of no use to an
-/// engine. The factory keeps no state and has no owner.
+/// engine. It also deploys, in its own deployment, the calendars of the one engine it serves
+/// (they would take the engine's deployment past a block's 12,000,000 gas), bound to the first
+/// engine that asks: one factory per engine. It has no owner.
 contract CompanionFactory {
+    /// @dev The calendars this factory deployed, for the engine that binds them.
+    Calendars private immutable _calendars;
+
+    constructor() {
+        _calendars = new Calendars();
+    }
+
+    /// @notice The factory's calendars, bound to the calling engine (once: one factory per engine).
+    function bindCalendars() external returns (Calendars) {
+        _calendars.bind(IEngineHooks(msg.sender));
+        return _calendars;
+    }
+
     /// @notice A new directory governing the calling engine.
     /// @param admin The first ADMIN.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.

@@ -49,12 +49,14 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         uint32 nonce;
         uint16 rated;
         // the current pause, or the last one: its step (plus one), how often that step was
-        // paused, when (0: resumed), the SLA's time left, and the deadline held meanwhile
+        // paused, when (0: resumed), the SLA's working time left, the deadline held meanwhile
+        // and the calendar the SLA counts by (0: wall-clock time)
         uint8 pauseStep;
         uint8 pauses;
         uint40 pausedAt;
         uint32 left;
         uint40 heldUntil;
+        uint8 calendar;
     }
 
     /// @dev One slot: how many ratings an owner received and their sum.
@@ -152,8 +154,9 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     }
 
     /// @notice Pauses the current step's clock while its owner waits on the customer: the
-    /// time left is kept and the deadline moves out by `MAX_PAUSE`; resumed (by the owner,
-    /// or by the customer's signed `reply`), the deadline becomes the time left from then. A
+    /// working time left is kept and the deadline is held where it would be if the clock ran
+    /// again `MAX_PAUSE` from now; resumed (by the owner, or by the customer's signed `reply`),
+    /// the deadline is when the working time left runs out from then (by the step's calendar). A
     /// step may be paused `MAX_PAUSES` times; past its deadline, or flagged, it cannot be.
     /// @dev Requirements: the engine's {holdClock} (the caller owns the step, and so on);
     /// the step is not paused already and was paused fewer than `MAX_PAUSES` times.
@@ -161,7 +164,8 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// @param journeyId The journey.
     /// @param reason Why it waits (a code the playbook's users agree on; 0: none given).
     function pauseStep(bytes32 journeyId, uint8 reason) external {
-        (uint8 step, uint40 was, uint40 held) = engine.holdClock(journeyId, msg.sender, reason, MAX_PAUSE);
+        (uint8 step, uint40 was, uint40 held, uint32 left, uint8 calendar) =
+            engine.holdClock(journeyId, msg.sender, reason, MAX_PAUSE);
         Voice storage v = _voices[journeyId];
         bool same = v.pauseStep == step + 1;
         // Paused already when the deadline the engine just held was this pause's (an
@@ -172,9 +176,9 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         v.pauseStep = step + 1;
         v.pauses = count + 1;
         v.pausedAt = uint40(block.timestamp);
-        // The deadline had not passed (the engine checked): what is left fits the SLA's 32 bits.
-        v.left = uint32(was - block.timestamp);
+        v.left = left;
         v.heldUntil = held;
+        v.calendar = calendar;
     }
 
     /// @notice Resumes the current step's paused clock, as its owner.
@@ -321,12 +325,12 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bytes20 head;
     }
 
-    /// @dev Ends the journey's pause: the deadline becomes the time left from now, or stays
-    /// where it was held once the pause ran longer than `MAX_PAUSE`.
+    /// @dev Ends the journey's pause: the deadline becomes when the working time left runs
+    /// out from now, or stays where it was held once the pause ran longer than `MAX_PAUSE`.
     function _resume(bytes32 journeyId, address by, bool asOwner) private {
         Voice storage v = _voices[journeyId];
         if (v.pausedAt == 0) revert StepNotPaused(journeyId, v.pauseStep == 0 ? 0 : v.pauseStep - 1);
-        uint256 resumed = block.timestamp + v.left;
+        uint256 resumed = engine.calendars().deadline(v.calendar, block.timestamp, v.left);
         uint40 held = v.heldUntil;
         // slither-disable-next-line timestamp (a deadline is a time)
         uint40 deadline = resumed < held ? uint40(resumed) : held;

@@ -246,6 +246,12 @@ contract Directory is AccessControl, IJourneyEngine, IRulebook {
         return _roleBits[role] != 0;
     }
 
+    /// @notice The bit plus one of a defined role, as a playbook's step records keep it.
+    /// @param role The role id.
+    function roleBit(bytes32 role) external view returns (uint8) {
+        return _bitOf(role);
+    }
+
     /*//////////////////////////////////////////////////////////////
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/

@@ -8,7 +8,9 @@ import {Journeys} from "./Journeys.sol";
 import {CompanionFactory} from "./CompanionFactory.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, StepRecord, CustomerSignature, AttestationState, customerCommitment} from "./JourneyTypes.sol";
+import {
+    Status, StepRecord, CustomerSignature, AttestationState, StepConfig, customerCommitment
+} from "./JourneyTypes.sol";
 
 /// @title Incentives and the customer's voice
 /// @notice Each journey escrows a pool of incentive tokens. Nobody is paid until the
@@ -218,7 +220,9 @@ abstract contract Incentives is Journeys {
     }
 
     /// @notice Holds the current step's clock while its owner waits on the customer (the
-    /// customer voice keeps the pause and its limits): the deadline moves out by `extension`.
+    /// customer voice keeps the pause and its limits): the working time the step's SLA has
+    /// left is kept, and the deadline held is when it would run out if the clock ran again
+    /// `extension` seconds from now (by the step's calendar: paused time never counts).
     /// A step past its deadline, flagged, or waiting for its pool cannot be held, so a pause
     /// never hides a breach.
     /// @dev Requirements: the caller is the customer voice; the journey is open; `owner`
@@ -227,13 +231,15 @@ abstract contract Incentives is Journeys {
     /// @param journeyId The journey.
     /// @param owner The step's owner, who pauses it.
     /// @param reason Why it waits (a code; 0: none given).
-    /// @param extension How far the deadline moves out (the longest pause).
+    /// @param extension The longest pause: the clock runs again after it.
     /// @return step The step held.
     /// @return was Its deadline before.
     /// @return deadline Its deadline while held.
+    /// @return left The working seconds its SLA had left.
+    /// @return calendar The calendar its SLA counts by (0: wall-clock time).
     function holdClock(bytes32 journeyId, address owner, uint8 reason, uint32 extension)
         external
-        returns (uint8 step, uint40 was, uint40 deadline)
+        returns (uint8 step, uint40 was, uint40 deadline, uint32 left, uint8 calendar)
     {
         if (msg.sender != voice) revert NotVoice(msg.sender);
         Journey memory j = _openJourney(journeyId);
@@ -246,12 +252,18 @@ abstract contract Incentives is Journeys {
         }
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
         if (c.flags & _FUND_GATE != 0 && _funds[journeyId].pool == 0) revert PoolNotFunded(journeyId, step);
-        deadline = uint40(uint256(was) + extension);
+        calendar = c.calendar;
+        (uint256 kept, uint256 held) =
+            calendars.moveDeadline(calendar, block.timestamp, was, block.timestamp + extension);
+        // What is left of an SLA is at most the SLA, which fits 32 bits; the calendars refuse
+        // a deadline past 40 bits.
+        left = uint32(kept);
+        deadline = uint40(held);
         j.deadline = deadline;
         // The customer's voice now counts a signed reply: settlement must read its nonce.
         j.exceptional = true;
         _store(journeyId, j);
-        emit StepPaused(journeyId, step, owner, reason, uint32(was - block.timestamp), deadline);
+        emit StepPaused(journeyId, step, owner, reason, left, deadline);
     }
 
     /// @notice Ends a pause the customer voice kept: the step's deadline becomes `deadline`.
@@ -292,8 +304,15 @@ abstract contract Incentives is Journeys {
         Journey memory j = _disputed(journeyId);
         Exceptions memory x = _exceptions[journeyId];
         if (upheld) x.upheld |= uint16(1 << x.disputeStep);
-        // A dispute lasts far less than 2^40 seconds: the sum fits.
-        if (j.deadline != 0) j.deadline += uint40(block.timestamp - x.since);
+        // The deadline moves by the working time the dispute held the journey (the calendars
+        // refuse a deadline past 40 bits).
+        if (j.deadline != 0) {
+            // slither-disable-next-line unused-return (only the moved deadline matters here)
+            (, uint256 moved) = calendars.moveDeadline(
+                _config(j.playbookId, j.step).calendar, x.since, j.deadline, block.timestamp
+            );
+            j.deadline = uint40(moved);
+        }
         x.since = 0;
         _exceptions[journeyId] = x;
         j.status = Status.Open;
@@ -550,7 +569,7 @@ abstract contract Incentives is Journeys {
         if (j.status != Status.Open) return;
         StepConfig memory c = _config(j.playbookId, j.step);
         if (c.flags & _FUND_GATE == 0) return;
-        uint40 restarted = _deadline(c.sla);
+        uint40 restarted = _deadline(c.calendar, c.sla);
         if (restarted <= j.deadline) return;
         j.deadline = restarted;
         _store(journeyId, j);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Participants} from "./Participants.sol";
+import {Journeys} from "./Journeys.sol";
 import {Incentives} from "./Incentives.sol";
 import {CompanionFactory} from "./CompanionFactory.sol";
 
@@ -21,6 +22,7 @@ contract JourneyEngine is Incentives, Multicall {
     /// @param factory Deploys the directory and the customer voice.
     constructor(address admin, bytes32 rulebookHash, IERC20 token_, CompanionFactory factory)
         Participants(admin, rulebookHash, factory)
+        Journeys(factory)
         Incentives(token_, factory)
     {}
 }

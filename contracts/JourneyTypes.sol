@@ -94,6 +94,8 @@ enum SlaType {
 /// no deadline (allowed only before the commit step). `role` is a role id.
 /// `warnBps`: the share of the SLA (in basis points, below 10,000) after which the step
 /// is at risk of breaching (0: no warning; only a step with an SLA may warn).
+/// `calendar`: the published calendar (see `Calendars`) whose working time the SLA counts
+/// (0: wall-clock time); the customer's step counts wall-clock time.
 struct StepSpec {
     bytes32 name;
     bytes32 role;
@@ -104,6 +106,7 @@ struct StepSpec {
     uint16 warnBps;
     bytes32[] fields;
     bytes32[] attestations;
+    uint8 calendar;
 }
 
 /// @dev Options of a playbook that are not per step.
@@ -159,3 +162,38 @@ struct StepRecord {
     bool late;
     bytes32 evidence;
 }
+
+/// @dev A step's role as its record keeps it: the customer's (never granted).
+uint8 constant CUSTOMER_BIT = 0xff;
+/// @dev Step flag: the pool must be funded before this step completes.
+uint8 constant STEP_FUND_GATE = 1;
+/// @dev Step flag: completing this step commits the journey (no cancellation after).
+uint8 constant STEP_COMMIT = 2;
+/// @dev Payout table entry mark: the customer's step.
+uint256 constant CUSTOMER_ENTRY = 1 << 15;
+/// @dev Payout table entry mark: the forfeited penalties go to the customer (`penaltyTo`).
+uint256 constant FORFEIT_ENTRY = 1 << 31;
+
+/// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+120+16+8+8 bits).
+/// `role` and `nextRole` are role bits plus one (`_CUSTOMER_BIT`: the customer's step).
+/// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
+/// costs no second read; `fieldsHash` is the first 15 bytes of keccak256 of the
+/// required field keys in order; `warnBps` the step's warning threshold (see {StepSpec});
+/// `calendar` and `nextCalendar` the calendars this step's and the next step's SLAs count
+/// working time by (0: wall-clock time).
+/// Shares and penalties are in the engine's payout tables. The publisher compiles a
+/// playbook's steps into these records; the engine keeps them.
+struct StepConfig {
+    uint8 role;
+    uint32 sla;
+    uint32 nextSla;
+    uint8 nextRole;
+    uint8 fieldCount;
+    uint8 attestationCount;
+    uint8 flags;
+    bytes15 fieldsHash;
+    uint16 warnBps;
+    uint8 calendar;
+    uint8 nextCalendar;
+}
+

@@ -3,8 +3,10 @@ pragma solidity ^0.8.24;
 
 import {Playbooks} from "./Playbooks.sol";
 import {AttestationRegistry} from "./AttestationRegistry.sol";
+import {Calendars} from "./Calendars.sol";
+import {CompanionFactory} from "./CompanionFactory.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, AttestationState, Field, StepRecord, Participant, Subject, schemaRule} from "./JourneyTypes.sol";
+import {Status, AttestationState, Field, StepRecord, Participant, Subject, StepConfig} from "./JourneyTypes.sol";
 
 /// @title Journeys
 /// @notice One customer's run through one playbook, as a chain of linked, timed steps.
@@ -72,6 +74,9 @@ abstract contract Journeys is Playbooks {
     /// @notice The registry of verifiers' attestations, deployed with the engine.
     AttestationRegistry public immutable attestations;
 
+    /// @notice The working-time calendars the steps' SLAs may count by, deployed with the engine.
+    Calendars public immutable calendars;
+
     mapping(bytes32 journeyId => uint256 word) private _journeys;
     mapping(bytes32 journeyId => Funds) internal _funds;
     mapping(bytes32 journeyId => Exceptions) internal _exceptions;
@@ -79,8 +84,10 @@ abstract contract Journeys is Playbooks {
     mapping(address account => uint32 count) private _breachCounts;
     mapping(uint32 org => uint32 count) private _orgBreachCounts;
 
-    constructor() {
+    /// @param factory Deployed the calendars, which it binds to this engine.
+    constructor(CompanionFactory factory) {
         attestations = new AttestationRegistry(IEngineHooks(address(this)));
+        calendars = factory.bindCalendars();
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -110,7 +117,7 @@ abstract contract Journeys is Playbooks {
         Participant memory opener = _checkActor(msg.sender, first.role);
         if (journeyId == bytes32(0) || customer == bytes16(0)) revert EmptyReference();
         if (_journeys[journeyId] != 0) revert JourneyExists(journeyId);
-        uint40 deadline = _deadline(first.sla);
+        uint40 deadline = _deadline(first.calendar, first.sla);
         _store(journeyId, Journey({
             head: _genesis(journeyId, playbookId, customer),
             deadline: deadline,
@@ -161,7 +168,7 @@ abstract contract Journeys is Playbooks {
             unchecked {
                 j.step = step + 1;
             }
-            j.deadline = _deadline(c.nextSla);
+            j.deadline = _deadline(c.nextCalendar, c.nextSla);
             j.owner = _nextOwner(journeyId, j.step, c.nextRole, nextOrg, nextAssignee);
         }
         j.head = _link(j.head, step, msg.sender, late, _evidence(fields));
@@ -210,7 +217,7 @@ abstract contract Journeys is Playbooks {
         uint32 from = j.owner;
         x.flagged = 0;
         j.owner = toId;
-        j.deadline = _deadline(c.sla);
+        j.deadline = _deadline(c.calendar, c.sla);
         _putExceptions(journeyId, j, x);
         _store(journeyId, j);
         emit Escalated(journeyId, j.step, _ownerAccount(from), _ownerOrg(from), to, j.deadline);
@@ -285,8 +292,9 @@ abstract contract Journeys is Playbooks {
         StepConfig memory c = _config(j.playbookId, j.step);
         // slither-disable-next-line incorrect-equality (a threshold of 0 means none)
         if (c.warnBps == 0 || deadline == 0) return (false, 0, deadline);
-        // An SLA counts back from the deadline: a restarted or escalated clock is a whole SLA.
-        warnAt = uint40(deadline - c.sla + (uint256(c.sla) * c.warnBps) / _BPS);
+        // An SLA counts back from the deadline, in the step's working time: a restarted or
+        // escalated clock is a whole SLA, a resumed one what was left of it.
+        warnAt = uint40(calendars.before(c.calendar, deadline, c.sla - (uint256(c.sla) * c.warnBps) / _BPS));
         bool waiting = c.flags & _FUND_GATE != 0 && _funds[journeyId].pool == 0;
         // slither-disable-next-line timestamp,incorrect-equality (a warning threshold is a time; a status compared)
         atRisk = j.status == Status.Open && !waiting && block.timestamp >= warnAt && block.timestamp <= deadline;
@@ -457,9 +465,15 @@ abstract contract Journeys is Playbooks {
         }
     }
 
-    function _deadline(uint32 sla) internal view returns (uint40) {
-        // A timestamp plus 2^32 seconds fits 40 bits until the year 36812.
-        return sla == 0 ? 0 : uint40(block.timestamp + sla);
+    /// @dev The deadline of an SLA of `sla` seconds (0: none) starting now, counted in the
+    /// working time of `calendar` (0: wall-clock time, computed here without a call).
+    function _deadline(uint8 calendar, uint32 sla) internal view returns (uint40) {
+        // slither-disable-next-line incorrect-equality (0 means none)
+        if (sla == 0) return 0;
+        // A timestamp plus 2^32 seconds fits 40 bits until the year 36812; the calendars
+        // refuse a deadline past 40 bits.
+        if (calendar == 0) return uint40(block.timestamp + sla);
+        return uint40(calendars.deadline(calendar, block.timestamp, sla));
     }
 
     /// @dev The rules a step completion must pass: the step is a participant's, the
@@ -596,7 +610,7 @@ abstract contract Journeys is Playbooks {
         uint256 checkedFrom = 0;
         bool leading = false;
         if (n != 0 && fields.length >= n) {
-            (bytes16 h, uint256 blank) = _leadingKeys(fields, n);
+            (bytes15 h, uint256 blank) = _leadingKeys(fields, n);
             if (h == c.fieldsHash) {
                 // The leading keys are the playbook's, which are distinct.
                 if (blank < n) revert MissingField(journeyId, step, fields[blank].key);
@@ -626,9 +640,9 @@ abstract contract Journeys is Playbooks {
         }
     }
 
-    /// @dev The first 16 bytes of keccak256 of the first `n` keys, packed (see {StepConfig}),
+    /// @dev The first 15 bytes of keccak256 of the first `n` keys, packed (see {StepConfig}),
     /// and the index of the first of them with a zero commitment (`n`: none), in one pass.
-    function _leadingKeys(Field[] calldata fields, uint256 n) private pure returns (bytes16 h, uint256 blank) {
+    function _leadingKeys(Field[] calldata fields, uint256 n) private pure returns (bytes15 h, uint256 blank) {
         assembly ("memory-safe") {
             let m := mload(0x40)
             blank := n
@@ -637,7 +651,7 @@ abstract contract Journeys is Playbooks {
                 mstore(add(m, shl(5, i)), calldataload(at))
                 if and(iszero(calldataload(add(at, 0x20))), eq(blank, n)) { blank := i }
             }
-            h := and(keccak256(m, shl(5, n)), not(0xffffffffffffffffffffffffffffffff))
+            h := and(keccak256(m, shl(5, n)), not(0xffffffffffffffffffffffffffffffffff))
         }
     }
 
@@ -688,12 +702,5 @@ abstract contract Journeys is Playbooks {
         else if (a.expiry != 0 && a.expiry <= block.timestamp) state = AttestationState.Expired;
         else if (!_holds(attester, bit)) state = AttestationState.Unauthorised;
         else state = AttestationState.Valid;
-    }
-
-    /// @inheritdoc Playbooks
-    function _schemaRule(bytes32 schema) internal view override returns (bytes32) {
-        (bytes32 role, Subject subject) = attestations.schemaOf(schema);
-        if (role == bytes32(0)) revert UnknownSchema(schema);
-        return schemaRule(schema, _bitOf(role), subject);
     }
 }

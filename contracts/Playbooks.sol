@@ -2,7 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {Participants} from "./Participants.sol";
-import {StepSpec, PlaybookOptions, PenaltyTo, CUSTOMER_ROLE} from "./JourneyTypes.sol";
+import {
+    StepConfig,
+    PlaybookOptions,
+    CUSTOMER_BIT,
+    STEP_FUND_GATE,
+    STEP_COMMIT,
+    CUSTOMER_ENTRY,
+    FORFEIT_ENTRY
+} from "./JourneyTypes.sol";
 import {PlaybookPublisher} from "./PlaybookPublisher.sol";
 import {IPlaybookStore} from "./interfaces/IPlaybookStore.sol";
 
@@ -21,27 +29,9 @@ abstract contract Playbooks is Participants {
     uint256 internal constant _BPS = 10_000;
 
     /// @dev Step flag: the pool must be funded before this step completes.
-    uint8 internal constant _FUND_GATE = 1;
+    uint8 internal constant _FUND_GATE = STEP_FUND_GATE;
     /// @dev Step flag: completing this step commits the journey (no cancellation after).
-    uint8 internal constant _COMMIT = 2;
-
-    /// @dev What a step completion reads, in one slot (8+32+32+8+8+8+8+128+16 bits, 8 spare).
-    /// `role` and `nextRole` are role bits plus one (`_CUSTOMER_BIT`: the customer's step).
-    /// `nextSla` and `nextRole` repeat the next step's SLA and role so that starting it
-    /// costs no second read; `fieldsHash` is the first 16 bytes of keccak256 of the
-    /// required field keys in order; `warnBps` the step's warning threshold (see {StepSpec}).
-    /// Shares and penalties are in `_payoutTables`.
-    struct StepConfig {
-        uint8 role;
-        uint32 sla;
-        uint32 nextSla;
-        uint8 nextRole;
-        uint8 fieldCount;
-        uint8 attestationCount;
-        uint8 flags;
-        bytes16 fieldsHash;
-        uint16 warnBps;
-    }
+    uint8 internal constant _COMMIT = STEP_COMMIT;
 
     /// @dev One slot: the author's version, the step count and the options.
     struct PlaybookHeader {
@@ -57,16 +47,16 @@ abstract contract Playbooks is Participants {
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) private _fields;
     /// @dev Each required attestation's schema with its verifiers' role bit and subject
     /// kind (see `schemaRule`), so that a step checks it without a call.
-    // slither-disable-next-line uninitialized-state (filled by push in _putSchemaRules)
+    // slither-disable-next-line uninitialized-state (filled by push in storePlaybook)
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] rules)) internal _attestationSchemas;
     /// @dev A payout table entry (32 bits per step): the share in bits 0-13, the penalty
     /// in bits 16-29 (both at most 10,000), and two marks of the customer's step, which
     /// settlement reads from here instead of the step's configuration.
     uint256 internal constant _BPS_MASK = 0x3fff;
     /// @dev Entry mark: the customer's step.
-    uint256 internal constant _CUSTOMER_ENTRY = 1 << 15;
+    uint256 internal constant _CUSTOMER_ENTRY = CUSTOMER_ENTRY;
     /// @dev Entry mark: the forfeited penalties go to the customer (the playbook's `penaltyTo`).
-    uint256 internal constant _FORFEIT_ENTRY = 1 << 31;
+    uint256 internal constant _FORFEIT_ENTRY = FORFEIT_ENTRY;
 
     /// @dev Each step's share and penalty (16 bits each) packed eight steps to a slot, so
     /// that crediting a journey's owners reads one slot instead of one per step.
@@ -84,54 +74,44 @@ abstract contract Playbooks is Participants {
         publisher = new PlaybookPublisher(IPlaybookStore(address(this)));
     }
 
-    /// @notice Keeps a playbook the publisher validated, as its steps read it. Only the
-    /// publisher calls it.
+    /// @notice Keeps a playbook the publisher validated and compiled into the records its
+    /// steps read. Only the publisher calls it.
     /// @param name Short name of the playbook.
     /// @param version The author's version number.
-    /// @param steps The ordered steps (validated).
     /// @param options Options that are not per step.
+    /// @param configs Each step's record, in order (2 to 15, validated).
+    /// @param table The payout table (see {_payoutTables}).
+    /// @param requirements Each step's required field keys, then its attestation rules, step
+    /// after step (the records' counts say how many).
     /// @return playbookId The new playbook's number.
-    function storePlaybook(bytes32 name, uint32 version, StepSpec[] calldata steps, PlaybookOptions calldata options)
-        external
-        returns (uint16 playbookId)
-    {
+    function storePlaybook(
+        bytes32 name,
+        uint32 version,
+        PlaybookOptions calldata options,
+        StepConfig[] calldata configs,
+        uint256[2] calldata table,
+        bytes32[] calldata requirements
+    ) external returns (uint16 playbookId) {
         if (msg.sender != address(publisher)) revert NotPublisher(msg.sender);
-        uint256 count = steps.length;
         playbookId = ++_playbookCount;
-        uint256[2] memory table = [uint256(0), uint256(0)];
-        uint8[] memory bits = new uint8[](count + 1);
-        for (uint256 i = 0; i < count; ++i) {
-            bits[i] = steps[i].role == CUSTOMER_ROLE ? _CUSTOMER_BIT : _bitOf(steps[i].role);
-        }
-        for (uint256 i = 0; i < count; ++i) {
-            StepSpec calldata spec = steps[i];
-            uint256 entry = uint256(spec.shareBps) | (uint256(spec.penaltyBps) << 16);
-            if (bits[i] == _CUSTOMER_BIT) {
-                entry |= _CUSTOMER_ENTRY;
-                if (options.penaltyTo == PenaltyTo.Customer) entry |= _FORFEIT_ENTRY;
+        uint256 at = 0;
+        // at most 15 steps and 32 + 32 requirements each (the publisher checked): bounded
+        for (uint256 i = 0; i < configs.length; ++i) {
+            StepConfig calldata c = configs[i];
+            _steps[playbookId][i] = c;
+            bytes32[] storage keys = _fields[playbookId][i];
+            for (uint256 k = 0; k < c.fieldCount; ++k) {
+                keys.push(requirements[at++]);
             }
-            table[i / 8] |= entry << (32 * (i % 8));
-            uint8 flags = 0;
-            if (i == options.commitStep) flags = options.fundBeforeCommit ? _COMMIT | _FUND_GATE : _COMMIT;
-            bool hasNext = i + 1 < count;
-            _steps[playbookId][i] = StepConfig({
-                role: bits[i],
-                sla: spec.sla,
-                nextSla: hasNext ? steps[i + 1].sla : 0,
-                nextRole: bits[i + 1],
-                fieldCount: uint8(spec.fields.length),
-                attestationCount: uint8(spec.attestations.length),
-                flags: flags,
-                fieldsHash: _fieldsHash(spec.fields),
-                warnBps: spec.warnBps
-            });
-            if (spec.fields.length > 0) _fields[playbookId][i] = spec.fields;
-            if (spec.attestations.length > 0) _putSchemaRules(playbookId, i, spec.attestations);
+            bytes32[] storage rules = _attestationSchemas[playbookId][i];
+            for (uint256 k = 0; k < c.attestationCount; ++k) {
+                rules.push(requirements[at++]);
+            }
         }
         _payoutTables[playbookId] = table;
         _playbookNames[playbookId] = name;
-        // `count` is at most 15 (the publisher checked): the cast cannot truncate.
-        _playbooks[playbookId] = PlaybookHeader({version: version, stepCount: uint8(count), options: options});
+        // at most 15 steps (the publisher checked): the cast cannot truncate
+        _playbooks[playbookId] = PlaybookHeader({version: version, stepCount: uint8(configs.length), options: options});
     }
 
     /// @notice A playbook's header.
@@ -182,13 +162,6 @@ abstract contract Playbooks is Participants {
         return _playbookCount;
     }
 
-    /// @notice The hash a step keeps of its required field keys.
-    /// @param keys The keys in the playbook's order.
-    /// @return The first 16 bytes of keccak256 of the packed keys.
-    function _fieldsHash(bytes32[] calldata keys) private pure returns (bytes16) {
-        return bytes16(keccak256(abi.encodePacked(keys)));
-    }
-
     /*//////////////////////////////////////////////////////////////
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
@@ -220,15 +193,4 @@ abstract contract Playbooks is Participants {
             value := sload(add(keccak256(0, 0x20), i))
         }
     }
-
-    /// @dev Keeps a step's required schemas as rules (each must be registered).
-    function _putSchemaRules(uint16 playbookId, uint256 step, bytes32[] calldata schemas) private {
-        bytes32[] storage rules = _attestationSchemas[playbookId][step];
-        for (uint256 i = 0; i < schemas.length; ++i) {
-            rules.push(_schemaRule(schemas[i]));
-        }
-    }
-
-    /// @dev The rule of a registered schema; reverts with {UnknownSchema} for any other.
-    function _schemaRule(bytes32 schema) internal view virtual returns (bytes32);
 }

@@ -8,13 +8,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from journeychain.errors import ConfigError
 
 DAY = 86_400
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_HOLIDAYS = 64
+MAX_DAY = 65_535  # the last local day a calendar can name (16 bits)
+WEEK = 7 * DAY
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _OFFSET = re.compile(r"^\s*([+-])(\d{1,2}):(\d{2})\s*$")
 
@@ -29,6 +31,7 @@ class Calendar:
     closes: tuple[int, ...]
     utc_offset: int = 0
     holidays: tuple[int, ...] = ()
+    _days_off: frozenset[int] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.opens) != 7 or len(self.closes) != 7:
@@ -44,6 +47,9 @@ class Calendar:
             raise ConfigError(f"a calendar lists at most {MAX_HOLIDAYS} holidays, not {len(self.holidays)}")
         if any(b <= a for a, b in zip(self.holidays, self.holidays[1:], strict=False)):
             raise ConfigError("a calendar's holidays are listed once each, in date order")
+        if any(not 0 <= h <= MAX_DAY for h in self.holidays):
+            raise ConfigError("a calendar's holidays fall between 1970 and 2149")
+        object.__setattr__(self, "_days_off", frozenset(self.holidays))
 
     @classmethod
     def from_spec(
@@ -73,9 +79,71 @@ class Calendar:
             raise ConfigError(f"a holiday is an ISO date (2026-12-25): {exc}") from None
         return cls(tuple(opens), tuple(closes), offset, tuple(days))
 
+    @classmethod
+    def from_chain(cls, raw: Sequence) -> Calendar:
+        """From the struct `Calendars.calendar` returns."""
+        opens, closes, offset, holidays = raw
+        return cls(
+            tuple(int(x) for x in opens),
+            tuple(int(x) for x in closes),
+            int(offset),
+            tuple(int(h) for h in holidays),
+        )
+
     def as_tuple(self) -> tuple:
         """The Calendar struct `Calendars.publish` takes."""
         return (list(self.opens), list(self.closes), self.utc_offset, list(self.holidays))
+
+    def _window(self, day: int) -> tuple[int, int]:
+        """Local day `day`'s working window as local times (empty on a holiday)."""
+        if day in self._days_off:
+            return day * DAY, day * DAY
+        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+        return day * DAY + self.opens[weekday] * 60, day * DAY + self.closes[weekday] * 60
+
+    def working_time(self, start: int, end: int) -> int:
+        """The working seconds in [start, end), counting day by day."""
+        if end <= start:
+            return 0
+        offset = self.utc_offset * 60
+        a, b = start + offset, end + offset
+        total = 0
+        for day in range(a // DAY, (b - 1) // DAY + 1):
+            open_, close = self._window(day)
+            total += max(0, min(close, b) - max(open_, a))
+        return total
+
+    def before(self, end: int, amount: int) -> int:
+        """The earliest UNIX time at which a step due at `end` has `amount` working seconds
+        left, counting back day by day; `DAY` (1970-01-02, the reference the contract counts
+        from) when there is not that much working time after it."""
+        offset = self.utc_offset * 60
+        ref = DAY + offset  # the reference, in local time
+        t = end + offset
+        remaining = amount
+        day = (t - 1) // DAY
+        while True:
+            open_, close = self._window(day)
+            open_ = max(open_, ref)
+            stop = min(t, close)
+            if stop > open_:
+                if remaining == 0:
+                    return stop - offset
+                if remaining < stop - open_:
+                    return stop - remaining - offset
+                remaining -= stop - open_
+            if day * DAY <= ref:
+                return DAY
+            day -= 1
+            t = (day + 1) * DAY
+
+    def move_deadline(self, stopped: int, due: int, restart: int) -> tuple[int, int]:
+        """A clock stopped at `stopped` with deadline `due` and run again at `restart`: the
+        working seconds it had left, and its new deadline."""
+        if due <= stopped:
+            return 0, due + max(0, restart - stopped)
+        left = self.working_time(stopped, due)
+        return left, self.deadline(restart, left)
 
     def deadline(self, start: int, sla: int) -> int:
         """The UNIX time at which `sla` seconds of working time have passed since `start`
@@ -99,3 +167,32 @@ class Calendar:
                     remaining -= close - begin
             day += 1
             t = day * DAY
+
+
+# One deadline function for the SDK, the timeline and the keeper: `None` is wall-clock time
+# (calendar 0 on chain), every second counts.
+
+
+def deadline(calendar: Calendar | None, start: int, sla: int) -> int:
+    """The UNIX time `sla` working seconds after `start` (wall-clock seconds with no calendar)."""
+    return start + sla if calendar is None else calendar.deadline(start, sla)
+
+
+def working_time(calendar: Calendar | None, start: int, end: int) -> int:
+    """The working seconds in [start, end) (wall-clock seconds with no calendar)."""
+    if calendar is None:
+        return max(0, end - start)
+    return calendar.working_time(start, end)
+
+
+def before(calendar: Calendar | None, end: int, amount: int) -> int:
+    """The earliest UNIX time at which a step due at `end` has `amount` working seconds left."""
+    if calendar is None:
+        return max(0, end - amount)
+    return calendar.before(end, amount)
+
+
+def warn_at(calendar: Calendar | None, due: int, sla: int, warn_bps: int) -> int:
+    """When a step due at `due` with an SLA of `sla` working seconds is at risk: `warn_bps` of
+    its SLA has passed, as the engine's `stepAtRisk` counts (back from the deadline)."""
+    return before(calendar, due, sla - sla * warn_bps // 10_000)

@@ -1,10 +1,13 @@
-"""`journey demo`: five customers run through the default playbook on a throwaway chain.
+"""`journey demo`: six customers run through the default playbook on a throwaway chain.
 
 A private anvil is started, the suite deployed and the default playbook published; then
 one customer goes through on time, one lead breaches its acceptance deadline (the keeper
 flags it, Marketing escalates it to another rep), one booking is refused for a missing
 field and then made, one customer disputes a step (the arbiter upholds it) and one journey
-expires with its pool refunded. Each customer signs with a key of its own for its journey,
+expires with its pool refunded; a sixth lead, on a copy of the playbook whose lead acceptance
+counts 24 working hours (Monday to Friday, 09:00-17:00 UTC), is handed over on a Friday evening,
+does not breach on Saturday, is paused on Monday and is accepted after the keeper's warning,
+before its deadline. Each customer signs with a key of its own for its journey,
 derived from a secret of its own; it confirms on its own device (a request written, signed
 and handed back) and disputes and rates by EIP-712 signature, relayed by someone else, so it
 needs no gas. Time is moved on the chain, never slept.
@@ -20,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ from eth_account.signers.local import LocalAccount
 
 from journeychain.accounts import dev_account
 from journeychain.amounts import tokens
+from journeychain.calendar import Calendar
+from journeychain.calendar import warn_at as calendar_warn_at
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import Customer as ClientCustomer
 from journeychain.client import JourneyClient, StatementResult
@@ -36,7 +41,7 @@ from journeychain.deployments import Deployment, deploy
 from journeychain.encoding import journey_id
 from journeychain.errors import RuleError
 from journeychain.keeper import Keeper
-from journeychain.playbook import SLA_KINDS, load_playbook
+from journeychain.playbook import SLA_KINDS, Playbook, load_playbook
 from journeychain.timeline import Timeline, duration, sla_breaches, timelines
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
@@ -44,6 +49,16 @@ from journeychain.vault import Vault
 ZERO = "0x" + "00" * 20
 DAY = 86_400
 HOUR = 3_600
+# the office hours of the working-time journey: Monday to Friday, 09:00 to 17:00 UTC
+OFFICE_HOURS = Calendar.from_spec({d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")})
+
+
+def office_hours_playbook(default: Playbook) -> Playbook:
+    """The default playbook with the lead acceptance's 24 hours counted in office hours."""
+    steps = tuple(replace(s, calendar="office") if s.name == "lead_accepted" else s for s in default.steps)
+    return replace(default, name="office-hours", steps=steps, calendars=(("office", OFFICE_HOURS),))
+
+
 POOL = 1_000 * 10**18
 DEFAULT_OUT = Path("reports") / "demo.json"
 
@@ -139,6 +154,8 @@ class Crew:
         self.client = JourneyClient(chain, deployment)
         self.engine, self.voice, self.token = self.client.engine, self.client.voice, self.client.token
         self.playbook = load_playbook()
+        self.office_hours = office_hours_playbook(self.playbook)
+        self.office_hours_id = 0
         self.members: dict[str, Member] = {}
         for index, key, name, role, org in CAST:
             account = dev_account(index, chain)
@@ -185,13 +202,14 @@ class Crew:
         for m in cast:
             m.client.accept_rulebook()
         admin.publish_playbook(self.playbook)
+        self.office_hours_id = admin.publish_playbook(self.office_hours)[0]
         admin.mint(self.funder.address, 100 * POOL)
 
     def advance(self, seconds: int) -> None:
         self.chain.advance(seconds)
 
     # --- journeys -----------------------------------------------------------------
-    def open(self, reference: str, assignee: Member | None = None) -> bytes:
+    def open(self, reference: str, assignee: Member | None = None, playbook_id: int = 1) -> bytes:
         customer = Customer(reference)
         jid = journey_id(reference)
         self.customers[reference], self.journeys[reference] = customer, jid
@@ -200,6 +218,7 @@ class Crew:
             reference,
             customer.key.address,
             customer.profile,
+            playbook_id=playbook_id,
             assignee=assignee.address if assignee else None,
             funder=self.funder.address,
         )
@@ -259,6 +278,8 @@ class Crew:
             step = self.step_name(action.step)
             if action.kind == "flagged":
                 lines.append(f"keeper flagged {step} of {ref}: deadline passed")
+            elif action.kind == "warned":
+                lines.append(f"keeper warned: {step} of {ref} is at risk of breaching")
             else:
                 lines.append(f"keeper expired {ref}: the customer's step passed its deadline")
         for line in lines:
@@ -305,7 +326,7 @@ class Crew:
 
 
 # --------------------------------------------------------------------------------------
-# The five journeys
+# The six journeys
 # --------------------------------------------------------------------------------------
 
 
@@ -419,12 +440,65 @@ def _expired(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     return out
 
 
+def _working_hours(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
+    out = Outcome(
+        ref,
+        "a Friday-evening lead in working hours: no breach on Saturday, a pause, a warning in time",
+        "open",
+    )
+    crew.open(ref, assignee=crew.marketing, playbook_id=crew.office_hours_id)
+    now = crew.chain.w3.eth.get_block("latest")["timestamp"]
+    friday = (now // DAY + (4 - (now // DAY + 3) % 7) % 7 + 7) * DAY  # a Friday a week or more ahead
+    crew.advance(friday + 17 * HOUR + 55 * 60 - now)
+    crew.qualify(ref, crew.rep_a)
+    due = crew.client.journey(ref).deadline
+    out.notes.append(
+        f"lead handed to Sales rep A on Friday at 17:55: due {_when(due)} "
+        "(24 working hours, Monday to Friday 09:00-17:00 UTC)"
+    )
+    tick()
+    crew.advance(friday + DAY + 20 * HOUR - _now(crew))  # Saturday 20:00
+    flagged = [line for line in crew.keeper_round() if ref in line]
+    out.notes.append(
+        "Saturday 20:00, past a wall-clock 24 hours: "
+        + ("; ".join(flagged) if flagged else "not breached, the keeper flags nothing")
+    )
+    crew.advance(friday + 3 * DAY + 10 * HOUR - _now(crew))  # Monday 10:00
+    crew.rep_a.client.pause_step(ref, "awaiting_customer")
+    crew.advance(5 * HOUR)
+    crew.rep_a.client.resume_step(ref)
+    due = crew.client.journey(ref).deadline
+    out.notes.append(
+        f"Sales rep A paused the lead for 5 hours on Monday, waiting on the customer: "
+        f"the paused working time does not count, the deadline moved to {_when(due)}"
+    )
+    tick()
+    warn = calendar_warn_at(OFFICE_HOURS, due, 24 * HOUR, crew.office_hours.steps[1].warn_bps)
+    crew.advance(warn + 60 - _now(crew))
+    out.notes.extend(line for line in crew.keeper_round() if ref in line)
+    crew.complete(ref, crew.rep_a, {"accepted_note": "accepted after the warning"})
+    out.notes.append(f"Sales rep A accepted the lead at {_when(_now(crew))}, before its deadline: no breach")
+    tick()
+    return out
+
+
+def _now(crew: Crew) -> int:
+    return int(crew.chain.w3.eth.get_block("latest")["timestamp"])
+
+
+def _when(timestamp: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%A %H:%M UTC")
+
+
 SCENARIOS = (
     ("OPP-1001", _on_time),
     ("OPP-1002", _breached_lead),
     ("OPP-1003", _refused_booking),
     ("OPP-1004", _disputed),
     ("OPP-1005", _expired),
+    ("OPP-1006", _working_hours),
 )
 TICKS_PER_SCENARIO = 4
 
@@ -479,7 +553,7 @@ def run_demo(
     node: str = "anvil",
     then: Callable[[DemoReport, Crew], None] | None = None,
 ) -> DemoReport:
-    """Run the five journeys on a throwaway chain (anvil, or ganache) and return the report;
+    """Run the six journeys on a throwaway chain (anvil, or ganache) and return the report;
     `then(report, crew)` runs before the chain stops (`journey demo --serve` serves the pages)."""
     started = time.monotonic()
     total = 2 + len(SCENARIOS) * TICKS_PER_SCENARIO

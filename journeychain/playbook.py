@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from eth_utils import keccak
 
+from journeychain.calendar import Calendar
 from journeychain.encoding import short_name
 from journeychain.errors import ConfigError, EvidenceError, PlaybookError
 from journeychain.toolchain import project_file
@@ -49,6 +50,7 @@ DEFAULT_PLAYBOOK = project_file("playbooks", "default.yaml")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _MAX_STEPS = 15
+MAX_CALENDARS = 255  # a step names its calendar in 8 bits
 _BPS = 10_000
 
 
@@ -106,8 +108,23 @@ class Step:
     # fields the step takes besides the required ones; off chain only (the engine ignores
     # extra fields), so a playbook rebuilt from the chain takes them from its YAML file
     optional_fields: tuple[str, ...] = ()
+    # the calendar whose working time the SLA counts: 0 wall-clock time, a number a calendar
+    # published on chain, a name one the playbook declares under calendars:
+    calendar: int | str = 0
 
-    def as_tuple(self) -> tuple:
+    def calendar_id(self, ids: Mapping[str, int] | None = None) -> int:
+        """The number of the step's calendar on chain (0: wall-clock time); a calendar the
+        playbook declares is looked up in `ids` (its name -> its number once published)."""
+        if isinstance(self.calendar, int):
+            return self.calendar
+        if ids is None or self.calendar not in ids:
+            raise PlaybookError(
+                f"step {self.name!r} counts by calendar {self.calendar!r}, which is not published yet "
+                "(journey playbook publish publishes the calendars a playbook declares)"
+            )
+        return ids[self.calendar]
+
+    def as_tuple(self, calendar_ids: Mapping[str, int] | None = None) -> tuple:
         return (
             short_name(self.name),
             role_id(self.role),
@@ -118,6 +135,7 @@ class Step:
             self.warn_bps,
             [short_name(f) for f in self.fields],
             [schema_name(a) for a in self.attestations],
+            self.calendar_id(calendar_ids),
         )
 
 
@@ -135,6 +153,8 @@ class Playbook:
     dispute_fallback: str = "reject"
     roles: tuple[str, ...] = ()
     schemas: tuple[Schema, ...] = ()
+    # working-time calendars the playbook declares, by name (published with it)
+    calendars: tuple[tuple[str, Calendar], ...] = ()
     source: str = field(default="", compare=False)
 
     def options_tuple(self) -> tuple:
@@ -148,9 +168,15 @@ class Playbook:
             self.dispute_fallback == "refund",
         )
 
-    def publish_args(self) -> tuple:
-        """Arguments of PlaybookPublisher.publishPlaybook."""
-        return (short_name(self.name), self.version, [s.as_tuple() for s in self.steps], self.options_tuple())
+    def publish_args(self, calendar_ids: Mapping[str, int] | None = None) -> tuple:
+        """Arguments of PlaybookPublisher.publishPlaybook; `calendar_ids` numbers the
+        calendars the playbook declares (name -> number on chain)."""
+        return (
+            short_name(self.name),
+            self.version,
+            [s.as_tuple(calendar_ids) for s in self.steps],
+            self.options_tuple(),
+        )
 
     def step_index(self, name: str) -> int:
         for i, step in enumerate(self.steps):
@@ -217,6 +243,52 @@ def _schemas(raw: Any, where: str, roles: set[str]) -> tuple[Schema, ...]:
     return tuple(schemas)
 
 
+def _calendars(raw: Any, where: str) -> tuple[tuple[str, Calendar], ...]:
+    """The calendars a playbook declares: name -> {hours: {mon: "09:00-17:00", ...},
+    utc_offset: "+01:00", holidays: [ISO dates]}."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise PlaybookError(f"{where} must map each calendar's name to its hours, utc_offset and holidays")
+    out = []
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("hours"), dict):
+            raise PlaybookError(f"{where}: calendar {name!r} needs hours (e.g. mon: 09:00-17:00)")
+        extra = set(spec) - {"hours", "utc_offset", "holidays"}
+        if extra:
+            raise PlaybookError(f"{where}: calendar {name!r}: unknown key(s) {', '.join(sorted(extra))}")
+        holidays = spec.get("holidays") or []
+        if not isinstance(holidays, list):
+            raise PlaybookError(f"{where}: calendar {name!r}: holidays is a list of ISO dates")
+        try:
+            calendar = Calendar.from_spec(
+                {str(k).lower(): str(v) for k, v in spec["hours"].items()},
+                str(spec.get("utc_offset", "+00:00")),
+                [str(d) for d in holidays],
+            )
+        except ConfigError as exc:
+            raise PlaybookError(f"{where}: calendar {name!r}: {exc}") from None
+        out.append((str(name), calendar))
+    return tuple(out)
+
+
+def _step_calendar(raw: Any, where: str, declared: Mapping[str, Calendar]) -> int | str:
+    """A step's calendar: none (wall-clock time), a published calendar's number, or the name
+    of one the playbook declares."""
+    if raw is None or raw == 0:
+        return 0
+    if isinstance(raw, bool):
+        raise PlaybookError(f"{where}: calendar is a calendar's number or a name declared under calendars:")
+    if isinstance(raw, int):
+        if not 0 < raw <= MAX_CALENDARS:
+            raise PlaybookError(f"{where}: calendar {raw} is not a calendar's number (1 to {MAX_CALENDARS})")
+        return raw
+    if str(raw) not in declared:
+        known = ", ".join(sorted(declared)) or "none"
+        raise PlaybookError(f"{where}: calendar {raw!r} is not declared under calendars: (declared: {known})")
+    return str(raw)
+
+
 def _bps(raw: Any, where: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= _BPS:
         raise PlaybookError(f"{where} must be a whole number of basis points from 0 to 10000")
@@ -242,7 +314,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     """Validate a playbook document and return it; every refusal names the place."""
     if not isinstance(data, dict):
         raise PlaybookError(f"{source}: a playbook is a mapping with name, version, options and steps")
-    unknown = set(data) - {"name", "version", "options", "steps", "roles", "schemas"}
+    unknown = set(data) - {"name", "version", "options", "steps", "roles", "schemas", "calendars"}
     if unknown:
         raise PlaybookError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}")
     name = data.get("name")
@@ -255,6 +327,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
     declared = _roles(data.get("roles"), f"{source}: roles")
     known = set(DEFAULT_ROLES) | set(declared)
     schemas = _schemas(data.get("schemas"), f"{source}: schemas", known)
+    calendars = _calendars(data.get("calendars"), f"{source}: calendars")
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not 2 <= len(raw_steps) <= _MAX_STEPS:
         raise PlaybookError(f"{source}: steps must be a list of 2 to {_MAX_STEPS} steps")
@@ -274,6 +347,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
             "attestations",
             "sla_type",
             "warn_at",
+            "calendar",
         }
         if extra:
             raise PlaybookError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
@@ -309,6 +383,9 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         warn_bps = _warning(raw.get("warn_at"), f"{where}: warn_at")
         if warn_bps and not sla:
             raise PlaybookError(f"{where}: warn_at needs an sla to warn of")
+        calendar = _step_calendar(raw.get("calendar"), where, dict(calendars))
+        if calendar and last:
+            raise PlaybookError(f"{where}: the customer's step counts wall-clock time: it names no calendar")
         steps.append(
             Step(
                 name=step_name,
@@ -321,6 +398,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
                 fields=required,
                 attestations=_names(raw.get("attestations"), f"{where}: attestations"),
                 optional_fields=optional,
+                calendar=calendar,
             )
         )
     if len({s.name for s in steps}) != len(steps):
@@ -386,6 +464,7 @@ def parse_playbook(data: Any, source: str = "<playbook>") -> Playbook:
         dispute_fallback=fallback,
         roles=declared,
         schemas=schemas,
+        calendars=calendars,
         source=source,
     )
 
@@ -442,20 +521,27 @@ def with_optional_fields(published: Playbook, folders: Sequence[Path] | None = N
     """A playbook rebuilt from the chain, with the optional fields that its YAML file declares:
     the first file in the playbook folders that publishes exactly the same playbook (same name,
     version, steps and options). Without such a file the steps declare none."""
-    wanted = published.publish_args()
+    wanted = _by_shape(published.publish_args())
     for folder in playbook_dirs() if folders is None else folders:
         for path in sorted(folder.glob("*.y*ml")):
             try:
                 local = load_playbook(path)
             except PlaybookError:
                 continue
-            if local.publish_args() == wanted:
+            if _by_shape(local.publish_args({name: 0 for name, _ in local.calendars})) == wanted:
                 steps = tuple(
                     replace(s, optional_fields=f.optional_fields)
                     for s, f in zip(published.steps, local.steps, strict=True)
                 )
                 return replace(published, steps=steps)
     return published
+
+
+def _by_shape(args: tuple) -> tuple:
+    """Publish arguments without the steps' calendar numbers (a calendar a YAML file declares
+    by name gets its number only when published)."""
+    name, version, steps, options = args
+    return (name, version, [tuple(s[:-1]) for s in steps], options)
 
 
 def _listing(names: Sequence[str]) -> str:

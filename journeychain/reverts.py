@@ -57,7 +57,7 @@ PANICS = {
     0x32: "an index out of bounds",
     0x41: "out of memory",
 }
-UNKNOWN_THINGS = frozenset({"UnknownPlaybook", "UnknownJourney", "UnknownAttestation"})
+UNKNOWN_THINGS = frozenset({"UnknownPlaybook", "UnknownJourney", "UnknownAttestation", "UnknownCalendar"})
 ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 # where a node puts the revert data inside the JSON-RPC error's `data` object
 _DATA_KEYS = ("data", "result", "return")
@@ -636,6 +636,47 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"refused: the arbiter has until {when(a['closesAt'])} to resolve journey "
             f"{c.journey(a['journeyId'])}'s dispute"
         ),
+    ),
+    # --- calendars
+    "UnknownStepCalendar": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"refused: step {a['step'] + 1} names calendar {a['calendar']}, which is not published "
+            "(declare it under calendars: in the playbook, and it is published with it)"
+        ),
+    ),
+    "CustomerStepCalendar": (
+        PlaybookRuleError,
+        lambda c, a: (
+            f"refused: step {a['step'] + 1} is the customer's, whose clock is wall-clock time: "
+            "it names no calendar"
+        ),
+    ),
+    "UnknownCalendar": (PlaybookRuleError, lambda c, a: f"calendar {a['id']} is not published"),
+    "NoWorkingTime": (
+        PlaybookRuleError,
+        lambda c, a: "refused: a calendar needs some working time in its week",
+    ),
+    "InvalidWindow": (
+        PlaybookRuleError,
+        lambda c, a: f"refused: weekday {a['day']}'s working window is not within its day, opening first",
+    ),
+    "InvalidOffset": (
+        PlaybookRuleError,
+        lambda c, a: f"refused: UTC offset {a['offset']} minutes is outside -12:00 to +14:00",
+    ),
+    "TooManyHolidays": (
+        PlaybookRuleError,
+        lambda c, a: f"refused: a calendar lists at most 64 holidays, not {a['count']}",
+    ),
+    "HolidaysNotAscending": (
+        PlaybookRuleError,
+        lambda c, a: f"refused: holiday {a['index'] + 1} is not after the one before it, or past 2149",
+    ),
+    "TooManyCalendars": (PlaybookRuleError, lambda c, a: "refused: 255 calendars are published already"),
+    "DeadlineOutOfRange": (
+        PlaybookRuleError,
+        lambda c, a: "refused: that deadline lies past the year 36812, beyond what a journey keeps",
     ),
     # --- claims
     "NothingToClaim": (ClaimError, lambda c, a: f"{a['account']} has nothing to claim"),

@@ -17,6 +17,9 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from journeychain.amounts import tokens
+from journeychain.artifacts import load_build
+from journeychain.calendar import Calendar
+from journeychain.calendar import warn_at as calendar_warn_at
 from journeychain.encoding import evidence_hash, field_pairs, from_short_name
 from journeychain.errors import JourneyError
 from journeychain.playbook import SLA_TYPES
@@ -189,6 +192,7 @@ class PublishedStep:
     attestations: tuple[str, ...]
     sla_type: str = "SLA"
     warn_bps: int = 0
+    calendar: Calendar | None = None  # the calendar its SLA counts working time by (None: wall clock)
 
 
 class PlaybookBook:
@@ -198,6 +202,18 @@ class PlaybookBook:
     def __init__(self, w3, engine, call: RpcCall = call_once, from_block: int = 0):
         self.w3, self.engine, self.call, self.from_block = w3, engine, call, from_block
         self._steps: dict[int, list[PublishedStep]] = {}
+        self._calendars: dict[int, Calendar] = {}
+
+    def calendar(self, number: int) -> Calendar | None:
+        """Published calendar `number` (None for 0, wall-clock time), read once."""
+        if not number:
+            return None
+        if number not in self._calendars:
+            address = self.call(lambda: self.engine.functions.calendars().call())
+            contract = self.w3.eth.contract(address=address, abi=load_build()["Calendars"].abi)
+            raw = self.call(lambda: contract.functions.calendar(number).call())
+            self._calendars[number] = Calendar.from_chain(raw)
+        return self._calendars[number]
 
     def steps(self, playbook_id: int) -> list[PublishedStep]:
         if playbook_id not in self._steps:
@@ -231,6 +247,7 @@ class PlaybookBook:
                     attestations=tuple(from_short_name(a) for a in s["attestations"]),
                     sla_type=SLA_TYPES[s["slaType"]],
                     warn_bps=s["warnBps"],
+                    calendar=self.calendar(int(s["calendar"])),
                 )
                 for s in args["steps"]
             ]
@@ -342,14 +359,16 @@ class StepSummary:
     sla: int = 0
     warn_bps: int = 0
     paused: int = 0  # how often it was paused
+    calendar: Calendar | None = field(default=None, repr=False)  # None: wall-clock time
 
     @property
     def warn_at(self) -> int | None:
         """When the step is at risk of breaching (its warning threshold of the SLA that runs
-        out at its deadline), or None when it never warns."""
+        out at its deadline, counted back in the step's working time, as the engine's
+        `stepAtRisk` does), or None when it never warns."""
         if not self.warn_bps or not self.deadline or not self.sla:
             return None
-        return self.deadline - self.sla + self.sla * self.warn_bps // 10_000
+        return calendar_warn_at(self.calendar, self.deadline, self.sla, self.warn_bps)
 
 
 @dataclass
@@ -406,6 +425,9 @@ class Timeline:
         data = _plain(asdict(self))
         for summary, plain in zip(self.steps, data["steps"], strict=True):
             plain["warn_at"] = summary.warn_at
+            plain.pop("calendar", None)
+            if summary.calendar is not None:
+                plain["working_time"] = True  # its SLA counts working time by a calendar
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -424,7 +446,9 @@ def _new_timeline(jid: bytes, ev: ChainEvent, time: int, book: PlaybookBook) -> 
         opened_at=time,
     )
     tl.steps = [
-        StepSummary(i, s.name, s.role, sla_type=s.sla_type, sla=s.sla, warn_bps=s.warn_bps)
+        StepSummary(
+            i, s.name, s.role, sla_type=s.sla_type, sla=s.sla, warn_bps=s.warn_bps, calendar=s.calendar
+        )
         for i, s in enumerate(book.steps(pid))
     ]
     if tl.steps:

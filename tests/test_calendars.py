@@ -24,8 +24,8 @@ OFFICE = Calendar.from_spec(
 
 
 @pytest.fixture(scope="module")
-def calendars(engine, team):
-    return Calendars.deploy(engine, {"from": team.admin})
+def calendars(engine):
+    return Calendars.at(engine.calendars())
 
 
 def publish(calendars, team, calendar: Calendar) -> int:
@@ -74,21 +74,24 @@ def test_holidays_do_not_count(calendars, team):
 
 
 def test_the_contract_and_python_agree_on_random_calendars(calendars, team):
+    """2,400 deadlines (40 calendars x 60 starts and SLAs), sent in JSON-RPC batches."""
+    from brownie import web3
+
     rng = random.Random(20261202)
-    checked = 0
+    contract = web3.eth.contract(address=calendars.address, abi=calendars.abi)
+    calls, expected = [], []
     for _ in range(40):
         calendar = random_calendar(rng)
         cid = publish(calendars, team, calendar)
         for _ in range(60):
             start = (20_400 * DAY) + rng.randrange(0, 380 * DAY) - calendar.utc_offset * 60
             sla = rng.choice([1, 59, 3600, 8 * 3600, DAY, 3 * DAY, 30 * DAY, rng.randrange(1, 60 * DAY)])
-            assert calendars.deadline(cid, start, sla) == calendar.deadline(start, sla), (
-                calendar,
-                start,
-                sla,
-            )
-            checked += 1
-    assert checked == 2_400
+            calls.append(contract.functions.deadline(cid, start, sla))
+            expected.append(calendar.deadline(start, sla))
+    got = _batched(calls)
+    mismatches = [(c.args, g, e) for c, g, e in zip(calls, got, expected, strict=True) if g != e]
+    assert not mismatches, mismatches[:5]
+    assert len(calls) == 2_400
 
 
 def test_deadlines_never_come_before_the_sla_in_wall_time(calendars, team):
@@ -138,3 +141,71 @@ def test_the_python_side_refuses_the_same_calendars():
         Calendar.from_spec({"monday": "09:00-17:00"})
     with pytest.raises(ConfigError, match="outside -12:00"):
         Calendar.from_spec({"mon": "09:00-17:00"}, utc_offset="+15:00")
+
+
+def _batched(calls, size: int = 400) -> list:
+    """Results of many eth_calls sent in JSON-RPC batches of `size` (one round trip each)."""
+    from brownie import web3
+
+    out: list = []
+    for i in range(0, len(calls), size):
+        with web3.batch_requests() as batch:
+            for call in calls[i : i + size]:
+                batch.add(call)
+            out.extend(batch.execute())
+    return out
+
+
+def test_working_time_and_counting_back_agree_with_python_on_random_calendars(calendars, team):
+    """The contract's working time, counting back (warnings) and moved clocks (pauses,
+    disputes) against the Python day-by-day count: 40 calendars x 80 cases x 3 functions,
+    across week boundaries, holidays and UTC offsets, in JSON-RPC batches."""
+    from brownie import web3
+
+    rng = random.Random(20261203)
+    contract = web3.eth.contract(address=calendars.address, abi=calendars.abi)
+    calls, expected = [], []
+    for _ in range(40):
+        calendar = random_calendar(rng)
+        cid = publish(calendars, team, calendar)
+        for _ in range(80):
+            start = (20_400 * DAY) + rng.randrange(0, 380 * DAY) - calendar.utc_offset * 60
+            end = start + rng.choice([1, 3600, DAY, 3 * DAY, 9 * DAY, rng.randrange(1, 40 * DAY)])
+            amount = rng.choice([0, 1, 60, 3600, 8 * 3600, rng.randrange(1, 20 * DAY)])
+            calls.append(contract.functions.workingTime(cid, start, end))
+            expected.append(calendar.working_time(start, end))
+            calls.append(contract.functions.before(cid, end, amount))
+            expected.append(calendar.before(end, amount))
+            restart = end + rng.randrange(0, 10 * DAY)
+            calls.append(contract.functions.moveDeadline(cid, start, end, restart))
+            expected.append(list(calendar.move_deadline(start, end, restart)))
+    got = [list(r) if isinstance(r, list | tuple) else r for r in _batched(calls)]
+    mismatches = [(c.args, g, e) for c, g, e in zip(calls, got, expected, strict=True) if g != e]
+    assert not mismatches, mismatches[:5]
+    assert len(calls) == 9_600
+
+
+def test_a_wall_clock_is_calendar_zero(calendars):
+    assert calendars.deadline(0, 1_000, 500) == 1_500
+    assert calendars.workingTime(0, 1_000, 1_500) == 500
+    assert calendars.before(0, 1_500, 500) == 1_000
+    assert [int(x) for x in calendars.moveDeadline(0, 1_000, 1_500, 2_000)] == [500, 2_500]
+    # a deadline already passed when the clock stopped moves by the time it stood, still passed
+    assert [int(x) for x in calendars.moveDeadline(0, 2_000, 1_500, 3_000)] == [0, 2_500]
+
+
+def test_a_deadline_past_40_bits_is_refused(calendars, team):
+    # one working minute a week: 2^32 working seconds lie past the year 36812
+    sparse = Calendar((0, 0, 0, 0, 0, 0, 600), (0, 0, 0, 0, 0, 0, 601))
+    cid = publish(calendars, team, sparse)
+    with reverts_with("DeadlineOutOfRange"):
+        calendars.deadline(cid, 1_800_000_000, 2**32 - 1)
+
+
+def test_the_calendars_are_bound_to_their_engine_once(calendars, engine, team):
+    assert calendars.engine() == engine.address
+    # only the factory that deployed them binds them, and only once: nobody rebinds them to
+    # an engine of their own to publish calendars the real engine's steps would count by
+    for account in (team.admin, team.outsider):
+        with reverts_with("NotBinder"):
+            calendars.bind(account, {"from": account})

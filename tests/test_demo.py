@@ -1,4 +1,4 @@
-"""`journey demo`, end to end: five journeys on a throwaway chain, their outcomes written as JSON."""
+"""`journey demo`, end to end: six journeys on a throwaway chain, their outcomes written as JSON."""
 
 from __future__ import annotations
 
@@ -49,16 +49,17 @@ def test_demo_reports_how_long_it_took(demo):
     assert 0 < report["seconds"] <= seconds
 
 
-def test_each_of_the_five_journeys_ends_as_its_scenario_says(demo):
+def test_each_of_the_six_journeys_ends_as_its_scenario_says(demo):
     report, _stdout, _seconds = demo
     found = journeys(report)
-    assert list(found) == ["OPP-1001", "OPP-1002", "OPP-1003", "OPP-1004", "OPP-1005"]
+    assert list(found) == ["OPP-1001", "OPP-1002", "OPP-1003", "OPP-1004", "OPP-1005", "OPP-1006"]
     assert {ref: j["status"] for ref, j in found.items()} == {
         "OPP-1001": "value_delivered",
         "OPP-1002": "value_delivered",
         "OPP-1003": "value_delivered",
         "OPP-1004": "value_delivered",
         "OPP-1005": "expired",
+        "OPP-1006": "open",  # waits for its booking: the working-time lead was accepted in time
     }
     assert all(j["status"] == j["expected_status"] for j in found.values())
 
@@ -156,7 +157,8 @@ def test_breaches_per_team_and_vendor_and_every_credit_claimed(demo):
     # and the upheld dispute's share
     forfeits = POOL // 20 + POOL // 10 + POOL * 3 // 20 + POOL * 3 // 10
     assert people["Incentive funder"]["credited"] == POOL + forfeits
-    # everything the five pools held was credited to someone and claimed
+    # everything the five pools held was credited to someone and claimed (the working-time
+    # journey, OPP-1006, was never funded)
     assert sum(p["claimed"] for p in people.values()) == 5 * POOL
 
 
@@ -164,6 +166,22 @@ def test_the_demo_proves_a_disclosed_field_and_prints_timelines(demo):
     report, stdout, _seconds = demo
     assert report["proof"]["field"] == "customer_goals"
     assert report["proof"]["value"] == "OPP-1001: cut onboarding time by half"
-    for ref in ("OPP-1001", "OPP-1002", "OPP-1003", "OPP-1004", "OPP-1005"):
+    for ref in ("OPP-1001", "OPP-1002", "OPP-1003", "OPP-1004", "OPP-1005", "OPP-1006"):
         assert ref in stdout
     assert "SLA breaches" in stdout and "Credits and claims" in stdout
+
+
+def test_the_friday_evening_lead_does_not_breach_on_saturday_is_paused_and_warned_in_time(demo):
+    report, _stdout, _seconds = demo
+    lead = journeys(report)["OPP-1006"]
+    notes = lead["notes"]
+    # 24 working hours from Friday 17:55: Monday, Tuesday and Wednesday, 9 to 17
+    assert "on Friday at 17:55: due Wednesday 17:00 UTC" in notes[0]
+    assert "not breached, the keeper flags nothing" in notes[1]
+    # paused on Monday for 5 working hours, which do not count: due 5 working hours later
+    assert "the deadline moved to Thursday 14:00 UTC" in notes[2]
+    assert any(
+        "keeper warned: step 1 (lead_accepted) of OPP-1006 is at risk of breaching" in n for n in notes
+    )
+    assert lead["breaches"] == []
+    assert "before its deadline: no breach" in notes[-1]

@@ -1,4 +1,4 @@
-"""`journey demo --chain ganache` (`make demo CHAIN=ganache`): the same five journeys, on a
+"""`journey demo --chain ganache` (`make demo CHAIN=ganache`): the same six journeys, on a
 throwaway ganache 7.9.2 whose funded accounts are the dev:N the demo's cast signs as; each
 journey ends as its scenario says, and the refused booking reads the rule's sentence."""
 
@@ -36,9 +36,9 @@ def test_the_demo_runs_on_ganache(demo):
     report, _stdout = demo
     assert report["chain"]["chain_id"] == 1337
     found = {j["reference"]: j for j in report["journeys"]}
-    assert list(found) == ["OPP-1001", "OPP-1002", "OPP-1003", "OPP-1004", "OPP-1005"]
+    assert list(found) == ["OPP-1001", "OPP-1002", "OPP-1003", "OPP-1004", "OPP-1005", "OPP-1006"]
     assert all(j["status"] == j["expected_status"] for j in found.values())
-    assert [j["status"] for j in found.values()] == ["value_delivered"] * 4 + ["expired"]
+    assert [j["status"] for j in found.values()] == ["value_delivered"] * 4 + ["expired", "open"]
 
 
 def test_the_refused_booking_on_ganache_reads_the_rules_sentence(demo):

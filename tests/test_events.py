@@ -56,8 +56,8 @@ def test_journey_opened(kit, engine, team):
 
 def test_journey_opened_carries_the_first_steps_deadline(kit, engine, team):
     steps = [
-        (short_name("qualify"), MARKETING, 3_600, 0, 0, 1, 0, [], []),
-        (short_name("confirm"), CUSTOMER, DAY, 0, 0, 0, 0, [], []),
+        (short_name("qualify"), MARKETING, 3_600, 0, 0, 1, 0, [], [], 0),
+        (short_name("confirm"), CUSTOMER, DAY, 0, 0, 0, 0, [], [], 0),
     ]
     publisher_of(engine).publishPlaybook(
         short_name("quick"), 1, steps, (0, False, 0, 0, False, DAY, False), {"from": team.admin}

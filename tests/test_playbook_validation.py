@@ -20,7 +20,7 @@ def revert_args(info) -> str:
     return info.value.revert_msg.split(": ", 1)[1]
 
 
-def step(name, role, sla=0, share=0, penalty=0, fields=(), attestations=(), sla_type=0, warn=0):
+def step(name, role, sla=0, share=0, penalty=0, fields=(), attestations=(), sla_type=0, warn=0, calendar=0):
     return (
         short_name(name),
         role,
@@ -31,6 +31,7 @@ def step(name, role, sla=0, share=0, penalty=0, fields=(), attestations=(), sla_
         warn,
         [short_name(f) for f in fields],
         [short_name(a) for a in attestations],
+        calendar,
     )
 
 

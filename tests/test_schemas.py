@@ -164,7 +164,7 @@ def test_a_bad_schema_is_refused(kit, registry, team, name, role, error):
 def test_a_playbook_naming_an_unregistered_schema_is_refused(kit, engine, team, default_playbook):
     spec = default_playbook.steps[BOOKING]
     steps = list(default_playbook.publish_args()[2])
-    steps[BOOKING] = (*steps[BOOKING][:8], [short_name("never_registered")])
+    steps[BOOKING] = (*steps[BOOKING][:8], [short_name("never_registered")], 0)
     args = list(default_playbook.publish_args())
     args[2] = steps
     with reverts_with("UnknownSchema") as info:

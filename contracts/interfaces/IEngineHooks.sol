@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Status, StepRecord} from "../JourneyTypes.sol";
+import {Calendars} from "../Calendars.sol";
 
 /// @title What the directory offers the signature relay
 interface IRulebook {
@@ -10,6 +11,9 @@ interface IRulebook {
 
     /// @notice Whether `role` is defined.
     function isRole(bytes32 role) external view returns (bool);
+
+    /// @notice The bit plus one of a defined role (reverts with UnknownRole for any other).
+    function roleBit(bytes32 role) external view returns (uint8);
 
     /// @notice The relay reports a verified rulebook acceptance.
     function acceptRulebookFor(address account, uint32 version) external;
@@ -36,7 +40,7 @@ interface IEngineHooks {
     /// @notice The voice holds the current step's clock for its owner (see the engine).
     function holdClock(bytes32 journeyId, address owner, uint8 reason, uint32 extension)
         external
-        returns (uint8 step, uint40 was, uint40 deadline);
+        returns (uint8 step, uint40 was, uint40 deadline, uint32 left, uint8 calendar);
 
     /// @notice The voice ends a pause it kept (see the engine).
     function releaseClock(bytes32 journeyId, uint8 step, uint40 held, uint40 deadline, address by, bool asOwner)
@@ -64,4 +68,7 @@ interface IEngineHooks {
 
     /// @notice The directory of participants and the rulebook.
     function directory() external view returns (IRulebook);
+
+    /// @notice The working-time calendars the steps' SLAs count by.
+    function calendars() external view returns (Calendars);
 }

@@ -82,6 +82,11 @@ interface IJourneyEngine {
     error SharesExceedTotal(uint256 totalBps);
     /// @param step The step with no owning role.
     error EmptyRole(uint256 step);
+    /// @param step The step naming a calendar.
+    /// @param calendar A calendar that was never published.
+    error UnknownStepCalendar(uint256 step, uint8 calendar);
+    /// @param step The customer's step, which names a calendar: the customer's clock is wall-clock time.
+    error CustomerStepCalendar(uint256 step);
     /// @param step The step whose penalty is above 10,000 basis points.
     error PenaltyOutOfRange(uint256 step);
     /// @param step A customer step that is not the last one.

@@ -161,11 +161,12 @@ def demo_cmd(
     ] = False,
     port: Annotated[int, typer.Option(help="The pages' port with --serve.", min=1, max=65535)] = 8080,
 ) -> None:
-    """Run five customers through the default playbook on a throwaway local chain.
+    """Run six customers through the default playbook on a throwaway local chain.
 
     One goes through on time; one lead breaches its deadline (the keeper flags it and it is
     escalated to another rep); one booking is refused for a missing field and then made;
-    one customer disputes a step; one journey expires and its pool is refunded. Then each
+    one customer disputes a step; one journey expires and its pool is refunded; a Friday-evening
+    lead counted in working hours does not breach on Saturday, is paused and warned. Then each
     journey's timeline, the SLA breaches per team and vendor and everyone's credits and
     claims are printed and written as JSON. Time is moved on the chain: it takes seconds.
     """

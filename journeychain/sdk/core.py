@@ -17,6 +17,7 @@ from eth_utils import filter_abi_by_type, keccak, to_checksum_address
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from journeychain.artifacts import Build, load_build
+from journeychain.calendar import Calendar
 from journeychain.chain import Chain
 from journeychain.deployments import Deployment
 from journeychain.encoding import journey_id
@@ -80,6 +81,8 @@ class Core:
         for jid, reference in (labels or {}).items():
             self._labels[bytes.fromhex(jid.removeprefix("0x"))] = reference
         self._playbooks: dict[int, PublishedPlaybook] = {}
+        self._calendar_contract: Any = None
+        self._calendar_cache: dict[int, Calendar] = {}
         self._role_names: dict[bytes, str] = {}
         self._events = self._event_table()
 
@@ -201,6 +204,17 @@ class Part:
     @property
     def _registry(self) -> Any:
         return self._core._registry
+
+    @property
+    def _calendars(self) -> Any:
+        """The engine's calendars (its address read once, on first use)."""
+        core = self._core
+        if core._calendar_contract is None:
+            address = core._engine.functions.calendars().call()
+            core._calendar_contract = core.chain.w3.eth.contract(
+                address=address, abi=core.build["Calendars"].abi
+            )
+        return core._calendar_contract
 
     @property
     def _publisher(self) -> Any:

@@ -1,7 +1,11 @@
-"""The client's playbooks part: playbooks and attestation schemas."""
+"""The client's playbooks part: playbooks, the working-time calendars their steps count by,
+and attestation schemas."""
 
 from __future__ import annotations
 
+from web3.logs import DISCARD
+
+from journeychain.calendar import Calendar
 from journeychain.encoding import ZERO32, from_short_name
 from journeychain.errors import ConfigError, PlaybookError
 from journeychain.playbook import (
@@ -37,7 +41,8 @@ class Playbooks(Part):
                 self._core.participants.define_role(name)
         for schema in playbook.schemas:
             self._ensure_schema(schema)
-        receipt = self._send(self._publisher.functions.publishPlaybook(*playbook.publish_args()))
+        ids = {name: self.ensure_calendar(calendar) for name, calendar in playbook.calendars}
+        receipt = self._send(self._publisher.functions.publishPlaybook(*playbook.publish_args(ids)))
         playbook_id = int(receipt.events["PlaybookPublished"][0]["playbookId"])
         self._playbooks[playbook_id] = PublishedPlaybook(playbook_id, playbook, receipt.block)
         return playbook_id, receipt
@@ -68,6 +73,7 @@ class Playbooks(Part):
                 warn_bps=int(_field(s, "warnBps", 6)),
                 fields=tuple(from_short_name(f) for f in _field(s, "fields", 7)),
                 attestations=tuple(from_short_name(a) for a in _field(s, "attestations", 8)),
+                calendar=int(_field(s, "calendar", 9)),
             )
             for s in args["steps"]
         )
@@ -100,6 +106,42 @@ class Playbooks(Part):
         published = PublishedPlaybook(playbook_id, playbook, int(log["blockNumber"]))
         self._playbooks[playbook_id] = published
         return published
+
+    def publish_calendar(self, calendar: Calendar) -> tuple[int, Receipt]:
+        """Publishes a working-time calendar (ADMIN); returns its number and the receipt. It
+        never changes afterwards."""
+        receipt = self._send(self._calendars.functions.publish(calendar.as_tuple()))
+        # the calendars' own event (the client decodes the engine's contracts' events)
+        logs = self._calendars.events.CalendarPublished().process_receipt(receipt.raw, errors=DISCARD)
+        number = int(logs[0]["args"]["id"])
+        receipt.events["CalendarPublished"] = [dict(log["args"]) for log in logs]
+        self._core._calendar_cache[number] = calendar
+        return number, receipt
+
+    def calendar(self, number: int) -> Calendar:
+        """A published calendar (read once: calendars never change)."""
+        cache = self._core._calendar_cache
+        if number not in cache:
+            cache[number] = Calendar.from_chain(self._call(self._calendars.functions.calendar(number)))
+        return cache[number]
+
+    def step_calendar(self, playbook_id: int, step: int) -> Calendar | None:
+        """The calendar a playbook's step counts its SLA by (None: wall-clock time)."""
+        steps = self.playbook(playbook_id).playbook.steps
+        number = steps[step].calendar if step < len(steps) else 0
+        return self.calendar(int(number)) if number else None
+
+    def calendars(self) -> list[tuple[int, Calendar]]:
+        """Every published calendar, with its number."""
+        count = int(self._calendars.functions.calendarCount().call())
+        return [(n, self.calendar(n)) for n in range(1, count + 1)]
+
+    def ensure_calendar(self, calendar: Calendar) -> int:
+        """The number of a published calendar identical to `calendar`, publishing it if none is."""
+        for number, known in self.calendars():
+            if known == calendar:
+                return number
+        return self.publish_calendar(calendar)[0]
 
     def register_schema(self, name: str, role: str = "VERIFIER", subject: str = "customer") -> Receipt:
         """Registers an attestation schema (ADMIN): the role its verifiers hold and what its
