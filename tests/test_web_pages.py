@@ -24,6 +24,7 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from journeychain.chain import free_port  # noqa: E402
 from journeychain.demo import DAY, SCENARIOS, network  # noqa: E402
 from journeychain.errors import LinkError  # noqa: E402
+from journeychain.timeline import timelines  # noqa: E402
 from journeychain.vault import Vault  # noqa: E402
 from journeychain.web.links import CustomerLinks  # noqa: E402
 from journeychain.web.routes import web_router  # noqa: E402
@@ -140,7 +141,7 @@ def test_the_dashboard_shows_breaches_and_payouts_per_organisation_as_the_chain_
         breaches_seen += shown
         paid = sum(_paid(world, a) for a in members)
         if name in rows:
-            assert rows[name][6] == f"{paid // 10**18:,}.{paid % 10**18 // 10**16:02d} JIT", name
+            assert rows[name][7] == f"{paid // 10**18:,}.{paid % 10**18 // 10**16:02d} JIT", name
     assert breaches_seen >= 2  # the demo's breached lead and its expired journey at least
     assert page.title() == "journeychain: operations"
     expect(page.locator("#ontime")).to_be_visible()
@@ -179,12 +180,12 @@ def test_the_csv_export_has_the_tables_the_page_shows(world):
     r = client.get("/api/web/compliance.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     lines = r.text.splitlines()
-    assert lines[0].startswith("kind,name,journeys,steps_completed,on_time,on_time_rate,breaches")
+    assert lines[0].startswith("kind,name,journeys,steps,on_time,on_time_rate,breaches,median_seconds")
     orgs = {line.split(",")[1] for line in lines if line.startswith("organisation,")}
     assert {"Sales", "Device supplier", "Marketing"} <= orgs
     # a date range after everything was opened holds no journey
     later = client.get("/api/web/compliance", params={"since": str(world.chain.now() + DAY)}).json()
-    assert later["journeys"] == 0 and later["organisations"] == []
+    assert later["organisations"] == [] and later["steps"] == []
     assert client.get("/api/web/compliance", params={"since": "yesterday"}).status_code == 400
 
 
@@ -309,7 +310,10 @@ def test_the_customer_api_answers_for_its_own_journey_only(world):
 
 def _paid(world, account: str) -> int:
     """What the payouts credited `account`, over every journey (from the payout events)."""
-    return sum(tl.payouts.get(account, 0) for tl in world.source._timelines())
+    c = world.crew.client
+    return sum(
+        tl.payouts.get(account, 0) for tl in timelines(c.chain.w3, c.engine, c.voice, c.deployment.block)
+    )
 
 
 def _app(world) -> FastAPI:
@@ -347,12 +351,12 @@ def test_journey_demo_serve_leaves_the_dashboard_open_on_the_demos_journeys(tmp_
             if not line:
                 break
             lines.append(line)
-            if "OPP-1005, the customer's page" in line:
+            if "OPP-1006, the customer's page" in line:
                 break
         out = "".join(lines)
         assert f"http://127.0.0.1:{port}/dashboard" in out, out
         rows = requests.get(f"http://127.0.0.1:{port}/api/web/journeys", timeout=10).json()["journeys"]
-        assert sorted(r["reference"] for r in rows) == [f"OPP-100{i}" for i in range(1, 6)]
+        assert sorted(r["reference"] for r in rows) == [f"OPP-100{i}" for i in range(1, 7)]
         assert requests.get(f"http://127.0.0.1:{port}/dashboard", timeout=10).status_code == 200
         link = re.search(r"OPP-1001, the customer's page: (\S+)", out).group(1)
         token = link.split("/c/", 1)[1].split("#", 1)[0]

@@ -81,10 +81,12 @@ def create_app(service: Service, pages: APIRouter | None = None) -> FastAPI:
 
 
 def pages_router(service: Service, relayer: Any, names: dict[str, str], poll: float = 1.0) -> APIRouter:
-    """The dashboard and the customer's page over the service's deployment: the dashboard for
+    """The dashboard and the customer's page over the service's deployment, read from its index:
+    the dashboard for
     holders of an integration's API token, the customer's page for holders of its link; the
     customers' signatures relayed by `relayer` (an account, which pays their gas)."""
     from journeychain.cli.session import JourneyBook
+    from journeychain.index import Index
     from journeychain.service.auth import token_hash
     from journeychain.web.links import CustomerLinks
     from journeychain.web.routes import web_router
@@ -92,7 +94,9 @@ def pages_router(service: Service, relayer: Any, names: dict[str, str], poll: fl
 
     book = JourneyBook(service.deployment.key)
     client = service.client.with_account(relayer) if relayer is not None else service.client
-    source = WebSource(client, book.get, names, vault=service.vault)
+    # the pages read the deployment's index (the one `journey index sync` keeps, or the reader's)
+    index = getattr(service.reader, "index", None) or Index.open(None, service.deployment)
+    source = WebSource(client, book.get, names, vault=service.vault, index=index)
     links = CustomerLinks.load(str(service.deployment.key))
 
     def viewer(token: str) -> bool:

@@ -1,31 +1,47 @@
-"""What the web pages show, read from the chain through the SDK: the journeys with the overdue
-and at-risk steps first, SLA compliance per organisation and per step, one journey's chain of
-links with its rolling-hash check, and the customer's outside-in view with the requests it signs.
+"""What the web pages show, read from the index (the read model folded from the contracts'
+events, journeychain.index): the journeys with the overdue and at-risk steps first, SLA
+compliance per organisation and per step (the very rows `journey report` prints), one
+journey's chain of links with its rolling-hash check, and the customer's outside-in view with
+the requests it signs.
 
-Every figure is computed from the timelines (the contracts' events) and the engine's state; the
-page never computes one itself.
+The index is brought up to date once per block, whatever the number of pages open; the page
+never computes a figure itself.
 """
 
 from __future__ import annotations
 
-import statistics
+import csv
+import io
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from typing import Any
 
 from journeychain.client import JourneyClient
 from journeychain.customer import REQUEST_FORMAT, CustomerRequest
 from journeychain.encoding import genesis_head, next_head
 from journeychain.errors import ConfigError
-from journeychain.timeline import Timeline, hexstr, timeline, timelines
+from journeychain.index import Index
+from journeychain.timeline import Timeline, hexstr
 from journeychain.vault import Vault
 
 CUSTOMER_ROLE = "CUSTOMER"
 #: What the customer's page may ask the service to prepare.
 CUSTOMER_ACTIONS = ("confirm", "dispute", "rate")
+#: The report's columns the pages and the CSV show, in order.
+COLUMNS = (
+    "journeys",
+    "steps",
+    "on_time",
+    "on_time_rate",
+    "breaches",
+    "median_seconds",
+    "p90_seconds",
+    "penalties",
+    "payouts",
+    "ratings",
+    "rating_average",
+)
 
 
 def csv_cell(value: Any) -> Any:
@@ -34,47 +50,17 @@ def csv_cell(value: Any) -> Any:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _percentile(values: list[int], q: float) -> int | None:
-    """The q-quantile of `values` (nearest rank), None when there are none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 1))
-    return ordered[int(rank) - 1]
-
-
-@dataclass
-class _Tally:
-    """One organisation's or one step's SLA figures while they are summed."""
-
-    journeys: set[str] = field(default_factory=set)
-    completed: int = 0
-    on_time: int = 0
-    breaches: int = 0
-    durations: list[int] = field(default_factory=list)
-    payouts: int = 0
-    ratings: list[int] = field(default_factory=list)
-
-    def row(self, **key: Any) -> dict[str, Any]:
-        return key | {
-            "journeys": len(self.journeys),
-            "steps_completed": self.completed,
-            "on_time": self.on_time,
-            "on_time_rate": round(self.on_time / self.completed, 4) if self.completed else None,
-            "breaches": self.breaches,
-            "median_s": int(statistics.median(self.durations)) if self.durations else None,
-            "p90_s": _percentile(self.durations, 0.9),
-            "payouts": str(self.payouts),
-            "rating": round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None,
-            "ratings": len(self.ratings),
-        }
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A report row for the page: token amounts as decimal strings (JSON numbers lose digits)."""
+    return row | {"payouts": str(row["payouts"]), "penalties": str(row["penalties"])}
 
 
 class WebSource:
-    """The pages' data for one deployment, read through `client`.
+    """The pages' data for one deployment, read from `index` (an in-memory one of `client`'s
+    deployment when none is given), brought up to date from `client`'s chain.
 
     `records` gives a journey's local record (its reference, customer signer and profile hash,
-    as `journey open` keeps them); `names` the address book's names; `now` the chain's time."""
+    as `journey open` keeps them); `names` the address book's names."""
 
     def __init__(
         self,
@@ -82,8 +68,10 @@ class WebSource:
         records: Callable[[bytes], dict[str, str] | None],
         names: dict[str, str] | None = None,
         vault: Callable[[], AbstractContextManager[Vault]] = Vault,
+        index: Index | None = None,
     ):
         self.client = client
+        self.index = index if index is not None else Index.open("sqlite://", client.deployment)
         self._records = records
         self._names = names or {}
         self._vault = vault
@@ -93,7 +81,8 @@ class WebSource:
         self._statements: dict[tuple[bytes, int, str], dict[str, dict[str, Any]]] = {}
         #: what was read at which block: the pages ask again at every block, the chain once
         self._cache: dict[tuple[Any, ...], tuple[int, Any]] = {}
-        self._org_names: dict[int, str] = {}
+        self._synced = -1
+        self._roles: dict[int, list[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -105,40 +94,40 @@ class WebSource:
         return int(self.client.chain.w3.eth.block_number)
 
     def cached(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
-        """`read()`, once per block for `key`."""
+        """`read()` over an index brought up to the latest block, once per block for `key`."""
         block = self.version()
         hit = self._cache.get(key)
         if hit is not None and hit[0] == block:
             return hit[1]
+        if self._synced != block:
+            self.index.sync(self.client.chain)
+            self._synced = block
         value = read()
         if len(self._cache) > 256:
             self._cache.clear()
         self._cache[key] = (block, value)
         return value
 
-    def _timelines(self) -> list[Timeline]:
-        c = self.client
-        return self.cached(
-            ("timelines",), lambda: timelines(c.chain.w3, c.engine, c.voice, from_block=c.deployment.block)
-        )
-
     def _timeline(self, jid: bytes) -> Timeline:
-        c = self.client
-        return timeline(c.chain.w3, c.engine, jid, c.voice, from_block=c.deployment.block)
+        tl = self.cached(("timeline", jid), lambda: self.index.timeline(hexstr(jid)))
+        if tl is None:
+            raise ConfigError(f"journey {hexstr(jid)} was never opened on this deployment")
+        return tl
 
     def org_of(self, account: str | None) -> int | None:
         if not account:
             return None
         if account not in self._orgs:
-            self._orgs[account] = self.client.participants.participant_record(account)[2] or None
-        return self._orgs[account]
+            self._orgs = {p["account"]: p["org"] or None for p in self.index.participants()}
+        return self._orgs.get(account)
 
     def org_name(self, org: int | None) -> str:
         if not org:
             return "no organisation"
-        if org not in self._org_names:
-            self._org_names[org] = self.client.participants.organisation(org)["name"]
-        return self._org_names[org]
+        for o in self.index.organisations():
+            if o["org"] == org:
+                return str(o["name"])
+        return f"organisation {org}"
 
     def name(self, account: str | None) -> str | None:
         if not account:
@@ -147,6 +136,13 @@ class WebSource:
 
     def journey_id(self, journey: str) -> bytes:
         return self.client.journey_id(journey)
+
+    def _role(self, playbook: int, step: int) -> str | None:
+        if playbook not in self._roles:
+            steps = self.client.playbooks.playbook(playbook).playbook.steps
+            self._roles[playbook] = [s.role for s in steps]
+        roles = self._roles[playbook]
+        return roles[step] if 0 <= step < len(roles) else None
 
     # -- the dashboard -------------------------------------------------------------------
 
@@ -158,125 +154,67 @@ class WebSource:
     def _journeys(self) -> list[dict[str, Any]]:
         now = self.now()
         rows = []
-        for tl in self._timelines():
-            jid = bytes.fromhex(tl.journey_id[2:])
-            state = self.client.journeys.journey(jid)
+        for _block, state in self.index.states(
+            None, now, lambda j: self.client.reference(bytes.fromhex(j[2:]))
+        ):
             open_ = state.status == "open" and state.deadline > 0
             overdue = open_ and now > state.deadline
             org = state.org or self.org_of(state.assignee)
+            if state.status != "open":
+                responsible = None
+            elif self._role(state.playbook_id, state.step) == CUSTOMER_ROLE:
+                responsible = "the customer"
+            else:
+                responsible = self.name(state.assignee) or (self.org_name(org) if org else None)
             rows.append(
                 {
-                    "journey": tl.journey_id,
+                    "journey": state.journey_id,
                     "reference": state.reference,
-                    "playbook": tl.playbook_id,
+                    "playbook": state.playbook_id,
                     "status": state.status,
                     "step": state.step,
                     "step_name": state.step_name,
-                    "responsible": self._responsible(tl, state.step, state.assignee, org)
-                    if state.status == "open"
-                    else None,
+                    "responsible": responsible,
                     "organisation": self.org_name(org) if org else None,
                     "deadline": state.deadline or None,
                     "overdue": overdue,
                     "late_by": now - state.deadline if overdue else None,
                     "left": state.deadline - now if open_ and not overdue else None,
                     "at_risk": state.at_risk,
-                    "breaches": len(tl.breaches),
+                    "breaches": len(state.breached_steps),
                     "pool": str(state.pool),
                 }
             )
         rows.sort(
-            key=lambda r: (
-                not r["overdue"],
-                not r["at_risk"],
-                r["status"] != "open",
-                r["deadline"] or 2**63,
-            )
+            key=lambda r: (not r["overdue"], not r["at_risk"], r["status"] != "open", r["deadline"] or 2**63)
         )
         return rows
 
-    def _responsible(self, tl: Timeline, step: int, assignee: str | None, org: int | None) -> str | None:
-        if 0 <= step < len(tl.steps) and tl.steps[step].role == CUSTOMER_ROLE:
-            return "the customer"
-        if assignee:
-            return self.name(assignee)
-        return self.org_name(org) if org else None
-
     def compliance(self, since: int | None = None, until: int | None = None) -> dict[str, Any]:
-        """SLA figures per organisation and per playbook step over the journeys opened in
-        [since, until): journeys handled, steps completed, on-time rate, breaches, median and
-        90th-percentile time to complete, payouts credited and the customer's ratings."""
-        orgs: dict[int | None, _Tally] = defaultdict(_Tally)
-        steps: dict[tuple[int, int, str], _Tally] = defaultdict(_Tally)
-        chosen = [
-            tl
-            for tl in self._timelines()
-            if (since is None or tl.opened_at >= since) and (until is None or tl.opened_at < until)
-        ]
-        for tl in chosen:
-            self._tally(tl, orgs, steps)
-        return {
-            "since": since,
-            "until": until,
-            "journeys": len(chosen),
-            "organisations": sorted(
-                (t.row(organisation=self.org_name(o), org=o) for o, t in orgs.items()),
-                key=lambda r: r["organisation"],
-            ),
-            "steps": [t.row(playbook=p, step=i, name=n) for (p, i, n), t in sorted(steps.items())],
-        }
+        """SLA figures per organisation and per playbook step over [since, until]: the index's
+        report (`journey report --by organisation` and `--by step`), as the pages show it."""
 
-    def _tally(
-        self, tl: Timeline, orgs: dict[int | None, _Tally], steps: dict[tuple[int, int, str], _Tally]
-    ) -> None:
-        started = tl.opened_at
-        for s in tl.steps:
-            if s.completed_at is None or not s.by:
-                continue
-            # the customer's own step counts for its step, not for any organisation
-            owners = [steps[(tl.playbook_id, s.step, s.name)]]
-            if s.role != CUSTOMER_ROLE:
-                owners.append(orgs[self.org_of(s.by)])
-            for tally in owners:
-                tally.journeys.add(tl.journey_id)
-                tally.completed += 1
-                tally.on_time += not s.late
-                tally.durations.append(s.completed_at - started)
-            started = s.completed_at
-        for b in tl.breaches:
-            org = self.org_of(b.assignee) if b.assignee else self._breach_org(tl, b.step)
-            orgs[org].breaches += 1
-            orgs[org].journeys.add(tl.journey_id)
-            steps[(tl.playbook_id, b.step, b.step_name)].breaches += 1
-        for owner, amount in tl.payouts.items():
-            if amount:  # the customer's own step is paid nothing
-                orgs[self.org_of(owner)].payouts += amount
-        for e in tl.entries:
-            if e.kind == "rated":
-                orgs[self.org_of(e.details["owner"])].ratings.append(int(e.details["score"]))
+        def read() -> dict[str, Any]:
+            return {
+                "since": since,
+                "until": until,
+                "columns": list(COLUMNS),
+                "organisations": [_shown(r) for r in self.index.report(since, until, "organisation")],
+                "steps": [_shown(r) for r in self.index.report(since, until, "step")],
+            }
 
-    def _breach_org(self, tl: Timeline, step: int) -> int | None:
-        for e in tl.entries:
-            if e.kind == "breach" and e.step == step and e.details.get("org"):
-                return int(e.details["org"])
-        return None
+        data: dict[str, Any] = self.cached(("compliance", since, until), read)
+        return data
 
     def compliance_csv(self, since: int | None = None, until: int | None = None) -> str:
         """The per-organisation and per-step tables as one CSV document."""
-        import csv
-        import io
-
         data = self.compliance(since, until)
-        cell = csv_cell
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        cols = ["journeys", "steps_completed", "on_time", "on_time_rate", "breaches", "median_s", "p90_s"]
-        cols += ["payouts", "rating", "ratings"]
-        writer.writerow(["kind", "name", *cols])
-        for r in data["organisations"]:
-            writer.writerow(["organisation", cell(r["organisation"]), *(r[c] for c in cols)])
-        for r in data["steps"]:
-            writer.writerow(["step", cell(f"{r['playbook']}/{r['step']} {r['name']}"), *(r[c] for c in cols)])
+        writer.writerow(["kind", "name", *COLUMNS])
+        for kind, rows in (("organisation", data["organisations"]), ("step", data["steps"])):
+            for r in rows:
+                writer.writerow([kind, csv_cell(r["name"]), *(r[c] for c in COLUMNS)])
         return out.getvalue()
 
     # -- one journey ---------------------------------------------------------------------

@@ -55,22 +55,23 @@ async function loadCompliance() {
   const orgs = document.querySelector("#orgs tbody");
   orgs.replaceChildren();
   for (const o of data.organisations) {
-    orgs.append(row([JC.el("th", { scope: "row" }, o.organisation), JC.el("td", { class: "num" }, o.journeys),
-      JC.el("td", { class: "num" }, o.steps_completed), JC.el("td", { class: "num" }, JC.pct(o.on_time_rate)),
+    orgs.append(row([JC.el("th", { scope: "row" }, o.name), JC.el("td", { class: "num" }, o.journeys),
+      JC.el("td", { class: "num" }, o.steps), JC.el("td", { class: "num" }, JC.pct(o.on_time_rate)),
       JC.el("td", { class: "num" + (o.breaches ? " late" : "") }, o.breaches),
-      JC.el("td", { class: "num" }, JC.span(o.median_s)), JC.el("td", { class: "num" }, JC.span(o.p90_s)),
+      JC.el("td", { class: "num" }, JC.span(o.median_seconds)), JC.el("td", { class: "num" }, JC.span(o.p90_seconds)),
+      JC.el("td", { class: "num" + (o.penalties !== "0" ? " late" : "") }, JC.tokens(o.penalties)),
       JC.el("td", { class: "num" }, JC.tokens(o.payouts)),
-      JC.el("td", { class: "num" }, o.rating === null ? "–" : `${o.rating}/5 (${o.ratings})`)]));
+      JC.el("td", { class: "num" }, o.rating_average === null ? "–" : `${o.rating_average.toFixed(1)}/5 (${o.ratings})`)]));
   }
   const steps = document.querySelector("#steps tbody");
   steps.replaceChildren();
   for (const s of data.steps) {
-    steps.append(row([JC.el("th", { scope: "row" }, `${s.playbook}/${s.step} ${s.name}`),
-      JC.el("td", { class: "num" }, s.steps_completed), JC.el("td", { class: "num" }, JC.pct(s.on_time_rate)),
+    steps.append(row([JC.el("th", { scope: "row" }, s.name),
+      JC.el("td", { class: "num" }, s.steps), JC.el("td", { class: "num" }, JC.pct(s.on_time_rate)),
       JC.el("td", { class: "num" + (s.breaches ? " late" : "") }, s.breaches),
-      JC.el("td", { class: "num" }, JC.span(s.median_s)), JC.el("td", { class: "num" }, JC.span(s.p90_s))]));
+      JC.el("td", { class: "num" }, JC.span(s.median_seconds)), JC.el("td", { class: "num" }, JC.span(s.p90_seconds))]));
   }
-  const labels = data.organisations.map((o) => o.organisation);
+  const labels = data.organisations.map((o) => o.name);
   const common = { responsive: true, maintainAspectRatio: false, animation: false };
   chart("ontime", { type: "bar", data: { labels, datasets: [{ label: "on time %", backgroundColor: "#1a7f37",
     data: data.organisations.map((o) => (o.on_time_rate === null ? 0 : o.on_time_rate * 100)) }] },
