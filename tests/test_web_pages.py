@@ -28,6 +28,7 @@ from journeychain.timeline import timelines  # noqa: E402
 from journeychain.vault import Vault  # noqa: E402
 from journeychain.web.links import CustomerLinks  # noqa: E402
 from journeychain.web.routes import web_router  # noqa: E402
+from journeychain.web.serve import demo_records  # noqa: E402
 from journeychain.web.source import WebSource  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,14 +70,9 @@ def world():
         crew.qualify("OPP-2003", crew.rep_b)
         crew.advance(3 * DAY)  # rep B's acceptance deadline has passed: overdue, not yet flagged
 
-        def record(jid: bytes) -> dict[str, str] | None:
-            for ref, j in crew.journeys.items():
-                if j == jid:
-                    c = crew.customers[ref]
-                    return {"customer": c.key.address, "profile": "0x" + c.profile.hex()}
-            return None
-
-        source = WebSource(crew.relayer.client, record, crew.names(), vault=lambda: Vault(crew.vault.path))
+        source = WebSource(
+            crew.relayer.client, demo_records(crew), crew.names(), vault=lambda: Vault(crew.vault.path)
+        )
         links = CustomerLinks(os.urandom(32), str(crew.deployment.key))
         app = FastAPI()
         app.include_router(web_router(source, links, poll=0.3))

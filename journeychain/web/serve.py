@@ -54,10 +54,9 @@ class PageServer:
         self._thread.join(10)
 
 
-def demo_pages(crew: Any, port: int, say: Callable[[str], None], wait: Callable[[], None]) -> None:
-    """Serve the dashboard over the demo's live chain until `wait` returns (Ctrl-C, in the
-    command), with a customer link for each demo journey (their keys in the fragments)."""
-    from journeychain.vault import Vault
+def demo_records(crew: Any) -> Callable[[bytes], dict[str, str] | None]:
+    """The demo customers' records (signer and profile hash) by journey id, as `journey open`
+    keeps them for a real operator."""
 
     def record(jid: bytes) -> dict[str, str] | None:
         for ref, j in crew.journeys.items():
@@ -66,8 +65,16 @@ def demo_pages(crew: Any, port: int, say: Callable[[str], None], wait: Callable[
                 return {"customer": c.key.address, "profile": "0x" + c.profile.hex()}
         return None
 
+    return record
+
+
+def demo_pages(crew: Any, port: int, say: Callable[[str], None], wait: Callable[[], None]) -> None:
+    """Serve the dashboard over the demo's live chain until `wait` returns (Ctrl-C, in the
+    command), with a customer link for each demo journey (their keys in the fragments)."""
+    from journeychain.vault import Vault
+
     path = crew.vault.path
-    source = WebSource(crew.relayer.client, record, crew.names(), vault=lambda: Vault(path))
+    source = WebSource(crew.relayer.client, demo_records(crew), crew.names(), vault=lambda: Vault(path))
     links = CustomerLinks(os.urandom(32), str(crew.deployment.key))  # they die with the demo's chain
     with PageServer(pages_app(source, links), port) as server:
         say(f"the operations dashboard: {server.url}/dashboard")

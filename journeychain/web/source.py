@@ -22,26 +22,16 @@ from journeychain.customer import REQUEST_FORMAT, CustomerRequest
 from journeychain.encoding import genesis_head, next_head
 from journeychain.errors import ConfigError
 from journeychain.index import Index
+from journeychain.index.report import COLUMNS as REPORT_COLUMNS
 from journeychain.timeline import Timeline, hexstr
 from journeychain.vault import Vault
 
 CUSTOMER_ROLE = "CUSTOMER"
 #: What the customer's page may ask the service to prepare.
 CUSTOMER_ACTIONS = ("confirm", "dispute", "rate")
-#: The report's columns the pages and the CSV show, in order.
-COLUMNS = (
-    "journeys",
-    "steps",
-    "on_time",
-    "on_time_rate",
-    "breaches",
-    "median_seconds",
-    "p90_seconds",
-    "penalties",
-    "payouts",
-    "ratings",
-    "rating_average",
-)
+#: The report's columns the pages and the CSV show, in order (`journey report`'s, less its
+#: group and name).
+COLUMNS = REPORT_COLUMNS[2:]
 
 
 def csv_cell(value: Any) -> Any:
