@@ -139,6 +139,19 @@ def test_the_dashboard_shows_breaches_and_payouts_per_organisation_as_the_chain_
         if name in rows:
             assert rows[name][7] == f"{paid // 10**18:,}.{paid % 10**18 // 10**16:02d} JIT", name
     assert breaches_seen >= 2  # the demo's breached lead and its expired journey at least
+    # the same figures as `journey report --no-index`: an index of its own, folded from the chain
+    from journeychain.index import Index
+
+    with Index.open("sqlite://", crew.deployment) as fresh:
+        fresh.sync(world.chain, confirmations=0)
+        report = fresh.report(group_by="organisation")
+    assert {r["name"] for r in report} == set(rows)
+    for r in report:
+        shown = rows[r["name"]]
+        assert [int(shown[0]), int(shown[1]), int(shown[3])] == [r["journeys"], r["steps"], r["breaches"]]
+        paid, lost = r["payouts"], r["penalties"]
+        assert shown[7] == f"{paid // 10**18:,}.{paid % 10**18 // 10**16:02d} JIT", r["name"]
+        assert shown[6] == f"{lost // 10**18:,}.{lost % 10**18 // 10**16:02d} JIT", r["name"]
     assert page.title() == "journeychain: operations"
     expect(page.locator("#ontime")).to_be_visible()
     REPORTS.mkdir(exist_ok=True)
