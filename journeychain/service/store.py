@@ -439,6 +439,8 @@ class Store:
 
 
 def _engine(url: str) -> Engine:
+    if url.startswith(("postgresql://", "postgres://")):  # psycopg 3, the driver installed
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if not url.startswith("sqlite"):
         try:
             return create_engine(url, pool_pre_ping=True)
