@@ -117,3 +117,14 @@ def next_head(head: bytes, step: int, by: str, late: bool, evidence: bytes) -> b
     return keccak(
         encode(["bytes20", "uint8", "address", "bool", "bytes32"], [bytes(head), step, by, late, evidence])
     )[:20]
+
+
+def rolling_head(
+    jid: bytes, playbook_id: int, customer: bytes, steps: Iterable[tuple[int, str, bool, bytes]]
+) -> bytes:
+    """The rolling hash after `steps` (each its number, owner, lateness and evidence hash, in
+    the order completed), from the journey's first link: what the engine holds for it."""
+    head = genesis_head(jid, playbook_id, customer)
+    for step, by, late, evidence in steps:
+        head = next_head(head, step, by, late, evidence)
+    return head

@@ -195,6 +195,26 @@ class PublishedStep:
     calendar: Calendar | None = None  # the calendar its SLA counts working time by (None: wall clock)
 
 
+def published_steps(args: dict[str, Any], calendar: Callable[[int], Calendar | None]) -> list[PublishedStep]:
+    """A PlaybookPublished event's steps; `calendar(number)` gives each step's calendar (None
+    for 0, wall-clock time)."""
+    return [
+        PublishedStep(
+            name=from_short_name(s["name"]),
+            role=role_name(s["role"]),
+            sla=s["sla"],
+            share_bps=s["shareBps"],
+            penalty_bps=s["penaltyBps"],
+            fields=tuple(from_short_name(f) for f in s["fields"]),
+            attestations=tuple(from_short_name(a) for a in s["attestations"]),
+            sla_type=SLA_TYPES[s["slaType"]],
+            warn_bps=s["warnBps"],
+            calendar=calendar(int(s["calendar"])),
+        )
+        for s in args["steps"]
+    ]
+
+
 class PlaybookBook:
     """The steps of each published playbook, read once from its PlaybookPublished event
     (names, fields and schemas live only there), with the engine's view as a fallback."""
@@ -235,22 +255,7 @@ class PlaybookBook:
             self.w3, [publisher], ["PlaybookPublished"], self.from_block, journey=topic, call=self.call
         )
         if found:
-            args = found[0].args
-            return [
-                PublishedStep(
-                    name=from_short_name(s["name"]),
-                    role=role_name(s["role"]),
-                    sla=s["sla"],
-                    share_bps=s["shareBps"],
-                    penalty_bps=s["penaltyBps"],
-                    fields=tuple(from_short_name(f) for f in s["fields"]),
-                    attestations=tuple(from_short_name(a) for a in s["attestations"]),
-                    sla_type=SLA_TYPES[s["slaType"]],
-                    warn_bps=s["warnBps"],
-                    calendar=self.calendar(int(s["calendar"])),
-                )
-                for s in args["steps"]
-            ]
+            return published_steps(found[0].args, self.calendar)
         count = self.call(lambda: self.engine.functions.playbook(playbook_id).call())[2]
         steps = []
         for i in range(count):

@@ -35,10 +35,9 @@ from journeychain.encoding import (
     commit,
     evidence_hash,
     field_pairs,
-    genesis_head,
     journey_id,
     new_salt,
-    next_head,
+    rolling_head,
     short_name,
 )
 from journeychain.errors import ConfigError, EvidenceError, JourneyError
@@ -735,12 +734,14 @@ class Vault:
             raise ProofError(f"value for {field} does not match the chain's commitment at {where}")
 
         o = opened[0].args
-        head = genesis_head(jid, o["playbookId"], bytes(o["customer"]))
-        for i in range(len(events)):
-            if i not in events:
-                raise ProofError(f"the chain's record of journey {hexstr(jid)} lacks step {i}")
-            e = events[i].args
-            head = next_head(head, i, e["by"], e["late"], evidence_hash(e["fields"]))
+        missing = [i for i in range(len(events)) if i not in events]
+        if missing:
+            raise ProofError(f"the chain's record of journey {hexstr(jid)} lacks step {missing[0]}")
+        done = [
+            (i, events[i].args["by"], events[i].args["late"], evidence_hash(events[i].args["fields"]))
+            for i in range(len(events))
+        ]
+        head = rolling_head(jid, o["playbookId"], bytes(o["customer"]), done)
         chain_head = bytes(call(lambda: engine.functions.journeyCommitments(jid).call())[1])
         if head != chain_head:
             raise ProofError(f"the steps of journey {hexstr(jid)} do not match its rolling hash on chain")

@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from journeychain.calendar import Calendar
 from journeychain.encoding import evidence_hash, field_pairs, genesis_head, next_head
-from journeychain.playbook import CUSTOMER, SLA_TYPES
+from journeychain.playbook import CUSTOMER
 from journeychain.reverts import STATUSES as STATE_STATUSES
 from journeychain.timeline import (
     STATUSES,
@@ -19,9 +20,8 @@ from journeychain.timeline import (
     Timeline,
     _fold,
     _new_timeline,
-    from_short_name,
     hexstr,
-    role_name,
+    published_steps,
 )
 
 BPS = 10_000
@@ -36,23 +36,10 @@ class PlaybookRules:
     fund_before_commit: bool = False
 
 
-def rules_from_event(args: dict[str, Any]) -> PlaybookRules:
-    """A PlaybookPublished event's steps and options."""
-    steps = tuple(
-        PublishedStep(
-            name=from_short_name(s["name"]),
-            role=role_name(s["role"]),
-            sla=s["sla"],
-            share_bps=s["shareBps"],
-            penalty_bps=s["penaltyBps"],
-            fields=tuple(from_short_name(f) for f in s["fields"]),
-            attestations=tuple(from_short_name(a) for a in s["attestations"]),
-            sla_type=SLA_TYPES[s["slaType"]],
-            warn_bps=s["warnBps"],
-        )
-        for s in args["steps"]
-    )
+def rules_from_event(args: dict[str, Any], calendar: Callable[[int], Calendar | None]) -> PlaybookRules:
+    """A PlaybookPublished event's steps (each with its calendar: `calendar(number)`) and options."""
     options = args["options"]
+    steps = tuple(published_steps(args, calendar))
     return PlaybookRules(steps, int(options["commitStep"]), bool(options["fundBeforeCommit"]))
 
 

@@ -17,11 +17,10 @@ from typing import Any
 from journeychain.errors import NotFoundError
 from journeychain.index.store import Index
 from journeychain.sdk.types import JourneyState
+from journeychain.service.reader import state_row
 
 #: A journey's fields, in the order ClientReader gives them.
 STATE_FIELDS = tuple(f.name for f in fields(JourneyState))
-#: The statuses whose current step has an owner.
-ACTIVE = ("open", "disputed")
 
 
 class IndexReader:
@@ -46,7 +45,7 @@ class IndexReader:
         state = self.index.state(jid, now, self._reference(jid))
         if state is None:
             raise NotFoundError(f"journey {journey} was never opened on this deployment")
-        return _row(state.as_dict(), now)
+        return state_row(state.as_dict(), now)
 
     def journeys(self, filters: Any) -> list[dict[str, Any]]:
         """The journeys that pass the filters (the service's JourneyFilters), oldest first."""
@@ -61,13 +60,3 @@ class IndexReader:
             | {"overdue": row["overdue"], "opened_block": row["opened_block"]}
             for row in self.index.journeys(filters, now=now)
         ]
-
-
-def _row(state: dict[str, Any], now: int) -> dict[str, Any]:
-    status = state["status"].replace(" ", "_")
-    active = status in ACTIVE
-    row = dict(state, status=status)
-    if not active:
-        row["assignee"], row["org"], row["at_risk"] = None, None, False
-    row["overdue"] = bool(active and state["deadline"] and now > state["deadline"])
-    return row

@@ -15,7 +15,8 @@ from journeychain.keeper import Retry
 from journeychain.timeline import ENGINE_EVENTS, VOICE_EVENTS, ZERO_ADDRESS, ChainEvent, fetch_events
 
 DIRECTORY_EVENTS = ("OrganisationRegistered", "MemberAdded", "ParticipantRegistered")
-PUBLISHER_EVENTS = ("PlaybookPublished",)
+#: a playbook and the calendars its steps count working time by (published before it, immutable)
+PUBLISHER_EVENTS = ("PlaybookPublished", "CalendarPublished")
 #: Every event the index folds.
 INDEXED_EVENTS = (*ENGINE_EVENTS, "Claimed", *VOICE_EVENTS, *DIRECTORY_EVENTS, *PUBLISHER_EVENTS)
 
@@ -48,6 +49,10 @@ class ChainSource:
             w3.eth.contract(address=deployment.directory, abi=build["Directory"].abi),
             # the engine's ABI declares the publisher's event, as the timeline reads it
             w3.eth.contract(address=deployment.publisher, abi=engine_abi),
+            w3.eth.contract(
+                address=self.call(lambda: self.engine.functions.calendars().call()),
+                abi=build["Calendars"].abi,
+            ),
         ]
         self._blocks: dict[int, tuple[str, int]] = {}
 

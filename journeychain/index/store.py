@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from journeychain.calendar import Calendar
 from journeychain.chain import journey_home, private_dir
 from journeychain.deployments import Deployment, DeploymentKey
 from journeychain.encoding import from_short_name, journey_id
@@ -400,10 +401,14 @@ class Index:
 
     def _book(self, conn: Connection) -> RulesBook:
         if self._rules is None:
+            calendars = {
+                int(a["id"]): Calendar.from_chain((a["opens"], a["closes"], a["utcOffset"], a["holidays"]))
+                for _name, a, _block in _setup_events(conn, ("CalendarPublished",))
+            }
             rules: dict[int, PlaybookRules] = {}
             for row in conn.execute(select(schema.playbooks)).mappings():
                 args = codec.loads(row["steps"]) | {"options": codec.loads(row["options"])}
-                rules[int(row["playbook_id"])] = rules_from_event(args)
+                rules[int(row["playbook_id"])] = rules_from_event(args, calendars.get)
             self._rules = RulesBook(rules)
         return self._rules
 
@@ -734,7 +739,7 @@ def _rebuild_directory(conn: Connection) -> None:
 
 def _rebuild_playbooks(conn: Connection) -> None:
     rows = {}
-    for _name, a, block in _setup_events(conn, PUBLISHER_EVENTS):
+    for _name, a, block in _setup_events(conn, ("PlaybookPublished",)):
         rows[int(a["playbookId"])] = {
             "playbook_id": int(a["playbookId"]),
             "name": from_short_name(a["name"]),

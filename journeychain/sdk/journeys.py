@@ -13,9 +13,8 @@ from journeychain.encoding import (
     customer_subject,
     evidence_hash,
     field_pairs,
-    genesis_head,
     new_salt,
-    next_head,
+    rolling_head,
     short_name,
 )
 from journeychain.errors import ConfigError, JourneyRuleError, RuleError
@@ -339,9 +338,8 @@ class Journeys(Part):
         history = self.history(jid)
         if not history:
             return b"\x00" * 20, (ZERO, False, ZERO32)
-        head = genesis_head(jid, self._playbook_id(jid), self.customer_of(jid))
-        for i, record in enumerate(history[:-1]):
-            head = next_head(head, i, record.by, record.late, record.evidence)
+        done = [(i, r.by, r.late, r.evidence) for i, r in enumerate(history[:-1])]
+        head = rolling_head(jid, self._playbook_id(jid), self.customer_of(jid), done)
         return head, history[-1].as_tuple()
 
     def cancel(self, journey: str | bytes) -> Receipt:

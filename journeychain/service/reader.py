@@ -59,7 +59,7 @@ class ClientReader:
             if exc.error == "UnknownJourney":
                 raise NotFoundError(str(exc)) from None
             raise
-        return self._row(state.as_dict(), self.client.chain.now())
+        return state_row(state.as_dict(), self.client.chain.now())
 
     def journeys(self, filters: JourneyFilters) -> list[dict[str, Any]]:
         filters.check()
@@ -69,7 +69,7 @@ class ClientReader:
         now = c.chain.now()
         found = []
         for entry in c.journeys(filters.playbook):
-            row = self._row(c.journey(entry.journey_id).as_dict(), now)
+            row = state_row(c.journey(entry.journey_id).as_dict(), now)
             row["opened_block"] = entry.block
             if filters.status is not None and row["status"] != filters.status:
                 continue
@@ -90,12 +90,14 @@ class ClientReader:
             return int(self.client.participant_record(row["assignee"])[2])
         return row["org"]
 
-    @staticmethod
-    def _row(state: dict[str, Any], now: int) -> dict[str, Any]:
-        status = state["status"].replace(" ", "_")
-        active = status in ACTIVE
-        row = dict(state, status=status)
-        if not active:
-            row["assignee"], row["org"], row["at_risk"] = None, None, False
-        row["overdue"] = bool(active and state["deadline"] and now > state["deadline"])
-        return row
+
+def state_row(state: dict[str, Any], now: int) -> dict[str, Any]:
+    """A journey's state as the service answers it: its status as a word, no owner once it is
+    settled, and whether its current step is overdue at `now` (the chain's or the index's)."""
+    status = state["status"].replace(" ", "_")
+    active = status in ACTIVE
+    row = dict(state, status=status)
+    if not active:
+        row["assignee"], row["org"], row["at_risk"] = None, None, False
+    row["overdue"] = bool(active and state["deadline"] and now > state["deadline"])
+    return row

@@ -19,7 +19,7 @@ from typing import Any
 
 from journeychain.client import JourneyClient
 from journeychain.customer import REQUEST_FORMAT, CustomerRequest
-from journeychain.encoding import genesis_head, next_head
+from journeychain.encoding import rolling_head
 from journeychain.errors import ConfigError
 from journeychain.index import Index
 from journeychain.index.report import COLUMNS as REPORT_COLUMNS
@@ -66,6 +66,7 @@ class WebSource:
         self._names = names or {}
         self._vault = vault
         self._orgs: dict[str, int | None] = {}
+        self._org_names: dict[int, str] = {}
         #: the statements of the last requests prepared here for each (journey, step, kind), by
         #: commitment: the relay confirms in the vault the one whose commitment was signed
         self._statements: dict[tuple[bytes, int, str], dict[str, dict[str, Any]]] = {}
@@ -114,10 +115,9 @@ class WebSource:
     def org_name(self, org: int | None) -> str:
         if not org:
             return "no organisation"
-        for o in self.index.organisations():
-            if o["org"] == org:
-                return str(o["name"])
-        return f"organisation {org}"
+        if org not in self._org_names:  # read again only for an organisation not seen yet
+            self._org_names = {int(o["org"]): str(o["name"]) for o in self.index.organisations()}
+        return self._org_names.get(org, f"organisation {org}")
 
     def name(self, account: str | None) -> str | None:
         if not account:
@@ -227,10 +227,10 @@ class WebSource:
 
     def hash_check(self, jid: bytes, tl: Timeline) -> dict[str, Any]:
         _customer, head = self.client.engine.functions.journeyCommitments(jid).call()
-        rebuilt = genesis_head(jid, tl.playbook_id, bytes.fromhex(tl.customer[2:]))
-        for s in tl.steps:
-            if s.evidence and s.by:
-                rebuilt = next_head(rebuilt, s.step, s.by, s.late, bytes.fromhex(s.evidence[2:]))
+        done = [
+            (s.step, s.by, s.late, bytes.fromhex(s.evidence[2:])) for s in tl.steps if s.evidence and s.by
+        ]
+        rebuilt = rolling_head(jid, tl.playbook_id, bytes.fromhex(tl.customer[2:]), done)
         return {"chain": hexstr(bytes(head)), "rebuilt": hexstr(rebuilt), "matches": bytes(head) == rebuilt}
 
     # -- the customer's page -------------------------------------------------------------
