@@ -400,11 +400,18 @@ class Vault:
         key = (chain_id, tag, hexstr(jid), step, kind)
         with self._transaction() as db:
             done = db.execute(
-                f"SELECT 1 FROM statements WHERE {_STATEMENT} AND status = 'confirmed'", key
+                f"SELECT status, block FROM statements WHERE {_STATEMENT} "
+                "AND status IN ('confirmed', 'mined')",
+                key,
             ).fetchone()
-            if done:
+            if done and done["status"] == "confirmed":
                 raise ConfigError(
                     f"the {kind} of step {step} of journey {hexstr(jid)} is confirmed in the vault"
+                )
+            if done:
+                raise ConfigError(
+                    f"the {kind} of step {step} of journey {hexstr(jid)} was mined in block "
+                    f"{done['block']}, waiting for its confirmations: `journey reconcile` settles it"
                 )
             db.execute(f"DELETE FROM statements WHERE {_STATEMENT}", key)
             db.execute(
@@ -417,16 +424,26 @@ class Vault:
     def confirm_statement(self, statement: Statement, tx_hash: bytes | str, block: int | None = None) -> None:
         """Mark a statement as on chain (its transaction succeeded), as the one that was sent: its
         own text, salt and commitment are written, whatever another request left pending for the
-        same step and kind meanwhile (two requests prepared for one dispute keep the signed one)."""
+        same step and kind meanwhile (two requests prepared for one dispute keep the signed one).
+        Like step evidence, it is confirmed at once when the vault asks no confirmations, else
+        mined (in `block`) until `reconcile` counts them."""
         if commit(statement.text, statement.salt) != statement.commitment:
             raise EvidenceError(
                 f"the {statement.kind} given for step {statement.step} does not open its commitment"
             )
         key = _statement_key(statement)
-        kept = (statement.text, hexstr(statement.salt), hexstr(statement.commitment), hexstr(tx_hash), block)
+        status = "confirmed" if self.confirmations <= 0 or block is None else "mined"
+        kept = (
+            statement.text,
+            hexstr(statement.salt),
+            hexstr(statement.commitment),
+            status,
+            hexstr(tx_hash),
+            block,
+        )
         with self._transaction() as db:
             updated = db.execute(
-                "UPDATE statements SET text = ?, salt = ?, commitment = ?, status = 'confirmed', "
+                "UPDATE statements SET text = ?, salt = ?, commitment = ?, status = ?, "
                 f"tx_hash = ?, block = ? WHERE {_STATEMENT}",
                 (*kept, *key),
             ).rowcount
@@ -434,7 +451,7 @@ class Vault:
                 db.execute(
                     "INSERT INTO statements (chain_id, deployment, journey, step, kind, text, salt, "
                     "commitment, status, tx_hash, block, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*key, *kept, int(time.time())),
                 )
 
@@ -479,8 +496,8 @@ class Vault:
         stay pending. Only the rows of `deployment` (with those written before rows were keyed)
         are settled; without it, those of any deployment of `engine`'s address.
 
-        First, step evidence mined or confirmed in the last REORG_DEPTH blocks (or beyond the
-        chain's head) is checked against its transaction's receipt: gone (a lost block, a chain
+        First, step evidence and statements mined or confirmed in the last REORG_DEPTH blocks (or
+        beyond the chain's head) are checked against their transaction's receipt: gone (a lost block, a chain
         reorganised or restarted from an older state) puts it back to pending ("reopened"), to be
         settled as any pending row is; mined with the vault's confirmations reached becomes
         confirmed, else stays mined. Returns the counts."""
@@ -529,17 +546,30 @@ class Vault:
     def _recheck_recent(
         self, w3: Any, chain_id: int, tags: list[str], call: RpcCall, counts: dict[str, int]
     ) -> None:
-        """Mined and recently confirmed step evidence against the chain (see `reconcile`)."""
+        """Mined and recently confirmed step evidence and statements against the chain (see
+        `reconcile`)."""
         head = int(call(lambda: w3.eth.block_number))
         marks = ", ".join("?" for _ in tags)
-        rows = self._db.execute(
-            f"SELECT DISTINCT deployment, journey, step, status, tx_hash, block FROM evidence "
+        recent = (
             f"WHERE chain_id = ? AND deployment IN ({marks}) AND tx_hash IS NOT NULL AND ("
-            "status = 'mined' OR (status = 'confirmed' AND block > ?))",
-            (chain_id, *tags, head - REORG_DEPTH),
-        ).fetchall()
-        for row in rows:
-            key = (chain_id, row["deployment"], row["journey"], row["step"])
+            "status = 'mined' OR (status = 'confirmed' AND block > ?))"
+        )
+        args = (chain_id, *tags, head - REORG_DEPTH)
+        rows: list[tuple[Literal["evidence", "statements"], tuple[Any, ...], sqlite3.Row]] = [
+            ("evidence", (chain_id, r["deployment"], r["journey"], r["step"]), r)
+            for r in self._db.execute(
+                f"SELECT DISTINCT deployment, journey, step, status, tx_hash, block FROM evidence {recent}",
+                args,
+            ).fetchall()
+        ]
+        rows += [
+            ("statements", (chain_id, r["deployment"], r["journey"], r["step"], r["kind"]), r)
+            for r in self._db.execute(
+                f"SELECT deployment, journey, step, kind, status, tx_hash, block FROM statements {recent}",
+                args,
+            ).fetchall()
+        ]
+        for table, key, row in rows:
             tx: str = row["tx_hash"]
 
             def lookup(tx: str = tx) -> Any:
@@ -547,21 +577,29 @@ class Vault:
 
             receipt = call(lookup)
             if receipt is None or int(receipt["status"]) != 1:
-                self._set_status(key, "pending", None, None)
+                self._set_status(table, key, "pending", None, None)
                 counts["reopened"] += 1
                 continue
             block = int(receipt["blockNumber"])
             if head - block + 1 >= self.confirmations:
-                self._set_status(key, "confirmed", tx, block)
+                self._set_status(table, key, "confirmed", tx, block)
                 counts["confirmed"] += row["status"] == "mined"
             else:
-                self._set_status(key, "mined", tx, block)
+                self._set_status(table, key, "mined", tx, block)
                 counts["mined"] += 1
 
-    def _set_status(self, key: tuple[Any, ...], status: str, tx: str | None, block: int | None) -> None:
+    def _set_status(
+        self,
+        table: Literal["evidence", "statements"],
+        key: tuple[Any, ...],
+        status: str,
+        tx: str | None,
+        block: int | None,
+    ) -> None:
+        where = _STEP if table == "evidence" else _STATEMENT
         with self._transaction() as db:
             db.execute(
-                f"UPDATE evidence SET status = ?, tx_hash = ?, block = ? WHERE {_STEP}",
+                f"UPDATE {table} SET status = ?, tx_hash = ?, block = ? WHERE {where}",
                 (status, tx, block, *key),
             )
 

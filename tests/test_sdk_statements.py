@@ -286,3 +286,48 @@ def test_the_command_line_keeps_the_customers_statements_in_the_users_vault(sdk,
     [row] = vault.statements(chain.chain_id, "S-12")
     assert (row["kind"], row["text"], row["commitment"]) == ("rating_comment", "slow", rated["comment"])
     assert cli("prove", "S-12", "delivered", "rating_comment")["text"] == "slow"
+
+
+def statement_status(vault: Vault, reference: str, kind: str) -> set[str]:
+    rows = vault._db.execute(
+        "SELECT status FROM statements WHERE journey = ? AND kind = ?", (hexstr(journey_id(reference)), kind)
+    )
+    return {r["status"] for r in rows}
+
+
+def test_a_dispute_reason_waits_for_its_confirmations(sdk, vault):
+    """As step evidence: with confirmations asked, the reason is mined until reconcile counts them."""
+    chain, act = sdk
+    client = act["admin"]
+    customer = to_customer_step(act, vault, "S-C1")
+    with Vault(vault.path, confirmations=3) as waiting:
+        client.customer_dispute("S-C1", customer, "delivered", "arrived broken", vault=waiting)
+        assert statement_status(waiting, "S-C1", "dispute_reason") == {"mined"}
+        with pytest.raises(ConfigError, match="waiting for its confirmations"):
+            waiting.prepare_statement(
+                client.deployment.key, journey_id("S-C1"), DELIVERED, "dispute_reason", ""
+            )
+        waiting.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
+        assert statement_status(waiting, "S-C1", "dispute_reason") == {"mined"}  # one block of three
+        chain.w3.provider.make_request("evm_mine", [])
+        chain.w3.provider.make_request("evm_mine", [])
+        waiting.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
+        assert statement_status(waiting, "S-C1", "dispute_reason") == {"confirmed"}
+    assert proof_of(sdk, vault, "S-C1", DELIVERED, "dispute_reason").text == "arrived broken"
+
+
+def test_a_lost_block_puts_a_mined_dispute_reason_back_to_pending(sdk, vault):
+    chain, act = sdk
+    client = act["admin"]
+    customer = to_customer_step(act, vault, "S-C2")
+    with Vault(vault.path, confirmations=3) as waiting:
+        snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]
+        client.customer_dispute("S-C2", customer, "delivered", "never arrived", vault=waiting)
+        assert statement_status(waiting, "S-C2", "dispute_reason") == {"mined"}
+        chain.w3.provider.make_request("evm_revert", [snapshot])  # the dispute's block is lost
+        counts = waiting.reconcile(chain.w3, client.engine, client.deployment.block, voice=client.voice)
+        assert counts["reopened"] == 1  # (and it is counted pending, with the module's other rows)
+        assert statement_status(waiting, "S-C2", "dispute_reason") == {"pending"}
+        # the customer can dispute again; the new reason replaces the lost one
+        client.customer_dispute("S-C2", customer, "delivered", "never arrived, still", vault=waiting)
+        assert statement_status(waiting, "S-C2", "dispute_reason") == {"mined"}
