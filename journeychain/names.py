@@ -21,6 +21,7 @@ from pathlib import Path
 from journeychain.accounts import checksum
 from journeychain.chain import journey_home, write_private
 from journeychain.errors import ConfigError
+from journeychain.jsonfile import read_json_object
 
 #: The longest name kept: tables stay narrow.
 MAX_NAME = 32
@@ -71,28 +72,15 @@ class AddressBook:
 
     def _all(self) -> dict[str, dict[str, str]]:
         """Every chain's names; a file that is not an address book is refused, and left as it is."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigError(f"cannot read the address book {self.path}: {reason}") from None
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", "?")
-            raise self._corrupt(f"not JSON: {getattr(exc, 'msg', exc)} at line {line}") from None
-        if not isinstance(data, dict) or not all(
-            isinstance(names, dict) and all(isinstance(n, str) for n in names.values())
-            for names in data.values()
-        ):
-            raise self._corrupt("not names by chain and address")
-        return data
-
-    def _corrupt(self, reason: str) -> ConfigError:
-        return ConfigError(
-            f"{self.path} is not an address book ({reason}): it is left as it is; fix it or move it aside"
+        return read_json_object(
+            self.path,
+            "the address book",
+            "an address book",
+            lambda data: all(
+                isinstance(names, dict) and all(isinstance(n, str) for n in names.values())
+                for names in data.values()
+            ),
+            "names by chain and address",
         )
 
     def names(self) -> Names:

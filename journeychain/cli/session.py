@@ -21,6 +21,7 @@ from journeychain.client import Customer, JourneyClient
 from journeychain.deployments import Deployment, DeploymentKey, load_deployment
 from journeychain.encoding import journey_id
 from journeychain.errors import AccountError, ConfigError
+from journeychain.jsonfile import read_json_object
 from journeychain.names import AddressBook, Names, org_key
 from journeychain.tx import Receipt
 
@@ -154,28 +155,15 @@ class JourneyBook:
 
     def _all(self) -> dict[str, Any]:
         """Every chain's records; a file that is not a journeys file is refused, and left as it is."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise ConfigError(f"cannot read the journeys' records {self.path}: {reason}") from None
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", "?")
-            raise self._corrupt(f"not JSON: {getattr(exc, 'msg', exc)} at line {line}") from None
-        if not isinstance(data, dict) or not all(
-            isinstance(records, dict) and all(isinstance(r, dict) for r in records.values())
-            for records in data.values()
-        ):
-            raise self._corrupt("not records by deployment and journey")
-        return data
-
-    def _corrupt(self, reason: str) -> ConfigError:
-        return ConfigError(
-            f"{self.path} is not a journeys file ({reason}): it is left as it is; fix it or move it aside"
+        return read_json_object(
+            self.path,
+            "the journeys' records",
+            "a journeys file",
+            lambda data: all(
+                isinstance(records, dict) and all(isinstance(r, dict) for r in records.values())
+                for records in data.values()
+            ),
+            "records by deployment and journey",
         )
 
     def records(self) -> dict[str, dict[str, str]]:
