@@ -727,15 +727,9 @@ class Vault:
         chain_id = int(call(lambda: w3.eth.chain_id))
         jid = _jid(journey)
         where = f"step {step} of journey {hexstr(jid)}"
-        kept = self._read_tag("evidence", deployment or chain_id, hexstr(jid), step)
-        tag = kept[1] if kept else ""
-        row = self._db.execute(
-            f"SELECT * FROM evidence WHERE {_STEP} AND field = ?", (chain_id, tag, hexstr(jid), step, field)
-        ).fetchone()
-        if row is None:
-            raise ProofError(f"the vault holds no value for {field} at {where} on chain {chain_id}")
-        if row["value"] is None or row["salt"] is None:
-            raise ProofError(f"the value for {field} at {where} was erased from the vault")
+        row, tag = self._disclosed(
+            "evidence", deployment or chain_id, chain_id, jid, step, ("field", field), f"value for {field} at"
+        )
         key = short_name(field)
         held = {
             r["commitment"]
@@ -798,6 +792,32 @@ class Vault:
             checked=f"field {field} (key {hexstr(key)}) of {where}: commitment {hexstr(recomputed)}",
         )
 
+    def _disclosed(
+        self,
+        table: Literal["evidence", "statements"],
+        deployment: Where,
+        chain_id: int,
+        jid: bytes,
+        step: int,
+        column: tuple[str, str],
+        what: str,
+    ) -> tuple[sqlite3.Row, str]:
+        """The row (and its deployment tag) of a value to disclose: the step's field or statement
+        named by `column` (its name and value), refused when absent or erased."""
+        where = f"step {step} of journey {hexstr(jid)}"
+        kept = self._read_tag(table, deployment, hexstr(jid), step)
+        tag = kept[1] if kept else ""
+        row = self._db.execute(
+            f"SELECT * FROM {table} WHERE {_STEP} AND {column[0]} = ?",
+            (chain_id, tag, hexstr(jid), step, column[1]),
+        ).fetchone()
+        if row is None:
+            raise ProofError(f"the vault holds no {what} {where} on chain {chain_id}")
+        text = row["value"] if table == "evidence" else row["text"]
+        if text is None or row["salt"] is None:
+            raise ProofError(f"the {what} {where} was erased from the vault")
+        return row, tag
+
     def prove_statement(
         self,
         w3,
@@ -817,15 +837,9 @@ class Vault:
         chain_id = int(call(lambda: w3.eth.chain_id))
         jid = _jid(journey)
         where = f"step {step} of journey {hexstr(jid)}"
-        kept = self._read_tag("statements", deployment or chain_id, hexstr(jid), step)
-        tag = kept[1] if kept else ""
-        row = self._db.execute(
-            f"SELECT * FROM statements WHERE {_STATEMENT}", (chain_id, tag, hexstr(jid), step, kind)
-        ).fetchone()
-        if row is None:
-            raise ProofError(f"the vault holds no {kind} for {where} on chain {chain_id}")
-        if row["text"] is None or row["salt"] is None:
-            raise ProofError(f"the {kind} for {where} was erased from the vault")
+        row, _ = self._disclosed(
+            "statements", deployment or chain_id, chain_id, jid, step, ("kind", kind), f"{kind} for"
+        )
         recomputed = commit(row["text"], bytes.fromhex(row["salt"][2:]))
         source = engine if event_name == "Disputed" else voice
         match = _step_events(w3, source, event_name, jid, step, from_block, call)
