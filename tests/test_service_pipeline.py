@@ -103,7 +103,7 @@ def test_many_jobs_of_one_account_are_in_flight_at_once_and_mined_with_consecuti
 
 
 def test_a_journeys_jobs_run_in_order_and_a_refusal_names_the_rule_as_the_chain_then_stands(net):
-    chain, crew, store, service = net
+    _chain, crew, store, service = net
     refs = [f"ORDER-{i}" for i in range(3)]
     order: dict[str, list] = {}
     for ref in refs:
