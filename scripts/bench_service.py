@@ -10,12 +10,16 @@ rep accepts it), that is 2 x JOURNEYS step completions:
 - naive: one transaction at a time, signed with web3.py and waited for (no simulation, no reads);
 - sdk: `JourneyClient.complete_step`, one after the other, as `journey step complete` does;
 - service: every step submitted to the service at once (HTTP, through FastAPI's TestClient);
-  its worker sends each account's jobs in turn and each journey's in order.
+  its worker pipelines: each job that may run gets a lane of its own, so an account's queued
+  jobs are signed and broadcast back to back with consecutive nonces from the SDK's sender and
+  their receipts awaited together, while each journey's jobs run in order (the rep's acceptance
+  once Marketing's hand-over is mined).
 
 Writes ``reports/service.json``: steps per second of each path and the ratios service/naive and
-service/sdk. The issue's target, at least 5x the naive loop, needs the pipelined sender (one
-nonce sequence per account that does not wait for each transaction); until then the service
-gains what running several accounts' jobs side by side gives.
+service/sdk, against the issue's target of at least 5x the naive loop. The naive loop and the
+SDK's sequential path wait a block for each step; the service waits a block for each wave (all
+of Marketing's hand-overs, then all of the reps' acceptances), so its ratio grows with the number
+of journeys in flight.
 """
 
 from __future__ import annotations

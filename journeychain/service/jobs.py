@@ -7,8 +7,17 @@ is broadcast. A job that has transactions recorded is never run again blindly: t
 them up (a receipt: mined or reverted; unknown to the node: the same raw bytes broadcast again,
 which can only ever be mined once), and runs the action again only when every recorded
 transaction is mined and the action's own event is in none of them (a funding whose `approve`
-was mined, but not the funding). Jobs of one account run one at a time (one nonce sequence per
-account), jobs of one journey in the order they were accepted.
+was mined, but not the funding).
+
+The worker pipelines: every job that may run now runs in a lane of its own, so that an
+account's queued jobs are signed and broadcast back to back, with consecutive nonces from the
+SDK's sender (journeychain.sender: the account's nonces under its lock, the node asked for the
+pending count, nothing waited for in between), and their receipts are awaited together. Jobs
+of one journey run in the order they were accepted, each once the one before it is final: a
+step is simulated (and refused with its rule's sentence) against the chain its previous step
+left. An account with a recorded transaction that no lane is waiting for (sent before a
+restart, or when the node went away) sends nothing new until each such job is reconciled: a new
+transaction could take the nonce a recorded one must be mined with.
 """
 
 from __future__ import annotations
@@ -185,8 +194,10 @@ class Worker:
     """Runs the queued jobs of one deployment, and reconciles those sent before a restart.
 
     `accounts` are the keys the service may sign with, by address; `after_mined(job, result)`
-    is called once a job is mined (the service keeps its local records there). `locks` are
-    shared with whatever else signs for those accounts (the keeper), one per account."""
+    is called once a job is mined (the service keeps its local records there). `lanes` is how
+    many jobs may be in flight at once, over every account. `locks`, one per account, are for
+    whatever else signs for those accounts (the keeper) to take in turn; the nonces themselves
+    are the sender's (one sequence per account, shared by every lane and the keeper)."""
 
     def __init__(
         self,
@@ -195,7 +206,7 @@ class Worker:
         accounts: dict[str, LocalAccount],
         ctx: Any,
         *,
-        lanes: int = 8,
+        lanes: int = 64,
         poll: float = 0.2,
         after_mined: Callable[[Job, dict[str, Any]], None] | None = None,
         locks: dict[str, threading.Lock] | None = None,
@@ -207,7 +218,8 @@ class Worker:
         self.after_mined = after_mined
         self.locks = locks if locks is not None else {}
         self._pool = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="journey-job")
-        self._busy: set[str] = set()  # accounts with a job running
+        self._lanes = lanes
+        self._running: set[str] = set()  # the jobs in a lane now
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -242,42 +254,43 @@ class Worker:
             self._wake.clear()
 
     def dispatch(self) -> int:
-        """Starts every job that may run now: the first unfinished job of its journey, due, whose
-        account has no job running. Returns how many were started."""
+        """Starts every job that may run now: the first unfinished job of its journey, due, not in
+        a lane already; of an account with a recorded transaction no lane waits for, only the jobs
+        to reconcile. Returns how many were started."""
         started = 0
         seen_journeys: set[str] = set()
         unfinished = self.store.unfinished(self.deployment)
-        # an account with a transaction out (not found mined yet) sends nothing new until it is:
-        # a new transaction could take the nonce that the recorded one must be mined with
-        waiting = {j.account.lower(): j.id for j in unfinished if j.state == SENT}
+        with self._guard:  # read after the jobs: a job that left its lane meanwhile is looked at again
+            running = set(self._running)
+        # an account with a transaction out that no lane waits for sends nothing new until it is
+        # found: a new transaction could take the nonce that the recorded one must be mined with
+        reconciling = {j.account.lower() for j in unfinished if j.state == SENT and j.id not in running}
         for job in unfinished:
             journey, account = job.journey, job.account.lower()
             if journey in seen_journeys:
-                continue
+                continue  # a journey's jobs in order: the next once this one is final
             seen_journeys.add(journey)
-            if waiting.get(account, job.id) != job.id:
+            if job.id in running or job.next_try_at > now():
                 continue
-            if job.next_try_at > now():
+            if account in reconciling and job.state != SENT:
                 continue
             with self._guard:
-                if account in self._busy:
+                if job.id in self._running or len(self._running) >= self._lanes:
                     continue
-                self._busy.add(account)
+                self._running.add(job.id)
             self._pool.submit(self._run, job)
             started += 1
         return started
 
     def _run(self, job: Job) -> None:
-        account = job.account.lower()
         try:
-            with self.lock(account):
-                fresh = self.store.job(job.id)
-                if fresh is None or fresh.final:
-                    return
-                if fresh.txs:
-                    self.reconcile(fresh)
-                else:
-                    self.execute(fresh)
+            fresh = self.store.job(job.id)
+            if fresh is None or fresh.final:
+                return
+            if fresh.txs:
+                self.reconcile(fresh)
+            else:
+                self.execute(fresh)
         except Exception as exc:  # never lose the worker to one job
             log.exception("job %s failed unexpectedly", job.id)
             self.store.update_job(
@@ -285,7 +298,7 @@ class Worker:
             )
         finally:
             with self._guard:
-                self._busy.discard(account)
+                self._running.discard(job.id)
             self._wake.set()
 
     # --- running a job

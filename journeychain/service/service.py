@@ -31,7 +31,7 @@ class Settings:
     keeper_interval: float | None = 15.0  # None: no keeper in the service
     notify_interval: float = 2.0
     poll: float = 0.2
-    lanes: int = 8
+    lanes: int = 64  # jobs in flight at once, over every account
     vault_path: str | None = None
     tolerance: int = 300
     backoff_base: float = 1.0
@@ -208,7 +208,7 @@ class Service:
 
         def locked(send: Any) -> Any:
             def run(jid: bytes) -> str:
-                with lock:  # one nonce sequence per account, shared with the jobs
+                with lock:  # the keeper's sends one at a time (the nonces are the sender's)
                     return send(jid).tx_hash
 
             return run
