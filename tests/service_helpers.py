@@ -75,6 +75,14 @@ def served(chain: Any, crew: Crew, store: Store, dev: list[int], **settings: Any
     return Service(chain, crew.deployment, store, accounts, keeper, Settings(**options))
 
 
+def submit(service: Service, account: int, action: str, journey: str, params: dict, key: str) -> Any:
+    """Submits a job as the CRM integration, acting as dev account `account`; it must be new."""
+    address = dev_account(account, service.chain).address
+    job, new = service.submit("crm", address, action, journey, params, key, "")
+    assert new
+    return job
+
+
 def wait_final(get: Any, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """The job once it is final (mined, refused or failed), polled through `get(path)`."""
     deadline = time.monotonic() + timeout

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from service_helpers import customer, journey_home
+from service_helpers import customer, journey_home, submit
 
 from journeychain.accounts import dev_account
 from journeychain.demo import network
@@ -37,13 +37,6 @@ def net(tmp_path_factory):
         settings = Settings(keeper_interval=None, poll=0.05)
         service = Service(chain, crew.deployment, store, accounts, None, settings)
         yield chain, crew, store, service
-
-
-def submit(service: Service, account: int, action: str, journey: str, params: dict, key: str):
-    address = dev_account(account, service.chain).address
-    job, new = service.submit("crm", address, action, journey, params, key, "")
-    assert new
-    return job
 
 
 def open_params(crew, reference: str) -> dict:

@@ -18,7 +18,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from service_helpers import customer, journey_home
+from service_helpers import customer, journey_home, submit
 
 from journeychain.accounts import dev_account
 from journeychain.demo import network
@@ -41,13 +41,6 @@ def net(tmp_path_factory):
         accounts = {dev_account(n, chain).address: dev_account(n, chain) for n in (1, 7)}
         service = Service(chain, crew.deployment, store, accounts, None, Settings(keeper_interval=None))
         yield chain, crew, store, service
-
-
-def submit(service: Service, account: int, action: str, journey: str, params: dict, key: str):
-    address = dev_account(account, service.chain).address
-    job, new = service.submit("crm", address, action, journey, params, key, "")
-    assert new
-    return job
 
 
 def crash_at(store: Store, record: int, after_record: bool):
