@@ -197,3 +197,37 @@ def test_two_syncs_at_once_index_each_block_once(demo, synced, index_url, tmp_pa
     with Index.open(url, crew.deployment) as together:
         assert together.counts() == synced.counts()
         assert together.cursor() == synced.cursor()
+
+
+def test_one_scratch_index_shared_by_threads_indexes_each_block_once(demo, tmp_path):
+    """The pages' case: one `sqlite://` index whose request threads sync and read it at once.
+    Each thread has its own connection to a scratch file, removed when the index closes."""
+    import threading
+
+    chain, crew = demo
+    with Index.open(str(tmp_path / "alone.sqlite"), crew.deployment) as alone:
+        alone.sync(chain)
+        expected = alone.counts(), alone.cursor()
+    failures: list[BaseException] = []
+    shared = Index.open("sqlite://", crew.deployment)
+    scratch = shared._scratch
+    assert scratch is not None and scratch.is_dir()
+
+    def work() -> None:
+        try:
+            shared.sync(chain, batch=2)
+            shared.counts()
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    try:
+        assert failures == []
+        assert (shared.counts(), shared.cursor()) == expected
+    finally:
+        shared.close()
+    assert not scratch.exists()

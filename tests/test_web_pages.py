@@ -89,6 +89,7 @@ def world():
         finally:
             server.should_exit = True
             thread.join(10)
+            source.close()
 
 
 @pytest.fixture(scope="module")

@@ -149,10 +149,10 @@ def report_rows(
 ) -> list[dict[str, Any]]:
     """The report's rows, from the index, or from the chain's events folded in memory."""
     index = open_index(s, no_index)
-    if index is None:
-        index = Index.open("sqlite://", s.deployment)
-        index.sync(s.chain, confirmations=0)
-    with index:
+    scratch = index is None
+    with index or Index.open("sqlite://", s.deployment) as index:
+        if scratch:
+            index.sync(s.chain, confirmations=0)
         return index.report(since=since, until=until, group_by=by)
 
 

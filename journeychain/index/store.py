@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
@@ -24,7 +26,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
 from journeychain.calendar import Calendar
 from journeychain.chain import journey_home, private_dir
@@ -121,19 +122,25 @@ def _filters(filters: Any, kw: Mapping[str, Any]) -> JourneyFilter:
 class Index:
     """A deployment's read model: see the package's docstring."""
 
-    def __init__(self, engine: Engine, deployment: Deployment, url: str):
+    def __init__(self, engine: Engine, deployment: Deployment, url: str, scratch: Path | None = None):
         self.db, self.deployment, self.url = engine, deployment, url
         self.last_reorganisation: Reorganisation | None = None
         self._rules: RulesBook | None = None
+        self._scratch = scratch
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str | None, deployment: Deployment) -> Index:
         """The index at `url` (None: $JOURNEY_INDEX or the default SQLite file), created or
-        migrated as needed; refused when it holds another deployment's events."""
+        migrated as needed; refused when it holds another deployment's events. An in-memory
+        SQLite URL (`sqlite://`) is a scratch file removed at `close()`: each thread then reads
+        and writes through its own connection, under the database's lock."""
         full = database_url(url, deployment.key)
+        scratch = None
+        if full in ("sqlite://", "sqlite:///:memory:"):
+            scratch = Path(tempfile.mkdtemp(prefix="journey-index-"))
         try:
-            engine = _engine(full)
+            engine = _engine(f"sqlite:///{scratch / 'index.db'}" if scratch else full)
             with engine.begin() as conn:
                 schema.migrate(conn)
                 held = conn.execute(
@@ -148,15 +155,20 @@ class Index:
                         "give each deployment its own database"
                     )
         except SQLAlchemyError as exc:
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
             cause = getattr(exc, "orig", None) or exc
             raise IndexStoreError(
                 f"cannot open the index at {_shown(full)}: {type(cause).__name__}: "
                 f"{(str(cause).strip().splitlines() or [''])[0]}"
             ) from None
-        return cls(engine, deployment, full)
+        return cls(engine, deployment, full, scratch)
 
     def close(self) -> None:
         self.db.dispose()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def __enter__(self) -> Index:
         return self
@@ -635,29 +647,26 @@ class Index:
 
 
 def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
-        if path:
-            file = Path(path)
-            file.parent.mkdir(parents=True, exist_ok=True)
-            if not file.exists():
-                os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
-            # the service reads from its request threads: a pooled connection serves one at a time
-            engine = create_engine(url, connect_args={"check_same_thread": False})
-        else:  # in memory: one connection, shared
-            engine = create_engine(
-                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
+    if url.startswith("sqlite:///"):
+        file = Path(url.removeprefix("sqlite:///"))
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if not file.exists():
+            os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+        # the service reads from its request threads: a pooled connection serves one at a time
+        engine = create_engine(url, connect_args={"check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            if path:
-                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=10000")
             cur.close()
 
         return engine
+    if url.startswith("sqlite:"):
+        raise IndexStoreError(
+            f"{url} is not a SQLite file URL: give sqlite:///PATH, or sqlite:// for a scratch index"
+        )
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -76,7 +76,7 @@ def demo_pages(crew: Any, port: int, say: Callable[[str], None], wait: Callable[
     path = crew.vault.path
     source = WebSource(crew.relayer.client, demo_records(crew), crew.names(), vault=lambda: Vault(path))
     links = CustomerLinks(os.urandom(32), str(crew.deployment.key))  # they die with the demo's chain
-    with PageServer(pages_app(source, links), port) as server:
+    with source, PageServer(pages_app(source, links), port) as server:
         say(f"the operations dashboard: {server.url}/dashboard")
         expires = int(time.time()) + 7 * 86_400
         for ref, jid in crew.journeys.items():

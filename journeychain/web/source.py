@@ -61,7 +61,9 @@ class WebSource:
         index: Index | None = None,
     ):
         self.client = client
+        #: the index the pages read; one of its own (a scratch file) unless given, closed by close()
         self.index = index if index is not None else Index.open("sqlite://", client.deployment)
+        self._owns_index = index is None
         self._records = records
         self._names = names or {}
         self._vault = vault
@@ -74,6 +76,17 @@ class WebSource:
         self._cache: dict[tuple[Any, ...], tuple[int, Any]] = {}
         self._synced = -1
         self._roles: dict[int, list[str]] = {}
+
+    def close(self) -> None:
+        """Closes the index the source opened for itself (a given index stays open)."""
+        if self._owns_index:
+            self.index.close()
+
+    def __enter__(self) -> WebSource:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # -- helpers -------------------------------------------------------------------------
 
