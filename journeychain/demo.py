@@ -4,9 +4,9 @@ A private anvil is started, the suite deployed and the default playbook publishe
 one customer goes through on time, one lead breaches its acceptance deadline (the keeper
 flags it, Marketing escalates it to another rep), one booking is refused for a missing
 field and then made, one customer disputes a step (the arbiter upholds it) and one journey
-expires with its pool refunded; a sixth lead, on a copy of the playbook whose lead acceptance
-counts 24 working hours (Monday to Friday, 09:00-17:00 UTC), is handed over on a Friday evening,
-does not breach on Saturday, is paused on Monday and is accepted after the keeper's warning,
+expires with its pool refunded; a sixth lead (the playbook's lead acceptance counts 24 working
+hours, Monday to Friday, 09:00-17:00 UTC) is handed over on a Friday evening, does not breach
+on Saturday, is paused on Monday and is accepted after the keeper's warning,
 before its deadline. Each customer signs with a key of its own for its journey,
 derived from a secret of its own; it confirms on its own device (a request written, signed
 and handed back) and disputes and rates by EIP-712 signature, relayed by someone else, so it
@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ from eth_account.signers.local import LocalAccount
 
 from journeychain.accounts import dev_account
 from journeychain.amounts import tokens
-from journeychain.calendar import Calendar
 from journeychain.calendar import warn_at as calendar_warn_at
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import Customer as ClientCustomer
@@ -41,7 +40,7 @@ from journeychain.deployments import Deployment, deploy
 from journeychain.encoding import journey_id
 from journeychain.errors import RuleError
 from journeychain.keeper import Keeper
-from journeychain.playbook import SLA_KINDS, Playbook, load_playbook
+from journeychain.playbook import SLA_KINDS, load_playbook
 from journeychain.timeline import Timeline, duration, sla_breaches, timelines
 from journeychain.tx import Receipt
 from journeychain.vault import Vault
@@ -49,14 +48,6 @@ from journeychain.vault import Vault
 ZERO = "0x" + "00" * 20
 DAY = 86_400
 HOUR = 3_600
-# the office hours of the working-time journey: Monday to Friday, 09:00 to 17:00 UTC
-OFFICE_HOURS = Calendar.from_spec({d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")})
-
-
-def office_hours_playbook(default: Playbook) -> Playbook:
-    """The default playbook with the lead acceptance's 24 hours counted in office hours."""
-    steps = tuple(replace(s, calendar="office") if s.name == "lead_accepted" else s for s in default.steps)
-    return replace(default, name="office-hours", steps=steps, calendars=(("office", OFFICE_HOURS),))
 
 
 POOL = 1_000 * 10**18
@@ -154,8 +145,6 @@ class Crew:
         self.client = JourneyClient(chain, deployment)
         self.engine, self.voice, self.token = self.client.engine, self.client.voice, self.client.token
         self.playbook = load_playbook()
-        self.office_hours = office_hours_playbook(self.playbook)
-        self.office_hours_id = 0
         self.members: dict[str, Member] = {}
         for index, key, name, role, org in CAST:
             account = dev_account(index, chain)
@@ -202,11 +191,17 @@ class Crew:
         for m in cast:
             m.client.accept_rulebook()
         admin.publish_playbook(self.playbook)
-        self.office_hours_id = admin.publish_playbook(self.office_hours)[0]
         admin.mint(self.funder.address, 100 * POOL)
 
     def advance(self, seconds: int) -> None:
         self.chain.advance(seconds)
+
+    def past_deadline(self, *references: str, margin: int = HOUR) -> None:
+        """Move the clock to `margin` after the latest deadline of the current steps of the
+        journeys `references` (as the chain computes it: in working time where a step counts
+        it), never back."""
+        due = max(self.client.journey(r).deadline for r in references)
+        self.advance(max(0, due + margin - _now(self)))
 
     # --- journeys -----------------------------------------------------------------
     def open(self, reference: str, assignee: Member | None = None, playbook_id: int = 1) -> bytes:
@@ -365,7 +360,7 @@ def _breached_lead(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     crew.open(ref, assignee=crew.marketing)
     crew.qualify(ref, crew.rep_a)
     tick()
-    crew.advance(DAY + 2 * HOUR)  # rep A lets the lead sit past its 24h deadline
+    crew.past_deadline(ref, margin=2 * HOUR)  # rep A lets the lead sit past its 24 working hours
     out.notes.extend(crew.keeper_round())
     crew.escalate(ref, crew.marketing, crew.rep_b)
     out.notes.append("Marketing escalated the lead from Sales rep A to Sales rep B")
@@ -446,7 +441,7 @@ def _working_hours(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
         "a Friday-evening lead in working hours: no breach on Saturday, a pause, a warning in time",
         "open",
     )
-    crew.open(ref, assignee=crew.marketing, playbook_id=crew.office_hours_id)
+    crew.open(ref, assignee=crew.marketing)
     now = crew.chain.w3.eth.get_block("latest")["timestamp"]
     friday = (now // DAY + (4 - (now // DAY + 3) % 7) % 7 + 7) * DAY  # a Friday a week or more ahead
     crew.advance(friday + 17 * HOUR + 55 * 60 - now)
@@ -473,7 +468,8 @@ def _working_hours(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
         f"the paused working time does not count, the deadline moved to {_when(due)}"
     )
     tick()
-    warn = calendar_warn_at(OFFICE_HOURS, due, 24 * HOUR, crew.office_hours.steps[1].warn_bps)
+    office = dict(crew.playbook.calendars)[str(crew.playbook.steps[1].calendar)]
+    warn = calendar_warn_at(office, due, crew.playbook.steps[1].sla, crew.playbook.steps[1].warn_bps)
     crew.advance(warn + 60 - _now(crew))
     out.notes.extend(line for line in crew.keeper_round() if ref in line)
     crew.complete(ref, crew.rep_a, {"accepted_note": "accepted after the warning"})

@@ -284,8 +284,9 @@ class Keeper:
         if w.deadline and not w.flagged:
             if not w.warned and not w.customer_step:
                 s = self.book.step(w.playbook, w.step)
-                if s is not None and s.warn_bps and s.sla:
-                    moments.append(w.deadline - s.sla + s.sla * s.warn_bps // 10_000)
+                warn = s.warn_at(w.deadline) if s is not None else None
+                if warn is not None:
+                    moments.append(warn)
             if not w.customer_step or self._expire is not None:
                 moments.append(w.deadline + 1)
         return min(moments) if moments else None
@@ -407,9 +408,8 @@ class Keeper:
         """Warn once that the step is at risk: past its playbook's warning threshold, as the
         engine confirms (a step waiting for its pool is not at risk)."""
         s = self.book.step(w.playbook, w.step)
-        if s is None or not s.warn_bps or not s.sla:
-            return
-        if now < w.deadline - s.sla + s.sla * s.warn_bps // 10_000:
+        warn = s.warn_at(w.deadline) if s is not None else None
+        if s is None or warn is None or now < warn:
             return
         journey = bytes.fromhex(jid[2:])
         at_risk = self.retry(lambda: self.engine.functions.stepAtRisk(journey).call())[0]

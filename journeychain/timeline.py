@@ -194,6 +194,14 @@ class PublishedStep:
     warn_bps: int = 0
     calendar: Calendar | None = None  # the calendar its SLA counts working time by (None: wall clock)
 
+    def warn_at(self, deadline: int) -> int | None:
+        """When this step, due at `deadline`, is at risk of breaching (its warning threshold of
+        the SLA, counted back from the deadline in its working time, as the engine's
+        `stepAtRisk` does), or None when it never warns."""
+        if not self.warn_bps or not self.sla or not deadline:
+            return None
+        return calendar_warn_at(self.calendar, deadline, self.sla, self.warn_bps)
+
 
 def published_steps(args: dict[str, Any], calendar: Callable[[int], Calendar | None]) -> list[PublishedStep]:
     """A PlaybookPublished event's steps; `calendar(number)` gives each step's calendar (None

@@ -129,8 +129,14 @@ class Bench:
             self.orgs[account.address] = org
         for schema in self.playbook.schemas:
             self.registry.registerSchema(*schema.as_tuple(), {"from": self.admin})
+        # the calendars the playbook declares (the lead acceptance's working hours), numbered
+        calendar_ids = {}
+        for name, calendar in self.playbook.calendars:
+            published = Calendars.at(e.calendars()).publish(calendar.as_tuple(), {"from": self.admin})
+            calendar_ids[name] = published.events["CalendarPublished"]["id"]
+        self.calendar_ids = calendar_ids
         tx = PlaybookPublisher.at(e.publisher()).publishPlaybook(
-            *self.playbook.publish_args(), {"from": self.admin}
+            *self.playbook.publish_args(calendar_ids), {"from": self.admin}
         )
         self.gas["publish_playbook"] = tx.gas_used
         self.playbook_id = tx.return_value if tx.return_value else 1
@@ -234,7 +240,7 @@ class Bench:
         # flag_breach: the sales rep lets the lead-acceptance deadline pass.
         jid, _ = self.open(Customer())
         self.complete(jid, self.marketing, assign=self.sales)
-        chain.sleep(DAY + HOUR)
+        chain.sleep(self.engine.journey(jid)[4] + HOUR - chain.time())  # past its deadline
         chain.mine()
         self.gas["flag_breach"] = self.engine.flagBreach(jid, {"from": self.relayer}).gas_used
 
@@ -266,23 +272,23 @@ class Bench:
             utc_offset="+01:00",
             holidays=["2026-12-24", "2026-12-25", "2026-12-31", "2027-01-01"],
         )
-        calendars.publish(office.as_tuple(), {"from": self.admin})
+        holidays_id = calendars.publish(office.as_tuple(), {"from": self.admin}).events["CalendarPublished"][
+            "id"
+        ]
         friday = 1_797_612_900  # 2026-12-18 17:55 +01:00
         self.gas["calendar_deadline_3d"] = calendars.deadline.estimate_gas(
-            1, friday, 3 * DAY, {"from": self.admin}
+            holidays_id, friday, 3 * DAY, {"from": self.admin}
         )
 
         # complete_step_calendar: the booking step of the default playbook where onboarding
         # counts its 3 days in working time (Monday to Friday 09:00-17:00 UTC); the second
         # such journey is measured, as for complete_step_4_fields.
-        weekdays = Calendar.from_spec({d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")})
-        tx = calendars.publish(weekdays.as_tuple(), {"from": self.admin})
-        cid = tx.events["CalendarPublished"]["id"]
+        cid = self.calendar_ids["office"]  # the default playbook's: Monday to Friday 09:00-17:00 UTC
         steps = list(self.playbook.steps)
         steps[3] = replace(steps[3], calendar=cid)
         variant = replace(self.playbook, name="default-calendar", steps=tuple(steps))
         tx = PlaybookPublisher.at(self.engine.publisher()).publishPlaybook(
-            *variant.publish_args(), {"from": self.admin}
+            *variant.publish_args(self.calendar_ids), {"from": self.admin}
         )
         calendar_playbook = tx.events["PlaybookPublished"]["playbookId"]
         self.journey(self.vendor_many, calendar_playbook)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from journeychain.chain import free_port
-from journeychain.demo import DAY, HOUR, network
+from journeychain.demo import network
 from journeychain.encoding import journey_id
 
 JOURNEY = Path(sys.executable).with_name("journey")
@@ -177,7 +177,7 @@ def test_forget_erases_a_customers_values(net):
 
 def test_keeper_once_flags_a_passed_deadline_and_keeps_its_state(net, opened):
     chain, crew, work, _env = net
-    crew.advance(DAY + HOUR)
+    crew.past_deadline(opened)
     round_ = json.loads(ok(journey(net, "-a", "dev:9", "--json", "keeper", "--once")))
     flagged = {(a["reference"], a["step"]) for a in round_["actions"] if a["action"] == "flagged"}
     assert (opened, 1) in flagged

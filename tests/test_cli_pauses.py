@@ -14,11 +14,13 @@ from journeychain.chain import Chain
 from journeychain.cli import app
 from journeychain.client import Customer
 from journeychain.encoding import profile_hash
+from journeychain.playbook import load_playbook
 from tests.conftest import cast_network
 
 REP = dev_account(2).address
 CUSTOMER = Customer(dev_account(9), profile_hash("Ada", b"\x03" * 32))
 PROFILE = "0x" + CUSTOMER.profile.hex()
+OFFICE = dict(load_playbook().calendars)["office"]  # the lead acceptance's working hours
 
 
 def run(*args: str):
@@ -45,11 +47,13 @@ def test_the_owner_pauses_the_customer_replies_and_the_sla_kept_runs_on(lead, jo
     deadline = lead[0].journey("WAIT-1").deadline
     journey_chain.advance(4 * 3600)
     paused = ok("-a", "dev:2", "step", "pause", "WAIT-1", "--reason", "awaiting_information")
-    assert paused["step"] == 1 and abs(paused["left"] - (deadline - journey_chain.now())) <= 2
+    # what the 24 working hours had left: the working time from now to the deadline
+    left = OFFICE.working_time(journey_chain.now(), deadline)
+    assert paused["step"] == 1 and abs(paused["left"] - left) <= 2
     journey_chain.advance(10 * 86_400)  # ten days waiting on the customer: they do not count
     replied = ok("customer", "reply", "WAIT-1", "--customer", "dev:9", "--profile-hash", PROFILE,
                  "--message", "serial number attached")  # fmt: skip
-    assert abs(replied["deadline"] - (journey_chain.now() + paused["left"])) <= 2
+    assert abs(replied["deadline"] - OFFICE.deadline(journey_chain.now(), paused["left"])) <= 2
     assert lead[0].journey("WAIT-1").deadline == replied["deadline"]
     people = run("-a", "dev:2", "step", "pause", "WAIT-1")
     assert (

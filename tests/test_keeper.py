@@ -61,7 +61,7 @@ def test_keeper_restarted_mid_run_flags_every_breach_exactly_once(net, tmp_path)
     a, b = lead(crew, "K-A", crew.rep_a), lead(crew, "K-B", crew.rep_b)
     keeper = new_keeper(chain, crew, state)
     assert keeper.run_once().flagged == []  # nothing is due yet
-    crew.advance(DAY + HOUR)
+    crew.past_deadline("K-A", "K-B")
     first = keeper.run_once()
     assert {x.journey for x in first.flagged} == {a, b}
     del keeper  # the keeper stops here...
@@ -69,7 +69,7 @@ def test_keeper_restarted_mid_run_flags_every_breach_exactly_once(net, tmp_path)
     # ...meanwhile: A is escalated (a new deadline), C is opened, B stays breached
     crew.escalate("K-A", crew.marketing, crew.rep_b)
     c = lead(crew, "K-C", crew.rep_a)
-    crew.advance(DAY + HOUR)
+    crew.past_deadline("K-A", "K-C")
 
     restarted = new_keeper(chain, crew, state)  # a new process, resuming from the state file
     assert restarted.state.last_block == first.to_block
@@ -93,7 +93,7 @@ def test_a_keeper_that_lost_its_last_round_does_not_flag_twice(net, tmp_path):
     keeper.run_once()
     before = state.read_text()
     d = lead(crew, "K-D", crew.rep_a)
-    crew.advance(DAY + HOUR)
+    crew.past_deadline("K-D")
     assert d in [x.journey for x in keeper.run_once().flagged]
     state.write_text(before)  # the state written after the flag was lost (a crash)
     again = new_keeper(chain, crew, state)
@@ -302,9 +302,10 @@ def test_keeper_warns_once_when_a_step_is_at_risk_and_flags_it_when_it_breaches(
     chain, crew = net
     jid = lead(crew, "K-WARN", crew.rep_a)
     keeper = new_keeper(chain, crew, tmp_path / "keeper.json")
-    crew.advance(DAY * 7 // 10)  # 70% of the 24-hour acceptance SLA: not yet at risk
+    warn = crew.client.journey("K-WARN").warn_at  # 80% of its 24 working hours, as the chain says
+    crew.advance(warn - HOUR - crew.chain.now())  # an hour before: not yet at risk
     assert [a.journey for a in keeper.run_once().warned if a.journey == jid] == []
-    crew.advance(DAY // 5)  # 90%: past the playbook's 80% warning
+    crew.advance(2 * HOUR)  # an hour past the warning, hours before the deadline
     warned = [a for a in keeper.run_once().warned if a.journey == jid]
     assert [(a.step, a.tx) for a in warned] == [(1, None)]  # a warning sends nothing
     assert [a for a in keeper.run_once().warned if a.journey == jid] == []  # once per step

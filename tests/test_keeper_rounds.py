@@ -18,7 +18,7 @@ import pytest
 from journeychain import keeper as keeper_module
 from journeychain.accounts import dev_account
 from journeychain.chain import _anvil_args, _wait_ready, connect, free_port
-from journeychain.demo import DAY, HOUR, Crew, network
+from journeychain.demo import Crew, network
 from journeychain.deployments import deploy
 from journeychain.encoding import journey_id
 from journeychain.keeper import Keeper, Retry
@@ -62,7 +62,7 @@ def test_a_rounds_flags_go_out_as_one_transaction_and_a_refused_one_loses_none(n
     due = [lead(crew, f"B-{i}") for i in range(4)]
     keeper = batched_keeper(chain, crew, tmp_path / "keeper.json")
     keeper.run_once()
-    crew.advance(DAY + HOUR)
+    crew.past_deadline(*(f"B-{i}" for i in range(4)))
     crew.relayer.client.flag_breach("B-2")  # flagged by someone else before the keeper's round
     saves = []
     original = keeper.save
@@ -133,7 +133,7 @@ def test_the_keeper_outlives_a_node_outage_and_carries_on(journey_env, tmp_path,
             time.sleep(3)  # an outage of a few seconds: the keeper keeps trying
             assert thread.is_alive() and len(rounds) == before
             node = _anvil(port, state)  # back on the same port, with its state
-            crew.advance(DAY + HOUR)
+            crew.past_deadline("O-1")
             deadline = time.monotonic() + 60
             while not any(a.journey == watched for r in rounds for a in r.flagged):
                 assert time.monotonic() < deadline, "the keeper did not carry on after the outage"

@@ -72,7 +72,8 @@ def act(journey_chain: Chain):
             *("--funder", "dev:6", "--playbook", playbook),
         )
         act[1].complete_step(reference, assign=REP)
-        journey_chain.advance(2 * 86_400)  # the rep accepts the lead a day late
+        due = act[0].journey(reference).deadline  # 24 working hours after the hand-over
+        journey_chain.advance(due + 86_400 - journey_chain.now())  # the rep accepts it a day late
         act[2].complete_step(reference)
         act[6].fund(reference, 1000 * UNIT)
         act[5].attest_customer(reference, "identity_verified")

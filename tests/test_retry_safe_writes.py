@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from journeychain.chain import connect
 from journeychain.cli import app
 from journeychain.client import JourneyClient
-from journeychain.demo import DAY, HOUR, network
+from journeychain.demo import network
 from journeychain.encoding import journey_id
 from journeychain.errors import ChainError, JourneyRuleError, RuleError
 from journeychain.timeline import fetch_events, hexstr
@@ -148,7 +148,7 @@ def test_a_batch_of_flags_is_one_transaction_and_a_refused_one_is_left_out_on_re
     for ref in refs:
         crew.open(ref, assignee=crew.marketing)
         crew.qualify(ref, crew.rep_a)
-    crew.advance(DAY + HOUR)
+    crew.past_deadline(*refs)
     relayer = crew.relayer.client
     relayer.flag_breach("R-8")  # already flagged: a flag in the batch is refused
 

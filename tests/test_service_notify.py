@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from service_helpers import add_integration, customer, journey_home, served, wait_final
 
 from journeychain.accounts import dev_account
-from journeychain.demo import HOUR, network
+from journeychain.demo import network
 from journeychain.errors import AuthenticationError
 from journeychain.service.app import create_app
 from journeychain.service.auth import verify_signature
@@ -119,9 +119,10 @@ def test_warnings_and_breaches_are_delivered_signed_and_retried_until_received(n
             step = {"assign": dev_account(2, chain).address, "as": "dev:1"}
             done = http.post("/journeys/NOTE-1/steps/0/complete", json=step, headers=crm.headers).json()
             assert wait_final(get, done["id"])["state"] == "mined"
-            chain.advance(20 * HOUR)  # past 80% of lead_accepted's 24 hours: at risk
+            state = crew.client.journey("NOTE-1")
+            chain.advance(state.warn_at + 60 - chain.now())  # past 80% of its 24 working hours
             until(lambda: receiver.bodies(), what="the at-risk delivery")
-            chain.advance(5 * HOUR)  # past its deadline: the keeper flags it
+            chain.advance(state.deadline + 60 - chain.now())  # past its deadline: the keeper flags it
             until(lambda: [b for b in receiver.bodies() if b["kind"] == "breach"], what="the breach delivery")
             time.sleep(1.5)  # a few more rounds: the chain's BreachRecorded must not deliver it again
             deliveries = http.get(f"/subscriptions/{sub['id']}/deliveries", headers=crm.headers).json()

@@ -22,6 +22,15 @@ def net(tmp_path_factory):
         yield chain, crew
 
 
+def office(crew):
+    """The working hours the default playbook's lead acceptance counts its 24 hours by."""
+    return dict(crew.playbook.calendars)[str(crew.playbook.steps[1].calendar)]
+
+
+def block_time(chain, block: int) -> int:
+    return int(chain.w3.eth.get_block(block)["timestamp"])
+
+
 def build(chain, crew, ref: str):
     return timeline(chain.w3, crew.engine, journey_id(ref), crew.voice, crew.deployment.block)
 
@@ -30,7 +39,7 @@ def test_a_late_step_shows_that_it_was_late_and_by_how_much(net):
     chain, crew = net
     crew.open("TL-1", assignee=crew.marketing)
     crew.qualify("TL-1", crew.rep_a)
-    crew.advance(DAY + 2 * HOUR)  # the 24h lead acceptance deadline passes by two hours
+    crew.past_deadline("TL-1", margin=2 * HOUR)  # its 24 working hours run out, two hours ago
     crew.complete("TL-1", crew.rep_a, {"accepted_note": "late"})
     tl = build(chain, crew, "TL-1")
     done = [e for e in tl.entries if e.kind == "step_completed"]
@@ -99,7 +108,7 @@ def test_breaches_are_counted_per_participant_and_per_role(net):
     chain, crew = net
     crew.open("TL-3", assignee=crew.marketing)
     crew.qualify("TL-3", crew.rep_b)
-    crew.advance(DAY + HOUR)
+    crew.past_deadline("TL-3")
     crew.keeper_round()  # flags rep B's lead
     crew.complete("TL-3", crew.rep_b, {"accepted_note": "late"})
     crew.fund("TL-3")
@@ -151,10 +160,12 @@ def test_a_journey_read_through_the_sdk_says_when_its_step_is_at_risk(net):
     crew.open("TL-RISK", assignee=crew.marketing)
     crew.qualify("TL-RISK", crew.rep_a)
     state = crew.client.journey("TL-RISK")
-    assert state.at_risk is False and state.warn_at == state.deadline - DAY // 5
-    crew.advance(DAY * 9 // 10)  # 90% of the 24-hour acceptance SLA: past the 80% warning
+    # at risk once 80% of its 24 working hours have passed: 4h48m of working time before the end
+    warn = office(crew).before(state.deadline, 24 * HOUR // 5)
+    assert state.at_risk is False and state.warn_at == warn
+    crew.advance(warn + 60 - chain.now())  # a minute past the warning
     state = crew.client.journey("TL-RISK")
-    assert state.at_risk is True and state.as_dict()["warn_at"] == state.deadline - DAY // 5
+    assert state.at_risk is True and state.as_dict()["warn_at"] == warn
     tl = build(chain, crew, "TL-RISK")
     assert tl.at_risk(chain.now()).name == "lead_accepted"
 
@@ -166,9 +177,13 @@ def test_a_pause_and_the_customers_reply_show_in_the_timeline_and_move_the_deadl
     deadline = crew.client.journey("TL-PAUSE").deadline
     crew.advance(6 * HOUR)
     paused = crew.rep_a.client.pause_step("TL-PAUSE", "awaiting_customer")
+    at = block_time(chain, paused.block)
     left = paused.events["StepPaused"][0]["left"]
-    assert DAY - 6 * HOUR - 5 <= left <= DAY - 6 * HOUR  # what the 24-hour SLA had left
-    assert crew.client.journey("TL-PAUSE").deadline == deadline + 30 * DAY  # held meanwhile
+    assert left == office(crew).working_time(at, deadline)  # what its 24 working hours had left
+    # held meanwhile: a pause left running resumes by itself after 30 days
+    kept, held = office(crew).move_deadline(at, deadline, at + 30 * DAY)
+    assert kept == left and paused.events["StepPaused"][0]["deadline"] == held
+    assert crew.client.journey("TL-PAUSE").deadline == held
     assert crew.rep_a.client.pause_of("TL-PAUSE")["paused_at"] is not None
     crew.advance(3 * DAY)  # waiting on the customer: it does not count
     customer = crew.customers["TL-PAUSE"].signer
@@ -176,7 +191,8 @@ def test_a_pause_and_the_customers_reply_show_in_the_timeline_and_move_the_deadl
         "TL-PAUSE", customer, "here are the details", vault=crew.vault
     )
     resumed = replied.receipt.events["StepResumed"][0]
-    assert abs(resumed["deadline"] - (chain.now() + left)) <= 2  # the time left, from the reply on
+    # the working time left counts again from the reply on
+    assert resumed["deadline"] == office(crew).deadline(block_time(chain, replied.receipt.block), left)
     assert crew.client.journey("TL-PAUSE").deadline == resumed["deadline"]
     tl = build(chain, crew, "TL-PAUSE")
     kinds = [e.kind for e in tl.entries]

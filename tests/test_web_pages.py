@@ -68,7 +68,7 @@ def world():
             _walk_to_customer(crew, ref)
         crew.open("OPP-2003", assignee=crew.marketing)
         crew.qualify("OPP-2003", crew.rep_b)
-        crew.advance(3 * DAY)  # rep B's acceptance deadline has passed: overdue, not yet flagged
+        crew.past_deadline("OPP-2003", margin=2 * DAY)  # overdue by two days, not yet flagged
 
         source = WebSource(
             crew.relayer.client, demo_records(crew), crew.names(), vault=lambda: Vault(crew.vault.path)

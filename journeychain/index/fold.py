@@ -262,9 +262,7 @@ class _State:
 
     def row(self, tl: Timeline, rules: PlaybookRules, last_block: int, opened: ChainEvent) -> dict[str, Any]:
         current = rules.steps[self.step] if self.step < len(rules.steps) else None
-        warn_at = None
-        if current is not None and current.warn_bps and self.deadline:
-            warn_at = self.deadline - current.sla + current.sla * current.warn_bps // BPS
+        warn_at = current.warn_at(self.deadline) if current is not None else None
         waiting = (
             current is not None
             and rules.fund_before_commit
