@@ -86,7 +86,8 @@ contract CustomerVoice is EIP712, IJourneyEngine {
     /// engine, which settles the journey (see the engine's `confirmValue`).
     /// @dev Reverts unless the signature is the customer's, for this journey, playbook,
     /// chain and contract, over the journey's current rolling hash, with the current nonce
-    /// and an unexpired deadline, by an address that is no participant.
+    /// and an unexpired deadline. The engine, which holds the participants' records,
+    /// refuses a signer that is a participant itself (no call back here).
     /// @param journeyId The journey.
     /// @param playbookId Its playbook.
     /// @param customer Its customer commitment.
@@ -103,7 +104,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bool quiet,
         CustomerSignature calldata sig
     ) external view returns (address) {
-        return _verify(
+        return _verifySigner(
             journeyId,
             customer,
             head,
@@ -381,6 +382,19 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         bytes32 structHash,
         CustomerSignature calldata sig
     ) private view returns (address signer) {
+        signer = _verifySigner(journeyId, customer, head, expectedNonce, structHash, sig);
+        if (engine.isParticipant(signer)) revert ParticipantAsCustomer(journeyId, signer);
+    }
+
+    /// @dev {_verify} but for the participant check, which the caller makes.
+    function _verifySigner(
+        bytes32 journeyId,
+        bytes16 customer,
+        bytes20 head,
+        uint32 expectedNonce,
+        bytes32 structHash,
+        CustomerSignature calldata sig
+    ) private view returns (address signer) {
         if (customer == bytes16(0)) revert UnknownJourney(journeyId);
         if (sig.nonce != expectedNonce) revert StaleNonce(journeyId, sig.nonce, expectedNonce);
         if (block.timestamp > sig.deadline) revert SignatureExpired(sig.deadline);
@@ -391,7 +405,6 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         }
         // The customer's own signature, over the journey as it stood earlier: stale.
         if (sig.history != head) revert StaleSignature(journeyId, sig.history, head);
-        if (engine.isParticipant(signer)) revert ParticipantAsCustomer(journeyId, signer);
     }
 
     /// @dev Whether `signature` is `signer`'s over `digest`: recovered from an account's

@@ -124,6 +124,8 @@ abstract contract Incentives is Journeys {
         bool quiet = j.status == Status.Open && !j.exceptional;
         address signer =
             CustomerVoice(voice).confirmationSigner(journeyId, j.playbookId, f.customer, j.head, quiet, sig);
+        // The voice checked the signature; a participant never signs as the customer.
+        if (_idOf(signer) != 0) revert ParticipantAsCustomer(journeyId, signer);
         _settle(journeyId, j, f, history, signer, signer);
     }
 
@@ -243,7 +245,8 @@ abstract contract Incentives is Journeys {
     {
         if (msg.sender != voice) revert NotVoice(msg.sender);
         Journey memory j = _openJourney(journeyId);
-        StepConfig memory c = _checkOwner(journeyId, j, owner);
+        StepConfig memory c = _config(j.playbookId, j.step);
+        _checkOwner(journeyId, j, c, owner);
         step = j.step;
         was = j.deadline;
         // slither-disable-next-line timestamp,incorrect-equality (a deadline is a time; steps compared)
@@ -284,7 +287,7 @@ abstract contract Incentives is Journeys {
         Journey memory j = _openJourney(journeyId);
         // slither-disable-next-line incorrect-equality (steps and deadlines compared)
         if (j.step != step || j.deadline != held) revert StepNotPaused(journeyId, j.step);
-        if (asOwner) _checkOwner(journeyId, j, by);
+        if (asOwner) _checkOwner(journeyId, j, _config(j.playbookId, j.step), by);
         j.deadline = deadline;
         _store(journeyId, j);
         emit StepResumed(journeyId, step, by, deadline);

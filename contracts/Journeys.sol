@@ -114,7 +114,7 @@ abstract contract Journeys is Playbooks {
         StepConfig memory first = _config(playbookId, 0);
         // A published playbook's first step always has a role.
         if (first.role == 0) revert UnknownPlaybook(playbookId);
-        Participant memory opener = _checkActor(msg.sender, first.role);
+        Participant storage opener = _checkActor(msg.sender, first.role);
         if (journeyId == bytes32(0) || customer == bytes16(0)) revert EmptyReference();
         if (_journeys[journeyId] != 0) revert JourneyExists(journeyId);
         uint40 deadline = _deadline(first.calendar, first.sla);
@@ -162,7 +162,8 @@ abstract contract Journeys is Playbooks {
         uint8 step = j.step;
         bool late = j.deadline != 0 && block.timestamp > j.deadline;
         {
-            StepConfig memory c = _checkStep(journeyId, j, fields, attesters);
+            StepConfig memory c = _config(j.playbookId, step);
+            _checkStep(journeyId, j, c, fields, attesters);
             if (late) _completeLate(journeyId, j);
             // `step` is below the step count (at most 15), so the increment cannot overflow.
             unchecked {
@@ -335,31 +336,41 @@ abstract contract Journeys is Playbooks {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev The journey, which must be open.
-    function _openJourney(bytes32 journeyId) internal view returns (Journey memory) {
-        Journey memory j = _known(journeyId);
-        if (j.status != Status.Open) revert JourneyNotOpen(journeyId, j.status);
-        return j;
+    function _openJourney(bytes32 journeyId) internal view returns (Journey memory j) {
+        uint256 w = _knownWord(journeyId);
+        Status status = Status((w >> 220) & 0x07);
+        if (status != Status.Open) revert JourneyNotOpen(journeyId, status);
+        _decode(w, j);
     }
 
     /// @dev The journey, which must exist.
-    function _known(bytes32 journeyId) internal view returns (Journey memory) {
-        Journey memory j = _load(journeyId);
-        // slither-disable-next-line incorrect-equality (playbook 0 is never published: it marks a journey never opened)
-        if (j.playbookId == 0) revert UnknownJourney(journeyId);
-        return j;
+    function _known(bytes32 journeyId) internal view returns (Journey memory j) {
+        _decode(_knownWord(journeyId), j);
     }
 
     /// @dev The journey, which must be open or disputed (value not confirmed, not closed).
-    function _liveJourney(bytes32 journeyId) internal view returns (Journey memory) {
-        Journey memory j = _known(journeyId);
-        if (j.status != Status.Open && j.status != Status.Disputed) revert JourneyNotOpen(journeyId, j.status);
-        return j;
+    function _liveJourney(bytes32 journeyId) internal view returns (Journey memory j) {
+        uint256 w = _knownWord(journeyId);
+        Status status = Status((w >> 220) & 0x07);
+        if (status != Status.Open && status != Status.Disputed) revert JourneyNotOpen(journeyId, status);
+        _decode(w, j);
     }
 
-    /// @dev Every read of a journey's slot goes through here, and every write through
-    /// {_store}: one copy of the packing code.
+    /// @dev The journey's slot, which must hold a journey.
+    function _knownWord(bytes32 journeyId) private view returns (uint256 w) {
+        w = _journeys[journeyId];
+        // slither-disable-next-line incorrect-equality (playbook 0 is never published: it marks a journey never opened)
+        if (uint16(w >> 200) == 0) revert UnknownJourney(journeyId);
+    }
+
+    /// @dev Every read of a journey's slot goes through here (and {_decode}), and every
+    /// write through {_store}: one copy of the packing code. Each loader fills the one
+    /// record it returns, so that no copy is allocated on the way.
     function _load(bytes32 journeyId) internal view returns (Journey memory j) {
-        uint256 w = _journeys[journeyId];
+        _decode(_journeys[journeyId], j);
+    }
+
+    function _decode(uint256 w, Journey memory j) private pure {
         j.head = bytes20(uint160(w));
         j.deadline = uint40(w >> 160);
         j.playbookId = uint16(w >> 200);
@@ -478,40 +489,38 @@ abstract contract Journeys is Playbooks {
 
     /// @dev The rules a step completion must pass: the step is a participant's, the
     /// caller may complete it, and its fields, attestations and funding are all there.
-    function _checkStep(bytes32 journeyId, Journey memory j, Field[] calldata fields, address[] calldata attesters)
-        private
-        view
-        returns (StepConfig memory)
-    {
-        StepConfig memory c = _checkOwner(journeyId, j, msg.sender);
+    function _checkStep(
+        bytes32 journeyId,
+        Journey memory j,
+        StepConfig memory c,
+        Field[] calldata fields,
+        address[] calldata attesters
+    ) private view {
+        _checkOwner(journeyId, j, c, msg.sender);
         _checkFields(journeyId, j.playbookId, j.step, c, fields);
         bool gated = c.flags & _FUND_GATE != 0;
-        if (c.attestationCount == 0 && !gated) return c;
+        if (c.attestationCount == 0 && !gated) return;
         Funds memory f = _funds[journeyId];
         if (c.attestationCount != 0) _checkAttestations(journeyId, j, c.attestationCount, f.customer, attesters);
         // slither-disable-next-line incorrect-equality (an unfunded pool is exactly zero)
         if (gated && f.pool == 0) revert PoolNotFunded(journeyId, j.step);
-        return c;
     }
 
-    /// @dev Reverts unless `account` may act on the current step as its owner: it holds the
-    /// step's role, accepted the rulebook, is not ADMIN, and is the assignee or a member of
-    /// the owning organisation. Returns the step's configuration.
-    function _checkOwner(bytes32 journeyId, Journey memory j, address account)
+    /// @dev Reverts unless `account` may act on the current step, whose configuration is
+    /// `c`, as its owner: it holds the step's role, accepted the rulebook, is not ADMIN, and
+    /// is the assignee or a member of the owning organisation.
+    function _checkOwner(bytes32 journeyId, Journey memory j, StepConfig memory c, address account)
         internal
         view
-        returns (StepConfig memory)
     {
-        StepConfig memory c = _config(j.playbookId, j.step);
         if (c.role == _CUSTOMER_BIT) revert CustomerStep(journeyId, j.step);
-        Participant memory p = _checkActor(account, c.role);
+        Participant storage p = _checkActor(account, c.role);
         if (p.roles & 1 != 0) revert AdminMayNotOwnStep(account);
         if (j.owner & _ORG != 0) {
             if (_ORG | p.org != j.owner) revert WrongOrganisation(journeyId, j.step, account, j.owner & ~_ORG);
         } else if (j.owner != p.id) {
             revert NotAssignee(journeyId, j.step, account, _accountOf(j.owner));
         }
-        return c;
     }
 
     /// @dev The owner of step `step` as the completer of the step before it names it.
@@ -522,7 +531,7 @@ abstract contract Journeys is Playbooks {
     {
         if (role == _CUSTOMER_BIT) return 0;
         if (assignee != address(0)) {
-            Participant memory p = _assignable(assignee, role);
+            Participant storage p = _assignable(assignee, role);
             if (org != 0 && org != p.org) revert NotInOrganisation(assignee, org);
             return p.id;
         }

@@ -119,31 +119,30 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
     /// @dev Every action of a participant goes through here: the account must hold the
     /// role of `bit` (a role bit plus one) and have accepted the rulebook in force, or the
     /// previous one within its grace period. Returns the participant's record.
-    function _checkActor(address account, uint8 bit) internal view returns (Participant memory) {
-        Participant memory p = _holder(account, bit);
-        Book memory b = _book;
-        if (!rulebookInForce(p.accepted, b.version, b.publishedAt)) {
-            revert RulebookNotAccepted(account, p.accepted, b.version);
+    function _checkActor(address account, uint8 bit) internal view returns (Participant storage p) {
+        p = _holder(account, bit);
+        Book storage b = _book;
+        uint32 accepted = p.accepted;
+        if (!rulebookInForce(accepted, b.version, b.publishedAt)) {
+            revert RulebookNotAccepted(account, accepted, b.version);
         }
-        return p;
     }
 
     /// @dev The record of `account`, which must hold the role of `bit` and must not be
     /// ADMIN (ADMIN never owns a step). Assignment does not need the assignee's acceptance
     /// yet: it needs it to act.
-    function _assignable(address account, uint8 bit) internal view returns (Participant memory) {
-        Participant memory p = _holder(account, bit);
+    function _assignable(address account, uint8 bit) internal view returns (Participant storage p) {
+        p = _holder(account, bit);
         if (p.roles & 1 != 0) revert AdminMayNotOwnStep(account);
-        return p;
     }
 
-    /// @dev The record of `account`, which must hold the role of `bit`.
-    function _holder(address account, uint8 bit) private view returns (Participant memory) {
-        Participant memory p = _participants[account];
+    /// @dev The record of `account`, which must hold the role of `bit`. Records are read
+    /// where they lie (a storage reference), with no copy to memory.
+    function _holder(address account, uint8 bit) private view returns (Participant storage p) {
+        p = _participants[account];
         if (bit == 0 || bit == _CUSTOMER_BIT || p.roles & (uint64(1) << (bit - 1)) == 0) {
             revert MissingRole(account, bit == 0 || bit == _CUSTOMER_BIT ? CUSTOMER_ROLE : _roleIds[bit]);
         }
-        return p;
     }
 
     /// @dev Whether `account` holds the role of `bit` (a role bit plus one, not zero).
