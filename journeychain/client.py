@@ -31,7 +31,7 @@ from journeychain.playbook import role_id
 from journeychain.reverts import Context, Decoder
 from journeychain.sdk.attestations import Attestations
 from journeychain.sdk.batch import Batch, BatchResult
-from journeychain.sdk.core import Core
+from journeychain.sdk.core import Core, FromCore
 from journeychain.sdk.incentives import Incentives
 from journeychain.sdk.journeys import Journeys
 from journeychain.sdk.participants import Participants
@@ -170,47 +170,18 @@ class JourneyClient:
     def address(self) -> str:
         return self._core.address
 
-    @property
-    def engine(self) -> Any:
-        """The engine as a web3 contract (for reads the client does not wrap)."""
-        return self._core._engine
-
-    @property
-    def directory(self) -> Any:
-        """The directory (organisations, participants, roles, the rulebook) as a web3 contract."""
-        return self._core._directory
-
-    @property
-    def voice(self) -> Any:
-        return self._core._voice
-
-    @property
-    def registry(self) -> Any:
-        return self._core._registry
-
-    @property
-    def token(self) -> Any:
-        return self._core._token
-
-    @property
-    def _engine(self) -> Any:
-        return self._core._engine
-
-    @property
-    def _directory(self) -> Any:
-        return self._core._directory
-
-    @property
-    def _voice(self) -> Any:
-        return self._core._voice
-
-    @property
-    def _registry(self) -> Any:
-        return self._core._registry
-
-    @property
-    def _token(self) -> Any:
-        return self._core._token
+    engine = FromCore("_engine", "The engine as a web3 contract (for reads the client does not wrap).")
+    directory = FromCore(
+        "_directory", "The directory (organisations, participants, roles, the rulebook) as a web3 contract."
+    )
+    voice = FromCore("_voice")
+    registry = FromCore("_registry")
+    token = FromCore("_token")
+    _engine = FromCore("_engine")
+    _directory = FromCore("_directory")
+    _voice = FromCore("_voice")
+    _registry = FromCore("_registry")
+    _token = FromCore("_token")
 
     @property
     def _labels(self) -> dict[bytes, str]:

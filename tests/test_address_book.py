@@ -18,19 +18,17 @@ import os
 import stat
 
 import pytest
-from typer.testing import CliRunner
 
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain, journey_home
-from journeychain.cli import app
 from journeychain.client import Customer
 from journeychain.encoding import profile_hash
+from tests.cli_journeys import ok, opened, run
 from tests.conftest import BOOKING, cast_network
 
 REP = dev_account(2).address
 FUNDER = dev_account(6).address
 CUSTOMER = Customer(dev_account(9), profile_hash("Ada", b"\x01" * 32))
-PROFILE = "0x" + CUSTOMER.profile.hex()
 WIDE = {"COLUMNS": "250"}  # timelines on one line each
 
 
@@ -39,18 +37,7 @@ def act(journey_chain: Chain):
     act = cast_network(journey_chain)
     orgs = {o["name"]: o["org"] for o in act[0].organisations()}
     for reference in ("OPP-1", "OPP-2", "OPP-3"):
-        ok(
-            "-a",
-            "dev:1",
-            "open",
-            reference,
-            "--customer",
-            "dev:9",
-            "--profile-hash",
-            PROFILE,
-            "--funder",
-            "dev:6",
-        )
+        opened(reference, CUSTOMER)
         act[1].complete_step(reference, assign=REP)
     for reference in ("OPP-1", "OPP-3"):
         act[2].complete_step(reference)
@@ -65,18 +52,6 @@ def act(journey_chain: Chain):
     act[4].complete_step("OPP-1")
     act[7].customer_confirm("OPP-1", CUSTOMER)
     return act
-
-
-def run(*args: str, env: dict | None = None):
-    result = CliRunner().invoke(app, list(args), env=env)
-    assert "Traceback" not in result.output and "unexpected failure" not in result.output
-    return result
-
-
-def ok(*args: str, env: dict | None = None) -> str:
-    result = run(*args, env=env)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def fails(*args: str, code: int = 2) -> str:

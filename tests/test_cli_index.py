@@ -4,10 +4,7 @@ first), with the same output as with `--no-index`, which reads the chain; `journ
 prints a table, `--csv` or `--json`. The index's own filters (`Index.journeys`, what the
 service calls) pick the same journeys as `journey list`'s.
 
-The module's chain: the walk-through's cast (conftest.cast_network); SETTLED has had value
-confirmed and rated, BOOKED waits at onboarding (owned by the Success organisation), DISPUTED
-waits at the customer's step with a dispute open, GONE was cancelled, LATE and FLAGGED wait
-past their lead acceptance's deadline (FLAGGED flagged), FRESH was opened after that.
+The module's chain: the seven journeys of tests/cli_journeys.py, dev:2 named "Rep A".
 """
 
 from __future__ import annotations
@@ -17,86 +14,28 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain
-from journeychain.cli import app
 from journeychain.client import Customer
 from journeychain.deployments import load_deployment
 from journeychain.encoding import profile_hash
 from journeychain.errors import IndexStoreError
 from journeychain.index import Index, default_path
 from journeychain.index.report import COLUMNS
-from tests.conftest import BOOKING, cast_network
+from tests import cli_journeys
+from tests.cli_journeys import REFERENCES, REP, fails, ok, seven_journeys
 
-REP = dev_account(2).address
 CUSTOMER = Customer(dev_account(9), profile_hash("Ada", b"\x03" * 32))
-PROFILE = "0x" + CUSTOMER.profile.hex()
-REFERENCES = ("SETTLED", "BOOKED", "DISPUTED", "GONE", "LATE", "FLAGGED", "FRESH")
-
-
-def run(*args: str, env: dict | None = None):
-    result = CliRunner().invoke(app, list(args), env=env)
-    assert "Traceback" not in result.output and "unexpected failure" not in result.output
-    return result
-
-
-def ok(*args: str, env: dict | None = None) -> str:
-    result = run(*args, env=env)
-    assert result.exit_code == 0, result.output
-    return result.stdout
-
-
-def fails(*args: str, env: dict | None = None) -> str:
-    result = run(*args, env=env)
-    assert result.exit_code == 2 and result.stdout == "", result.output
-    return result.stderr.strip().removeprefix("error: ")
 
 
 def opened(reference: str) -> None:
-    ok(
-        "-a",
-        "dev:1",
-        "open",
-        reference,
-        "--customer",
-        "dev:9",
-        "--profile-hash",
-        PROFILE,
-        "--funder",
-        "dev:6",
-    )
+    cli_journeys.opened(reference, CUSTOMER)
 
 
 @pytest.fixture(scope="module")
 def act(journey_chain: Chain):
-    act = cast_network(journey_chain)
-    orgs = {o["name"]: o["org"] for o in act[0].organisations()}
-    for reference in ("LATE", "FLAGGED"):
-        opened(reference)
-        act[1].complete_step(reference, assign=REP)
-    # their 24 working hours run out within five days; onboarding's 3 days start after this
-    journey_chain.advance(act[7].journey("FLAGGED").deadline - 3600 - journey_chain.now())
-    for reference in ("SETTLED", "BOOKED", "DISPUTED", "GONE"):
-        opened(reference)
-        act[1].complete_step(reference, assign=REP)
-    for reference in ("SETTLED", "BOOKED", "DISPUTED"):
-        act[2].complete_step(reference)
-        act[6].fund(reference, 1000 * 10**18)
-        act[5].attest_customer(reference, "identity_verified")
-        act[2].complete_step(reference, BOOKING, org=orgs["Success"])
-    for reference in ("SETTLED", "DISPUTED"):
-        act[3].complete_step(reference, org=orgs["Devices"])
-        act[4].complete_step(reference)
-    act[7].customer_confirm("SETTLED", CUSTOMER)
-    act[7].customer_rate("SETTLED", CUSTOMER, "device_delivered", 4)
-    act[7].customer_dispute("DISPUTED", CUSTOMER, "device_delivered", "no device")
-    act[0].cancel("GONE")
-    journey_chain.advance(2 * 3600)  # the leads' deadlines pass by an hour (and nothing else's)
-    act[7].flag_breach("FLAGGED")
-    opened("FRESH")
-    act[1].complete_step("FRESH", assign=REP)
+    act = seven_journeys(journey_chain, CUSTOMER)
     ok("participant", "name", "dev:2", "Rep A")
     return act
 

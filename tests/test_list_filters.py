@@ -3,11 +3,8 @@ step's deadline has passed by the chain's latest block time, flagged or not), --
 address, account or name, or an organisation's name) and --playbook (a number or a name), marks
 an overdue journey in its table, and fits its table in 80 columns with every header whole.
 
-The module's chain: the walk-through's cast (conftest.cast_network), journeys opened with the
-command line. LATE and FLAGGED wait at their lead acceptance, owned by dev:2, past its 24 working
-hours (FLAGGED flagged); FRESH was opened after that, its deadline ahead; SETTLED has had value
-confirmed; GONE was cancelled; BOOKED waits at onboarding, owned by the Success organisation;
-DISPUTED waits at the customer's step with a dispute open.
+The module's chain: the seven journeys of tests/cli_journeys.py (LATE and FLAGGED owned by
+dev:2 past their deadline, FRESH ahead of it, BOOKED owned by the Success organisation).
 """
 
 from __future__ import annotations
@@ -16,86 +13,24 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
 
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain
-from journeychain.cli import app
 from journeychain.client import Customer
 from journeychain.encoding import profile_hash
-from tests.conftest import BOOKING, cast_network
+from tests.cli_journeys import REP, fails, ok, opened, seven_journeys
 
-REP = dev_account(2).address
 CUSTOMER = Customer(dev_account(9), profile_hash("Ada", b"\x02" * 32))
-PROFILE = "0x" + CUSTOMER.profile.hex()
 HEADERS = ["journey", "step", "status", "owner", "due", "breaches"]
-
-
-def run(*args: str, env: dict | None = None):
-    result = CliRunner().invoke(app, list(args), env=env)
-    assert "Traceback" not in result.output and "unexpected failure" not in result.output
-    return result
-
-
-def ok(*args: str, env: dict | None = None) -> str:
-    result = run(*args, env=env)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def listed(*filters: str) -> list[str]:
     return [r["reference"] for r in json.loads(ok("--json", "list", *filters))]
 
 
-def fails(*args: str) -> str:
-    result = run(*args)
-    assert result.exit_code == 2 and result.stdout == "", result.output
-    return result.stderr.strip().removeprefix("error: ")
-
-
-def opened(reference: str) -> None:
-    ok(
-        "-a",
-        "dev:1",
-        "open",
-        reference,
-        "--customer",
-        "dev:9",
-        "--profile-hash",
-        PROFILE,
-        "--funder",
-        "dev:6",
-    )
-
-
 @pytest.fixture(scope="module")
 def act(journey_chain: Chain):
-    act = cast_network(journey_chain)
-    orgs = {o["name"]: o["org"] for o in act[0].organisations()}
-    for reference in ("LATE", "FLAGGED"):
-        opened(reference)
-        act[1].complete_step(reference, assign=REP)
-    # their 24 working hours run out within five days; onboarding's 3 days start after this
-    journey_chain.advance(act[7].journey("FLAGGED").deadline - 3600 - journey_chain.now())
-    for reference in ("SETTLED", "BOOKED", "DISPUTED", "GONE"):
-        opened(reference)
-        act[1].complete_step(reference, assign=REP)
-    for reference in ("SETTLED", "BOOKED", "DISPUTED"):
-        act[2].complete_step(reference)
-        act[6].fund(reference, 1000 * 10**18)
-        act[5].attest_customer(reference, "identity_verified")
-        act[2].complete_step(reference, BOOKING, org=orgs["Success"])
-    for reference in ("SETTLED", "DISPUTED"):
-        act[3].complete_step(reference, org=orgs["Devices"])
-        act[4].complete_step(reference)
-    act[7].customer_confirm("SETTLED", CUSTOMER)
-    act[7].customer_dispute("DISPUTED", CUSTOMER, "device_delivered", "no device")
-    act[0].cancel("GONE")
-    journey_chain.advance(2 * 3600)  # the leads' deadlines pass by an hour (and nothing else's)
-    act[7].flag_breach("FLAGGED")
-    opened("FRESH")
-    act[1].complete_step("FRESH", assign=REP)
-    return act
+    return seven_journeys(journey_chain, CUSTOMER)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +98,7 @@ def test_playbook_picks_by_number_or_name(act):
 
 def test_the_table_fits_80_columns_with_every_header_whole(act):
     long = "OPP-" + "9" * 40
-    opened(long)
+    opened(long, CUSTOMER)
     act[1].complete_step(long, assign=dev_account(8).address)
     ok("participant", "name", "dev:8", "A rather long name for a rep")
     try:

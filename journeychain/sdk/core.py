@@ -174,6 +174,18 @@ class Core:
         return self.chain.now() + SIGNATURE_LIFETIME
 
 
+class FromCore:
+    """An attribute of a client or a part read from the shared core, as it is when read (a
+    contract is bound at first use): `part._engine` is `part._core._engine`."""
+
+    def __init__(self, name: str, doc: str | None = None):
+        self.name = name
+        self.__doc__ = doc
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return self if obj is None else getattr(obj._core, self.name)
+
+
 class Part:
     """One concern of the client (one contract's, mostly) over the shared core: the chain, the
     contracts and the sender as the core holds them; a sibling part as `self._core.journeys`."""
@@ -189,21 +201,10 @@ class Part:
     def address(self) -> str:
         return self._core.address
 
-    @property
-    def _engine(self) -> Any:
-        return self._core._engine
-
-    @property
-    def _directory(self) -> Any:
-        return self._core._directory
-
-    @property
-    def _voice(self) -> Any:
-        return self._core._voice
-
-    @property
-    def _registry(self) -> Any:
-        return self._core._registry
+    _engine = FromCore("_engine")
+    _directory = FromCore("_directory")
+    _voice = FromCore("_voice")
+    _registry = FromCore("_registry")
 
     @property
     def _calendars(self) -> Any:
@@ -216,13 +217,8 @@ class Part:
             )
         return core._calendar_contract
 
-    @property
-    def _publisher(self) -> Any:
-        return self._core._publisher
-
-    @property
-    def _token(self) -> Any:
-        return self._core._token
+    _publisher = FromCore("_publisher")
+    _token = FromCore("_token")
 
     @property
     def _playbooks(self) -> dict[int, PublishedPlaybook]:

@@ -4,10 +4,11 @@ answered at once with its job, and the reads (a journey, journeys by filters).""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from journeychain.accounts import checksum
@@ -129,18 +130,38 @@ def _tokens(text: str) -> int:
     return int(wei)
 
 
+@dataclass
+class Submission:
+    """What every write brings besides its body: the service, the integration that calls, the
+    response (its headers and status), the Idempotency-Key header and how long to wait."""
+
+    svc: Service
+    who: Integration
+    response: Response
+    idempotency_key: str | None
+    wait: float
+
+
+def _submission(
+    svc: Running, who: Caller, response: Response, idempotency_key: IdempotencyKey = None, wait: Wait = 0
+) -> Submission:
+    return Submission(svc, who, response, idempotency_key, wait)
+
+
+Submit = Annotated[Submission, Depends(_submission)]
+
+
+def _write(path: str, summary: str):
+    """A write's route: answered 202 with its job (200 once final), its refusals documented."""
+    return router.post(
+        path, status_code=202, summary=summary, response_model=JobOut, responses=WRITE_REFUSALS
+    )
+
+
 async def _accepted(
-    svc: Service,
-    who: Integration,
-    body: Write,
-    action: str,
-    journey: str,
-    params: dict[str, Any],
-    header_key: str | None,
-    natural_key: str | None,
-    response: Response,
-    wait: float,
+    s: Submission, body: Write, action: str, journey: str, params: dict[str, Any], natural_key: str | None
 ) -> dict[str, Any]:
+    svc, who, response, header_key, wait = s.svc, s.who, s.response, s.idempotency_key, s.wait
     account = acting_account(who, body.as_account)
     if not header_key and not natural_key:
         raise ServiceError(
@@ -159,17 +180,8 @@ async def _accepted(
     return job.public()
 
 
-@router.post(
-    "/journeys", status_code=202, summary="Open a journey", response_model=JobOut, responses=WRITE_REFUSALS
-)
-async def open_journey(
-    body: OpenBody,
-    svc: Running,
-    who: Caller,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> dict[str, Any]:
+@_write("/journeys", "Open a journey")
+async def open_journey(body: OpenBody, submit: Submit) -> dict[str, Any]:
     """Opens a journey for a customer who joined on its own device (its signer and profile hash).
     Natural key: the reference."""
     ref = _reference(body.reference)
@@ -184,28 +196,11 @@ async def open_journey(
         "playbook": body.playbook,
         "assignee": _address(body.assignee, "assignee"),
     }
-    return await _accepted(
-        svc, who, body, "open", ref, params, idempotency_key, f"open:{ref}", response, wait
-    )
+    return await _accepted(submit, body, "open", ref, params, f"open:{ref}")
 
 
-@router.post(
-    "/journeys/{journey}/steps/{step}/complete",
-    status_code=202,
-    summary="Complete a step",
-    response_model=JobOut,
-    responses=WRITE_REFUSALS,
-)
-async def complete_step(
-    journey: str,
-    step: str,
-    body: CompleteBody,
-    svc: Running,
-    who: Caller,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> dict[str, Any]:
+@_write("/journeys/{journey}/steps/{step}/complete", "Complete a step")
+async def complete_step(journey: str, step: str, body: CompleteBody, submit: Submit) -> dict[str, Any]:
     """Completes STEP (its number or name) of the journey with its fields, naming the next step's
     owner. Refused (in the job) unless STEP is the journey's current step. Natural key: the
     journey and the step."""
@@ -218,104 +213,46 @@ async def complete_step(
         "org": int(body.org) if body.org and body.org.isdigit() else body.org,
     }
     natural = f"complete:{ref}:{step}"
-    return await _accepted(svc, who, body, "complete", ref, params, idempotency_key, natural, response, wait)
+    return await _accepted(submit, body, "complete", ref, params, natural)
 
 
-@router.post(
-    "/journeys/{journey}/attestations",
-    status_code=202,
-    summary="Attest",
-    response_model=JobOut,
-    responses=WRITE_REFUSALS,
-)
-async def attest(
-    journey: str,
-    body: AttestBody,
-    svc: Running,
-    who: Caller,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> dict[str, Any]:
+@_write("/journeys/{journey}/attestations", "Attest")
+async def attest(journey: str, body: AttestBody, submit: Submit) -> dict[str, Any]:
     """A verifier attests SCHEMA about the journey's customer, the journey or one step. Natural key:
     the journey, the schema and the step."""
     ref = _reference(journey)
     params = {"journey": ref, "schema": body.schema_name, "step": body.step, "expires_in": body.expires_in}
     natural = f"attest:{ref}:{body.schema_name}:{body.step or ''}"
-    return await _accepted(svc, who, body, "attest", ref, params, idempotency_key, natural, response, wait)
+    return await _accepted(submit, body, "attest", ref, params, natural)
 
 
-@router.post(
-    "/journeys/{journey}/fund",
-    status_code=202,
-    summary="Fund the pool",
-    response_model=JobOut,
-    responses=WRITE_REFUSALS,
-)
-async def fund(
-    journey: str,
-    body: FundBody,
-    svc: Running,
-    who: Caller,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> dict[str, Any]:
+@_write("/journeys/{journey}/fund", "Fund the pool")
+async def fund(journey: str, body: FundBody, submit: Submit) -> dict[str, Any]:
     """The journey's funder escrows tokens in its pool. Natural key: the journey (a second funding
     of the same journey needs its own Idempotency-Key)."""
     ref = _reference(journey)
     params = {"journey": ref, "amount": str(_tokens(body.amount))}
-    return await _accepted(
-        svc, who, body, "fund", ref, params, idempotency_key, f"fund:{ref}", response, wait
-    )
+    return await _accepted(submit, body, "fund", ref, params, f"fund:{ref}")
 
 
-@router.post(
-    "/journeys/{journey}/flag",
-    status_code=202,
-    summary="Flag a breach",
-    response_model=JobOut,
-    responses=WRITE_REFUSALS,
-)
-async def flag(
-    journey: str,
-    body: FlagBody,
-    svc: Running,
-    who: Caller,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> dict[str, Any]:
+@_write("/journeys/{journey}/flag", "Flag a breach")
+async def flag(journey: str, body: FlagBody, submit: Submit) -> dict[str, Any]:
     """Flags the current step's passed deadline. Natural key: the journey and 'step'."""
     ref = _reference(journey)
     natural = f"flag:{ref}:{body.step}" if body.step is not None else None
     params = {"journey": ref, "step": body.step}
-    return await _accepted(svc, who, body, "flag", ref, params, idempotency_key, natural, response, wait)
+    return await _accepted(submit, body, "flag", ref, params, natural)
 
 
-@router.post(
-    "/journeys/{journey}/escalate",
-    status_code=202,
-    summary="Escalate a late step",
-    response_model=JobOut,
-    responses=WRITE_REFUSALS,
-)
-async def escalate(
-    journey: str,
-    body: EscalateBody,
-    svc: Running,
-    who: Caller,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-    wait: Wait = 0,
-) -> dict[str, Any]:
+@_write("/journeys/{journey}/escalate", "Escalate a late step")
+async def escalate(journey: str, body: EscalateBody, submit: Submit) -> dict[str, Any]:
     """Reassigns a late step to another holder of its role. Natural key: the journey, 'step' and
     the new assignee."""
     ref = _reference(journey)
     to = _address(body.to, "to")
     natural = f"escalate:{ref}:{body.step}:{to}" if body.step is not None else None
     params = {"journey": ref, "to": to, "step": body.step}
-    return await _accepted(svc, who, body, "escalate", ref, params, idempotency_key, natural, response, wait)
+    return await _accepted(submit, body, "escalate", ref, params, natural)
 
 
 @router.get("/journeys/{journey}", summary="Read a journey", response_model=JourneyOut)
