@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {Action, IStepRelay} from "./interfaces/IStepRelay.sol";
+import {Field} from "./JourneyTypes.sol";
+
+/// @dev What the relay reads of its engine and which of its calls bind to a journey's state.
+interface IRelayedEngine {
+    /// @notice A journey's current step and rolling hash (zeros for a journey never opened).
+    function stepHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head);
+
+    function openJourney(bytes32 journeyId, uint16 playbookId, bytes16 customer, address assignee, address funder)
+        external;
+
+    function completeStep(
+        bytes32 journeyId,
+        Field[] calldata fields,
+        address[] calldata attesters,
+        uint32 nextOrg,
+        address nextAssignee
+    ) external;
+
+    function flagBreach(bytes32 journeyId) external;
+}
+
+/// @title StepRelay
+/// @notice Signed steps, relayed in batches. A participant signs the call it would have made
+/// to the engine (a step completion, a flag, an escalation, a funding, an attestation to the
+/// registry, ...) as EIP-712 data, and anyone relays a batch of such actions, from many
+/// participants and many journeys, in one transaction. The relay checks each signature (an
+/// account's, or a contract wallet's under ERC-1271) and its deadline, then calls the target
+/// with the signer's address appended (ERC-2771): the engine and its registry trust this
+/// relay, and no other contract, as their forwarder, so each action gets exactly the checks
+/// it would have had if its signer had sent it. The relay holds no role and no tokens.
+/// Replay: an opening, a step completion or a flag is bound to the journey's step and rolling
+/// hash (`nonce` 0), which it changes (a flag is refused once recorded); any other call
+/// carries a one-time nonce of its signer, spent when it is applied. A refused action is
+/// skipped with its reason in {ActionRefused}, unless the batch is atomic, which then reverts
+/// with that reason.
+contract StepRelay is EIP712, IStepRelay {
+    /*//////////////////////////////////////////////////////////////
+                                CONSTANTS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The EIP-712 type of a signed action.
+    bytes32 public constant ACTION_TYPEHASH = keccak256(
+        "Action(address signer,address target,uint8 step,bytes20 head,uint64 nonce,uint40 deadline,bytes data)"
+    );
+
+    /*//////////////////////////////////////////////////////////////
+                                 STORAGE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The factory that deployed the relay and binds it to its engine.
+    address public immutable factory;
+
+    /// @notice The engine whose journeys the relay checks (set once, while it is deployed).
+    address public engine;
+    /// @notice The engine's attestation registry.
+    address public registry;
+
+    /// @dev Each signer's spent one-time numbers: bit `nonce % 256` of word `nonce / 256`.
+    mapping(address signer => mapping(uint256 word => uint256 bits)) private _spent;
+
+    /*//////////////////////////////////////////////////////////////
+                               CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    constructor() EIP712("journeychain relay", "1") {
+        factory = msg.sender;
+    }
+
+    /// @notice Binds the relay to the engine being deployed and its registry (once).
+    /// @dev Requirements: the caller is the factory; the relay is not bound yet. Emits {RelayBound}.
+    /// @param engine_ The engine.
+    /// @param registry_ Its attestation registry.
+    function bind(address engine_, address registry_) external {
+        if (msg.sender != factory) revert NotFactory(msg.sender);
+        if (engine != address(0)) revert AlreadyBound();
+        engine = engine_;
+        registry = registry_;
+        emit RelayBound(engine_, registry_);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                           EXTERNAL FUNCTIONS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Applies a batch of signed actions, each as if its signer had sent it.
+    /// @dev Each action must: target the engine or its registry; be signed by its signer over
+    /// {hashAction} under this relay's domain (chain, address), or be the caller's own (its
+    /// signer is the caller and its signature empty: applied as the caller's call, unchecked
+    /// here); not be past its deadline; with nonce 0, be an opening, a step completion or a
+    /// flag, and find the journey its call names at `step` with rolling hash `head`; with
+    /// another nonce, carry one its signer has not spent. Then the target must accept it, by
+    /// its own rules. A refused action is skipped (its nonce stays unspent) and {ActionRefused}
+    /// carries its reason, unless `atomic`: the batch then reverts with that reason.
+    /// Emits {NonceSpent} for each nonce spent and {BatchRelayed}.
+    /// @param actions The actions, applied in order.
+    /// @param signatures Each action's signature (65-byte ECDSA, or a contract wallet's).
+    /// @param atomic Whether one refusal reverts the whole batch.
+    /// @return refused How many actions were refused.
+    function relay(Action[] calldata actions, bytes[] calldata signatures, bool atomic)
+        external
+        returns (uint256 refused)
+    {
+        uint256 n = actions.length;
+        if (signatures.length != n) revert LengthMismatch(n, signatures.length);
+        address engine_ = engine;
+        address registry_ = registry;
+        for (uint256 i = 0; i < n; ++i) {
+            Action calldata a = actions[i];
+            uint256 memoryStart;
+            // Each action's memory is given back after it: a batch's memory does not grow with it.
+            assembly ("memory-safe") {
+                memoryStart := mload(0x40)
+            }
+            (bool ok, bytes memory reason) = _apply(a, signatures[i], engine_, registry_);
+            if (!ok) {
+                if (atomic) {
+                    assembly ("memory-safe") {
+                        revert(add(reason, 0x20), mload(reason))
+                    }
+                }
+                // Checked: at most `n` refusals.
+                unchecked {
+                    ++refused;
+                }
+                emit ActionRefused(i, a.signer, _journeyOf(a, engine_), reason);
+            }
+            assembly ("memory-safe") {
+                mstore(0x40, memoryStart)
+            }
+        }
+        // refused <= n: no underflow.
+        unchecked {
+            emit BatchRelayed(msg.sender, n - refused, refused);
+        }
+    }
+
+    /// @notice Spends one of the caller's one-time numbers without applying anything, so that
+    /// an action signed with it can no longer be relayed.
+    /// @dev Requirements: `nonce` is not zero and not spent. Emits {NonceSpent}.
+    /// @param nonce The number.
+    function cancelNonce(uint64 nonce) external {
+        if (nonce == 0) revert ZeroNonce();
+        if (!_spend(msg.sender, nonce)) revert NonceUsed(msg.sender, nonce);
+        emit NonceSpent(msg.sender, nonce);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                  VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Whether `signer` spent the one-time number `nonce`.
+    function nonceSpent(address signer, uint64 nonce) external view returns (bool) {
+        return _spent[signer][nonce >> 8] & (uint256(1) << (nonce & 0xff)) != 0;
+    }
+
+    /// @notice The EIP-712 digest a signer signs for `a`, under this relay's domain.
+    function hashAction(Action calldata a) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(ACTION_TYPEHASH, a.signer, a.target, a.step, a.head, a.nonce, a.deadline, keccak256(a.data))
+            )
+        );
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            INTERNAL HELPERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Checks one action and calls its target with its signer appended; returns whether
+    /// it was applied and, if not, the reason.
+    function _apply(Action calldata a, bytes calldata signature, address engine_, address registry_)
+        private
+        returns (bool ok, bytes memory reason)
+    {
+        address target = a.target;
+        if (target != engine_ && target != registry_) {
+            return (false, abi.encodeWithSelector(UnknownTarget.selector, target));
+        }
+        address signer = a.signer;
+        bool own = signer == msg.sender && signature.length == 0;
+        bool spent = false;
+        if (!own) {
+            // slither-disable-next-line timestamp (a deadline is a time)
+            if (block.timestamp > a.deadline) return (false, abi.encodeWithSelector(ActionExpired.selector, a.deadline));
+            if (!_validSignature(signer, hashAction(a), signature)) {
+                return (false, abi.encodeWithSelector(BadSignature.selector, signer));
+            }
+            if (a.nonce == 0) {
+                reason = _checkState(a, engine_);
+                if (reason.length != 0) return (false, reason);
+            } else {
+                if (!_spend(signer, a.nonce)) return (false, abi.encodeWithSelector(NonceUsed.selector, signer, a.nonce));
+                spent = true;
+            }
+        }
+        (ok, reason) = _call(target, a.data, signer);
+        if (!ok && spent) _unspend(signer, a.nonce);
+        if (ok && spent) emit NonceSpent(signer, a.nonce);
+    }
+
+    /// @dev Empty when `a` (nonce 0) is a state-bound call and finds its journey at its step
+    /// and rolling hash; else the refusal.
+    function _checkState(Action calldata a, address engine_) private view returns (bytes memory) {
+        bytes calldata data = a.data;
+        bytes4 selector = data.length >= 36 ? bytes4(data[:4]) : bytes4(0);
+        bool bound = a.target == engine_
+            && (selector == IRelayedEngine.completeStep.selector || selector == IRelayedEngine.openJourney.selector
+                || selector == IRelayedEngine.flagBreach.selector);
+        if (!bound) return abi.encodeWithSelector(NonceRequired.selector, selector);
+        bytes32 journeyId = bytes32(data[4:36]);
+        (uint8 step, bytes20 head) = IRelayedEngine(engine_).stepHead(journeyId);
+        if (step != a.step || head != a.head) {
+            return abi.encodeWithSelector(StaleAction.selector, journeyId, a.step, a.head, step, head);
+        }
+        return "";
+    }
+
+    /// @dev Calls `target` with `data` and `signer` appended (ERC-2771); returns whether it
+    /// succeeded and, if not, its revert data.
+    function _call(address target, bytes calldata data, address signer) private returns (bool ok, bytes memory reason) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, data.offset, data.length)
+            mstore(add(m, data.length), shl(96, signer))
+            ok := call(gas(), target, 0, m, add(data.length, 20), 0, 0)
+            if iszero(ok) {
+                reason := m
+                mstore(reason, returndatasize())
+                returndatacopy(add(reason, 0x20), 0, returndatasize())
+                mstore(0x40, add(add(reason, 0x20), returndatasize()))
+            }
+        }
+        if (!ok) return (false, reason);
+        return (true, "");
+    }
+
+    /// @dev The journey an engine call names first (zero for a call to the registry, or none).
+    function _journeyOf(Action calldata a, address engine_) private pure returns (bytes32) {
+        return a.target == engine_ && a.data.length >= 36 ? bytes32(a.data[4:36]) : bytes32(0);
+    }
+
+    /// @dev Whether `signature` is `signer`'s over `digest`: an ECDSA signature by its key, or else
+    /// accepted by a contract wallet under ERC-1271 (a view call). OpenZeppelin's SignatureChecker
+    /// does the same but needs the cancun EVM (see the customer voice).
+    function _validSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer.code.length == 0) return false;
+        (bool ok, bytes memory result) =
+            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
+        return ok && result.length >= 32 && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
+    }
+
+    /// @dev Spends `nonce` of `signer`; false if it was spent already.
+    function _spend(address signer, uint64 nonce) private returns (bool) {
+        uint256 bit = uint256(1) << (nonce & 0xff);
+        uint256 bits = _spent[signer][nonce >> 8];
+        if (bits & bit != 0) return false;
+        _spent[signer][nonce >> 8] = bits | bit;
+        return true;
+    }
+
+    /// @dev Gives back a nonce spent for an action that was then refused.
+    function _unspend(address signer, uint64 nonce) private {
+        _spent[signer][nonce >> 8] &= ~(uint256(1) << (nonce & 0xff));
+    }
+}
