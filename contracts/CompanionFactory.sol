@@ -16,14 +16,14 @@ import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 /// factory call made by anyone else deploys companions of that caller, of no use to an
 /// engine. It also deploys, in its own deployment, the calendars of the one engine it serves
 /// (they would take the engine's deployment past a block's 12,000,000 gas), bound to the first
-/// engine that asks: one factory per engine. So it does for the engine's step relay, which the
-/// engine and its registry trust as their forwarder (ERC-2771): its address must be known before
-/// the engine is. It has no owner.
+/// engine that asks: one factory per engine. It deploys the step relay too, which the engine and
+/// its registry trust as their forwarder (ERC-2771): its address must be known before the
+/// engine is. It has no owner.
 contract CompanionFactory {
     /// @dev The calendars this factory deployed, for the engine that binds them.
     Calendars private immutable _calendars;
 
-    /// @notice The step relay this factory deployed, for the engine that binds it.
+    /// @notice The step relay this factory deployed, for the engine that trusts it.
     StepRelay public immutable relay;
 
     constructor() {
@@ -31,12 +31,6 @@ contract CompanionFactory {
         relay = new StepRelay();
     }
 
-    /// @notice Binds the factory's step relay to the calling engine and its registry (once: one
-    /// factory per engine).
-    /// @param registry The calling engine's attestation registry.
-    function bindRelay(address registry) external {
-        relay.bind(msg.sender, registry);
-    }
 
     /// @notice The factory's calendars, bound to the calling engine (once: one factory per engine).
     function bindCalendars() external returns (Calendars) {

@@ -85,12 +85,10 @@ abstract contract Journeys is Playbooks {
     mapping(uint32 org => uint32 count) private _orgBreachCounts;
 
     /// @param factory Deployed the calendars, which it binds to this engine, and the step
-    /// relay, which it binds to this engine and its registry (both trust the relay).
+    /// relay, which this engine and its registry trust.
     constructor(CompanionFactory factory) {
-        AttestationRegistry registry = new AttestationRegistry(IEngineHooks(address(this)), address(factory.relay()));
-        attestations = registry;
+        attestations = new AttestationRegistry(IEngineHooks(address(this)), address(factory.relay()));
         calendars = factory.bindCalendars();
-        factory.bindRelay(address(registry));
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -34,7 +34,10 @@ interface IRelayedEngine {
 /// account's, or a contract wallet's under ERC-1271) and its deadline, then calls the target
 /// with the signer's address appended (ERC-2771): the engine and its registry trust this
 /// relay, and no other contract, as their forwarder, so each action gets exactly the checks
-/// it would have had if its signer had sent it. The relay holds no role and no tokens.
+/// it would have had if its signer had sent it. The relay holds no role and no tokens: a call
+/// to a contract that does not trust it acts as the relay, which can do nothing. The signed
+/// action names its target, so a signature for one engine (or chain, or relay: the EIP-712
+/// domain) is worth nothing on another.
 /// Replay: an opening, a step completion or a flag is bound to the journey's step and rolling
 /// hash (`nonce` 0), which it changes (a flag is refused once recorded); any other call
 /// carries a one-time nonce of its signer, spent when it is applied. A refused action is
@@ -54,14 +57,6 @@ contract StepRelay is EIP712, IStepRelay {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The factory that deployed the relay and binds it to its engine.
-    address public immutable factory;
-
-    /// @notice The engine whose journeys the relay checks (set once, while it is deployed).
-    address public engine;
-    /// @notice The engine's attestation registry.
-    address public registry;
-
     /// @dev Each signer's spent one-time numbers: bit `nonce % 256` of word `nonce / 256`.
     mapping(address signer => mapping(uint256 word => uint256 bits)) private _spent;
 
@@ -69,28 +64,14 @@ contract StepRelay is EIP712, IStepRelay {
                                CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    constructor() EIP712("journeychain relay", "1") {
-        factory = msg.sender;
-    }
-
-    /// @notice Binds the relay to the engine being deployed and its registry (once).
-    /// @dev Requirements: the caller is the factory; the relay is not bound yet. Emits {RelayBound}.
-    /// @param engine_ The engine.
-    /// @param registry_ Its attestation registry.
-    function bind(address engine_, address registry_) external {
-        if (msg.sender != factory) revert NotFactory(msg.sender);
-        if (engine != address(0)) revert AlreadyBound();
-        engine = engine_;
-        registry = registry_;
-        emit RelayBound(engine_, registry_);
-    }
+    constructor() EIP712("journeychain relay", "1") {}
 
     /*//////////////////////////////////////////////////////////////
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Applies a batch of signed actions, each as if its signer had sent it.
-    /// @dev Each action must: target the engine or its registry; be signed by its signer over
+    /// @dev Each action must: be signed by its signer over
     /// {hashAction} under this relay's domain (chain, address), or be the caller's own (its
     /// signer is the caller and its signature empty: applied as the caller's call, unchecked
     /// here); not be past its deadline; with nonce 0, be an opening, a step completion or a
@@ -109,8 +90,6 @@ contract StepRelay is EIP712, IStepRelay {
     {
         uint256 n = actions.length;
         if (signatures.length != n) revert LengthMismatch(n, signatures.length);
-        address engine_ = engine;
-        address registry_ = registry;
         for (uint256 i = 0; i < n; ++i) {
             Action calldata a = actions[i];
             uint256 memoryStart;
@@ -118,7 +97,7 @@ contract StepRelay is EIP712, IStepRelay {
             assembly ("memory-safe") {
                 memoryStart := mload(0x40)
             }
-            (bool ok, bytes memory reason) = _apply(a, signatures[i], engine_, registry_);
+            (bool ok, bytes memory reason) = _apply(a, signatures[i]);
             if (!ok) {
                 if (atomic) {
                     assembly ("memory-safe") {
@@ -129,7 +108,7 @@ contract StepRelay is EIP712, IStepRelay {
                 unchecked {
                     ++refused;
                 }
-                emit ActionRefused(i, a.signer, _journeyOf(a, engine_), reason);
+                emit ActionRefused(i, a.signer, _journeyOf(a), reason);
             }
             assembly ("memory-safe") {
                 mstore(0x40, memoryStart)
@@ -175,14 +154,7 @@ contract StepRelay is EIP712, IStepRelay {
 
     /// @dev Checks one action and calls its target with its signer appended; returns whether
     /// it was applied and, if not, the reason.
-    function _apply(Action calldata a, bytes calldata signature, address engine_, address registry_)
-        private
-        returns (bool ok, bytes memory reason)
-    {
-        address target = a.target;
-        if (target != engine_ && target != registry_) {
-            return (false, abi.encodeWithSelector(UnknownTarget.selector, target));
-        }
+    function _apply(Action calldata a, bytes calldata signature) private returns (bool ok, bytes memory reason) {
         address signer = a.signer;
         bool own = signer == msg.sender && signature.length == 0;
         bool spent = false;
@@ -193,29 +165,30 @@ contract StepRelay is EIP712, IStepRelay {
                 return (false, abi.encodeWithSelector(BadSignature.selector, signer));
             }
             if (a.nonce == 0) {
-                reason = _checkState(a, engine_);
+                reason = _checkState(a);
                 if (reason.length != 0) return (false, reason);
             } else {
                 if (!_spend(signer, a.nonce)) return (false, abi.encodeWithSelector(NonceUsed.selector, signer, a.nonce));
                 spent = true;
             }
         }
-        (ok, reason) = _call(target, a.data, signer);
+        (ok, reason) = _call(a.target, a.data, signer);
         if (!ok && spent) _unspend(signer, a.nonce);
         if (ok && spent) emit NonceSpent(signer, a.nonce);
     }
 
-    /// @dev Empty when `a` (nonce 0) is a state-bound call and finds its journey at its step
-    /// and rolling hash; else the refusal.
-    function _checkState(Action calldata a, address engine_) private view returns (bytes memory) {
+    /// @dev Empty when `a` (nonce 0) is a state-bound call (an opening, a step completion or a
+    /// flag) and its target finds the journey at its step and rolling hash; else the refusal.
+    /// The target is the engine the signer signed for: a contract that is not an engine answers
+    /// nothing that counts, since no other contract trusts the relay for its calls.
+    function _checkState(Action calldata a) private view returns (bytes memory) {
         bytes calldata data = a.data;
         bytes4 selector = data.length >= 36 ? bytes4(data[:4]) : bytes4(0);
-        bool bound = a.target == engine_
-            && (selector == IRelayedEngine.completeStep.selector || selector == IRelayedEngine.openJourney.selector
-                || selector == IRelayedEngine.flagBreach.selector);
+        bool bound = selector == IRelayedEngine.completeStep.selector || selector == IRelayedEngine.openJourney.selector
+            || selector == IRelayedEngine.flagBreach.selector;
         if (!bound) return abi.encodeWithSelector(NonceRequired.selector, selector);
         bytes32 journeyId = bytes32(data[4:36]);
-        (uint8 step, bytes20 head) = IRelayedEngine(engine_).stepHead(journeyId);
+        (uint8 step, bytes20 head) = IRelayedEngine(a.target).stepHead(journeyId);
         if (step != a.step || head != a.head) {
             return abi.encodeWithSelector(StaleAction.selector, journeyId, a.step, a.head, step, head);
         }
@@ -241,9 +214,10 @@ contract StepRelay is EIP712, IStepRelay {
         return (true, "");
     }
 
-    /// @dev The journey an engine call names first (zero for a call to the registry, or none).
-    function _journeyOf(Action calldata a, address engine_) private pure returns (bytes32) {
-        return a.target == engine_ && a.data.length >= 36 ? bytes32(a.data[4:36]) : bytes32(0);
+    /// @dev The first argument of the action's call: the journey, for every journey function of
+    /// the engine (zero for a call with no argument).
+    function _journeyOf(Action calldata a) private pure returns (bytes32) {
+        return a.data.length >= 36 ? bytes32(a.data[4:36]) : bytes32(0);
     }
 
     /// @dev Whether `signature` is `signer`'s over `digest`: an ECDSA signature by its key, or else

@@ -19,15 +19,9 @@ struct Action {
 
 /// @title The errors and events of the step relay
 interface IStepRelay {
-    /// @param caller Not the factory that deployed the relay.
-    error NotFactory(address caller);
-    /// @dev The relay is bound to its engine already.
-    error AlreadyBound();
     /// @param actions How many actions.
     /// @param signatures How many signatures.
     error LengthMismatch(uint256 actions, uint256 signatures);
-    /// @param target Neither the engine nor its attestation registry.
-    error UnknownTarget(address target);
     /// @param deadline The action's deadline, passed.
     error ActionExpired(uint256 deadline);
     /// @param signer The account (or ERC-1271 contract wallet) whose signature it is not.
@@ -47,12 +41,10 @@ interface IStepRelay {
     /// @dev A nonce of zero names no one-time number.
     error ZeroNonce();
 
-    /// @param engine The engine whose journeys the relay checks.
-    /// @param registry Its attestation registry.
-    event RelayBound(address engine, address registry);
     /// @param index The action's place in the batch.
     /// @param signer Its signer.
-    /// @param journeyId The journey its call names first (zero for a call that names none).
+    /// @param journeyId The first argument of its call: the journey, for every journey function of
+    /// the engine (zero for a call with no argument).
     /// @param reason The refusal, ABI-encoded as the target (or the relay) reverted with it.
     event ActionRefused(uint256 indexed index, address indexed signer, bytes32 indexed journeyId, bytes reason);
     /// @param signer The signer.
