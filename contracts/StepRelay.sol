@@ -141,11 +141,7 @@ contract StepRelay is EIP712, IStepRelay {
 
     /// @notice The EIP-712 digest a signer signs for `a`, under this relay's domain.
     function hashAction(Action calldata a) public view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(ACTION_TYPEHASH, a.signer, a.target, a.step, a.head, a.nonce, a.deadline, keccak256(a.data))
-            )
-        );
+        return _hashTypedDataV4(_structHash(a));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -177,6 +173,34 @@ contract StepRelay is EIP712, IStepRelay {
         if (ok && spent) emit NonceSpent(signer, a.nonce);
     }
 
+    /// @dev keccak256(abi.encode(ACTION_TYPEHASH, signer, target, step, head, nonce, deadline,
+    /// keccak256(data))), hashed past the free memory pointer (the fields are read, and so
+    /// checked, as Solidity reads them).
+    function _structHash(Action calldata a) private pure returns (bytes32 h) {
+        bytes calldata data = a.data;
+        bytes32 typehash = ACTION_TYPEHASH;
+        address signer = a.signer;
+        address target = a.target;
+        uint8 step = a.step;
+        bytes20 head = a.head;
+        uint64 nonce = a.nonce;
+        uint40 deadline = a.deadline;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, data.offset, data.length)
+            let dataHash := keccak256(m, data.length)
+            mstore(m, typehash)
+            mstore(add(m, 0x20), signer)
+            mstore(add(m, 0x40), target)
+            mstore(add(m, 0x60), step)
+            mstore(add(m, 0x80), head)
+            mstore(add(m, 0xa0), nonce)
+            mstore(add(m, 0xc0), deadline)
+            mstore(add(m, 0xe0), dataHash)
+            h := keccak256(m, 0x100)
+        }
+    }
+
     /// @dev Empty when `a` (nonce 0) is a state-bound call (an opening, a step completion or a
     /// flag) and its target finds the journey at its step and rolling hash; else the refusal.
     /// The target is the engine the signer signed for: a contract that is not an engine answers
@@ -188,11 +212,28 @@ contract StepRelay is EIP712, IStepRelay {
             || selector == IRelayedEngine.flagBreach.selector;
         if (!bound) return abi.encodeWithSelector(NonceRequired.selector, selector);
         bytes32 journeyId = bytes32(data[4:36]);
-        (uint8 step, bytes20 head) = IRelayedEngine(a.target).stepHead(journeyId);
+        (uint8 step, bytes20 head) = _stepHead(a.target, journeyId);
         if (step != a.step || head != a.head) {
             return abi.encodeWithSelector(StaleAction.selector, journeyId, a.step, a.head, step, head);
         }
         return "";
+    }
+
+    /// @dev The target's `stepHead` of the journey; zeros from a target that answers nothing
+    /// (a contract that is no engine: the action is then refused as stale, not the batch).
+    function _stepHead(address target, bytes32 journeyId) private view returns (uint8 step, bytes20 head) {
+        bytes4 selector = IRelayedEngine.stepHead.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), journeyId)
+            // the call first: Yul evaluates arguments right to left
+            let ok := staticcall(gas(), target, m, 0x24, m, 0x40)
+            if and(ok, eq(returndatasize(), 0x40)) {
+                step := and(mload(m), 0xff)
+                head := and(mload(add(m, 0x20)), not(0xffffffffffffffffffffffff))
+            }
+        }
     }
 
     /// @dev Calls `target` with `data` and `signer` appended (ERC-2771); returns whether it
@@ -224,12 +265,28 @@ contract StepRelay is EIP712, IStepRelay {
     /// accepted by a contract wallet under ERC-1271 (a view call). OpenZeppelin's SignatureChecker
     /// does the same but needs the cancun EVM (see the customer voice).
     function _validSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
-        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        if (signer != address(0) && _recover(digest, signature) == signer) return true;
         if (signer.code.length == 0) return false;
         (bool ok, bytes memory result) =
             signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
         return ok && result.length >= 32 && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
+    }
+
+    /// @dev The address whose key made the 65-byte ECDSA signature (r, s, v) of `digest`, as
+    /// OpenZeppelin's ECDSA recovers it (zero for any other signature); r, s and v are read where
+    /// they lie in calldata, with no copy of the signature to memory.
+    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address) {
+        if (signature.length != 65) return address(0);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(signature.offset)
+            s := calldataload(add(signature.offset, 0x20))
+            v := byte(0, calldataload(add(signature.offset, 0x40)))
+        }
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
+        return err == ECDSA.RecoverError.NoError ? recovered : address(0);
     }
 
     /// @dev Spends `nonce` of `signer`; false if it was spent already.
