@@ -315,11 +315,13 @@ abstract contract Journeys is Playbooks {
     }
 
     /// @notice Where a journey stands for a signed action (see `StepRelay`): its current step and
-    /// rolling hash (zeros for a journey never opened).
+    /// rolling hash (zeros for a journey never opened). (Its selector, 0x0832e61c, is the
+    /// lowest of the engine's: the dispatcher, which tries selectors in order, finds it first,
+    /// and the relay reads it for nearly every action.)
     /// @param journeyId The journey.
     /// @return step The current step (the next to complete).
     /// @return head The rolling hash of its completed steps.
-    function stepHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head) {
+    function currentHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head) {
         Journey memory j = _load(journeyId);
         return (j.step, j.head);
     }

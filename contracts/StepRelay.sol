@@ -10,7 +10,7 @@ import {Field} from "./JourneyTypes.sol";
 /// @dev What the relay reads of its engine and which of its calls bind to a journey's state.
 interface IRelayedEngine {
     /// @notice A journey's current step and rolling hash (zeros for a journey never opened).
-    function stepHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head);
+    function currentHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head);
 
     function openJourney(bytes32 journeyId, uint16 playbookId, bytes16 customer, address assignee, address funder)
         external;
@@ -81,7 +81,8 @@ contract StepRelay is EIP712, IStepRelay {
     /// carries its reason, unless `atomic`: the batch then reverts with that reason.
     /// Emits {NonceSpent} for each nonce spent and {BatchRelayed}.
     /// @param actions The actions, applied in order.
-    /// @param signatures Each action's signature (65-byte ECDSA, or a contract wallet's).
+    /// @param signatures Each action's signature (ECDSA, 65 bytes or EIP-2098's 64, or what a
+    /// contract wallet accepts).
     /// @param atomic Whether one refusal reverts the whole batch.
     /// @return refused How many actions were refused.
     function relay(Action[] calldata actions, bytes[] calldata signatures, bool atomic)
@@ -212,17 +213,21 @@ contract StepRelay is EIP712, IStepRelay {
             || selector == IRelayedEngine.flagBreach.selector;
         if (!bound) return abi.encodeWithSelector(NonceRequired.selector, selector);
         bytes32 journeyId = bytes32(data[4:36]);
-        (uint8 step, bytes20 head) = _stepHead(a.target, journeyId);
+        uint8 step = 0;
+        bytes20 head = bytes20(0);
+        // An opening is signed for a journey not opened yet (step 0, head zero), which the engine
+        // itself guarantees: it never opens a journey twice. Every other call reads the state.
+        if (selector != IRelayedEngine.openJourney.selector) (step, head) = _currentHead(a.target, journeyId);
         if (step != a.step || head != a.head) {
             return abi.encodeWithSelector(StaleAction.selector, journeyId, a.step, a.head, step, head);
         }
         return "";
     }
 
-    /// @dev The target's `stepHead` of the journey; zeros from a target that answers nothing
+    /// @dev The target's `currentHead` of the journey; zeros from a target that answers nothing
     /// (a contract that is no engine: the action is then refused as stale, not the batch).
-    function _stepHead(address target, bytes32 journeyId) private view returns (uint8 step, bytes20 head) {
-        bytes4 selector = IRelayedEngine.stepHead.selector;
+    function _currentHead(address target, bytes32 journeyId) private view returns (uint8 step, bytes20 head) {
+        bytes4 selector = IRelayedEngine.currentHead.selector;
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, selector)
@@ -272,11 +277,12 @@ contract StepRelay is EIP712, IStepRelay {
         return ok && result.length >= 32 && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
     }
 
-    /// @dev The address whose key made the 65-byte ECDSA signature (r, s, v) of `digest`, as
-    /// OpenZeppelin's ECDSA recovers it (zero for any other signature); r, s and v are read where
-    /// they lie in calldata, with no copy of the signature to memory.
+    /// @dev The address whose key made the ECDSA signature of `digest`, 65 bytes (r, s, v) or
+    /// 64 (r, vs: EIP-2098, one calldata word fewer), as OpenZeppelin's ECDSA recovers it (zero
+    /// for any other signature); read where it lies in calldata, with no copy to memory.
     function _recover(bytes32 digest, bytes calldata signature) private pure returns (address) {
-        if (signature.length != 65) return address(0);
+        uint256 length = signature.length;
+        if (length != 65 && length != 64) return address(0);
         bytes32 r;
         bytes32 s;
         uint8 v;
@@ -285,7 +291,8 @@ contract StepRelay is EIP712, IStepRelay {
             s := calldataload(add(signature.offset, 0x20))
             v := byte(0, calldataload(add(signature.offset, 0x40)))
         }
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, v, r, s);
+        (address recovered, ECDSA.RecoverError err,) =
+            length == 65 ? ECDSA.tryRecover(digest, v, r, s) : ECDSA.tryRecover(digest, r, s);
         return err == ECDSA.RecoverError.NoError ? recovered : address(0);
     }
 

@@ -93,8 +93,9 @@ def relay_action(
     return (signer, target, step, bytes(head), nonce, deadline, bytes(data))
 
 
-def sign_action(private_key: Any, chain_id: int, relay: str, action: tuple) -> bytes:
-    """Sign a relay Action (see `relay_action`) under the step relay's domain."""
+def sign_action(private_key: Any, chain_id: int, relay: str, action: tuple, *, compact: bool = True) -> bytes:
+    """Sign a relay Action (see `relay_action`) under the step relay's domain: 64 bytes (r, vs:
+    EIP-2098, one calldata word fewer than 65) unless `compact` is false."""
     signer, target, step, head, nonce, deadline, data = action
     domain = {
         "name": RELAY_DOMAIN_NAME,

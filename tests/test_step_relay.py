@@ -30,7 +30,7 @@ def keys(team):
 
 
 def state(engine, jid):
-    step, head = engine.stepHead(jid)
+    step, head = engine.currentHead(jid)
     return step, bytes(head)
 
 
@@ -111,6 +111,31 @@ def test_a_relayed_signature_cannot_be_replayed(kit, engine, relay, keys, team):
     index, reason = refusal(tx)
     assert reason[:4] == STALE and index == 0
     assert state(engine, jid) == after
+
+
+def test_a_relayed_opening_cannot_be_replayed(kit, engine, relay, keys, team):
+    jid = b"\x42" * 32
+    data = engine.openJourney.encode_input(jid, 1, b"\x07" * 16, ZERO, team.funder)
+    pair = signed(relay, keys[str(team.marketing)], team.marketing, engine, data)
+    tx = send(relay, [pair, pair], team.outsider)
+    assert tx.events["JourneyOpened"]["opener"] == team.marketing
+    assert refusal(tx)[0] == 1 and refusal(tx)[1][:4] == selector("JourneyExists(bytes32)")
+    # an opening signed over another state is stale
+    pair = signed(relay, keys[str(team.marketing)], team.marketing, engine, data, at=(0, b"\x01" * 20))
+    assert refusal(send(relay, [pair], team.outsider))[1][:4] == STALE
+
+
+def test_a_65_byte_signature_is_accepted_as_well(kit, engine, relay, keys, team):
+    jid = lead(kit, team, team.sales)
+    data = bytes.fromhex(engine.completeStep.encode_input(jid, [], [], 2, ZERO)[2:])
+    step, head = state(engine, jid)
+    action = relay_action(
+        team.sales.address, engine.address, data, step=step, head=head, deadline=chain.time() + DAY
+    )
+    signature = sign_action(keys[str(team.sales)], chain.id, relay.address, action, compact=False)
+    assert len(signature) == 65
+    tx = relay.relay([action], [signature], False, {"from": team.outsider})
+    assert tx.events["StepCompleted"]["by"] == team.sales
 
 
 def test_a_signature_over_another_head_or_step_is_refused(kit, engine, relay, keys, team):
