@@ -81,16 +81,13 @@ contract StepRelay is EIP712, IStepRelay {
     /// carries its reason, unless `atomic`: the batch then reverts with that reason.
     /// Emits {NonceSpent} for each nonce spent and {BatchRelayed}.
     /// @param actions The actions, applied in order.
-    /// @param signatures Each action's signature (ECDSA, 65 bytes or EIP-2098's 64, or what a
-    /// contract wallet accepts).
     /// @param atomic Whether one refusal reverts the whole batch.
     /// @return refused How many actions were refused.
-    function relay(Action[] calldata actions, bytes[] calldata signatures, bool atomic)
+    function relay(Action[] calldata actions, bool atomic)
         external
         returns (uint256 refused)
     {
         uint256 n = actions.length;
-        if (signatures.length != n) revert LengthMismatch(n, signatures.length);
         for (uint256 i = 0; i < n; ++i) {
             Action calldata a = actions[i];
             uint256 memoryStart;
@@ -98,7 +95,7 @@ contract StepRelay is EIP712, IStepRelay {
             assembly ("memory-safe") {
                 memoryStart := mload(0x40)
             }
-            (bool ok, bytes memory reason) = _apply(a, signatures[i]);
+            (bool ok, bytes memory reason) = _apply(a);
             if (!ok) {
                 if (atomic) {
                     assembly ("memory-safe") {
@@ -140,7 +137,8 @@ contract StepRelay is EIP712, IStepRelay {
         return _spent[signer][nonce >> 8] & (uint256(1) << (nonce & 0xff)) != 0;
     }
 
-    /// @notice The EIP-712 digest a signer signs for `a`, under this relay's domain.
+    /// @notice The EIP-712 digest a signer signs for `a` (all of it but its signature), under
+    /// this relay's domain.
     function hashAction(Action calldata a) public view returns (bytes32) {
         return _hashTypedDataV4(_structHash(a));
     }
@@ -151,7 +149,8 @@ contract StepRelay is EIP712, IStepRelay {
 
     /// @dev Checks one action and calls its target with its signer appended; returns whether
     /// it was applied and, if not, the reason.
-    function _apply(Action calldata a, bytes calldata signature) private returns (bool ok, bytes memory reason) {
+    function _apply(Action calldata a) private returns (bool ok, bytes memory reason) {
+        bytes calldata signature = a.signature;
         address signer = a.signer;
         bool own = signer == msg.sender && signature.length == 0;
         bool spent = false;

@@ -88,15 +88,22 @@ def relay_action(
     head: bytes = b"\x00" * 20,
     nonce: int = 0,
     deadline: int,
+    signature: bytes = b"",
 ) -> tuple:
-    """The Action struct the step relay takes, in its field order."""
-    return (signer, target, step, bytes(head), nonce, deadline, bytes(data))
+    """The Action struct the step relay takes, in its field order (`signature` empty: unsigned,
+    the relayer's own call, or to be signed with `sign_action` and added by `with_signature`)."""
+    return (signer, target, step, bytes(head), nonce, deadline, bytes(data), bytes(signature))
+
+
+def with_signature(action: tuple, signature: bytes) -> tuple:
+    """`action` carrying `signature`."""
+    return (*action[:7], bytes(signature))
 
 
 def sign_action(private_key: Any, chain_id: int, relay: str, action: tuple, *, compact: bool = True) -> bytes:
     """Sign a relay Action (see `relay_action`) under the step relay's domain: 64 bytes (r, vs:
     EIP-2098, one calldata word fewer than 65) unless `compact` is false."""
-    signer, target, step, head, nonce, deadline, data = action
+    signer, target, step, head, nonce, deadline, data = action[:7]
     domain = {
         "name": RELAY_DOMAIN_NAME,
         "version": RELAY_DOMAIN_VERSION,

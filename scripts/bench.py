@@ -79,7 +79,7 @@ from journeychain.encoding import (
     short_name,
 )
 from journeychain.playbook import load_playbook, role_id
-from journeychain.signing import customer_signature, relay_action, sign_action, sign_typed
+from journeychain.signing import customer_signature, relay_action, sign_action, sign_typed, with_signature
 
 RULEBOOK = b"\x11" * 32
 POOL = 1_000 * 10**18
@@ -318,8 +318,8 @@ class Bench:
             pairs = []
             for _ in range(min(RELAY_CHUNK, n - start)):
                 pairs.extend(self._journey_actions(self.vendor_many))
-            actions, signatures = zip(*pairs, strict=True)
-            tx = self.relay.relay(list(actions), list(signatures), True, {"from": self.relayer})
+            actions = [with_signature(action, signature) for action, signature in pairs]
+            tx = self.relay.relay(actions, True, {"from": self.relayer})
             assert tx.events["BatchRelayed"]["refused"] == 0
             total += tx.gas_used
         return total // n
@@ -336,8 +336,8 @@ class Bench:
             )
             self.nonces += 1
             pairs.append(self._signed(self.verifier, self.registry, data, nonce=self.nonces))
-        actions, signatures = zip(*pairs, strict=True)
-        tx = self.relay.relay(list(actions), list(signatures), True, {"from": self.relayer})
+        actions = [with_signature(action, signature) for action, signature in pairs]
+        tx = self.relay.relay(actions, True, {"from": self.relayer})
         assert len(tx.events["Attested"]) == n
         return tx.gas_used // n
 

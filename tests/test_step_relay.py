@@ -13,7 +13,7 @@ from eth_utils import keccak
 
 from journeychain.accounts import dev_account
 from journeychain.encoding import short_name
-from journeychain.signing import relay_action, sign_action, sign_typed
+from journeychain.signing import relay_action, sign_action, sign_typed, with_signature
 
 LEAD = 1  # the lead_accepted step
 
@@ -56,8 +56,8 @@ def completion(relay, keys, engine, jid, sender, assign=ZERO, org=0, fields=(), 
 
 
 def send(relay, pairs, sender, atomic=False):
-    actions, signatures = zip(*pairs, strict=True) if pairs else ((), ())
-    return relay.relay(list(actions), list(signatures), atomic, {"from": sender})
+    actions = [with_signature(action, signature) for action, signature in pairs]
+    return relay.relay(actions, atomic, {"from": sender})
 
 
 def lead(kit, team, assignee):
@@ -134,7 +134,7 @@ def test_a_65_byte_signature_is_accepted_as_well(kit, engine, relay, keys, team)
     )
     signature = sign_action(keys[str(team.sales)], chain.id, relay.address, action, compact=False)
     assert len(signature) == 65
-    tx = relay.relay([action], [signature], False, {"from": team.outsider})
+    tx = relay.relay([with_signature(action, signature)], False, {"from": team.outsider})
     assert tx.events["StepCompleted"]["by"] == team.sales
 
 
@@ -239,15 +239,15 @@ def test_an_unsigned_action_acts_as_the_relayer_itself(kit, engine, relay, team)
     jid = lead(kit, team, team.sales)
     data = bytes.fromhex(engine.completeStep.encode_input(jid, [], [], 2, ZERO)[2:])
     own = relay_action(team.outsider.address, engine.address, data, deadline=0)
-    tx = relay.relay([own], [b""], False, {"from": team.outsider})
+    tx = relay.relay([own], False, {"from": team.outsider})
     reason = bytes(tx.events["ActionRefused"][0]["reason"])
     assert reason[:4] == MISSING_ROLE
     assert decode(["address", "bytes32"], reason[4:])[0].lower() == team.outsider.address.lower()
     mine = relay_action(team.sales.address, engine.address, data, deadline=chain.time() + DAY)
-    tx = relay.relay([mine], [b""], False, {"from": team.sales})
+    tx = relay.relay([mine], False, {"from": team.sales})
     assert tx.events["StepCompleted"]["by"] == team.sales
     # an empty signature names its signer only when the signer sends the batch
-    tx = relay.relay([mine], [b""], False, {"from": team.outsider})
+    tx = relay.relay([mine], False, {"from": team.outsider})
     assert bytes(tx.events["ActionRefused"][0]["reason"])[:4] == BAD_SIGNATURE
 
 

@@ -6,7 +6,9 @@ pragma solidity ^0.8.24;
 /// bound to the state of the journey its call names first, at step `step` with rolling hash
 /// `head` (zero for a journey not opened yet), which applying it changes, so that it can never
 /// be applied again; any other `nonce`: a one-time number of the signer (the action is then not
-/// bound to a journey's state, and `step` and `head` are ignored).
+/// bound to a journey's state, and `step` and `head` are ignored). `signature` is the signer's
+/// over the rest (ECDSA, 65 bytes or EIP-2098's 64, or what a contract wallet accepts under
+/// ERC-1271), carried with the action as OpenZeppelin's ERC2771Forwarder carries its requests'.
 struct Action {
     address signer;
     address target;
@@ -15,13 +17,11 @@ struct Action {
     uint64 nonce;
     uint40 deadline;
     bytes data;
+    bytes signature;
 }
 
 /// @title The errors and events of the step relay
 interface IStepRelay {
-    /// @param actions How many actions.
-    /// @param signatures How many signatures.
-    error LengthMismatch(uint256 actions, uint256 signatures);
     /// @param deadline The action's deadline, passed.
     error ActionExpired(uint256 deadline);
     /// @param signer The account (or ERC-1271 contract wallet) whose signature it is not.
