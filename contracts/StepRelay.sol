@@ -290,6 +290,7 @@ contract StepRelay is EIP712, IStepRelay {
             s := calldataload(add(signature.offset, 0x20))
             v := byte(0, calldataload(add(signature.offset, 0x40)))
         }
+        // slither-disable-next-line unused-return (the error's argument is not needed)
         (address recovered, ECDSA.RecoverError err,) =
             length == 65 ? ECDSA.tryRecover(digest, v, r, s) : ECDSA.tryRecover(digest, r, s);
         return err == ECDSA.RecoverError.NoError ? recovered : address(0);

@@ -286,8 +286,9 @@ def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: 
                     f"{deployment.engine}: refusing a mixed deployment (run `journey deploy` for a new one)"
                 )
     if deployment.relay:
-        trusted = engine.functions.isTrustedForwarder(deployment.relay).call()
-        if not trusted or not build["StepRelay"].runtime_matches(bytes(w3.eth.get_code(deployment.relay))):
+        relay = to_checksum_address(deployment.relay)
+        trusted = engine.functions.isTrustedForwarder(relay).call()
+        if not trusted or not build["StepRelay"].runtime_matches(bytes(w3.eth.get_code(relay))):
             raise DeploymentError(
                 f"the relay in {path} ({deployment.relay}) is not the step relay the engine trusts: "
                 "refusing a mixed deployment (run `journey deploy` for a new one)"
