@@ -13,7 +13,7 @@ from eth_utils import keccak
 
 from journeychain.accounts import dev_account
 from journeychain.encoding import short_name
-from journeychain.signing import relay_action, sign_action, sign_typed, with_signature
+from journeychain.signing import permit_signature, relay_action, sign_action, sign_typed, with_signature
 
 LEAD = 1  # the lead_accepted step
 
@@ -266,6 +266,32 @@ def test_funding_needs_a_one_time_nonce_and_is_applied_once(kit, engine, relay, 
     tx = send(relay, [once], team.outsider)
     assert refusal(tx)[1][:4] == NONCE_USED
     assert engine.journey(jid)[7] == POOL and token.balanceOf(team.funder) == before - POOL
+
+
+def test_a_signed_funding_by_permit_moves_the_signers_tokens_without_a_prior_approval(
+    kit, engine, relay, keys, team, token
+):
+    jid = lead(kit, team, team.sales)
+    token.approve(engine, 0, {"from": team.funder})
+    deadline = chain.time() + DAY
+    v, r, s = permit_signature(
+        keys[str(team.funder)],
+        chain_id=chain.id,
+        token=token.address,
+        token_name=token.name(),
+        owner=team.funder.address,
+        spender=engine.address,
+        value=POOL,
+        nonce=token.nonces(team.funder),
+        deadline=deadline,
+    )
+    data = engine.fundWithPermit.encode_input(jid, POOL, deadline, v, r, s)
+    before = token.balanceOf(team.funder)
+    tx = send(
+        relay, [signed(relay, keys[str(team.funder)], team.funder, engine, data, nonce=11)], team.outsider
+    )
+    assert tx.events["PoolFunded"]["funder"] == team.funder and engine.journey(jid)[7] == POOL
+    assert token.balanceOf(team.funder) == before - POOL and token.allowance(team.funder, engine) == 0
 
 
 def test_a_refused_nonce_action_leaves_its_nonce_unspent_and_a_cancelled_nonce_is_refused(
