@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
@@ -16,8 +17,9 @@ import {AttestationState, Subject} from "./JourneyTypes.sol";
 /// requires a schema is satisfied by any valid attestation of it by a verifier that
 /// still holds the schema's role (the engine checks the role when the step completes).
 /// The registry records each attestation's validity in the engine, so that a step checks
-/// it without a call.
-contract AttestationRegistry is IJourneyEngine {
+/// it without a call. It trusts the engine's step relay as its forwarder (ERC-2771), so that a
+/// verifier's signed attestations are relayed in batches, each checked as if the verifier sent it.
+contract AttestationRegistry is ERC2771Context, IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
@@ -55,7 +57,8 @@ contract AttestationRegistry is IJourneyEngine {
     uint256 private _nonce;
 
     /// @param engine_ The engine (which deploys this registry).
-    constructor(IEngineHooks engine_) {
+    /// @param relay The engine's step relay: the one forwarder whose appended sender counts.
+    constructor(IEngineHooks engine_, address relay) ERC2771Context(relay) {
         engine = engine_;
         _register(VALUE_DELIVERED, _VERIFIER, Subject.Journey);
     }
@@ -74,7 +77,7 @@ contract AttestationRegistry is IJourneyEngine {
     /// @param subject What its attestations are about.
     function registerSchema(bytes32 schema, bytes32 role, Subject subject) external {
         // slither-disable-next-line unused-return (it reverts unless the caller is ADMIN; the number is not needed)
-        engine.checkActor(msg.sender, _ADMIN);
+        engine.checkActor(_msgSender(), _ADMIN);
         if (schema == bytes32(0) || uint16(uint256(schema)) != 0) revert InvalidSchema(schema);
         if (_schemas[schema].registered) revert SchemaExists(schema);
         if (role == _ADMIN || !engine.directory().isRole(role)) revert UnknownRole(role);
@@ -95,16 +98,17 @@ contract AttestationRegistry is IJourneyEngine {
     function attest(bytes32 schema, bytes32 subject, uint64 expiry, bytes32 data) external returns (bytes32 uid) {
         Schema memory s = _schemas[schema];
         if (!s.registered) revert UnknownSchema(schema);
+        address attester = _msgSender();
         // slither-disable-next-line unused-return (it reverts unless the caller may attest; the number is not needed)
-        engine.checkActor(msg.sender, s.role);
+        engine.checkActor(attester, s.role);
         if (subject == bytes32(0)) revert EmptyAttestation();
         // slither-disable-next-line timestamp (an expiry is a time)
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
-        uid = keccak256(abi.encode(schema, subject, msg.sender, expiry, data, ++_nonce));
-        bytes32 key = attestationKey(schema, subject, msg.sender);
-        _attestations[uid] = Attestation({attester: msg.sender, expiry: expiry, revoked: false, key: key});
+        uid = keccak256(abi.encode(schema, subject, attester, expiry, data, ++_nonce));
+        bytes32 key = attestationKey(schema, subject, attester);
+        _attestations[uid] = Attestation({attester: attester, expiry: expiry, revoked: false, key: key});
         _latest[key] = uid;
-        emit Attested(uid, schema, subject, msg.sender, expiry, data);
+        emit Attested(uid, schema, subject, attester, expiry, data);
         engine.recordAttestation(key, expiry, false);
     }
 
@@ -116,10 +120,11 @@ contract AttestationRegistry is IJourneyEngine {
     function revoke(bytes32 uid) external {
         Attestation storage a = _attestations[uid];
         if (a.attester == address(0)) revert UnknownAttestation(uid);
-        if (a.attester != msg.sender) revert NotAttester(uid, msg.sender);
+        address sender = _msgSender();
+        if (a.attester != sender) revert NotAttester(uid, sender);
         if (a.revoked) revert AttestationAlreadyRevoked(uid);
         a.revoked = true;
-        emit AttestationRevoked(uid, msg.sender);
+        emit AttestationRevoked(uid, sender);
         if (_latest[a.key] == uid) engine.recordAttestation(a.key, a.expiry, true);
     }
 

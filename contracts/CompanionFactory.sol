@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {Directory} from "./Directory.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {Calendars} from "./Calendars.sol";
+import {StepRelay} from "./StepRelay.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 
@@ -15,14 +16,21 @@ import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 /// factory call made by anyone else deploys companions of that caller, of no use to an
 /// engine. It also deploys, in its own deployment, the calendars of the one engine it serves
 /// (they would take the engine's deployment past a block's 12,000,000 gas), bound to the first
-/// engine that asks: one factory per engine. It has no owner.
+/// engine that asks: one factory per engine. It deploys the step relay too, which the engine and
+/// its registry trust as their forwarder (ERC-2771): its address must be known before the
+/// engine is. It has no owner.
 contract CompanionFactory {
     /// @dev The calendars this factory deployed, for the engine that binds them.
     Calendars private immutable _calendars;
 
+    /// @notice The step relay this factory deployed, for the engine that trusts it.
+    StepRelay public immutable relay;
+
     constructor() {
         _calendars = new Calendars();
+        relay = new StepRelay();
     }
+
 
     /// @notice The factory's calendars, bound to the calling engine (once: one factory per engine).
     function bindCalendars() external returns (Calendars) {

@@ -82,6 +82,14 @@ contract CustomerVoice is EIP712, IJourneyEngine {
                            EXTERNAL FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Reverts with {HistoryMismatch} unless `history` (every completed participant
+    /// step's record, in order) matches the journey's rolling hash.
+    /// @param journeyId The journey.
+    /// @param history The records.
+    function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view {
+        _checkHistory(journeyId, _context(journeyId), history);
+    }
+
     /// @notice The signer of the customer's confirmation that value was delivered, for the
     /// engine, which settles the journey (see the engine's `confirmValue`).
     /// @dev Reverts unless the signature is the customer's, for this journey, playbook,
@@ -233,7 +241,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         if (step >= history.length) revert StepNotReached(journeyId, step);
         Voice storage voice = _voices[journeyId];
         if (voice.rated & (1 << step) != 0) revert AlreadyRated(journeyId, step);
-        engine.checkHistory(journeyId, history);
+        _checkHistory(journeyId, c, history);
         _verify(journeyId, c.customer, c.head, voice.nonce, _rateHash(journeyId, c.playbookId, step, score, comment, sig), sig);
         ++voice.nonce;
         voice.rated |= uint16(1 << step);
@@ -262,7 +270,7 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         uint256 closesAt = uint256(since) + window;
         // slither-disable-next-line timestamp (a window is a time)
         if (block.timestamp > closesAt) revert DisputeWindowPassed(journeyId, closesAt);
-        engine.checkHistory(journeyId, history);
+        _checkHistory(journeyId, _context(journeyId), history);
         bool conflicted = msg.sender == funder;
         for (uint256 i = 0; i < history.length; ++i) {
             if (history[i].by == msg.sender) conflicted = true;
@@ -356,6 +364,20 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         (c.playbookId, c.status, c.customer, c.head) = engine.voiceContext(journeyId);
     }
 
+    /// @dev Reverts with {HistoryMismatch} unless `history` replays, from the journey's first
+    /// link, to its rolling hash `c.head`, linked exactly as the engine links a completed step:
+    /// keccak256(abi.encode(head, uint8 step, by, late, evidence)), truncated to 20 bytes, from
+    /// keccak256(abi.encode(journeyId, playbookId, customer)).
+    function _checkHistory(bytes32 journeyId, Context memory c, StepRecord[] calldata history) private pure {
+        bytes20 h = bytes20(keccak256(abi.encode(journeyId, c.playbookId, c.customer)));
+        for (uint256 i = 0; i < history.length; ++i) {
+            StepRecord calldata r = history[i];
+            // At most 15 steps: `i` fits a step number.
+            h = bytes20(keccak256(abi.encode(h, uint8(i), r.by, r.late, r.evidence)));
+        }
+        if (h != c.head) revert HistoryMismatch(journeyId);
+    }
+
     /// @dev The EIP-712 struct hash of a rating (its own function: one frame fewer for the stack).
     function _rateHash(
         bytes32 journeyId,
@@ -383,7 +405,9 @@ contract CustomerVoice is EIP712, IJourneyEngine {
         CustomerSignature calldata sig
     ) private view returns (address signer) {
         signer = _verifySigner(journeyId, customer, head, expectedNonce, structHash, sig);
-        if (engine.isParticipant(signer)) revert ParticipantAsCustomer(journeyId, signer);
+        // slither-disable-next-line unused-return (only the participant number matters here)
+        (uint32 id,,) = engine.participant(signer);
+        if (id != 0) revert ParticipantAsCustomer(journeyId, signer);
     }
 
     /// @dev {_verify} but for the participant check, which the caller makes.

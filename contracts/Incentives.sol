@@ -64,9 +64,10 @@ abstract contract Incentives is Journeys {
     /// @param amount Tokens to add.
     function fund(bytes32 journeyId, uint256 amount) public {
         Journey memory j = _liveJourney(journeyId);
-        uint32 funder = _checkActor(msg.sender, _FUNDER_BIT).id;
+        address sender = _msgSender();
+        uint32 funder = _checkActor(sender, _FUNDER_BIT).id;
         Funds memory f = _funds[journeyId];
-        if (f.funder != funder) revert NotFunder(journeyId, msg.sender, _accountOf(f.funder));
+        if (f.funder != funder) revert NotFunder(journeyId, sender, _accountOf(f.funder));
         if (amount == 0) revert ZeroAmount();
         uint256 pool = f.pool + amount;
         if (pool > type(uint96).max) revert PoolTooLarge(journeyId, pool);
@@ -75,8 +76,8 @@ abstract contract Incentives is Journeys {
         // Checked just above: `pool` fits 96 bits.
         f.pool = uint96(pool);
         _funds[journeyId] = f;
-        emit PoolFunded(journeyId, msg.sender, amount, pool);
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        emit PoolFunded(journeyId, sender, amount, pool);
+        token.safeTransferFrom(sender, address(this), amount);
     }
 
     /// @notice Funds a pool with an EIP-2612 permit instead of a prior `approve`, in one call.
@@ -91,7 +92,7 @@ abstract contract Incentives is Journeys {
     function fundWithPermit(bytes32 journeyId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
     {
-        try IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        try IERC20Permit(address(token)).permit(_msgSender(), address(this), amount, deadline, v, r, s) {} catch {}
         fund(journeyId, amount);
     }
 
@@ -364,7 +365,7 @@ abstract contract Incentives is Journeys {
     /// open or disputed; its commit step is not completed. Emits {JourneyClosed}.
     /// @param journeyId The journey.
     function cancel(bytes32 journeyId) external {
-        _checkActor(msg.sender, _ADMIN_BIT);
+        _checkActor(_msgSender(), _ADMIN_BIT);
         Journey memory j = _liveJourney(journeyId);
         if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
         _close(journeyId, j, Status.Cancelled);
@@ -378,15 +379,16 @@ abstract contract Incentives is Journeys {
     /// @dev Requirements: the caller has credit. Emits {Claimed}.
     /// @return amount Tokens transferred.
     function claim() external returns (uint256 amount) {
-        uint256 stored = _credits[msg.sender];
-        if (stored < 2) revert NothingToClaim(msg.sender);
+        address sender = _msgSender();
+        uint256 stored = _credits[sender];
+        if (stored < 2) revert NothingToClaim(sender);
         // stored >= 2: no underflow.
         unchecked {
             amount = stored - 1;
         }
-        _credits[msg.sender] = 1;
-        emit Claimed(msg.sender, amount);
-        token.safeTransfer(msg.sender, amount);
+        _credits[sender] = 1;
+        emit Claimed(sender, amount);
+        token.safeTransfer(sender, amount);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -455,19 +457,6 @@ abstract contract Incentives is Journeys {
         return (j.playbookId, j.status, _funds[journeyId].customer, j.head);
     }
 
-    /// @notice Whether `account` is a participant (a participant is never a customer).
-    function isParticipant(address account) external view returns (bool) {
-        return _idOf(account) != 0;
-    }
-
-    /// @notice Reverts with {HistoryMismatch} unless `history` (every completed
-    /// participant step's record, in order) matches the journey's rolling hash.
-    /// @param journeyId The journey.
-    /// @param history The records.
-    function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view {
-        // slither-disable-next-line unused-return (only the check matters here)
-        _replay(journeyId, _load(journeyId), _funds[journeyId].customer, history, address(0));
-    }
 
     /*//////////////////////////////////////////////////////////////
                             INTERNAL HELPERS

@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Participants} from "./Participants.sol";
 import {Journeys} from "./Journeys.sol";
 import {Incentives} from "./Incentives.sol";
@@ -14,8 +13,10 @@ import {CompanionFactory} from "./CompanionFactory.sol";
 /// that a step completion checks its rules with no call to another contract. It deploys
 /// its attestation registry and playbook publisher with itself, and has a
 /// `CompanionFactory` deploy its directory and its customer voice (which verifies the
-/// customer's EIP-712 signatures and relays disputes and ratings), each bound to it.
-contract JourneyEngine is Incentives, Multicall {
+/// customer's EIP-712 signatures and relays disputes and ratings), each bound to it. Its one
+/// trusted forwarder is the factory's `StepRelay`, which applies participants' signed actions
+/// as if each signer had sent them (ERC-2771): every rule reads the actor as `_msgSender()`.
+contract JourneyEngine is Incentives {
     /// @param admin The first ADMIN.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
     /// @param token_ The incentive token the pools hold.

@@ -84,9 +84,10 @@ abstract contract Journeys is Playbooks {
     mapping(address account => uint32 count) private _breachCounts;
     mapping(uint32 org => uint32 count) private _orgBreachCounts;
 
-    /// @param factory Deployed the calendars, which it binds to this engine.
+    /// @param factory Deployed the calendars, which it binds to this engine, and the step
+    /// relay, which this engine and its registry trust.
     constructor(CompanionFactory factory) {
-        attestations = new AttestationRegistry(IEngineHooks(address(this)));
+        attestations = new AttestationRegistry(IEngineHooks(address(this)), address(factory.relay()));
         calendars = factory.bindCalendars();
     }
 
@@ -114,7 +115,8 @@ abstract contract Journeys is Playbooks {
         StepConfig memory first = _config(playbookId, 0);
         // A published playbook's first step always has a role.
         if (first.role == 0) revert UnknownPlaybook(playbookId);
-        Participant storage opener = _checkActor(msg.sender, first.role);
+        address sender = _msgSender();
+        Participant storage opener = _checkActor(sender, first.role);
         if (journeyId == bytes32(0) || customer == bytes16(0)) revert EmptyReference();
         if (_journeys[journeyId] != 0) revert JourneyExists(journeyId);
         uint40 deadline = _deadline(first.calendar, first.sla);
@@ -128,7 +130,7 @@ abstract contract Journeys is Playbooks {
             owner: assignee == address(0) ? _ORG | opener.org : _assignable(assignee, first.role).id
         }));
         _funds[journeyId] = Funds({customer: customer, funder: _assignable(funder, _FUNDER_BIT).id, pool: 0});
-        emit JourneyOpened(journeyId, playbookId, customer, msg.sender, funder, deadline);
+        emit JourneyOpened(journeyId, playbookId, customer, sender, funder, deadline);
     }
 
     /// @notice Completes the journey's current step with its evidence, starts the next and
@@ -159,11 +161,12 @@ abstract contract Journeys is Playbooks {
         address nextAssignee
     ) external {
         Journey memory j = _openJourney(journeyId);
+        address sender = _msgSender();
         uint8 step = j.step;
         bool late = j.deadline != 0 && block.timestamp > j.deadline;
         {
             StepConfig memory c = _config(j.playbookId, step);
-            _checkStep(journeyId, j, c, fields, attesters);
+            _checkStep(journeyId, j, c, fields, attesters, sender);
             if (late) _completeLate(journeyId, j);
             // `step` is below the step count (at most 15), so the increment cannot overflow.
             unchecked {
@@ -172,9 +175,9 @@ abstract contract Journeys is Playbooks {
             j.deadline = _deadline(c.nextCalendar, c.nextSla);
             j.owner = _nextOwner(journeyId, j.step, c.nextRole, nextOrg, nextAssignee);
         }
-        j.head = _link(j.head, step, msg.sender, late, _evidence(fields));
+        j.head = _link(j.head, step, sender, late, _evidence(fields));
         _store(journeyId, j);
-        _emitStepCompleted(journeyId, step, late, fields, nextOrg, nextAssignee, j.deadline);
+        _emitStepCompleted(journeyId, step, late, fields, nextOrg, nextAssignee, j.deadline, sender);
     }
 
     /// @notice Flags the current step as breached once its deadline has passed, without
@@ -209,8 +212,9 @@ abstract contract Journeys is Playbooks {
         Exceptions memory x = _exceptionsOf(journeyId, j);
         // slither-disable-next-line incorrect-equality (step numbers compared)
         if (x.flagged != j.step + 1) x = _flag(journeyId, j);
-        _checkEscalator(journeyId, j, before, previous);
-        if (to == msg.sender) revert SelfEscalation(journeyId, j.step, to);
+        address sender = _msgSender();
+        _checkEscalator(journeyId, j, before, previous, sender);
+        if (to == sender) revert SelfEscalation(journeyId, j.step, to);
         StepConfig memory c = _config(j.playbookId, j.step);
         uint32 toId = _assignable(to, c.role).id;
         // slither-disable-next-line incorrect-equality (participant numbers compared)
@@ -308,6 +312,18 @@ abstract contract Journeys is Playbooks {
     function ownerOf(bytes32 journeyId) external view returns (address assignee, uint32 org) {
         uint32 owner = _known(journeyId).owner;
         return (_ownerAccount(owner), _ownerOrg(owner));
+    }
+
+    /// @notice Where a journey stands for a signed action (see `StepRelay`): its current step and
+    /// rolling hash (zeros for a journey never opened). (Its selector, 0x0832e61c, is the
+    /// lowest of the engine's: the dispatcher, which tries selectors in order, finds it first,
+    /// and the relay reads it for nearly every action.)
+    /// @param journeyId The journey.
+    /// @return step The current step (the next to complete).
+    /// @return head The rolling hash of its completed steps.
+    function currentHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head) {
+        Journey memory j = _load(journeyId);
+        return (j.step, j.head);
     }
 
     /// @notice A journey's customer commitment and rolling hash.
@@ -450,7 +466,7 @@ abstract contract Journeys is Playbooks {
         }
     }
 
-    /// @dev Emits {StepCompleted} exactly as `emit` would, copying the fields from calldata
+    /// @dev Emits {StepCompleted} (by `by`, the caller or the signer a relay names) exactly as `emit` would, copying the fields from calldata
     /// in one piece instead of element by element (they lie in calldata as they encode).
     function _emitStepCompleted(
         bytes32 journeyId,
@@ -459,7 +475,8 @@ abstract contract Journeys is Playbooks {
         Field[] calldata fields,
         uint32 nextOrg,
         address nextAssignee,
-        uint40 nextDeadline
+        uint40 nextDeadline,
+        address by
     ) private {
         bytes32 topic = StepCompleted.selector;
         assembly ("memory-safe") {
@@ -472,7 +489,7 @@ abstract contract Journeys is Playbooks {
             mstore(add(m, 0x80), nextDeadline)
             mstore(add(m, 0xa0), fields.length)
             calldatacopy(add(m, 0xc0), fields.offset, size)
-            log4(m, add(0xc0, size), topic, journeyId, caller(), nextAssignee)
+            log4(m, add(0xc0, size), topic, journeyId, by, nextAssignee)
         }
     }
 
@@ -494,9 +511,10 @@ abstract contract Journeys is Playbooks {
         Journey memory j,
         StepConfig memory c,
         Field[] calldata fields,
-        address[] calldata attesters
+        address[] calldata attesters,
+        address sender
     ) private view {
-        _checkOwner(journeyId, j, c, msg.sender);
+        _checkOwner(journeyId, j, c, sender);
         _checkFields(journeyId, j.playbookId, j.step, c, fields);
         bool gated = c.flags & _FUND_GATE != 0;
         if (c.attestationCount == 0 && !gated) return;
@@ -558,19 +576,22 @@ abstract contract Journeys is Playbooks {
     /// @dev Reverts unless the caller may escalate the current step: ADMIN, or the account
     /// that completed the previous step (proven against the rolling hash), having
     /// accepted the rulebook in force.
-    function _checkEscalator(bytes32 journeyId, Journey memory j, bytes20 before, StepRecord calldata previous)
-        private
-        view
-    {
-        if (_isAdmin(msg.sender)) {
-            _checkActor(msg.sender, _ADMIN_BIT);
+    function _checkEscalator(
+        bytes32 journeyId,
+        Journey memory j,
+        bytes20 before,
+        StepRecord calldata previous,
+        address sender
+    ) private view {
+        if (_isAdmin(sender)) {
+            _checkActor(sender, _ADMIN_BIT);
             return;
         }
         // slither-disable-next-line incorrect-equality (a step index and hashes compared)
-        bool proven = j.step != 0 && previous.by == msg.sender
+        bool proven = j.step != 0 && previous.by == sender
             && _link(before, j.step - 1, previous.by, previous.late, previous.evidence) == j.head;
-        if (!proven) revert NotEscalator(journeyId, j.step, msg.sender);
-        _checkActor(msg.sender, _config(j.playbookId, j.step - 1).role);
+        if (!proven) revert NotEscalator(journeyId, j.step, sender);
+        _checkActor(sender, _config(j.playbookId, j.step - 1).role);
     }
 
     /// @dev A late completion: records the breach against the owner unless a flag

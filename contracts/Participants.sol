@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Directory} from "./Directory.sol";
 import {CompanionFactory} from "./CompanionFactory.sol";
 import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
@@ -11,8 +12,13 @@ import {Participant, CUSTOMER_ROLE, rulebookInForce} from "./JourneyTypes.sol";
 /// @notice Organisations, participants, roles and the rulebook are governed in the
 /// {Directory}, which the engine deploys; it pushes every change of a participant's
 /// record, of the rulebook and of the roles here, so that a step checks its actor (role,
-/// organisation, rulebook accepted) in one slot, without a call.
-abstract contract Participants is IJourneyEngine, IParticipantCopy {
+/// organisation, rulebook accepted) in one slot, without a call. The actor of every action is
+/// `_msgSender()`: the caller, or, for a call from the engine's step relay (its one trusted
+/// forwarder, ERC-2771), the signer the relay appended after verifying its signature. This is
+/// OpenZeppelin's ERC2771Context reduced to what the engine uses (its `trustedForwarder()`
+/// getter left out for the engine's size: the registry, which trusts the same relay, has it).
+/// The engine's Multicall lives here, below the context it passes on to each call.
+abstract contract Participants is Multicall, IJourneyEngine, IParticipantCopy {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
@@ -41,6 +47,9 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
     /// @notice The directory of organisations, participants, roles and the rulebook.
     Directory public immutable directory;
 
+    /// @dev The step relay: the one forwarder whose appended sender the engine honours.
+    address private immutable _relay;
+
     mapping(address account => Participant) private _participants;
     mapping(uint32 id => address account) private _accounts;
     mapping(bytes32 role => uint8 bitPlusOne) private _roleBits;
@@ -53,8 +62,11 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
 
     /// @param admin The first ADMIN, who accepts the first rulebook on deployment.
     /// @param rulebookHash Hash of the consensus rules' text, version 1.
-    /// @param factory Deploys the directory (its code is not part of the engine's).
-    constructor(address admin, bytes32 rulebookHash, CompanionFactory factory) {
+    /// @param factory Deploys the directory (its code is not part of the engine's) and the
+    /// step relay, the one forwarder whose appended sender (ERC-2771) the engine honours.
+    constructor(address admin, bytes32 rulebookHash, CompanionFactory factory)
+    {
+        _relay = address(factory.relay());
         Directory d = factory.newDirectory(admin, rulebookHash);
         directory = d;
         (Participant memory record, uint32 version, uint40 publishedAt, bytes32[] memory roles) = d.snapshot(admin);
@@ -94,6 +106,11 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Whether `forwarder` is the engine's trusted forwarder (ERC-2771): its step relay.
+    function isTrustedForwarder(address forwarder) external view returns (bool) {
+        return forwarder == _relay;
+    }
+
     /// @notice A participant's record as the engine checks it.
     /// @param account The address.
     /// @return id Its number (0: not a participant).
@@ -115,6 +132,22 @@ abstract contract Participants is IJourneyEngine, IParticipantCopy {
     /*//////////////////////////////////////////////////////////////
                             INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev The actor: the caller, or the signer the step relay appended (the last 20 bytes of
+    /// its call, ERC-2771). No one but the relay can make the engine read an appended sender.
+    function _msgSender() internal view override returns (address sender) {
+        sender = msg.sender;
+        if (sender == _relay && msg.data.length >= 20) {
+            assembly ("memory-safe") {
+                sender := shr(96, calldataload(sub(calldatasize(), 20)))
+            }
+        }
+    }
+
+    /// @dev 20: the relay appends its signer's address (ERC-2771); Multicall passes it on.
+    function _contextSuffixLength() internal pure override returns (uint256) {
+        return 20;
+    }
 
     /// @dev Every action of a participant goes through here: the account must hold the
     /// role of `bit` (a role bit plus one) and have accepted the rulebook in force, or the

@@ -36,6 +36,7 @@ from journeychain.sdk.incentives import Incentives
 from journeychain.sdk.journeys import Journeys
 from journeychain.sdk.participants import Participants
 from journeychain.sdk.playbooks import Playbooks
+from journeychain.sdk.relay import Relay
 from journeychain.sdk.types import (
     ORG_KINDS,
     PARTICIPANT_ROLES,
@@ -129,6 +130,7 @@ class JourneyClient:
         core.attestations = self.attestations = Attestations(core)
         core.incentives = self.incentives = Incentives(core)
         core.customer = self.customer = Voice(core)
+        self.relay = Relay(core)
 
     def batch(self) -> Batch:
         """Engine calls of this account gathered into one transaction (the engine's multicall):

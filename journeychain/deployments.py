@@ -75,6 +75,9 @@ class Deployment:
     #: The hash of block `block`: tells this deployment from another at the same address on a
     #: recreated chain (files written before it was recorded get it from the chain on loading).
     block_hash: str = ""
+    #: The step relay the engine and its registry trust as their forwarder (ERC-2771): it applies
+    #: participants' signed actions in batches (files written before it existed leave it empty).
+    relay: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -109,8 +112,9 @@ def deploy(
     directory: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Deployment:
-    """Deploys JourneyToken, a CompanionFactory and JourneyEngine (which deploys its registry and
-    publisher, and has the factory deploy its directory and voice), has the
+    """Deploys JourneyToken, a CompanionFactory (which deploys the step relay) and JourneyEngine
+    (which deploys its registry and publisher, and has the factory deploy its directory and voice,
+    and trusts the factory's relay), has the
     deployer (the first ADMIN and the token's minter) accept the rulebook, and writes the file."""
     say = progress or (lambda _message: None)
     build = load_build()
@@ -145,6 +149,14 @@ def deploy(
         abi_hash=build.abi_hash,
         rulebook="0x" + rulebook.hex(),
         block_hash=HexBytes(token_receipt.raw["blockHash"]).to_0x_hex(),
+        relay=to_checksum_address(
+            w3.eth.contract(
+                address=to_checksum_address(engine.functions.attestations().call()),
+                abi=build["AttestationRegistry"].abi,
+            )
+            .functions.trustedForwarder()
+            .call()
+        ),
     )
     say("the deployer, the first ADMIN, accepts the rulebook")
     directory_c = w3.eth.contract(address=deployment.directory, abi=build["Directory"].abi)
@@ -217,6 +229,12 @@ def _check_fields(deployment: Deployment, path: Path) -> Deployment:
             raise DeploymentError(
                 f"{path} is not a deployment file (its {name} is not a number): run `journey deploy`"
             )
+    if deployment.relay:
+        if not isinstance(deployment.relay, str) or not is_address(deployment.relay):
+            raise DeploymentError(
+                f"{path} is not a deployment file (its relay is not an address): run `journey deploy`"
+            )
+        addresses["relay"] = to_checksum_address(deployment.relay)
     for name in ("compiler", "abi_hash", "rulebook", "block_hash"):
         if not isinstance(getattr(deployment, name), str):
             raise DeploymentError(
@@ -267,3 +285,11 @@ def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: 
                     f"the {field} in {path} ({named}) belongs to engine {back}, not to the file's engine "
                     f"{deployment.engine}: refusing a mixed deployment (run `journey deploy` for a new one)"
                 )
+    if deployment.relay:
+        relay = to_checksum_address(deployment.relay)
+        trusted = engine.functions.isTrustedForwarder(relay).call()
+        if not trusted or not build["StepRelay"].runtime_matches(bytes(w3.eth.get_code(relay))):
+            raise DeploymentError(
+                f"the relay in {path} ({deployment.relay}) is not the step relay the engine trusts: "
+                "refusing a mixed deployment (run `journey deploy` for a new one)"
+            )

@@ -31,6 +31,15 @@ Operations:
   the deadline).
 - calendar_deadline_3d: computing a working-time deadline (a 3-day SLA from a Friday evening
   over Christmas, by an office calendar with holidays), as a view call.
+- journey_batch_1 / journey_batch_10 / journey_batch_50: gas per journey when N default journeys
+  go through the step relay: each journey's opening, five step completions (each signed by its
+  step's owner over the rolling hash it will find), funding (signed by the funder, one-time
+  nonce) and the customer's signed confirmation (relayed as the relayer's own call) in relay
+  batches of at most 25 journeys; the total gas of those batches divided by N. As for
+  full_journey, the identity attestations are made beforehand and not counted, and the
+  participants already hold credit records.
+- attest_batch_10: gas per attestation when a verifier's ten signed identity attestations
+  (one-time nonces) are relayed in one batch.
 """
 
 from __future__ import annotations
@@ -48,25 +57,29 @@ from brownie import (
     JourneyEngine,
     JourneyToken,
     PlaybookPublisher,
+    StepRelay,
     accounts,
     chain,
     web3,
 )
 from eth_account import Account
 
+from journeychain.accounts import dev_account
 from journeychain.calendar import Calendar
 from journeychain.encoding import (
     commit,
     customer_commitment,
     customer_subject,
     evidence_hash,
+    genesis_head,
     journey_id,
     new_salt,
+    next_head,
     profile_hash,
     short_name,
 )
 from journeychain.playbook import load_playbook, role_id
-from journeychain.signing import customer_signature, sign_typed
+from journeychain.signing import customer_signature, relay_action, sign_action, sign_typed, with_signature
 
 RULEBOOK = b"\x11" * 32
 POOL = 1_000 * 10**18
@@ -76,6 +89,9 @@ ZERO = "0x" + "00" * 20
 BOOKING_FIELDS = ["customer_goals", "success_criteria", "decision_maker", "contract_value"]
 EIP170_LIMIT = 24_576
 REPORT = Path("reports/gas.json")
+#: Journeys per relay batch (a batch of 25 default journeys stays well under a block's gas).
+RELAY_CHUNK = 25
+BATCH_SIZES = (1, 10, 50)
 
 
 class Customer:
@@ -104,6 +120,8 @@ class Bench:
         self.voice = CustomerVoice.at(self.engine.voice())
         self.registry = AttestationRegistry.at(self.engine.attestations())
         self.directory = Directory.at(self.engine.directory())
+        self.relay = StepRelay.at(self.registry.trustedForwarder())
+        self.nonces = 0
         # Two vendors: one owns the step of a single journey (claim_1), the other the
         # steps of fifty journeys (claim_50); both start with no token balance.
         self.vendor_one = self._new_account()
@@ -213,6 +231,116 @@ class Bench:
         txs["confirm"] = self.engine.confirmValue(jid, history, sig, {"from": self.relayer})
         return txs
 
+    # --- signed steps, relayed in batches ------------------------------------------------
+    def _key(self, account):
+        """The signing key of a bench account: a development account's, or one made here."""
+        private = getattr(account, "private_key", None)
+        if private:
+            return private
+        for i in range(10):
+            if dev_account(i).address == account.address:
+                return dev_account(i).key
+        raise ValueError(f"no key for {account}")
+
+    def _signed(self, signer, target, data, step: int = 0, head: bytes = b"\x00" * 20, nonce: int = 0):
+        action = relay_action(
+            signer.address,
+            target.address,
+            bytes.fromhex(data[2:]),
+            step=step,
+            head=head,
+            nonce=nonce,
+            deadline=chain.time() + DAY,
+        )
+        return action, sign_action(self._key(signer), chain.id, self.relay.address, action)
+
+    def _journey_actions(self, vendor) -> list[tuple]:
+        """One default journey's signed actions, start to confirmation, each signed over the
+        rolling hash the journey will hold when it is applied (no step is late in one batch)."""
+        e = self.engine
+        customer = Customer()
+        self.counter += 1
+        jid = journey_id(f"BENCH-{self.counter}")
+        self.registry.attest(
+            short_name("identity_verified"),
+            customer_subject(jid, customer.commitment),
+            0,
+            b"\x22" * 32,
+            {"from": self.verifier},
+        )
+        pairs = [
+            self._signed(
+                self.marketing,
+                e,
+                e.openJourney.encode_input(jid, self.playbook_id, customer.commitment, ZERO, self.funder),
+            )
+        ]
+        head = genesis_head(jid, self.playbook_id, customer.commitment)
+        booking = [(short_name(k), commit(f"{k} value", new_salt())) for k in BOOKING_FIELDS]
+        steps = [
+            (self.marketing, [], [], 0, self.sales.address),
+            (self.sales, [], [], self.orgs[self.sales.address], ZERO),
+            (self.sales, booking, [self.verifier.address], self.orgs[self.success.address], ZERO),
+            (self.success, [], [], self.orgs[vendor.address], ZERO),
+            (vendor, [], [], 0, ZERO),
+        ]
+        history = []
+        for step, (owner, fields, attesters, org, assign) in enumerate(steps):
+            if step == 2:
+                self.nonces += 1
+                pairs.append(self._signed(self.funder, e, e.fund.encode_input(jid, POOL), nonce=self.nonces))
+            data = e.completeStep.encode_input(jid, fields, attesters, org, assign)
+            pairs.append(self._signed(owner, e, data, step=step, head=head))
+            record = (owner.address, False, evidence_hash(fields))
+            history.append(record)
+            head = next_head(head, step, *record)
+        deadline = chain.time() + DAY
+        message = {
+            "journeyId": jid,
+            "playbookId": self.playbook_id,
+            "history": head,
+            "nonce": 0,
+            "deadline": deadline,
+        }
+        signature = sign_typed(customer.key.key, chain.id, self.voice.address, "ConfirmValue", message)
+        sig = customer_signature(customer.key.address, customer.profile, head, 0, deadline, signature)
+        confirm = e.confirmValue.encode_input(jid, history, sig)
+        # the relayer's own call (the customer's signature is checked by the engine and its voice)
+        pairs.append(
+            (relay_action(self.relayer.address, e.address, bytes.fromhex(confirm[2:]), deadline=0), b"")
+        )
+        return pairs
+
+    def journey_batch(self, n: int) -> int:
+        """Gas per journey of `n` default journeys relayed in batches of at most RELAY_CHUNK."""
+        total = 0
+        for start in range(0, n, RELAY_CHUNK):
+            pairs = []
+            for _ in range(min(RELAY_CHUNK, n - start)):
+                pairs.extend(self._journey_actions(self.vendor_many))
+            actions = [with_signature(action, signature) for action, signature in pairs]
+            tx = self.relay.relay(actions, True, {"from": self.relayer})
+            assert tx.events["BatchRelayed"]["refused"] == 0
+            total += tx.gas_used
+        return total // n
+
+    def attest_batch(self, n: int) -> int:
+        """Gas per attestation of `n` signed identity attestations relayed in one batch."""
+        pairs = []
+        for _ in range(n):
+            customer = Customer()
+            self.counter += 1
+            subject = customer_subject(journey_id(f"BENCH-{self.counter}"), customer.commitment)
+            data = self.registry.attest.encode_input(
+                short_name("identity_verified"), subject, 0, b"\x22" * 32
+            )
+            self.nonces += 1
+            pairs.append(self._signed(self.verifier, self.registry, data, nonce=self.nonces))
+        actions = [with_signature(action, signature) for action, signature in pairs]
+        tx = self.relay.relay(actions, True, {"from": self.relayer})
+        assert len(tx.events["Attested"]) == n
+        return tx.gas_used // n
+
     # --- the measurements -----------------------------------------------------------
     def run(self) -> None:
         # The first journey creates the participants' credit records; vendor_one claims it.
@@ -295,6 +423,11 @@ class Bench:
         measured = self.journey(self.vendor_many, calendar_playbook)
         self.gas["complete_step_calendar"] = measured["complete_2"].gas_used
 
+        # signed steps, relayed in batches (after the rest: every participant holds credit)
+        for n in BATCH_SIZES:
+            self.gas[f"journey_batch_{n}"] = self.journey_batch(n)
+        self.gas["attest_batch_10"] = self.attest_batch(10)
+
     # --- the report -------------------------------------------------------------
     def targets(self) -> list[tuple[str, str, bool]]:
         g = self.gas
@@ -316,6 +449,14 @@ class Bench:
                 abs(g["claim_50"] - g["claim_1"]) <= 5_000,
             ),
             ("engine size < 24,576 bytes", f"{self.size:,}", self.size < EIP170_LIMIT),
+            (
+                f"journey_batch_1 <= full_journey ({g['full_journey']:,})",
+                f"{g['journey_batch_1']:,}",
+                g["journey_batch_1"] <= g["full_journey"],
+            ),
+            ("journey_batch_10 <= 300,000", f"{g['journey_batch_10']:,}", g["journey_batch_10"] <= 300_000),
+            ("journey_batch_50 <= 260,000", f"{g['journey_batch_50']:,}", g["journey_batch_50"] <= 260_000),
+            ("attest_batch_10 <= 60,000", f"{g['attest_batch_10']:,}", g["attest_batch_10"] <= 60_000),
         ]
 
     def report(self) -> None:
@@ -336,6 +477,10 @@ class Bench:
             "full_journey",
             "first_journey",
             "calendar_deadline_3d",
+            "journey_batch_1",
+            "journey_batch_10",
+            "journey_batch_50",
+            "attest_batch_10",
         ]
         print()
         print(f"{'operation':<26}{'gas used':>12}")
@@ -346,6 +491,12 @@ class Bench:
         print("full_journey, by transaction:")
         for name, tx in self.measured.items():
             print(f"  {name:<24}{tx.gas_used:>12,}")
+        print("signed steps relayed in batches, per journey (today's separate transactions beside):")
+        for n in BATCH_SIZES:
+            batch, today = self.gas[f"journey_batch_{n}"], self.gas["full_journey"]
+            print(f"  journey_batch_{n:<10}{batch:>12,}   full_journey {today:>10,}")
+        batch, today = self.gas["attest_batch_10"], self.gas["attest"]
+        print(f"  attest_batch_10         {batch:>12,}   attest       {today:>10,}")
         print(f"engine deployed bytecode: {self.size:,} bytes (EIP-170 limit {EIP170_LIMIT:,})")
         print()
         for name, value, ok in self.targets():

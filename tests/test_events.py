@@ -215,10 +215,10 @@ def test_rolling_hash_changes_with_every_record(kit, engine, team):
     assert rolling_hash(jid, 1, customer.commitment, forged) != head
 
 
-def test_the_chain_accepts_the_history_rebuilt_from_events(kit, engine, team):
+def test_the_chain_accepts_the_history_rebuilt_from_events(kit, engine, voice, team):
     jid, _ = kit.to_customer_step()
     history = [(e["by"], e["late"], evidence_hash(e["fields"])) for e in step_events(engine, jid)]
-    engine.checkHistory(jid, history)
+    voice.checkHistory(jid, history)
     tampered = [*history[:-1], (team.sales, history[-1][1], history[-1][2])]
     with reverts_with("HistoryMismatch"):
-        engine.checkHistory(jid, tampered)
+        voice.checkHistory(jid, tampered)

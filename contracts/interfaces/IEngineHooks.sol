@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Status, StepRecord} from "../JourneyTypes.sol";
+import {Status} from "../JourneyTypes.sol";
 import {Calendars} from "../Calendars.sol";
 
 /// @title What the directory offers the signature relay
@@ -25,17 +25,15 @@ interface IEngineHooks {
     /// @return id The account's participant number.
     function checkActor(address account, bytes32 role) external view returns (uint32 id);
 
-    /// @notice Whether `account` is a participant (a participant is never a customer).
-    function isParticipant(address account) external view returns (bool);
+    /// @notice A participant's record as the engine checks it (id 0: not a participant, and a
+    /// participant is never a customer).
+    function participant(address account) external view returns (uint32 id, uint32 accepted, uint32 org);
 
     /// @notice What a customer's signature is checked against.
     function voiceContext(bytes32 journeyId)
         external
         view
         returns (uint16 playbookId, Status status, bytes16 customer, bytes20 head);
-
-    /// @notice Reverts with HistoryMismatch unless `history` matches the journey's rolling hash.
-    function checkHistory(bytes32 journeyId, StepRecord[] calldata history) external view;
 
     /// @notice The voice holds the current step's clock for its owner (see the engine).
     function holdClock(bytes32 journeyId, address owner, uint8 reason, uint32 extension)

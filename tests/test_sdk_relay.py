@@ -1,0 +1,66 @@
+"""The SDK's signed actions: participants sign the calls they would have made, and a relayer with
+no role sends them, from many participants and journeys, in one transaction through the step
+relay; a refused action comes back with its rule's sentence and the others are applied."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import cast_network
+
+from journeychain.accounts import dev_account
+from journeychain.encoding import customer_commitment, journey_id, new_salt, profile_hash
+from journeychain.errors import RuleError
+
+ZERO = "0x" + "00" * 20
+
+
+@pytest.fixture(scope="module")
+def crew(journey_chain):
+    return cast_network(journey_chain)
+
+
+def opening(client, reference: str):
+    commitment = customer_commitment(dev_account(9).address, profile_hash(reference, new_salt()))
+    jid = journey_id(reference)
+    call = client.engine.functions.openJourney(jid, 1, commitment, ZERO, dev_account(6).address)
+    return jid, client.relay.sign(call)
+
+
+def test_a_relayer_without_a_role_sends_the_steps_its_participants_signed(crew):
+    marketing, sales, rival, relayer = crew[1], crew[2], crew[8], crew[7]
+    j1, open1 = opening(marketing, "SDK-RELAY-1")
+    j2, open2 = opening(marketing, "SDK-RELAY-2")
+    result = relayer.relay.batch().add(open1).add(open2).send()
+    assert result.applied == [0, 1] and result.refused == []
+    engine = marketing.engine.functions
+    assert [engine.currentHead(j).call()[1] != b"\x00" * 20 for j in (j1, j2)] == [True, True]
+
+    handed = [marketing.relay.sign(engine.completeStep(j, [], [], 0, sales.address)) for j in (j1, j2)]
+    result = relayer.relay.batch().add(handed[0]).add(handed[1]).send()
+    assert result.applied == [0, 1]
+    assert [engine.journey(j).call()[1] for j in (j1, j2)] == [1, 1]
+
+    sales_org = engine.participant(sales.address).call()[2]
+    accepted = sales.relay.sign(engine.completeStep(j1, [], [], sales_org, ZERO))
+    not_theirs = rival.relay.sign(engine.completeStep(j2, [], [], sales_org, ZERO))
+    result = relayer.relay.batch().add(not_theirs).add(accepted).send()
+    assert result.applied == [1]
+    ((index, refusal),) = result.refused
+    assert index == 0 and isinstance(refusal, RuleError) and refusal.error == "NotAssignee"
+    assert [engine.journey(j).call()[1] for j in (j1, j2)] == [2, 1]
+
+    # the same signature again: the journey moved on, so it is stale
+    result = relayer.relay.batch().add(accepted).send()
+    assert [r.error for _, r in result.refused] == ["StaleAction"]
+
+
+def test_an_atomic_batch_with_a_refused_action_is_refused_before_it_is_sent(crew):
+    marketing, rival, relayer = crew[1], crew[8], crew[7]
+    jid, signed_open = opening(marketing, "SDK-RELAY-3")
+    relayer.relay.batch().add(signed_open).send()
+    engine = marketing.engine.functions
+    wrong = rival.relay.sign(engine.completeStep(jid, [], [], 0, rival.address))
+    with pytest.raises(RuleError) as info:
+        relayer.relay.batch().add(wrong).send(atomic=True)
+    assert info.value.error == "MissingRole"
+    assert engine.journey(jid).call()[1] == 0
