@@ -10,7 +10,6 @@ A rival vendor firm (a shipping company) is registered by the tests that need on
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -29,10 +28,9 @@ from brownie import (
     chain,
     web3,
 )
-from brownie.network.transaction import TransactionReceipt
 from eth_account import Account
-from web3.exceptions import TransactionNotFound
 
+import scripts._brownie_receipts  # noqa: F401 (brownie waits for a receipt before it calls a transaction dropped)
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import JourneyClient
@@ -355,30 +353,6 @@ def voice(engine):
 @pytest.fixture(scope="module")
 def registry(engine):
     return AttestationRegistry.at(engine.attestations())
-
-
-def _receipt_first(await_confirmation):
-    """brownie's wait for a transaction, made to look for its receipt before it decides the
-    transaction was dropped: anvil counts the sender's nonce up a moment before it stores the
-    receipt, and brownie, reading the nonce in that moment (on a busy machine), declared a mined
-    transaction "dropped without known replacement"."""
-
-    def wait(self, block_number=None, required_confs: int = 1) -> None:
-        give_up = time.monotonic() + 10
-        while time.monotonic() < give_up:
-            try:
-                receipt = web3.eth.get_transaction_receipt(self.txid)
-            except TransactionNotFound:
-                receipt = None
-            if receipt is not None and receipt["blockHash"] is not None:
-                break
-            time.sleep(0.02)
-        await_confirmation(self, block_number, required_confs)
-
-    return wait
-
-
-TransactionReceipt._await_confirmation = _receipt_first(TransactionReceipt._await_confirmation)
 
 
 def wall_clock(playbook):
