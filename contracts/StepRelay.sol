@@ -38,8 +38,8 @@ interface IRelayedEngine {
 /// to a contract that does not trust it acts as the relay, which can do nothing. The signed
 /// action names its target, so a signature for one engine (or chain, or relay: the EIP-712
 /// domain) is worth nothing on another.
-/// Replay: an opening, a step completion or a flag is bound to the journey's step and rolling
-/// hash (`nonce` 0), which it changes (a flag is refused once recorded); any other call
+/// Replay: an opening, a step completion or a flag is bound to the journey's rolling hash
+/// (which names its step) (`nonce` 0), which it changes (a flag is refused once recorded); any other call
 /// carries a one-time nonce of its signer, spent when it is applied. A refused action is
 /// skipped with its reason in {ActionRefused}, unless the batch is atomic, which then reverts
 /// with that reason.
@@ -50,7 +50,7 @@ contract StepRelay is EIP712, IStepRelay {
 
     /// @notice The EIP-712 type of a signed action.
     bytes32 public constant ACTION_TYPEHASH = keccak256(
-        "Action(address signer,address target,uint8 step,bytes20 head,uint64 nonce,uint40 deadline,bytes data)"
+        "Action(address signer,address target,bytes20 head,uint64 nonce,uint40 deadline,bytes data)"
     );
 
     /*//////////////////////////////////////////////////////////////
@@ -75,7 +75,7 @@ contract StepRelay is EIP712, IStepRelay {
     /// {hashAction} under this relay's domain (chain, address), or be the caller's own (its
     /// signer is the caller and its signature empty: applied as the caller's call, unchecked
     /// here); not be past its deadline; with nonce 0, be an opening, a step completion or a
-    /// flag, and find the journey its call names at `step` with rolling hash `head`; with
+    /// flag, and find the journey its call names with rolling hash `head`; with
     /// another nonce, carry one its signer has not spent. Then the target must accept it, by
     /// its own rules. A refused action is skipped (its nonce stays unspent) and {ActionRefused}
     /// carries its reason, unless `atomic`: the batch then reverts with that reason.
@@ -173,7 +173,7 @@ contract StepRelay is EIP712, IStepRelay {
         if (ok && spent) emit NonceSpent(signer, a.nonce);
     }
 
-    /// @dev keccak256(abi.encode(ACTION_TYPEHASH, signer, target, step, head, nonce, deadline,
+    /// @dev keccak256(abi.encode(ACTION_TYPEHASH, signer, target, head, nonce, deadline,
     /// keccak256(data))), hashed past the free memory pointer (the fields are read, and so
     /// checked, as Solidity reads them).
     function _structHash(Action calldata a) private pure returns (bytes32 h) {
@@ -181,7 +181,6 @@ contract StepRelay is EIP712, IStepRelay {
         bytes32 typehash = ACTION_TYPEHASH;
         address signer = a.signer;
         address target = a.target;
-        uint8 step = a.step;
         bytes20 head = a.head;
         uint64 nonce = a.nonce;
         uint40 deadline = a.deadline;
@@ -192,17 +191,16 @@ contract StepRelay is EIP712, IStepRelay {
             mstore(m, typehash)
             mstore(add(m, 0x20), signer)
             mstore(add(m, 0x40), target)
-            mstore(add(m, 0x60), step)
-            mstore(add(m, 0x80), head)
-            mstore(add(m, 0xa0), nonce)
-            mstore(add(m, 0xc0), deadline)
-            mstore(add(m, 0xe0), dataHash)
-            h := keccak256(m, 0x100)
+            mstore(add(m, 0x60), head)
+            mstore(add(m, 0x80), nonce)
+            mstore(add(m, 0xa0), deadline)
+            mstore(add(m, 0xc0), dataHash)
+            h := keccak256(m, 0xe0)
         }
     }
 
     /// @dev Empty when `a` (nonce 0) is a state-bound call (an opening, a step completion or a
-    /// flag) and its target finds the journey at its step and rolling hash; else the refusal.
+    /// flag) and its target finds the journey at its rolling hash; else the refusal.
     /// The target is the engine the signer signed for: a contract that is not an engine answers
     /// nothing that counts, since no other contract trusts the relay for its calls.
     function _checkState(Action calldata a) private view returns (bytes memory) {
@@ -217,9 +215,7 @@ contract StepRelay is EIP712, IStepRelay {
         // An opening is signed for a journey not opened yet (step 0, head zero), which the engine
         // itself guarantees: it never opens a journey twice. Every other call reads the state.
         if (selector != IRelayedEngine.openJourney.selector) (step, head) = _currentHead(a.target, journeyId);
-        if (step != a.step || head != a.head) {
-            return abi.encodeWithSelector(StaleAction.selector, journeyId, a.step, a.head, step, head);
-        }
+        if (head != a.head) return abi.encodeWithSelector(StaleAction.selector, journeyId, a.head, step, head);
         return "";
     }
 

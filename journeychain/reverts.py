@@ -516,6 +516,31 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             "journey, chain, contract or text, or refused by the contract wallet)"
         ),
     ),
+    "ActionExpired": (
+        SignatureError,
+        lambda c, a: f"refused: the signed action expired at {when(a['deadline'])}",
+    ),
+    "StaleAction": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: the action was signed over another state of journey {c.journey(a['journeyId'])} "
+            f"(it is at step {a['currentStep']} now): applied already, or signed too early; sign it again"
+        ),
+    ),
+    "NonceRequired": (
+        SignatureError,
+        lambda c, a: (
+            "refused: only an opening, a step completion or a flag is bound to a journey's state: "
+            "sign this action with a one-time nonce"
+        ),
+    ),
+    "NonceUsed": (
+        SignatureError,
+        lambda c, a: (
+            f"refused: {a['signer']} spent one-time nonce {a['nonce']} already (a replay, or cancelled)"
+        ),
+    ),
+    "ZeroNonce": (SignatureError, lambda c, a: "refused: nonce 0 is not a one-time number"),
     "StaleNonce": (
         SignatureError,
         lambda c, a: (

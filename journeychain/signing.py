@@ -64,14 +64,13 @@ PERMIT_TYPE: list[dict[str, str]] = [
 
 
 #: The step relay's EIP-712 domain (name, version) and its one type: a signed action, the call
-#: `signer` would have made to `target` (its calldata `data`), bound to the journey's step and
-#: rolling hash (`nonce` 0) or to a one-time nonce of the signer.
+#: `signer` would have made to `target` (its calldata `data`), bound to the journey's rolling
+#: hash, which names its step (`nonce` 0), or to a one-time nonce of the signer.
 RELAY_DOMAIN_NAME = "journeychain relay"
 RELAY_DOMAIN_VERSION = "1"
 ACTION_TYPE = [
     {"name": "signer", "type": "address"},
     {"name": "target", "type": "address"},
-    {"name": "step", "type": "uint8"},
     {"name": "head", "type": "bytes20"},
     {"name": "nonce", "type": "uint64"},
     {"name": "deadline", "type": "uint40"},
@@ -84,7 +83,6 @@ def relay_action(
     target: str,
     data: bytes,
     *,
-    step: int = 0,
     head: bytes = b"\x00" * 20,
     nonce: int = 0,
     deadline: int,
@@ -92,18 +90,18 @@ def relay_action(
 ) -> tuple:
     """The Action struct the step relay takes, in its field order (`signature` empty: unsigned,
     the relayer's own call, or to be signed with `sign_action` and added by `with_signature`)."""
-    return (signer, target, step, bytes(head), nonce, deadline, bytes(data), bytes(signature))
+    return (signer, target, bytes(head), nonce, deadline, bytes(data), bytes(signature))
 
 
 def with_signature(action: tuple, signature: bytes) -> tuple:
     """`action` carrying `signature`."""
-    return (*action[:7], bytes(signature))
+    return (*action[:6], bytes(signature))
 
 
 def sign_action(private_key: Any, chain_id: int, relay: str, action: tuple, *, compact: bool = True) -> bytes:
     """Sign a relay Action (see `relay_action`) under the step relay's domain: 64 bytes (r, vs:
     EIP-2098, one calldata word fewer than 65) unless `compact` is false."""
-    signer, target, step, head, nonce, deadline, data = action[:7]
+    signer, target, head, nonce, deadline, data = action[:6]
     domain = {
         "name": RELAY_DOMAIN_NAME,
         "version": RELAY_DOMAIN_VERSION,
@@ -113,7 +111,6 @@ def sign_action(private_key: Any, chain_id: int, relay: str, action: tuple, *, c
     message = {
         "signer": signer,
         "target": target,
-        "step": step,
         "head": bytes(head),
         "nonce": nonce,
         "deadline": deadline,

@@ -92,6 +92,8 @@ EIP170_LIMIT = 24_576
 REPORT = Path("reports/gas.json")
 #: Journeys per relay batch (a batch of 25 default journeys stays well under a block's gas).
 RELAY_CHUNK = 25
+#: A public chain's block gas limit, for the journeys one block holds.
+BLOCK_30M = 30_000_000
 BATCH_SIZES = (1, 10, 50)
 
 
@@ -243,12 +245,11 @@ class Bench:
                 return dev_account(i).key
         raise ValueError(f"no key for {account}")
 
-    def _signed(self, signer, target, data, step: int = 0, head: bytes = b"\x00" * 20, nonce: int = 0):
+    def _signed(self, signer, target, data, head: bytes = b"\x00" * 20, nonce: int = 0):
         action = relay_action(
             signer.address,
             target.address,
             bytes.fromhex(data[2:]),
-            step=step,
             head=head,
             nonce=nonce,
             deadline=chain.time() + DAY,
@@ -291,7 +292,7 @@ class Bench:
                 self.nonces += 1
                 pairs.append(self._signed(self.funder, e, e.fund.encode_input(jid, POOL), nonce=self.nonces))
             data = e.completeStep.encode_input(jid, fields, attesters, org, assign)
-            pairs.append(self._signed(owner, e, data, step=step, head=head))
+            pairs.append(self._signed(owner, e, data, head=head))
             record = (owner.address, False, evidence_hash(fields))
             history.append(record)
             head = next_head(head, step, *record)
@@ -492,10 +493,17 @@ class Bench:
         print("full_journey, by transaction:")
         for name, tx in self.measured.items():
             print(f"  {name:<24}{tx.gas_used:>12,}")
-        print("signed steps relayed in batches, per journey (today's separate transactions beside):")
+        print(
+            "signed steps relayed in batches, per journey (today's separate transactions beside;"
+            f" journeys a {BLOCK_30M // 1_000_000}M-gas block holds):"
+        )
+        today = self.gas["full_journey"]
         for n in BATCH_SIZES:
-            batch, today = self.gas[f"journey_batch_{n}"], self.gas["full_journey"]
-            print(f"  journey_batch_{n:<10}{batch:>12,}   full_journey {today:>10,}")
+            batch = self.gas[f"journey_batch_{n}"]
+            print(
+                f"  journey_batch_{n:<10}{batch:>12,}   full_journey {today:>10,}"
+                f"   per block {BLOCK_30M // batch:>4} against {BLOCK_30M // today}"
+            )
         batch, today = self.gas["attest_batch_10"], self.gas["attest"]
         print(f"  attest_batch_10         {batch:>12,}   attest       {today:>10,}")
         print(f"engine deployed bytecode: {self.size:,} bytes (EIP-170 limit {EIP170_LIMIT:,})")

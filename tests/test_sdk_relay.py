@@ -52,6 +52,14 @@ def test_a_relayer_without_a_role_sends_the_steps_its_participants_signed(crew):
     # the same signature again: the journey moved on, so it is stale
     result = relayer.relay.batch().add(accepted).send()
     assert [r.error for _, r in result.refused] == ["StaleAction"]
+    assert "(it is at step 2 now): applied already, or signed too early" in str(result.refused[0][1])
+    # a funding signed with a one-time nonce is applied once; the same signature again is a replay
+    funder = crew[6]
+    funder._send(funder.token.functions.approve(funder.engine.address, 10))
+    funding = funder.relay.sign(engine.fund(j1, 10))
+    assert relayer.relay.batch().add(funding).send().applied == [0]
+    ((_, replay),) = relayer.relay.batch().add(funding).send().refused
+    assert replay.error == "NonceUsed" and "spent one-time nonce" in str(replay)
 
 
 def test_an_atomic_batch_with_a_refused_action_is_refused_before_it_is_sent(crew):

@@ -34,15 +34,19 @@ def state(engine, jid):
     return step, bytes(head)
 
 
+def head_of(engine, jid):
+    """The journey's rolling hash, which a state-bound action is signed over."""
+    return state(engine, jid)[1]
+
+
 def signed(relay, key, signer, target, data, *, at=None, nonce=0, deadline=None, chain_id=None):
     """An action of `signer` calling `target` with `data`, signed with `key`: bound to the
-    journey state `at` ((step, head)) when `nonce` is 0."""
-    step, head = at or (0, b"\x00" * 20)
+    journey's rolling hash `at` when `nonce` is 0."""
+    head = at or b"\x00" * 20
     action = relay_action(
         str(signer),
         str(target),
         bytes.fromhex(data[2:]) if isinstance(data, str) else data,
-        step=step,
         head=head,
         nonce=nonce,
         deadline=deadline if deadline is not None else chain.time() + DAY,
@@ -52,7 +56,7 @@ def signed(relay, key, signer, target, data, *, at=None, nonce=0, deadline=None,
 
 def completion(relay, keys, engine, jid, sender, assign=ZERO, org=0, fields=(), attesters=()):
     data = engine.completeStep.encode_input(jid, list(fields), list(attesters), org, assign)
-    return signed(relay, keys[str(sender)], sender, engine, data, at=state(engine, jid))
+    return signed(relay, keys[str(sender)], sender, engine, data, at=head_of(engine, jid))
 
 
 def send(relay, pairs, sender, atomic=False):
@@ -77,7 +81,7 @@ def selector(signature: str) -> bytes:
     return keccak(text=signature)[:4]
 
 
-STALE = selector("StaleAction(bytes32,uint8,bytes20,uint8,bytes20)")
+STALE = selector("StaleAction(bytes32,bytes20,uint8,bytes20)")
 NOT_ASSIGNEE = selector("NotAssignee(bytes32,uint8,address,address)")
 BAD_SIGNATURE = selector("BadSignature(address)")
 EXPIRED = selector("ActionExpired(uint256)")
@@ -121,34 +125,35 @@ def test_a_relayed_opening_cannot_be_replayed(kit, engine, relay, keys, team):
     assert tx.events["JourneyOpened"]["opener"] == team.marketing
     assert refusal(tx)[0] == 1 and refusal(tx)[1][:4] == selector("JourneyExists(bytes32)")
     # an opening signed over another state is stale
-    pair = signed(relay, keys[str(team.marketing)], team.marketing, engine, data, at=(0, b"\x01" * 20))
+    pair = signed(relay, keys[str(team.marketing)], team.marketing, engine, data, at=b"\x01" * 20)
     assert refusal(send(relay, [pair], team.outsider))[1][:4] == STALE
 
 
 def test_a_65_byte_signature_is_accepted_as_well(kit, engine, relay, keys, team):
     jid = lead(kit, team, team.sales)
     data = bytes.fromhex(engine.completeStep.encode_input(jid, [], [], 2, ZERO)[2:])
-    step, head = state(engine, jid)
-    action = relay_action(
-        team.sales.address, engine.address, data, step=step, head=head, deadline=chain.time() + DAY
-    )
+    head = head_of(engine, jid)
+    action = relay_action(team.sales.address, engine.address, data, head=head, deadline=chain.time() + DAY)
     signature = sign_action(keys[str(team.sales)], chain.id, relay.address, action, compact=False)
     assert len(signature) == 65
     tx = relay.relay([with_signature(action, signature)], False, {"from": team.outsider})
     assert tx.events["StepCompleted"]["by"] == team.sales
 
 
-def test_a_signature_over_another_head_or_step_is_refused(kit, engine, relay, keys, team):
-    jid = lead(kit, team, team.sales)
+def test_a_signature_over_another_or_an_earlier_head_is_refused(kit, engine, relay, keys, team):
+    jid, _, _ = kit.open()
+    opened = head_of(engine, jid)
+    kit.complete(jid, team.marketing, assign=team.sales)
     step, head = state(engine, jid)
     data = engine.completeStep.encode_input(jid, [], [], 2, ZERO)
     key = keys[str(team.sales)]
-    other_head = signed(relay, key, team.sales, engine, data, at=(step, b"\x01" * 20))
-    other_step = signed(relay, key, team.sales, engine, data, at=(step + 1, head))
-    tx = send(relay, [other_head, other_step], team.outsider)
+    other_head = signed(relay, key, team.sales, engine, data, at=b"\x01" * 20)
+    # the head the journey had a step earlier: the rolling hash names the step it was taken at
+    earlier = signed(relay, key, team.sales, engine, data, at=opened)
+    tx = send(relay, [other_head, earlier], team.outsider)
     assert [refusal(tx, i)[1][:4] for i in (0, 1)] == [STALE, STALE]
-    args = decode(["bytes32", "uint8", "bytes20", "uint8", "bytes20"], refusal(tx, 1)[1][4:])
-    assert (args[1], args[3], bytes(args[4])) == (step + 1, step, head)
+    args = decode(["bytes32", "bytes20", "uint8", "bytes20"], refusal(tx, 1)[1][4:])
+    assert (bytes(args[1]), args[2], bytes(args[3])) == (opened, step, head)
     assert state(engine, jid) == (step, head)
 
 
@@ -167,7 +172,7 @@ def test_a_non_owner_signing_a_step_is_refused_by_the_engine(kit, engine, relay,
 def test_a_key_that_is_not_the_signers_is_refused(kit, engine, relay, keys, team):
     jid = lead(kit, team, team.sales)
     data = engine.completeStep.encode_input(jid, [], [], 2, ZERO)
-    forged = signed(relay, keys[str(team.sales2)], team.sales, engine, data, at=state(engine, jid))
+    forged = signed(relay, keys[str(team.sales2)], team.sales, engine, data, at=head_of(engine, jid))
     tx = send(relay, [forged], team.outsider)
     assert refusal(tx)[1][:4] == BAD_SIGNATURE
     assert engine.journey(jid)[1] == LEAD
@@ -177,7 +182,7 @@ def test_a_signature_for_another_chain_is_refused(kit, engine, relay, keys, team
     jid = lead(kit, team, team.sales)
     data = engine.completeStep.encode_input(jid, [], [], 2, ZERO)
     pair = signed(
-        relay, keys[str(team.sales)], team.sales, engine, data, at=state(engine, jid), chain_id=chain.id + 1
+        relay, keys[str(team.sales)], team.sales, engine, data, at=head_of(engine, jid), chain_id=chain.id + 1
     )
     tx = send(relay, [pair], team.outsider)
     assert refusal(tx)[1][:4] == BAD_SIGNATURE
@@ -188,7 +193,7 @@ def test_an_expired_action_is_refused(kit, engine, relay, keys, team):
     data = engine.completeStep.encode_input(jid, [], [], 2, ZERO)
     deadline = chain.time() + HOUR
     pair = signed(
-        relay, keys[str(team.sales)], team.sales, engine, data, at=state(engine, jid), deadline=deadline
+        relay, keys[str(team.sales)], team.sales, engine, data, at=head_of(engine, jid), deadline=deadline
     )
     chain.sleep(2 * HOUR)
     chain.mine()
@@ -255,7 +260,7 @@ def test_funding_needs_a_one_time_nonce_and_is_applied_once(kit, engine, relay, 
     jid = lead(kit, team, team.sales)
     data = engine.fund.encode_input(jid, POOL)
     key = keys[str(team.funder)]
-    bound = signed(relay, key, team.funder, engine, data, at=state(engine, jid))
+    bound = signed(relay, key, team.funder, engine, data, at=head_of(engine, jid))
     tx = send(relay, [bound], team.outsider)
     assert refusal(tx)[1] == NONCE_REQUIRED + bytes.fromhex(engine.fund.signature[2:]).ljust(32, b"\x00")
     once = signed(relay, key, team.funder, engine, data, nonce=7)
@@ -318,7 +323,7 @@ def test_a_signed_flag_is_refused_once_recorded(kit, engine, relay, keys, team):
         team.outsider,
         engine,
         engine.flagBreach.encode_input(jid),
-        at=state(engine, jid),
+        at=head_of(engine, jid),
     )
     tx = send(relay, [pair], team.marketing)
     assert bytes(tx.events["BreachRecorded"]["journeyId"]) == bytes(jid)
@@ -355,14 +360,14 @@ def test_a_contract_wallet_participant_signs_its_step(kit, engine, relay, direct
     voice.acceptRulebook(wallet, version, deadline, signature, {"from": team.outsider})
     jid = lead(kit, team, wallet)
     data = engine.completeStep.encode_input(jid, [], [], 2, ZERO)
-    tx = send(relay, [signed(relay, owner.key, wallet, engine, data, at=state(engine, jid))], team.outsider)
+    tx = send(relay, [signed(relay, owner.key, wallet, engine, data, at=head_of(engine, jid))], team.outsider)
     assert tx.events["StepCompleted"]["by"] == wallet
     # a key the wallet does not accept
     jid2 = lead(kit, team, wallet)
     data2 = engine.completeStep.encode_input(jid2, [], [], 2, ZERO)
     tx = send(
         relay,
-        [signed(relay, Account.create().key, wallet, engine, data2, at=state(engine, jid2))],
+        [signed(relay, Account.create().key, wallet, engine, data2, at=head_of(engine, jid2))],
         team.outsider,
     )
     assert refusal(tx)[1][:4] == BAD_SIGNATURE

@@ -3,16 +3,16 @@ pragma solidity ^0.8.24;
 
 /// @dev A signed action as the relay applies it: the call `signer` would have made to `target`
 /// (`data`, its calldata), signed under the relay's EIP-712 domain. `nonce` 0: the action is
-/// bound to the state of the journey its call names first, at step `step` with rolling hash
-/// `head` (zero for a journey not opened yet), which applying it changes, so that it can never
-/// be applied again; any other `nonce`: a one-time number of the signer (the action is then not
-/// bound to a journey's state, and `step` and `head` are ignored). `signature` is the signer's
+/// bound to the state of the journey its call names first, its rolling hash `head` (zero for a
+/// journey not opened yet), which applying it changes, so that it can never be applied again
+/// (the rolling hash names the step as well: each link hashes its step number); any other
+/// `nonce`: a one-time number of the signer (the action is then not bound to a journey's
+/// state, and `head` is ignored). `signature` is the signer's
 /// over the rest (ECDSA, 65 bytes or EIP-2098's 64, or what a contract wallet accepts under
 /// ERC-1271), carried with the action as OpenZeppelin's ERC2771Forwarder carries its requests'.
 struct Action {
     address signer;
     address target;
-    uint8 step;
     bytes20 head;
     uint64 nonce;
     uint40 deadline;
@@ -27,11 +27,10 @@ interface IStepRelay {
     /// @param signer The account (or ERC-1271 contract wallet) whose signature it is not.
     error BadSignature(address signer);
     /// @param journeyId The journey the action names.
-    /// @param step The step it was signed at.
     /// @param head The rolling hash it was signed over.
     /// @param currentStep The journey's step now.
     /// @param currentHead The journey's rolling hash now.
-    error StaleAction(bytes32 journeyId, uint8 step, bytes20 head, uint8 currentStep, bytes20 currentHead);
+    error StaleAction(bytes32 journeyId, bytes20 head, uint8 currentStep, bytes20 currentHead);
     /// @param selector A call whose effect does not change the journey's state it is bound to:
     /// it needs a one-time nonce.
     error NonceRequired(bytes4 selector);

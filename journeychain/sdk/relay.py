@@ -67,30 +67,28 @@ class Relay(Part):
         self,
         call: Any,
         *,
-        at: tuple[int, bytes] | None = None,
+        at: bytes | None = None,
         nonce: int | None = None,
         deadline: int | None = None,
     ) -> tuple:
         """This account's signed Action for `call` (`contract.functions.name(...)` of the engine or
         its registry). A state-bound call (opening, step completion, flag) is signed over `at`
-        ((step, head)), by default the journey's state now (an opening: not opened yet); any
+        (a rolling hash, which names the step), by default the journey's now (an opening: not opened yet); any
         other call over `nonce`, by default a fresh random one-time number."""
         data = bytes(HexBytes(call._encode_transaction_data()))
-        step, head = 0, b"\x00" * 20
+        head = b"\x00" * 20
         if nonce is None and data[:4] in STATE_BOUND:
             nonce = 0
             if at is not None:
-                step, head = at[0], bytes(at[1])
+                head = bytes(at)
             elif data[:4] != _OPEN:
-                step, raw = self._engine.functions.currentHead(data[4:36]).call()
-                head = bytes(raw)
+                head = bytes(self._engine.functions.currentHead(data[4:36]).call()[1])
         elif nonce is None:
             nonce = secrets.randbelow(2**64 - 1) + 1
         action = relay_action(
             self.address,
             to_checksum_address(call.address),
             data,
-            step=step,
             head=head,
             nonce=nonce,
             deadline=deadline if deadline is not None else self._deadline(),
