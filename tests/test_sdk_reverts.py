@@ -29,7 +29,8 @@ BUILD = load_build()
 DECODER = Decoder(BUILD.all_abis())
 ERRORS = {e["name"]: e for e in BUILD.all_abis() if e.get("type") == "error"}
 ENGINE_ERRORS = sorted(
-    {e["name"] for name in ("JourneyEngine", "CustomerVoice", "AttestationRegistry", "JourneyToken")
+    {e["name"]
+     for name in ("JourneyEngine", "CustomerVoice", "AttestationRegistry", "JourneyToken", "StepRelay")
      for e in BUILD[name].abi if e["type"] == "error"}
 )  # fmt: skip
 
@@ -59,6 +60,8 @@ def sample(kind: str):
         return short_name("customer_goals")
     if kind == "bytes20":
         return b"\x11" * 20
+    if kind == "bytes4":
+        return b"\x12" * 4
     if kind == "string":
         return "journeychain"
     if kind == "bool":
