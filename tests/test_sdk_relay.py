@@ -72,3 +72,41 @@ def test_an_atomic_batch_with_a_refused_action_is_refused_before_it_is_sent(crew
         relayer.relay.batch().add(wrong).send(atomic=True)
     assert info.value.error == "MissingRole"
     assert engine.journey(jid).call()[1] == 0
+
+
+def test_an_action_digest_is_the_eip712_hash_and_the_compact_signature_recovers_its_signer():
+    from eth_account import Account
+    from eth_account.messages import _hash_eip191_message, encode_typed_data
+
+    from journeychain.signing import (
+        ACTION_TYPE,
+        RELAY_DOMAIN_NAME,
+        RELAY_DOMAIN_VERSION,
+        action_digest,
+        relay_action,
+        sign_action,
+    )
+
+    key = dev_account(3)
+    relay = "0x" + "ab" * 20
+    action = relay_action(key.address, "0x" + "cd" * 20, b"\x01\x02", head=b"\x07" * 20, nonce=9, deadline=77)
+    names = ("signer", "target", "head", "nonce", "deadline", "data")
+    typed = encode_typed_data(
+        domain_data={
+            "name": RELAY_DOMAIN_NAME,
+            "version": RELAY_DOMAIN_VERSION,
+            "chainId": 31337,
+            "verifyingContract": relay,
+        },
+        message_types={"Action": ACTION_TYPE},
+        message_data=dict(zip(names, action[:6], strict=True)),
+    )
+    digest = action_digest(31337, relay, action)
+    assert digest == _hash_eip191_message(typed)
+    compact = sign_action(key.key, 31337, relay, action)
+    full = sign_action(key.key, 31337, relay, action, compact=False)
+    assert (len(compact), len(full)) == (64, 65)
+    assert Account._recover_hash(digest, signature=full) == key.address
+    r, vs = compact[:32], int.from_bytes(compact[32:], "big")
+    v, s = 27 + (vs >> 255), vs & ((1 << 255) - 1)
+    assert full == r + s.to_bytes(32, "big") + bytes([v])

@@ -39,7 +39,7 @@ def head_of(engine, jid):
     return state(engine, jid)[1]
 
 
-def signed(relay, key, signer, target, data, *, at=None, nonce=0, deadline=None, chain_id=None):
+def signed(relay, key, signer, target, data, *, at=None, nonce=0, deadline=None, chain_id=None, compact=True):
     """An action of `signer` calling `target` with `data`, signed with `key`: bound to the
     journey's rolling hash `at` when `nonce` is 0."""
     head = at or b"\x00" * 20
@@ -51,7 +51,7 @@ def signed(relay, key, signer, target, data, *, at=None, nonce=0, deadline=None,
         nonce=nonce,
         deadline=deadline if deadline is not None else chain.time() + DAY,
     )
-    return action, sign_action(key, chain_id or chain.id, relay.address, action)
+    return action, sign_action(key, chain_id or chain.id, relay.address, action, compact=compact)
 
 
 def completion(relay, keys, engine, jid, sender, assign=ZERO, org=0, fields=(), attesters=()):
@@ -360,14 +360,16 @@ def test_a_contract_wallet_participant_signs_its_step(kit, engine, relay, direct
     voice.acceptRulebook(wallet, version, deadline, signature, {"from": team.outsider})
     jid = lead(kit, team, wallet)
     data = engine.completeStep.encode_input(jid, [], [], 2, ZERO)
-    tx = send(relay, [signed(relay, owner.key, wallet, engine, data, at=head_of(engine, jid))], team.outsider)
+    # the wallet checks 65-byte signatures (OpenZeppelin's ECDSA.tryRecover over bytes)
+    pair = signed(relay, owner.key, wallet, engine, data, at=head_of(engine, jid), compact=False)
+    tx = send(relay, [pair], team.outsider)
     assert tx.events["StepCompleted"]["by"] == wallet
     # a key the wallet does not accept
     jid2 = lead(kit, team, wallet)
     data2 = engine.completeStep.encode_input(jid2, [], [], 2, ZERO)
     tx = send(
         relay,
-        [signed(relay, Account.create().key, wallet, engine, data2, at=head_of(engine, jid2))],
+        [signed(relay, Account.create().key, wallet, engine, data2, at=head_of(engine, jid2), compact=False)],
         team.outsider,
     )
     assert refusal(tx)[1][:4] == BAD_SIGNATURE
