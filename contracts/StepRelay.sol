@@ -40,7 +40,9 @@ interface IRelayedEngine {
 /// domain) is worth nothing on another.
 /// Replay: an opening, a step completion or a flag is bound to the journey's rolling hash
 /// (which names its step) (`nonce` 0), which it changes (a flag is refused once recorded); any other call
-/// carries a one-time nonce of its signer, spent when it is applied. A refused action is
+/// carries a one-time nonce of its signer, spent once its signature is checked, whether its target
+/// then accepts it or refuses it (so that a signer who signs again after a refusal never has
+/// both applied). An action may not target the relay itself. A refused action is
 /// skipped with its reason in {ActionRefused}, unless the batch is atomic, which then reverts
 /// with that reason.
 contract StepRelay is EIP712, IStepRelay {
@@ -52,6 +54,12 @@ contract StepRelay is EIP712, IStepRelay {
     bytes32 public constant ACTION_TYPEHASH = keccak256(
         "Action(address signer,address target,bytes20 head,uint64 nonce,uint40 deadline,bytes data)"
     );
+
+    /// @notice The most bytes of a target's refusal that the relay keeps (and logs).
+    uint256 public constant MAX_REASON = 260;
+
+    /// @notice The gas a contract wallet gets to answer whether a signature is its own (ERC-1271).
+    uint256 public constant WALLET_GAS = 200_000;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
@@ -76,8 +84,9 @@ contract StepRelay is EIP712, IStepRelay {
     /// signer is the caller and its signature empty: applied as the caller's call, unchecked
     /// here); not be past its deadline; with nonce 0, be an opening, a step completion or a
     /// flag, and find the journey its call names with rolling hash `head`; with
-    /// another nonce, carry one its signer has not spent. Then the target must accept it, by
-    /// its own rules. A refused action is skipped (its nonce stays unspent) and {ActionRefused}
+    /// another nonce, carry one its signer has not spent (spent now, even if the target then
+    /// refuses the action); not target the relay. Then the target must accept it, by its own
+    /// rules. A refused action is skipped and {ActionRefused}
     /// carries its reason, unless `atomic`: the batch then reverts with that reason.
     /// Emits {NonceSpent} for each nonce spent and {BatchRelayed}.
     /// @param actions The actions, applied in order.
@@ -152,8 +161,11 @@ contract StepRelay is EIP712, IStepRelay {
     function _apply(Action calldata a) private returns (bool ok, bytes memory reason) {
         bytes calldata signature = a.signature;
         address signer = a.signer;
+        // The relay never calls itself: a nested batch would be its own action, relayed as the
+        // relay (and the engine's multicall passes no sender on for a caller that is its own
+        // sender).
+        if (a.target == address(this)) return (false, abi.encodeWithSelector(RelayTarget.selector));
         bool own = signer == msg.sender && signature.length == 0;
-        bool spent = false;
         if (!own) {
             // slither-disable-next-line timestamp (a deadline is a time)
             if (block.timestamp > a.deadline) return (false, abi.encodeWithSelector(ActionExpired.selector, a.deadline));
@@ -165,12 +177,10 @@ contract StepRelay is EIP712, IStepRelay {
                 if (reason.length != 0) return (false, reason);
             } else {
                 if (!_spend(signer, a.nonce)) return (false, abi.encodeWithSelector(NonceUsed.selector, signer, a.nonce));
-                spent = true;
+                emit NonceSpent(signer, a.nonce);
             }
         }
         (ok, reason) = _call(a.target, a.data, signer);
-        if (!ok && spent) _unspend(signer, a.nonce);
-        if (ok && spent) emit NonceSpent(signer, a.nonce);
     }
 
     /// @dev keccak256(abi.encode(ACTION_TYPEHASH, signer, target, head, nonce, deadline,
@@ -245,10 +255,14 @@ contract StepRelay is EIP712, IStepRelay {
             mstore(add(m, data.length), shl(96, signer))
             ok := call(gas(), target, 0, m, add(data.length, 20), 0, 0)
             if iszero(ok) {
+                // At most MAX_REASON bytes of the reason: a target cannot make the relay pay for
+                // copying (and logging) a huge one.
+                let size := returndatasize()
+                if gt(size, MAX_REASON) { size := MAX_REASON }
                 reason := m
-                mstore(reason, returndatasize())
-                returndatacopy(add(reason, 0x20), 0, returndatasize())
-                mstore(0x40, add(add(reason, 0x20), returndatasize()))
+                mstore(reason, size)
+                returndatacopy(add(reason, 0x20), 0, size)
+                mstore(0x40, add(add(reason, 0x20), and(add(size, 0x1f), not(0x1f))))
             }
         }
         if (!ok) return (false, reason);
@@ -267,9 +281,17 @@ contract StepRelay is EIP712, IStepRelay {
     function _validSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
         if (signer != address(0) && _recover(digest, signature) == signer) return true;
         if (signer.code.length == 0) return false;
-        (bool ok, bytes memory result) =
-            signer.staticcall(abi.encodeCall(IERC1271.isValidSignature, (digest, signature)));
-        return ok && result.length >= 32 && abi.decode(result, (bytes32)) == bytes32(IERC1271.isValidSignature.selector);
+        bytes memory query = abi.encodeCall(IERC1271.isValidSignature, (digest, signature));
+        bool ok;
+        bytes32 answer;
+        // A wallet gets WALLET_GAS to answer, and only its answer's first word is read: a wallet
+        // cannot spend the batch's gas or make the relay copy a huge answer.
+        assembly ("memory-safe") {
+            ok := staticcall(WALLET_GAS, signer, add(query, 0x20), mload(query), 0, 0x20)
+            answer := mload(0)
+            ok := and(ok, iszero(lt(returndatasize(), 0x20)))
+        }
+        return ok && answer == bytes32(IERC1271.isValidSignature.selector);
     }
 
     /// @dev The address whose key made the ECDSA signature of `digest`, 65 bytes (r, s, v) or
@@ -299,10 +321,5 @@ contract StepRelay is EIP712, IStepRelay {
         if (bits & bit != 0) return false;
         _spent[signer][nonce >> 8] = bits | bit;
         return true;
-    }
-
-    /// @dev Gives back a nonce spent for an action that was then refused.
-    function _unspend(address signer, uint64 nonce) private {
-        _spent[signer][nonce >> 8] &= ~(uint256(1) << (nonce & 0xff));
     }
 }

@@ -541,6 +541,10 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
         ),
     ),
     "ZeroNonce": (SignatureError, lambda c, a: "refused: nonce 0 is not a one-time number"),
+    "RelayTarget": (
+        SignatureError,
+        lambda c, a: "refused: an action cannot target the step relay itself (a batch inside a batch)",
+    ),
     "StaleNonce": (
         SignatureError,
         lambda c, a: (

@@ -299,18 +299,46 @@ def test_a_signed_funding_by_permit_moves_the_signers_tokens_without_a_prior_app
     assert token.balanceOf(team.funder) == before - POOL and token.allowance(team.funder, engine) == 0
 
 
-def test_a_refused_nonce_action_leaves_its_nonce_unspent_and_a_cancelled_nonce_is_refused(
-    kit, engine, relay, keys, team
+def test_a_refused_nonce_action_spends_its_nonce_and_a_cancelled_nonce_is_refused(
+    kit, engine, relay, keys, team, token
 ):
     jid = lead(kit, team, team.sales)
     key = keys[str(team.funder)]
-    zero = signed(relay, key, team.funder, engine, engine.fund.encode_input(jid, 0), nonce=8)
-    assert refusal(send(relay, [zero], team.outsider))[1][:4] == selector("ZeroAmount()")
-    assert not relay.nonceSpent(team.funder, 8)
+    # refused by the engine (no allowance yet): the nonce is spent all the same, so that the
+    # funder's second signature, made after the refusal, is never applied beside the first
+    token.approve(engine, 0, {"from": team.funder})
+    first = signed(relay, key, team.funder, engine, engine.fund.encode_input(jid, POOL), nonce=8)
+    tx = send(relay, [first], team.outsider)
+    assert "ActionRefused" in tx.events and relay.nonceSpent(team.funder, 8)
+    token.approve(engine, POOL, {"from": team.funder})
+    again = signed(relay, key, team.funder, engine, engine.fund.encode_input(jid, POOL), nonce=10)
+    tx = send(relay, [first, again], team.outsider)
+    assert refusal(tx)[0] == 0 and refusal(tx)[1][:4] == NONCE_USED
+    assert engine.journey(jid)[7] == POOL and tx.events["PoolFunded"]["amount"] == POOL
     relay.cancelNonce(9, {"from": team.funder})
     cancelled = signed(relay, key, team.funder, engine, engine.fund.encode_input(jid, POOL), nonce=9)
     assert refusal(send(relay, [cancelled], team.outsider))[1][:4] == NONCE_USED
-    assert engine.journey(jid)[7] == 0
+    assert engine.journey(jid)[7] == POOL
+
+
+def test_a_batch_inside_a_batch_is_refused_so_no_one_acts_as_another_through_multicall(
+    kit, engine, relay, team
+):
+    """An outsider's own action calling the relay, whose own action calls the engine's multicall
+    with an inner call suffixed by ADMIN's address: were the relay its own caller, the engine would
+    see the relay as the sender (which multicall passes nothing on for) and ADMIN in the inner
+    call. The relay refuses to target itself."""
+    jid = lead(kit, team, team.sales)
+    cancel = bytes.fromhex(engine.cancel.encode_input(jid)[2:]) + bytes.fromhex(team.admin.address[2:])
+    multicall = bytes.fromhex(engine.multicall.encode_input([cancel])[2:])
+    inner = relay_action(relay.address, engine.address, multicall, deadline=0)
+    nested = bytes.fromhex(relay.relay.encode_input([inner], True)[2:])
+    outer = relay_action(team.outsider.address, relay.address, nested, deadline=0)
+    tx = relay.relay([outer], False, {"from": team.outsider})
+    assert refusal(tx)[1][:4] == selector("RelayTarget()")
+    assert engine.journey(jid)[2] == 1  # still open
+    with brownie.reverts():
+        relay.relay([outer], True, {"from": team.outsider})
 
 
 def test_a_signed_flag_is_refused_once_recorded(kit, engine, relay, keys, team):

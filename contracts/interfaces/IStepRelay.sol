@@ -39,6 +39,8 @@ interface IStepRelay {
     error NonceUsed(address signer, uint64 nonce);
     /// @dev A nonce of zero names no one-time number.
     error ZeroNonce();
+    /// @dev An action may not target the relay itself.
+    error RelayTarget();
 
     /// @param index The action's place in the batch.
     /// @param signer Its signer.
