@@ -266,7 +266,8 @@ def keeper_bench(bench: Bench, chain: Chain, work: Path) -> dict[str, float]:
     marketing = JourneyClient(chain, crew.deployment, crew.marketing.account)
     half = KEEPER_OPEN // 2
 
-    def open_leads(n: int) -> None:
+    def open_leads(n: int) -> int:
+        """Opens `n` leads handed to the rep; returns the latest of their acceptance deadlines."""
         refs = bench.refs(n, "keeper")
         engine = marketing.engine
         for first in range(0, n, 50):
@@ -280,6 +281,7 @@ def keeper_bench(bench: Bench, chain: Chain, work: Path) -> dict[str, float]:
                 )
                 batch.add(engine.functions.completeStep(jid, pairs(LEAD), [], 0, crew.rep_a.address))
             batch.send()
+        return max(int(engine.functions.journey(journey_id(ref)).call()[4]) for ref in refs)
 
     relayer = JourneyClient(chain, crew.deployment, crew.relayer.account)
     keeper = Keeper(
@@ -291,11 +293,13 @@ def keeper_bench(bench: Bench, chain: Chain, work: Path) -> dict[str, float]:
         batch=keeper_batch(relayer),
     )
     keeper.run_once()  # the journeys so far
-    open_leads(half)
-    chain.advance(12 * HOUR)
+    # The lead's acceptance counts working hours: the second half is opened two hours before the
+    # first half's deadline (in working time), so its own deadline is days later.
+    first_due = open_leads(half)
+    chain.advance(first_due - 2 * HOUR - chain.now())
     open_leads(half)
     keeper.run_once()  # the keeper has read every journey: nothing is due yet
-    chain.advance(12 * HOUR + HOUR)
+    chain.advance(first_due + HOUR - chain.now())
     start = time.perf_counter()
     report = keeper.run_once()
     due_s = time.perf_counter() - start
