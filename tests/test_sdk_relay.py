@@ -62,6 +62,28 @@ def test_a_relayer_without_a_role_sends_the_steps_its_participants_signed(crew):
     assert replay.error == "NonceUsed" and "spent one-time nonce" in str(replay)
 
 
+def test_a_signed_completion_expires_at_its_step_deadline_so_a_relayer_cannot_land_it_late(crew):
+    marketing, sales, relayer = crew[1], crew[2], crew[7]
+    jid, signed_open = opening(marketing, "SDK-RELAY-4")
+    relayer.relay.batch().add(signed_open).send()
+    engine = marketing.engine.functions
+    relayer.relay.batch().add(marketing.relay.sign(engine.completeStep(jid, [], [], 0, sales.address))).send()
+    step_deadline = engine.journey(jid).call()[4]
+    sales_org = engine.participant(sales.address).call()[2]
+    call = engine.completeStep(jid, [], [], sales_org, ZERO)
+    # a day ahead: the signature's default lifetime (an hour) applies
+    assert sales.relay.sign(call)[4] < step_deadline
+    # half an hour before the deadline: the signature expires with the step
+    chain = marketing.chain
+    chain.advance(step_deadline - 1800 - chain.now())
+    accepted = sales.relay.sign(call)
+    assert accepted[4] == step_deadline
+    chain.advance(step_deadline + 1 - chain.now())
+    ((_, refusal),) = relayer.relay.batch().add(accepted).send().refused
+    assert refusal.error == "ActionExpired"
+    assert engine.journey(jid).call()[1] == 1  # not completed: not late on the signer's behalf
+
+
 def test_an_atomic_batch_with_a_refused_action_is_refused_before_it_is_sent(crew):
     marketing, rival, relayer = crew[1], crew[8], crew[7]
     jid, signed_open = opening(marketing, "SDK-RELAY-3")

@@ -28,13 +28,10 @@ from journeychain.sdk.core import Part
 from journeychain.signing import relay_action, sign_action, with_signature
 from journeychain.tx import Receipt
 
-#: The engine calls bound to a journey's state (nonce 0): the relay checks step and head.
-STATE_BOUND = {
-    keccak(text="openJourney(bytes32,uint16,bytes16,address,address)")[:4],
-    keccak(text="completeStep(bytes32,(bytes32,bytes32)[],address[],uint32,address)")[:4],
-    keccak(text="flagBreach(bytes32)")[:4],
-}
 _OPEN = keccak(text="openJourney(bytes32,uint16,bytes16,address,address)")[:4]
+_COMPLETE = keccak(text="completeStep(bytes32,(bytes32,bytes32)[],address[],uint32,address)")[:4]
+#: The engine calls bound to a journey's state (nonce 0): the relay checks its rolling hash.
+STATE_BOUND = {_OPEN, _COMPLETE, keccak(text="flagBreach(bytes32)")[:4]}
 
 
 @dataclass
@@ -73,8 +70,12 @@ class Relay(Part):
     ) -> tuple:
         """This account's signed Action for `call` (`contract.functions.name(...)` of the engine or
         its registry). A state-bound call (opening, step completion, flag) is signed over `at`
-        (a rolling hash, which names the step), by default the journey's now (an opening: not opened yet); any
-        other call over `nonce`, by default a fresh random one-time number."""
+        (a rolling hash, which names the step), by default the journey's now (an opening: not
+        opened yet); any other call over `nonce`, by default a fresh random one-time number. A
+        step completion's
+        signature expires by default no later than the step's deadline, while that is ahead: a
+        relayer cannot hold it until the step is late and have the breach recorded against the
+        signer (a completion signed once the deadline passed is late whenever it lands)."""
         data = bytes(HexBytes(call._encode_transaction_data()))
         head = b"\x00" * 20
         if nonce is None and data[:4] in STATE_BOUND:
@@ -91,10 +92,20 @@ class Relay(Part):
             data,
             head=head,
             nonce=nonce,
-            deadline=deadline if deadline is not None else self._deadline(),
+            deadline=deadline if deadline is not None else self._default_deadline(data),
         )
         signature = sign_action(self._signer().key, self.chain.chain_id, self.contract.address, action)
         return with_signature(action, signature)
+
+    def _default_deadline(self, data: bytes) -> int:
+        """The signature's lifetime, cut to the step's deadline for a completion due later."""
+        default = self._deadline()
+        if data[:4] != _COMPLETE:
+            return default
+        step_deadline = int(self._engine.functions.journey(data[4:36]).call()[4])
+        if step_deadline != 0 and self.chain.now() < step_deadline < default:
+            return step_deadline
+        return default
 
     def own(self, call: Any) -> tuple:
         """This account's own unsigned action (the relayer's call, as if it sent `call` itself):
