@@ -5,6 +5,7 @@ import {Directory} from "./Directory.sol";
 import {CustomerVoice} from "./CustomerVoice.sol";
 import {Calendars} from "./Calendars.sol";
 import {StepRelay} from "./StepRelay.sol";
+import {JourneyViews} from "./JourneyViews.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 
@@ -26,9 +27,14 @@ contract CompanionFactory {
     /// @notice The step relay this factory deployed, for the engine that trusts it.
     StepRelay public immutable relay;
 
+    /// @notice The views extension this factory deployed, which its engine runs by delegatecall.
+    JourneyViews public immutable views;
+
     constructor() {
-        _calendars = new Calendars();
+        Calendars calendars = new Calendars();
+        _calendars = calendars;
         relay = new StepRelay();
+        views = new JourneyViews(calendars);
     }
 
 

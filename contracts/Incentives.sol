@@ -37,10 +37,6 @@ abstract contract Incentives is Journeys {
     /// subject is the journey id); the registry registers it (see its VALUE_DELIVERED).
     bytes32 private constant _VALUE_DELIVERED = "value_delivered";
 
-    /// @dev Each account's credit plus one, once it was ever credited (zero: never): a claim
-    /// leaves the slot at 1 rather than clearing it, so the next payout to the account updates
-    /// a live slot instead of creating it again.
-    mapping(address account => uint256 creditPlusOne) private _credits;
 
     /// @param token_ The incentive token.
     /// @param factory Deploys the customer voice (its code is not part of the engine's).
@@ -177,23 +173,6 @@ abstract contract Incentives is Journeys {
         _settle(journeyId, j, f, history, customer, address(0));
     }
 
-    /// @notice When optimistic release becomes possible (0: the playbook has no window,
-    /// or the journey is not open at the customer's step).
-    /// @param journeyId The journey.
-    function releaseTime(bytes32 journeyId) external view returns (uint256) {
-        return _releaseTime(_known(journeyId));
-    }
-
-    /// @dev {releaseTime} of a loaded journey.
-    function _releaseTime(Journey memory j) private view returns (uint256) {
-        // slither-disable-next-line incorrect-equality (a status compared; a deadline of 0 means none)
-        if (j.status != Status.Open || j.deadline == 0) return 0;
-        PlaybookHeader memory h = _header(j.playbookId);
-        if (h.options.confirmWindow == 0 || j.step != h.stepCount - 1) return 0;
-        // The customer's step started `sla` seconds before its deadline; a dispute's
-        // hold moves both the deadline and the release by the time it lasted.
-        return uint256(j.deadline) - _config(j.playbookId, j.step).sla + h.options.confirmWindow;
-    }
 
     /*//////////////////////////////////////////////////////////////
                             THE CUSTOMER'S VOICE
@@ -395,31 +374,6 @@ abstract contract Incentives is Journeys {
                                   VIEWS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Tokens credited to `account` and not claimed yet.
-    /// @param account The participant, funder or customer.
-    function creditOf(address account) external view returns (uint256) {
-        uint256 stored = _credits[account];
-        // stored is 0 or at least 1: no underflow.
-        unchecked {
-            // slither-disable-next-line incorrect-equality (zero: never credited)
-            return stored == 0 ? 0 : stored - 1;
-        }
-    }
-
-    /// @notice A journey's disputes.
-    /// @param journeyId The journey.
-    /// @return disputed Bit i set: step i was disputed.
-    /// @return upheld Bit i set: the dispute of step i was upheld.
-    /// @return step The step last disputed.
-    /// @return since When the open dispute began (0: none open).
-    function disputeOf(bytes32 journeyId)
-        external
-        view
-        returns (uint16 disputed, uint16 upheld, uint8 step, uint40 since)
-    {
-        Exceptions memory x = _exceptions[journeyId];
-        return (x.disputed, x.upheld, x.disputeStep, x.since);
-    }
 
     /// @notice A journey's open dispute as its arbiter's window sees it.
     /// @param journeyId The journey.

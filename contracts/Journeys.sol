@@ -23,53 +23,6 @@ abstract contract Journeys is Playbooks {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev A journey as the code works on it. It is stored in one slot (see {_store}):
-    /// the rolling hash (160 bits), the current step's deadline (40), the playbook (16),
-    /// the step (4), the status (3), whether an exceptions record exists (1) and the
-    /// current step's owner (32): a participant's number, or an organisation's number
-    /// with `_ORG` set. A step completion reads and writes this slot and no other slot of
-    /// the journey.
-    struct Journey {
-        bytes20 head;
-        uint40 deadline;
-        uint16 playbookId;
-        uint8 step;
-        Status status;
-        bool exceptional;
-        uint32 owner;
-    }
-
-    /// @dev Owner mark: the owner is an organisation, not one participant.
-    uint32 internal constant _ORG = 1 << 31;
-
-    /// @dev A journey's customer and escrow, in one slot (128+32+96 bits): read by the
-    /// steps that check attestations or funding, by funding and by settlement. `pool` is
-    /// the funded amount; it is spent (paid out or refunded) once the journey closes.
-    struct Funds {
-        bytes16 customer;
-        uint32 funder;
-        uint96 pool;
-    }
-
-    /// @dev What went wrong in a journey, in one slot written only when something does:
-    /// breached steps, the step whose current deadline was flagged (plus one; 0: none),
-    /// disputed and upheld steps, the step under dispute and since when.
-    struct Exceptions {
-        uint16 breaches;
-        uint8 flagged;
-        uint16 disputed;
-        uint16 upheld;
-        uint8 disputeStep;
-        uint40 since;
-    }
-
-    /// @dev An attester's newest attestation of a (schema, subject) pair, as its registry
-    /// recorded it: the engine keeps this copy so that a step checks it without a call.
-    struct AttestationCopy {
-        bool exists;
-        uint64 expiry;
-        bool revoked;
-    }
 
     /// @notice The registry of verifiers' attestations, deployed with the engine.
     AttestationRegistry public immutable attestations;
@@ -77,12 +30,6 @@ abstract contract Journeys is Playbooks {
     /// @notice The working-time calendars the steps' SLAs may count by, deployed with the engine.
     Calendars public immutable calendars;
 
-    mapping(bytes32 journeyId => uint256 word) private _journeys;
-    mapping(bytes32 journeyId => Funds) internal _funds;
-    mapping(bytes32 journeyId => Exceptions) internal _exceptions;
-    mapping(bytes32 key => AttestationCopy) private _attested;
-    mapping(address account => uint32 count) private _breachCounts;
-    mapping(uint32 org => uint32 count) private _orgBreachCounts;
 
     /// @param factory Deployed the calendars, which it binds to this engine, and the step
     /// relay, which this engine and its registry trust.
@@ -238,82 +185,6 @@ abstract contract Journeys is Playbooks {
         _attested[key] = AttestationCopy({exists: true, expiry: expiry, revoked: revoked});
     }
 
-    /// @notice A journey's state.
-    /// @param journeyId The journey.
-    /// @return playbookId The playbook it runs.
-    /// @return step The current step (the next to complete).
-    /// @return status Its status.
-    /// @return assignee The participant who owns the current step (zero: its organisation does).
-    /// @return deadline The current step's deadline (0: none).
-    /// @return breaches Bit i set: step i was breached.
-    /// @return flagged Whether the current deadline was flagged as breached.
-    /// @return pool The escrowed incentive pool (0 once spent).
-    /// @return funder The journey's funder, named when it opened.
-    function journey(bytes32 journeyId)
-        external
-        view
-        returns (
-            uint16 playbookId,
-            uint8 step,
-            Status status,
-            address assignee,
-            uint40 deadline,
-            uint16 breaches,
-            bool flagged,
-            uint96 pool,
-            address funder
-        )
-    {
-        Journey memory j = _known(journeyId);
-        Funds memory f = _funds[journeyId];
-        Exceptions memory x = _exceptions[journeyId];
-        // slither-disable-next-line incorrect-equality (statuses and step numbers compared)
-        bool live = j.status == Status.Open || j.status == Status.Disputed;
-        // slither-disable-next-line incorrect-equality (statuses and step numbers compared)
-        return (
-            j.playbookId,
-            j.step,
-            j.status,
-            _ownerAccount(j.owner),
-            j.deadline,
-            x.breaches,
-            x.flagged != 0 && x.flagged == j.step + 1,
-            live ? f.pool : 0,
-            _accountOf(f.funder)
-        );
-    }
-
-    /// @notice Whether a journey's current step is at risk of breaching: its playbook sets
-    /// a warning threshold for it, the journey is open, and that share of the step's SLA has
-    /// passed without the deadline passing yet (a step waiting for its pool is not at risk:
-    /// its clock starts again when the pool is funded).
-    /// @param journeyId The journey.
-    /// @return atRisk Whether the step is at risk now.
-    /// @return warnAt When it is (or was, or will be) at risk (0: it never warns).
-    /// @return deadline The step's deadline (0: none).
-    function stepAtRisk(bytes32 journeyId) external view returns (bool atRisk, uint40 warnAt, uint40 deadline) {
-        Journey memory j = _known(journeyId);
-        deadline = j.deadline;
-        StepConfig memory c = _config(j.playbookId, j.step);
-        // slither-disable-next-line incorrect-equality (a threshold of 0 means none)
-        if (c.warnBps == 0 || deadline == 0) return (false, 0, deadline);
-        // An SLA counts back from the deadline, in the step's working time: a restarted or
-        // escalated clock is a whole SLA, a resumed one what was left of it.
-        warnAt = uint40(calendars.before(c.calendar, deadline, c.sla - (uint256(c.sla) * c.warnBps) / _BPS));
-        bool waiting = c.flags & _FUND_GATE != 0 && _funds[journeyId].pool == 0;
-        // slither-disable-next-line timestamp,incorrect-equality (a warning threshold is a time; a status compared)
-        atRisk = j.status == Status.Open && !waiting && block.timestamp >= warnAt && block.timestamp <= deadline;
-    }
-
-    /// @notice Who owns a journey's current step.
-    /// @param journeyId The journey.
-    /// @return assignee The participant who owns it (zero: its organisation does, or none).
-    /// @return org The organisation that owns it (zero: a participant does, or none).
-    function ownerOf(bytes32 journeyId) external view returns (address assignee, uint32 org) {
-        uint32 owner = _known(journeyId).owner;
-        return (_ownerAccount(owner), _ownerOrg(owner));
-    }
-
     /// @notice Where a journey stands for a signed action (see `StepRelay`): its current step and
     /// rolling hash (zeros for a journey never opened). (Its selector, 0x0832e61c, is the
     /// lowest of the engine's: the dispatcher, which tries selectors in order, finds it first,
@@ -324,27 +195,6 @@ abstract contract Journeys is Playbooks {
     function currentHead(bytes32 journeyId) external view returns (uint8 step, bytes20 head) {
         Journey memory j = _load(journeyId);
         return (j.step, j.head);
-    }
-
-    /// @notice A journey's customer commitment and rolling hash.
-    /// @param journeyId The journey.
-    /// @return customer The customer commitment.
-    /// @return head The rolling hash of its completed steps.
-    function journeyCommitments(bytes32 journeyId) external view returns (bytes16 customer, bytes20 head) {
-        return (_funds[journeyId].customer, _load(journeyId).head);
-    }
-
-    /// @notice How many breaches have been recorded against an account, for good.
-    /// @param account The participant.
-    function breachCount(address account) external view returns (uint32) {
-        return _breachCounts[account];
-    }
-
-    /// @notice How many breaches have been recorded against an organisation (of steps it
-    /// owned with no one participant named), for good.
-    /// @param org The organisation.
-    function organisationBreachCount(uint32 org) external view returns (uint32) {
-        return _orgBreachCounts[org];
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -359,11 +209,6 @@ abstract contract Journeys is Playbooks {
         _decode(w, j);
     }
 
-    /// @dev The journey, which must exist.
-    function _known(bytes32 journeyId) internal view returns (Journey memory j) {
-        _decode(_knownWord(journeyId), j);
-    }
-
     /// @dev The journey, which must be open or disputed (value not confirmed, not closed).
     function _liveJourney(bytes32 journeyId) internal view returns (Journey memory j) {
         uint256 w = _knownWord(journeyId);
@@ -372,29 +217,7 @@ abstract contract Journeys is Playbooks {
         _decode(w, j);
     }
 
-    /// @dev The journey's slot, which must hold a journey.
-    function _knownWord(bytes32 journeyId) private view returns (uint256 w) {
-        w = _journeys[journeyId];
-        // slither-disable-next-line incorrect-equality (playbook 0 is never published: it marks a journey never opened)
-        if (uint16(w >> 200) == 0) revert UnknownJourney(journeyId);
-    }
 
-    /// @dev Every read of a journey's slot goes through here (and {_decode}), and every
-    /// write through {_store}: one copy of the packing code. Each loader fills the one
-    /// record it returns, so that no copy is allocated on the way.
-    function _load(bytes32 journeyId) internal view returns (Journey memory j) {
-        _decode(_journeys[journeyId], j);
-    }
-
-    function _decode(uint256 w, Journey memory j) private pure {
-        j.head = bytes20(uint160(w));
-        j.deadline = uint40(w >> 160);
-        j.playbookId = uint16(w >> 200);
-        j.step = uint8((w >> 216) & 0x0f);
-        j.status = Status((w >> 220) & 0x07);
-        j.exceptional = (w >> 223) & 1 != 0;
-        j.owner = uint32(w >> 224);
-    }
 
     function _store(bytes32 journeyId, Journey memory j) internal {
         _journeys[journeyId] = uint256(uint160(j.head)) | (uint256(j.deadline) << 160)
@@ -615,15 +438,6 @@ abstract contract Journeys is Playbooks {
         emit BreachRecorded(journeyId, j.step, account, org, j.deadline);
     }
 
-    /// @dev The participant an owner names (zero: an organisation).
-    function _ownerAccount(uint32 owner) internal view returns (address) {
-        return owner & _ORG != 0 ? address(0) : _accountOf(owner);
-    }
-
-    /// @dev The organisation an owner names (zero: a participant).
-    function _ownerOrg(uint32 owner) internal pure returns (uint32) {
-        return owner & _ORG != 0 ? owner & ~_ORG : 0;
-    }
 
     /// @dev Every required field must come with a non-zero commitment, and no key may be
     /// given twice. Keys supplied in the playbook's order match the step's hash in one

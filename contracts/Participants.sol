@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 import {Directory} from "./Directory.sol";
 import {CompanionFactory} from "./CompanionFactory.sol";
-import {IJourneyEngine} from "./interfaces/IJourneyEngine.sol";
+import {EngineStorage} from "./EngineStorage.sol";
 import {IParticipantCopy} from "./interfaces/IParticipantCopy.sol";
 import {Participant, CUSTOMER_ROLE, rulebookInForce} from "./JourneyTypes.sol";
 
@@ -18,31 +18,16 @@ import {Participant, CUSTOMER_ROLE, rulebookInForce} from "./JourneyTypes.sol";
 /// OpenZeppelin's ERC2771Context reduced to what the engine uses (its `trustedForwarder()`
 /// getter left out for the engine's size: the registry, which trusts the same relay, has it).
 /// The engine's Multicall lives here, below the context it passes on to each call.
-abstract contract Participants is Multicall, IJourneyEngine, IParticipantCopy {
+abstract contract Participants is Multicall, EngineStorage, IParticipantCopy {
     /*//////////////////////////////////////////////////////////////
                                 CONSTANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Role bits, plus one (0: not a role), of the roles the engine checks itself; the
-    /// directory defines the defaults in this order. A playbook step stores the bit plus one
-    /// of its role, `_CUSTOMER_BIT` for the customer's.
-    uint8 internal constant _ADMIN_BIT = 1;
-    uint8 internal constant _VERIFIER_BIT = 6;
-    uint8 internal constant _FUNDER_BIT = 7;
-    uint8 internal constant _ARBITER_BIT = 8;
-    uint8 internal constant _CUSTOMER_BIT = 0xff;
 
     /*//////////////////////////////////////////////////////////////
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One slot: the rulebook version in force, when it was published and the number
-    /// of organisations.
-    struct Book {
-        uint32 version;
-        uint40 publishedAt;
-        uint32 organisations;
-    }
 
     /// @notice The directory of organisations, participants, roles and the rulebook.
     Directory public immutable directory;
@@ -50,11 +35,6 @@ abstract contract Participants is Multicall, IJourneyEngine, IParticipantCopy {
     /// @dev The step relay: the one forwarder whose appended sender the engine honours.
     address private immutable _relay;
 
-    mapping(address account => Participant) private _participants;
-    mapping(uint32 id => address account) private _accounts;
-    mapping(bytes32 role => uint8 bitPlusOne) private _roleBits;
-    mapping(uint8 bitPlusOne => bytes32 role) private _roleIds;
-    Book private _book;
 
     /*//////////////////////////////////////////////////////////////
                                CONSTRUCTOR
@@ -204,14 +184,6 @@ abstract contract Participants is Multicall, IJourneyEngine, IParticipantCopy {
         if (bit == 0) revert UnknownRole(role);
     }
 
-    /// @dev The role id of a role bit plus one.
-    function _roleIdOf(uint8 bit) internal view returns (bytes32) {
-        return bit == _CUSTOMER_BIT ? CUSTOMER_ROLE : _roleIds[bit];
-    }
-
-    function _accountOf(uint32 id) internal view returns (address) {
-        return _accounts[id];
-    }
 
     function _onlyDirectory() private view {
         if (msg.sender != address(directory)) revert NotDirectory(msg.sender);

@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ CONTRACTS = (
     "PlaybookPublisher",
     "CompanionFactory",
 )
+#: the engine's views extension: the engine runs its functions by delegatecall (its fallback)
+VIEWS = "JourneyViews"
 BROWNIE_CONFIG = PROJECT_ROOT / "brownie-config.yaml"
 OUTPUT_SELECTION = {
     "*": {
@@ -146,6 +148,13 @@ class Build:
         return [entry for artifact in self.contracts.values() for entry in artifact.abi]
 
 
+def with_extension(abi: list[dict[str, Any]], extension: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The engine's ABI as its callers see it: its own entries, then the functions of its views
+    extension (which its fallback runs by delegatecall) that it does not have itself."""
+    own = {e.get("name") for e in abi if e.get("type") == "function"}
+    return [*abi, *(e for e in extension if e.get("type") == "function" and e.get("name") not in own)]
+
+
 def _sources() -> dict[str, Path]:
     files = sorted(CONTRACTS_DIR.rglob("*.sol"))
     if not files:
@@ -204,7 +213,9 @@ def _compile(key: str) -> Build:
             allow_paths=[str(PROJECT_ROOT), str(OZ_DIR)],
         )
     except Exception as exc:  # solcx raises its own errors with the compiler's report
-        raise ToolchainError(f"the contracts do not compile: {str(exc).strip().splitlines()[0]}") from exc
+        # the compiler's first message, with the file, line and source excerpt it names
+        report = "\n".join(str(exc).strip().splitlines()[:8])
+        raise ToolchainError(f"the contracts do not compile: {report}") from exc
     contracts: dict[str, Artifact] = {}
     for file_output in output["contracts"].values():
         for name, data in file_output.items():
@@ -216,9 +227,11 @@ def _compile(key: str) -> Build:
                 "0x" + evm["deployedBytecode"]["object"],
                 _immutables(evm["deployedBytecode"].get("immutableReferences") or {}),
             )
-    missing = [n for n in CONTRACTS if n not in contracts]
+    missing = [n for n in (*CONTRACTS, VIEWS) if n not in contracts]
     if missing:
         raise ToolchainError(f"the build lacks {', '.join(missing)}")
+    engine = contracts["JourneyEngine"]
+    contracts["JourneyEngine"] = replace(engine, abi=with_extension(engine.abi, contracts[VIEWS].abi))
     build = Build(contracts, f"solc {SOLC_VERSION}", key)
     _write_cache(build)
     print("contracts compiled", file=sys.stderr, flush=True)

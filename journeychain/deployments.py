@@ -293,3 +293,10 @@ def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: 
                 f"the relay in {path} ({deployment.relay}) is not the step relay the engine trusts: "
                 "refusing a mixed deployment (run `journey deploy` for a new one)"
             )
+    # the code the engine runs by delegatecall for its views must be the build's
+    views = to_checksum_address(engine.functions.views().call())
+    if not build["JourneyViews"].runtime_matches(bytes(w3.eth.get_code(views))):
+        raise DeploymentError(
+            f"the engine in {path} runs its views from {views}, which does not hold the current "
+            "build's JourneyViews code: refusing (run `journey deploy` for a new one)"
+        )

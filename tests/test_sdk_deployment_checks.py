@@ -114,3 +114,27 @@ def test_the_immutables_are_all_that_differs_from_the_build(journey_chain, suite
         masked = {i for start, length in artifact.immutables for i in range(start, start + length)}
         assert differing <= masked
         assert artifact.runtime_matches(on_chain)
+
+
+def test_an_engine_whose_views_extension_is_not_the_builds_is_refused(journey_chain, suites, tmp_path):
+    """The engine runs its views by delegatecall: the code at its `views()` address must be the
+    build's JourneyViews (here one byte of its metadata is changed in place)."""
+    folder, first, _ = suites
+    w3 = journey_chain.w3
+    engine = w3.eth.contract(address=first.engine, abi=load_build()["JourneyEngine"].abi)
+    views = engine.functions.views().call()
+    original = bytes(w3.eth.get_code(views))
+    code = bytearray(original)
+    code[-10] ^= 0xFF
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [views, "0x" + code.hex()])
+    try:
+        path = _rewrite(journey_chain, folder, tmp_path)
+        with pytest.raises(DeploymentError) as info:
+            load_deployment(journey_chain, tmp_path)
+        assert str(info.value) == (
+            f"the engine in {path} runs its views from {views}, which does not hold the current "
+            "build's JourneyViews code: refusing (run `journey deploy` for a new one)"
+        )
+    finally:
+        w3.provider.make_request(RPCEndpoint("anvil_setCode"), [views, "0x" + original.hex()])
+    load_deployment(journey_chain, folder)  # the original code is accepted again
