@@ -30,8 +30,8 @@ from brownie import (
 )
 from eth_account import Account
 
+import scripts._brownie_engine
 import scripts._brownie_receipts  # noqa: F401 (brownie waits for a receipt before it calls a transaction dropped)
-import scripts._brownie_engine  # noqa: F401 (the engine's ABI lists its views extension's functions)
 from journeychain.accounts import dev_account
 from journeychain.chain import Chain, throwaway_chain
 from journeychain.client import JourneyClient

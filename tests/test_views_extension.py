@@ -59,9 +59,9 @@ def _state_variables(node: dict, contract: str = "") -> list[str]:
     found = []
     if node.get("nodeType") == "ContractDefinition":
         contract = node["name"]
-    if node.get("nodeType") == "VariableDeclaration" and node.get("stateVariable"):
-        if node.get("mutability") == "mutable":
-            found.append(f"{contract}.{node['name']}")
+    variable = node.get("nodeType") == "VariableDeclaration" and node.get("stateVariable")
+    if variable and node.get("mutability") == "mutable":
+        found.append(f"{contract}.{node['name']}")
     for value in node.values():
         children = value if isinstance(value, list) else [value]
         for child in children:
