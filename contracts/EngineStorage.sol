@@ -103,6 +103,16 @@ abstract contract EngineStorage is IJourneyEngine {
         uint40 since;
     }
 
+    /// @dev A funder's standing budget for one playbook, in one slot (96+96+32 bits): the pool
+    /// each journey opened under the playbook with this funder draws at its opening, the
+    /// tokens the budget holds, and the one organisation whose participants' openings may draw
+    /// (0: any opener's). The engine holds the tokens; only the funder adds or takes them back.
+    struct Budget {
+        uint96 perJourney;
+        uint96 balance;
+        uint32 openerOrg;
+    }
+
     /// @dev An attester's newest attestation of a (schema, subject) pair, as its registry
     /// recorded it: the engine keeps this copy so that a step checks it without a call.
     struct AttestationCopy {
@@ -149,6 +159,7 @@ abstract contract EngineStorage is IJourneyEngine {
     /// leaves the slot at 1 rather than clearing it, so the next payout to the account updates
     /// a live slot instead of creating it again.
     mapping(address account => uint256 creditPlusOne) internal _credits;
+    mapping(address funder => mapping(uint16 playbookId => Budget)) internal _budgets;
 
     /*//////////////////////////////////////////////////////////////
                               READ HELPERS

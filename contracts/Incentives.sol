@@ -92,6 +92,54 @@ abstract contract Incentives is Journeys {
         fund(journeyId, amount);
     }
 
+    /// @notice Sets the caller's standing budget for a playbook and adds `deposit` tokens to it
+    /// (after `approve`): every journey opened afterwards under that playbook naming the caller
+    /// as its funder draws `perJourney` from it as its pool, at its opening, while the budget
+    /// holds that much, and only when a participant of `openerOrg` opens it (0: any opener). A
+    /// program's funding is then one deposit, not one transaction per journey. Journeys opened
+    /// before are not touched; what a journey drew is its pool, refunded to the funder (as a
+    /// credit) if it expires or is cancelled, like any pool.
+    /// @dev Requirements: the caller holds FUNDER and accepted the rulebook; the playbook
+    /// exists; `openerOrg` is zero or a registered organisation; the balance stays within 96
+    /// bits. Emits {BudgetChanged}.
+    /// @param playbookId The playbook whose journeys draw on the budget.
+    /// @param perJourney The pool each journey draws (0: none draws; the balance stays).
+    /// @param openerOrg The organisation whose openings may draw (0: any opener's).
+    /// @param deposit Tokens added to the budget (0: terms only).
+    function setBudget(uint16 playbookId, uint96 perJourney, uint32 openerOrg, uint96 deposit) external {
+        address sender = _msgSender();
+        _checkActor(sender, _FUNDER_BIT);
+        _header(playbookId);
+        if (openerOrg != 0 && !_orgExists(openerOrg)) revert UnknownOrganisation(openerOrg);
+        Budget storage b = _budgets[sender][playbookId];
+        uint256 balance = uint256(b.balance) + deposit;
+        if (balance > type(uint96).max) revert BudgetTooLarge(balance);
+        // Checked just above: the balance fits 96 bits.
+        _budgets[sender][playbookId] = Budget({perJourney: perJourney, balance: uint96(balance), openerOrg: openerOrg});
+        emit BudgetChanged(sender, playbookId, perJourney, openerOrg, uint96(balance));
+        if (deposit != 0) token.safeTransferFrom(sender, address(this), deposit);
+    }
+
+    /// @notice Takes `amount` tokens back from the caller's standing budget for a playbook.
+    /// Always open to the budget's funder, even one that no longer holds FUNDER: a budget
+    /// never locks its tokens.
+    /// @dev Requirements: `amount` is not zero and the budget holds it. Emits {BudgetChanged}.
+    /// @param playbookId The playbook.
+    /// @param amount Tokens to take back.
+    function withdrawBudget(uint16 playbookId, uint96 amount) external {
+        address sender = _msgSender();
+        if (amount == 0) revert ZeroAmount();
+        Budget storage b = _budgets[sender][playbookId];
+        Budget memory m = b;
+        if (m.balance < amount) revert BudgetShort(m.balance, amount);
+        // Checked just above: the balance holds the amount.
+        unchecked {
+            b.balance = m.balance - amount;
+        }
+        emit BudgetChanged(sender, playbookId, m.perJourney, m.openerOrg, m.balance - amount);
+        token.safeTransfer(sender, amount);
+    }
+
     /*//////////////////////////////////////////////////////////////
                             VALUE CONFIRMATION
     //////////////////////////////////////////////////////////////*/

@@ -200,4 +200,19 @@ contract JourneyViews is EngineStorage {
         Exceptions memory x = _exceptions[journeyId];
         return (x.disputed, x.upheld, x.disputeStep, x.since);
     }
+
+    /// @notice A funder's standing budget for a playbook (see the engine's `setBudget`).
+    /// @param funder The funder.
+    /// @param playbookId The playbook.
+    /// @return perJourney The pool each journey draws at its opening (0: none draws).
+    /// @return openerOrg The organisation whose openings may draw (0: any opener's).
+    /// @return balance The tokens the budget holds.
+    function budgetOf(address funder, uint16 playbookId)
+        external
+        view
+        returns (uint96 perJourney, uint32 openerOrg, uint96 balance)
+    {
+        Budget memory b = _budgets[funder][playbookId];
+        return (b.perJourney, b.openerOrg, b.balance);
+    }
 }

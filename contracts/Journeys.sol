@@ -6,7 +6,7 @@ import {AttestationRegistry} from "./AttestationRegistry.sol";
 import {Calendars} from "./Calendars.sol";
 import {CompanionFactory} from "./CompanionFactory.sol";
 import {IEngineHooks} from "./interfaces/IEngineHooks.sol";
-import {Status, AttestationState, Field, StepRecord, Participant, Subject, StepConfig} from "./JourneyTypes.sol";
+import {Status, AttestationState, Field, StepRecord, Participant, Subject, StepConfig, rulebookInForce} from "./JourneyTypes.sol";
 
 /// @title Journeys
 /// @notice One customer's run through one playbook, as a chain of linked, timed steps.
@@ -43,12 +43,16 @@ abstract contract Journeys is Playbooks {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Opens a journey for a customer commitment (never personal data), with the
-    /// funder who alone may fund its pool.
+    /// funder who alone may fund its pool. The pool is funded at once from the funder's
+    /// standing budget for the playbook (see `setBudget`) when the budget holds its
+    /// per-journey amount, the opener is of the organisation the budget names (if it names
+    /// one) and the funder's acceptance of the rulebook is in force.
     /// @dev Requirements: the playbook exists; the caller holds its first step's role and
     /// accepted the rulebook; the reference and customer are not zero; the reference was
     /// never used (so a retried script cannot open a duplicate); `assignee`, if not zero,
     /// holds the first step's role and is not ADMIN (zero: the first step is owned by the
-    /// opener's organisation); `funder` holds FUNDER. Emits {JourneyOpened}.
+    /// opener's organisation); `funder` holds FUNDER. Emits {JourneyOpened}, then
+    /// {PoolFunded} when the funder's standing budget funds the pool.
     /// @param journeyId The journey's unique external reference.
     /// @param playbookId The playbook to run.
     /// @param customer The customer commitment: the first 16 bytes of
@@ -76,8 +80,11 @@ abstract contract Journeys is Playbooks {
             exceptional: false,
             owner: assignee == address(0) ? _ORG | opener.org : _assignable(assignee, first.role).id
         }));
-        _funds[journeyId] = Funds({customer: customer, funder: _assignable(funder, _FUNDER_BIT).id, pool: 0});
+        Participant storage f = _assignable(funder, _FUNDER_BIT);
+        uint96 pool = _draw(funder, f, playbookId, opener.org);
+        _funds[journeyId] = Funds({customer: customer, funder: f.id, pool: pool});
         emit JourneyOpened(journeyId, playbookId, customer, sender, funder, deadline);
+        if (pool != 0) emit PoolFunded(journeyId, funder, pool, pool);
     }
 
     /// @notice Completes the journey's current step with its evidence, starts the next and
@@ -314,6 +321,28 @@ abstract contract Journeys is Playbooks {
             calldatacopy(add(m, 0xc0), fields.offset, size)
             log4(m, add(0xc0, size), topic, journeyId, by, nextAssignee)
         }
+    }
+
+    /// @dev The pool a journey opened under `playbookId` draws from `funder`'s standing budget:
+    /// its per-journey amount, taken from the budget, when the budget holds it, names no
+    /// organisation or the opener's, and the funder's acceptance of the rulebook is in force
+    /// (a draw is the funder's standing action); otherwise none (0).
+    function _draw(address funder, Participant storage f, uint16 playbookId, uint32 openerOrg)
+        private
+        returns (uint96 pool)
+    {
+        Budget storage b = _budgets[funder][playbookId];
+        Budget memory m = b;
+        Book storage book = _book;
+        if (
+            m.perJourney == 0 || m.balance < m.perJourney || (m.openerOrg != 0 && m.openerOrg != openerOrg)
+                || !rulebookInForce(f.accepted, book.version, book.publishedAt)
+        ) return 0;
+        // Checked just above: the balance holds the amount.
+        unchecked {
+            b.balance = m.balance - m.perJourney;
+        }
+        return m.perJourney;
     }
 
     /// @dev The deadline of an SLA of `sla` seconds (0: none) starting now, counted in the

@@ -279,6 +279,9 @@ class JourneyClient:
     # --- client.incentives --------------------------------------------------------------------------
     mint = _Via("incentives", Incentives.mint)
     fund = _Via("incentives", Incentives.fund)
+    set_budget = _Via("incentives", Incentives.set_budget)
+    withdraw_budget = _Via("incentives", Incentives.withdraw_budget)
+    budget_of = _Via("incentives", Incentives.budget_of)
     _check_funding = _Via("incentives", Incentives._check_funding)
     claim = _Via("incentives", Incentives.claim)
     payouts = _Via("incentives", Incentives.payouts)

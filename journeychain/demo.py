@@ -51,6 +51,8 @@ HOUR = 3_600
 
 
 POOL = 1_000 * 10**18
+#: the funder's standing budget for the default playbook: ten journeys' pools
+BUDGET = 10 * POOL
 DEFAULT_OUT = Path("reports") / "demo.json"
 
 #: The organisations: name, whether an outside firm.
@@ -181,7 +183,8 @@ class Crew:
     # --- the network ----------------------------------------------------------------
     def set_up(self) -> None:
         """Register the organisations, grant the roles, have everyone accept the rulebook, publish
-        the playbook, fund the funder."""
+        the playbook, fund the funder, who sets a standing budget: each journey the marketing
+        team opens draws its pool from it at opening."""
         admin = self.admin.client
         orgs = {name: admin.register_organisation(name, vendor=vendor)[0] for name, vendor in ORGANISATIONS}
         cast = [m for k, m in self.members.items() if m.role and k != "relayer"]
@@ -192,6 +195,7 @@ class Crew:
             m.client.accept_rulebook()
         admin.publish_playbook(self.playbook)
         admin.mint(self.funder.address, 100 * POOL)
+        self.funder.client.set_budget(1, POOL, orgs["Marketing"], BUDGET)
 
     def advance(self, seconds: int) -> None:
         self.chain.advance(seconds)
@@ -232,9 +236,6 @@ class Crew:
         address = assign.address if assign else None
         result = who.client.complete_step(reference, dict(fields or {}), address, vault=self.vault, org=org)
         return result.receipt
-
-    def fund(self, reference: str, amount: int = POOL) -> Receipt:
-        return self.funder.client.fund(reference, amount)
 
     def attest_identity(self, reference: str) -> None:
         self.verifier.client.attest_customer(reference, "identity_verified")
@@ -296,12 +297,12 @@ class Crew:
         )
 
     def to_booking(self, reference: str, rep: Member, note: str) -> None:
-        """Open the journey and hand the lead to `rep`, who accepts it with `note`; fund the
-        pool and attest the customer's identity, so that the journey waits for its booking."""
+        """Open the journey (its pool drawn from the funder's standing budget) and hand the lead
+        to `rep`, who accepts it with `note`; attest the customer's identity, so that the journey
+        waits for its booking."""
         self.open(reference, assignee=self.marketing)
         self.qualify(reference, rep)
         self.complete(reference, rep, {"accepted_note": note})
-        self.fund(reference)
         self.attest_identity(reference)
 
     def book(self, reference: str, rep: Member) -> None:
@@ -328,11 +329,14 @@ class Crew:
 def _on_time(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     out = Outcome(ref, "on time end to end", "value_delivered")
     crew.open(ref, assignee=crew.marketing)
+    out.notes.append(
+        f"its pool, {tokens(crew.client.journey(ref).pool)}, was drawn at opening from the funder's "
+        "standing budget: no funding transaction"
+    )
     tick()
     crew.qualify(ref, crew.rep_a)
     crew.advance(2 * HOUR)
     crew.complete(ref, crew.rep_a, {"accepted_note": "call booked"})
-    crew.fund(ref)
     crew.attest_identity(ref)
     tick()
     crew.advance(5 * DAY)
@@ -367,7 +371,6 @@ def _breached_lead(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     tick()
     crew.advance(3 * HOUR)
     crew.complete(ref, crew.rep_b, {"accepted_note": "picked up after escalation"})
-    crew.fund(ref)
     crew.attest_identity(ref)
     crew.book(ref, crew.rep_b)
     crew.advance(4 * DAY)  # onboarding starts a day past its 3-day deadline

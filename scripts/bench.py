@@ -23,8 +23,14 @@ Operations:
 - confirm_after_claim: the confirmation of a journey whose vendor claimed its credit just
   before (its credit slot is live: a claim leaves it at its sentinel).
 - dispute: the customer's signed dispute of a completed step, relayed.
-- full_journey: the sum for one default journey (open, five step completions, funding,
-  confirmation), on a journey whose participants already hold credit records.
+- set_budget: the funder's standing budget for the default playbook, set with a deposit (the
+  tokens move to the engine once, for every journey that will draw on it).
+- open_journey_budgeted: opening a journey whose pool is drawn from that budget at opening.
+- full_journey: the sum for one default journey (opening, its pool drawn from the funder's
+  standing budget, five step completions, confirmation: seven transactions), on a journey
+  whose participants already hold credit records.
+- full_journey_funded_apart: the same journey funded by its own `fund` transaction after the
+  lead's acceptance, as a journey with no standing budget is (eight transactions).
 - first_journey: the same sum for the very first journey (credit records created).
 - complete_step_calendar: the same booking step where the next step (onboarding) counts its
   3-day SLA in working time, Monday to Friday 09:00-17:00 (the engine asks its calendars for
@@ -32,10 +38,12 @@ Operations:
 - calendar_deadline_3d: computing a working-time deadline (a 3-day SLA from a Friday evening
   over Christmas, by an office calendar with holidays), as a view call.
 - journey_batch_1 / journey_batch_10 / journey_batch_50: gas per journey when N default journeys
-  go through the step relay: each journey's opening, five step completions (each signed by its
-  step's owner over the rolling hash it will find), funding (signed by the funder, one-time
-  nonce) and the customer's signed confirmation (relayed as the relayer's own call) in relay
-  batches of at most 25 journeys; the total gas of those batches divided by N. As for
+  go through the step relay: each journey's opening (its pool drawn from the funder's standing
+  budget), five step completions (each signed by its step's owner over the rolling hash it will
+  find) and the customer's signed confirmation (relayed as the relayer's own call) in relay
+  batches of at most 25 journeys; the total gas of those batches divided by N.
+- journey_batch_50_funded_apart: the same at 50, each journey funded instead by the funder's
+  signed funding (one-time nonce) in the batch. As for
   full_journey, the identity attestations are made beforehand and not counted, and the
   participants already hold credit records.
 - attest_batch_10: gas per attestation when a verifier's ten signed identity attestations
@@ -202,9 +210,10 @@ class Bench:
         signature = sign_typed(customer.key.key, chain.id, self.voice.address, primary, message)
         return customer_signature(customer.key.address, customer.profile, head, nonce, deadline, signature)
 
-    def journey(self, vendor, playbook_id: int | None = None) -> dict[str, object]:
+    def journey(self, vendor, playbook_id: int | None = None, budgeted: bool = False) -> dict[str, object]:
         """One default journey (or one of playbook `playbook_id`, the default's steps), start to
-        confirmation; returns each transaction by name."""
+        confirmation, funded by its own transaction (or, `budgeted`, at its opening from the
+        funder's standing budget); returns each transaction by name."""
         customer = Customer()
         txs: dict[str, object] = {}
         history = []
@@ -213,7 +222,10 @@ class Bench:
         history.append(rec)
         txs["complete_1"], rec = self.complete(jid, self.sales, org=self.sales)
         history.append(rec)
-        txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
+        if budgeted:
+            assert "PoolFunded" in txs["open"].events  # type: ignore[attr-defined]
+        else:
+            txs["fund"] = self.engine.fund(jid, POOL, {"from": self.funder})
         txs["attest"] = self.registry.attest(
             short_name("identity_verified"),
             customer_subject(jid, customer.commitment),
@@ -257,9 +269,11 @@ class Bench:
         )
         return action, sign_action(self._key(signer), chain.id, self.relay.address, action)
 
-    def _journey_actions(self, vendor) -> list[tuple]:
+    def _journey_actions(self, vendor, budgeted: bool = True) -> list[tuple]:
         """One default journey's signed actions, start to confirmation, each signed over the
-        rolling hash the journey will hold when it is applied (no step is late in one batch)."""
+        rolling hash the journey will hold when it is applied (no step is late in one batch):
+        its pool drawn at opening from the funder's standing budget, or (not `budgeted`) funded
+        by the funder's signed funding before the booking."""
         e = self.engine
         customer = Customer()
         self.counter += 1
@@ -289,7 +303,7 @@ class Bench:
         ]
         history = []
         for step, (owner, fields, attesters, org, assign) in enumerate(steps):
-            if step == 2:
+            if step == 2 and not budgeted:
                 self.nonces += 1
                 pairs.append(self._signed(self.funder, e, e.fund.encode_input(jid, POOL), nonce=self.nonces))
             data = e.completeStep.encode_input(jid, fields, attesters, org, assign)
@@ -314,13 +328,13 @@ class Bench:
         )
         return pairs
 
-    def journey_batch(self, n: int) -> int:
+    def journey_batch(self, n: int, budgeted: bool = True) -> int:
         """Gas per journey of `n` default journeys relayed in batches of at most RELAY_CHUNK."""
         total = 0
         for start in range(0, n, RELAY_CHUNK):
             pairs = []
             for _ in range(min(RELAY_CHUNK, n - start)):
-                pairs.extend(self._journey_actions(self.vendor_many))
+                pairs.extend(self._journey_actions(self.vendor_many, budgeted))
             actions = [with_signature(action, signature) for action, signature in pairs]
             tx = self.relay.relay(actions, True, {"from": self.relayer})
             assert tx.events["BatchRelayed"]["refused"] == 0
@@ -357,16 +371,28 @@ class Bench:
         # participants (vendor_many included) already holds a credit record.
         self.journey(self.vendor_many)
         measured = self.journey(self.vendor_many)
-        self.measured = measured
         self.gas["open_journey"] = measured["open"].gas_used
         self.gas["complete_step_4_fields"] = measured["complete_2"].gas_used
         self.gas["attest"] = measured["attest"].gas_used
         self.gas["fund"] = measured["fund"].gas_used
         self.gas["confirm_value"] = measured["confirm"].gas_used
-        self.gas["full_journey"] = sum(tx.gas_used for k, tx in measured.items() if k != "attest")
+        apart = sum(tx.gas_used for k, tx in measured.items() if k != "attest")
+        self.gas["full_journey_funded_apart"] = apart
         for _ in range(48):
             self.journey(self.vendor_many)
         self.gas["claim_50"] = self.engine.claim({"from": self.vendor_many}).gas_used
+
+        # the funder's standing budget: the marketing team's openings draw each pool from it
+        self.gas["set_budget"] = self.engine.setBudget(
+            self.playbook_id, POOL, self.orgs[self.marketing.address], 100 * POOL, {"from": self.funder}
+        ).gas_used
+        self.journey(self.vendor_many, budgeted=True)
+        measured = self.journey(self.vendor_many, budgeted=True)
+        self.measured = measured
+        self.gas["open_journey_budgeted"] = measured["open"].gas_used
+        self.gas["full_journey"] = sum(tx.gas_used for k, tx in measured.items() if k != "attest")
+        # the journeys below are funded by their own transactions, as before
+        self.engine.setBudget(self.playbook_id, 0, 0, 0, {"from": self.funder})
 
         # flag_breach: the sales rep lets the lead-acceptance deadline pass.
         jid, _ = self.open(Customer())
@@ -426,9 +452,16 @@ class Bench:
         measured = self.journey(self.vendor_many, calendar_playbook)
         self.gas["complete_step_calendar"] = measured["complete_2"].gas_used
 
-        # signed steps, relayed in batches (after the rest: every participant holds credit)
+        # signed steps, relayed in batches (after the rest: every participant holds credit),
+        # each journey's pool drawn from the funder's standing budget at its opening
+        self.engine.setBudget(
+            self.playbook_id, POOL, self.orgs[self.marketing.address], 0, {"from": self.funder}
+        )
         for n in BATCH_SIZES:
             self.gas[f"journey_batch_{n}"] = self.journey_batch(n)
+        # and funded apart, by the funder's signed funding in the batch
+        self.engine.setBudget(self.playbook_id, 0, 0, 0, {"from": self.funder})
+        self.gas["journey_batch_50_funded_apart"] = self.journey_batch(50, budgeted=False)
         self.gas["attest_batch_10"] = self.attest_batch(10)
 
     # --- the report -------------------------------------------------------------
@@ -472,17 +505,21 @@ class Bench:
             "flag_breach",
             "attest",
             "fund",
+            "set_budget",
+            "open_journey_budgeted",
             "confirm_value",
             "claim_1",
             "claim_50",
             "confirm_after_claim",
             "dispute",
             "full_journey",
+            "full_journey_funded_apart",
             "first_journey",
             "calendar_deadline_3d",
             "journey_batch_1",
             "journey_batch_10",
             "journey_batch_50",
+            "journey_batch_50_funded_apart",
             "attest_batch_10",
         ]
         print()

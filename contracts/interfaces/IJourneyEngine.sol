@@ -343,6 +343,11 @@ interface IJourneyEngine {
     /// @param nonce The nonce signed.
     /// @param expected The journey's current customer nonce.
     error StaleNonce(bytes32 journeyId, uint32 nonce, uint32 expected);
+    /// @param balance The standing budget that would exceed the largest amount a budget holds.
+    error BudgetTooLarge(uint256 balance);
+    /// @param balance What the caller's standing budget for the playbook holds.
+    /// @param amount The amount asked for.
+    error BudgetShort(uint256 balance, uint256 amount);
     /// @param caller An address other than the signature relay (the customer voice contract).
     error NotVoice(address caller);
     /// @param caller Who called: only the engine's attestation registry records attestations.
@@ -383,6 +388,14 @@ interface IJourneyEngine {
     /// @param amount Tokens added.
     /// @param pool The pool after funding.
     event PoolFunded(bytes32 indexed journeyId, address indexed funder, uint256 amount, uint256 pool);
+    /// @param funder The funder whose standing budget it is.
+    /// @param playbookId The playbook whose journeys draw on it.
+    /// @param perJourney The pool each journey draws at its opening (0: none draws).
+    /// @param openerOrg The organisation whose openings may draw (0: any opener's).
+    /// @param balance The tokens the budget holds now.
+    event BudgetChanged(
+        address indexed funder, uint16 indexed playbookId, uint96 perJourney, uint32 openerOrg, uint96 balance
+    );
     /// @param journeyId The journey.
     /// @param by The customer who signed, the verifier who attested, or zero on optimistic release.
     /// @param customer The customer, owner of the customer's step.

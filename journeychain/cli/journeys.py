@@ -76,9 +76,10 @@ def open_cmd(
         {"reference": reference, "customer": signer, "profile": opened.profile, "playbook": str(playbook)},
     )
     deadline = f", first deadline {when(opened.deadline)}" if opened.deadline else ""
+    pool = f", pool {tokens(opened.pool)} from the funder's standing budget" if opened.pool else ""
     s.emit(
         opened.as_dict(),
-        f"journey {reference} opened ({opened.journey_id[:12]}…, playbook {playbook}{deadline}) "
+        f"journey {reference} opened ({opened.journey_id[:12]}…, playbook {playbook}{deadline}{pool}) "
         f"{_receipt_note(opened.receipt)}",
     )
 
@@ -210,6 +211,89 @@ def fund_cmd(
     s.emit(
         {"journey": journey, "amount": value, "pool": pool} | receipt.as_dict(),
         f"journey {journey}: pool funded with {tokens(value)}, now {tokens(pool)} {_receipt_note(receipt)}",
+    )
+
+
+budget_app = typer.Typer(
+    help="A funder's standing budget: one deposit funds each journey of a playbook at its opening.",
+    no_args_is_help=True,
+)
+
+
+@budget_app.command("set", context_settings={"ignore_unknown_options": True})
+def budget_set(
+    ctx: typer.Context,
+    per_journey: Annotated[
+        str, typer.Argument(help="The pool each journey draws at its opening, e.g. 1000.")
+    ],
+    deposit: Annotated[
+        str | None, typer.Option(help="Tokens added to the budget now (approved and moved to the engine).")
+    ] = None,
+    playbook: Annotated[
+        int, typer.Option(help="The playbook whose journeys draw on it.", min=1, max=PLAYBOOK_MAX)
+    ] = 1,
+    opener_org: Annotated[
+        str | None,
+        typer.Option(help="The one organisation whose openings may draw (name or number; default: any)."),
+    ] = None,
+) -> None:
+    """Set your standing budget for a playbook (as FUNDER): every journey opened afterwards naming
+    you as its funder draws PER_JOURNEY from it at its opening, while it holds that much."""
+    s = session(ctx)
+    per = _amount(per_journey, MAX_POOL, "a journey's pool can hold")
+    added = _amount(deposit, MAX_POOL, "a budget can hold") if deposit is not None else 0
+    client = s.client()
+    org = client.organisation_id(opener_org) if opener_org else 0
+    receipt = client.set_budget(playbook, per, org, added)
+    event = receipt.events["BudgetChanged"][0]
+    who = f"organisation {org}'s openings" if org else "any opening"
+    s.emit(
+        {
+            "playbook": playbook,
+            "per_journey": per,
+            "opener_org": org,
+            "deposit": added,
+            "balance": event["balance"],
+        }
+        | receipt.as_dict(),
+        f"budget for playbook {playbook}: {tokens(per)} a journey, drawn by {who}; holds "
+        f"{tokens(event['balance'])} {_receipt_note(receipt)}",
+    )
+
+
+@budget_app.command("withdraw", context_settings={"ignore_unknown_options": True})
+def budget_withdraw(
+    ctx: typer.Context,
+    amount: Annotated[str, typer.Argument(help="Tokens to take back, e.g. 500.")],
+    playbook: Annotated[int, typer.Option(help="The playbook.", min=1, max=PLAYBOOK_MAX)] = 1,
+) -> None:
+    """Take AMOUNT back from your standing budget for a playbook (always open to its funder)."""
+    s = session(ctx)
+    value = _amount(amount, MAX_POOL, "a budget can hold")
+    receipt = s.client().withdraw_budget(playbook, value)
+    balance = receipt.events["BudgetChanged"][0]["balance"]
+    s.emit(
+        {"playbook": playbook, "amount": value, "balance": balance} | receipt.as_dict(),
+        f"budget for playbook {playbook}: {tokens(value)} taken back, holds {tokens(balance)} "
+        f"{_receipt_note(receipt)}",
+    )
+
+
+@budget_app.command("show")
+def budget_show(
+    ctx: typer.Context,
+    funder: Annotated[str | None, typer.Option(help="Whose budget (default: yours).")] = None,
+    playbook: Annotated[int, typer.Option(help="The playbook.", min=1, max=PLAYBOOK_MAX)] = 1,
+) -> None:
+    """Show a funder's standing budget for a playbook."""
+    s = session(ctx)
+    client = s.client()
+    budget = client.budget_of(s.address(funder) if funder else client.address, playbook)
+    who = f"organisation {budget.opener_org}'s openings" if budget.opener_org else "any opening"
+    terms = f"{tokens(budget.per_journey)} a journey, drawn by {who}" if budget.per_journey else "no draws"
+    s.emit(
+        budget.as_dict(),
+        f"budget of {budget.funder} for playbook {playbook}: {terms}; holds {tokens(budget.balance)}",
     )
 
 

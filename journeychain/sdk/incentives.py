@@ -6,6 +6,7 @@ from journeychain.accounts import checksum
 from journeychain.amounts import tokens
 from journeychain.errors import FundingError
 from journeychain.sdk.core import Part
+from journeychain.sdk.types import Budget
 from journeychain.signing import permit_signature
 from journeychain.tx import Receipt
 
@@ -67,6 +68,42 @@ class Incentives(Part):
                 "ERC20InsufficientBalance",
                 {"sender": owner, "balance": balance, "needed": amount},
             )
+
+    def set_budget(
+        self, playbook_id: int, per_journey: int, opener_org: int = 0, deposit: int = 0
+    ) -> Receipt:
+        """Sets the account's standing budget for a playbook (FUNDER) and adds `deposit` tokens
+        to it: every journey opened afterwards under the playbook naming this account as its
+        funder draws `per_journey` from it as its pool at its opening, while the budget holds
+        that much, when opened by a participant of `opener_org` (0: of any organisation). The
+        approval the deposit needs is sent first, holding the account as `fund` does."""
+        per_journey, deposit = int(per_journey), int(deposit)
+        call = self._engine.functions.setBudget(int(playbook_id), per_journey, int(opener_org), deposit)
+        if not deposit:
+            return self._send(call)
+        owner = self._signer().address
+        with self._sender().holding():
+            allowance = self._token.functions.allowance(owner, self._engine.address).call()
+            if allowance < deposit:
+                try:  # every rule but the allowance, checked before the approval is sent
+                    self._sender().simulate(call)
+                except FundingError as exc:
+                    if exc.error != "ERC20InsufficientAllowance":
+                        raise
+                self._send(self._token.functions.approve(self._engine.address, deposit))
+            return self._send(call)
+
+    def withdraw_budget(self, playbook_id: int, amount: int) -> Receipt:
+        """Takes `amount` tokens back from the account's standing budget for a playbook (open
+        to the budget's funder even without the FUNDER role)."""
+        return self._send(self._engine.functions.withdrawBudget(int(playbook_id), int(amount)))
+
+    def budget_of(self, funder: str, playbook_id: int) -> Budget:
+        """A funder's standing budget for a playbook."""
+        per_journey, opener_org, balance = self._engine.functions.budgetOf(
+            checksum(funder), int(playbook_id)
+        ).call()
+        return Budget(checksum(funder), int(playbook_id), int(per_journey), int(opener_org), int(balance))
 
     def claim(self) -> tuple[int, Receipt]:
         """Transfers all of the account's credit; returns the amount."""

@@ -132,7 +132,8 @@ class Journeys(Part):
     ) -> OpenedJourney:
         """Opens a journey for the customer whose signing address is `customer` and profile hash
         `profile`, funded by `funder` alone. The first step is owned by the opener's
-        organisation, or by `assignee`."""
+        organisation, or by `assignee`. Where the funder's standing budget for the playbook
+        funds the pool at opening, the result's `pool` says how much."""
         jid = self.journey_id(reference)
         signer = checksum(customer)
         profile = bytes(profile)
@@ -145,6 +146,7 @@ class Journeys(Part):
             )
         )
         event = receipt.events["JourneyOpened"][0]
+        funded = receipt.events.get("PoolFunded") or []
         return OpenedJourney(
             _hex(jid),
             reference,
@@ -154,6 +156,7 @@ class Journeys(Part):
             _hex(profile),
             int(event["deadline"]),
             receipt,
+            int(funded[0]["pool"]) if funded else 0,
         )
 
     def complete_step(

@@ -120,10 +120,27 @@ class OpenedJourney:
     profile: str
     deadline: int
     receipt: Receipt
+    #: the pool drawn at opening from the funder's standing budget (0: none)
+    pool: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if k != "receipt"}
         return data | self.receipt.as_dict()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A funder's standing budget for a playbook: what each journey opened under it draws at
+    its opening, the organisation whose openings may draw (0: any), and what it holds."""
+
+    funder: str
+    playbook_id: int
+    per_journey: int
+    opener_org: int
+    balance: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class EvidenceStore(Protocol):
