@@ -24,15 +24,6 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
                                  STORAGE
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev Attester (160 bits), expiry (64) and revoked (8) in one slot; the key of its
-    /// (schema, subject, attester) triple in the next.
-    struct Attestation {
-        address attester;
-        uint64 expiry;
-        bool revoked;
-        bytes32 key;
-    }
-
     /// @dev A registered schema: the role its verifiers hold and what it is about.
     struct Schema {
         bytes32 role;
@@ -51,10 +42,9 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
     /// @notice The engine whose participants attest.
     IEngineHooks public immutable engine;
 
+    /// @dev The schemas: the registry's only state. Each attestation is recorded in the engine
+    /// alone (one slot: the attester's newest of its pair, with a count that makes its uid).
     mapping(bytes32 schema => Schema) private _schemas;
-    mapping(bytes32 uid => Attestation) private _attestations;
-    mapping(bytes32 key => bytes32 uid) private _latest;
-    uint256 private _nonce;
 
     /// @param engine_ The engine (which deploys this registry).
     /// @param relay The engine's step relay: the one forwarder whose appended sender counts.
@@ -104,28 +94,29 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
         if (subject == bytes32(0)) revert EmptyAttestation();
         // slither-disable-next-line timestamp (an expiry is a time)
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
-        uid = keccak256(abi.encode(schema, subject, attester, expiry, data, ++_nonce));
         bytes32 key = attestationKey(schema, subject, attester);
-        _attestations[uid] = Attestation({attester: attester, expiry: expiry, revoked: false, key: key});
-        _latest[key] = uid;
+        (,, uint32 version) = engine.recordAttestation(key, expiry, false);
+        uid = _uid(key, version + 1);
         emit Attested(uid, schema, subject, attester, expiry, data);
-        engine.recordAttestation(key, expiry, false);
     }
 
-    /// @notice Revokes one of the caller's attestations. A verifier that lost its role may
-    /// still revoke what it attested (its attestations no longer count anyway).
-    /// @dev Requirements: the caller is its attester; it is not revoked already.
-    /// Emits {AttestationRevoked}.
-    /// @param uid The attestation.
-    function revoke(bytes32 uid) external {
-        Attestation storage a = _attestations[uid];
-        if (a.attester == address(0)) revert UnknownAttestation(uid);
+    /// @notice Revokes the caller's newest attestation of `schema` about `subject` (its earlier
+    /// ones were replaced by it and count for nothing). A verifier that lost its role may still
+    /// revoke what it attested (its attestations no longer count anyway); no one revokes
+    /// another's.
+    /// @dev Requirements: the caller attested the pair; its newest attestation of it is not
+    /// revoked already. Emits {AttestationRevoked}.
+    /// @param schema What was attested.
+    /// @param subject What it was about.
+    /// @return uid The attestation revoked.
+    function revoke(bytes32 schema, bytes32 subject) external returns (bytes32 uid) {
         address sender = _msgSender();
-        if (a.attester != sender) revert NotAttester(uid, sender);
-        if (a.revoked) revert AttestationAlreadyRevoked(uid);
-        a.revoked = true;
+        bytes32 key = attestationKey(schema, subject, sender);
+        (bool existed, bool revoked, uint32 version) = engine.recordAttestation(key, 0, true);
+        if (!existed) revert NoAttestation(schema, subject, sender);
+        uid = _uid(key, version);
+        if (revoked) revert AttestationAlreadyRevoked(uid);
         emit AttestationRevoked(uid, sender);
-        if (_latest[a.key] == uid) engine.recordAttestation(a.key, a.expiry, true);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -141,16 +132,6 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
         return (s.role, s.subject);
     }
 
-    /// @notice An attestation by its id.
-    /// @param uid The attestation.
-    /// @return attester The verifier (zero: no such attestation).
-    /// @return expiry When it stops being valid (0: never).
-    /// @return revoked Whether it was revoked.
-    function attestation(bytes32 uid) external view returns (address attester, uint64 expiry, bool revoked) {
-        Attestation memory a = _attestations[uid];
-        return (a.attester, a.expiry, a.revoked);
-    }
-
     /// @notice The state of `attester`'s newest attestation of `schema` about `subject`,
     /// as a step would see it.
     /// @param schema What is attested.
@@ -164,12 +145,13 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
         view
         returns (AttestationState state, bytes32 uid)
     {
-        uid = _latest[attestationKey(schema, subject, attester)];
-        if (uid == bytes32(0)) return (AttestationState.Missing, uid);
-        Attestation memory a = _attestations[uid];
-        if (a.revoked) return (AttestationState.Revoked, uid);
+        bytes32 key = attestationKey(schema, subject, attester);
+        (bool exists, uint64 expiry, bool revoked, uint32 version) = engine.attestationRecord(key);
+        if (!exists) return (AttestationState.Missing, uid);
+        uid = _uid(key, version);
+        if (revoked) return (AttestationState.Revoked, uid);
         // slither-disable-next-line timestamp (an expiry is a time)
-        if (a.expiry != 0 && a.expiry <= block.timestamp) return (AttestationState.Expired, uid);
+        if (expiry != 0 && expiry <= block.timestamp) return (AttestationState.Expired, uid);
         if (!IAccessControl(address(engine.directory())).hasRole(_schemas[schema].role, attester)) {
             return (AttestationState.Unauthorised, uid);
         }
@@ -185,6 +167,12 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
     /*//////////////////////////////////////////////////////////////
                              INTERNAL HELPERS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev The uid of the `version`th attestation under `key` (unique: the key names the
+    /// schema, subject and attester, the version counts the attester's attestations of them).
+    function _uid(bytes32 key, uint32 version) private pure returns (bytes32) {
+        return keccak256(abi.encode(key, version));
+    }
 
     function _register(bytes32 schema, bytes32 role, Subject subject) private {
         _schemas[schema] = Schema({role: role, subject: subject, registered: true});

@@ -113,12 +113,14 @@ abstract contract EngineStorage is IJourneyEngine {
         uint32 openerOrg;
     }
 
-    /// @dev An attester's newest attestation of a (schema, subject) pair, as its registry
-    /// recorded it: the engine keeps this copy so that a step checks it without a call.
+    /// @dev An attester's newest attestation of a (schema, subject) pair, and how many it made
+    /// of the pair (an attestation's uid is keccak256(abi.encode(key, version))): the only
+    /// record of it, which its registry writes and a step reads without a call.
     struct AttestationCopy {
         bool exists;
         uint64 expiry;
         bool revoked;
+        uint32 version;
     }
 
     /*//////////////////////////////////////////////////////////////

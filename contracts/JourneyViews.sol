@@ -215,4 +215,20 @@ contract JourneyViews is EngineStorage {
         Budget memory b = _budgets[funder][playbookId];
         return (b.perJourney, b.openerOrg, b.balance);
     }
+
+    /// @notice An attester's newest attestation of a (schema, subject) pair, as the engine
+    /// keeps it (the registry's `attestationState` reads it).
+    /// @param key keccak256(abi.encode(schema, subject, attester)).
+    /// @return exists Whether the attester ever attested the pair.
+    /// @return expiry When its newest attestation stops being valid (0: never).
+    /// @return revoked Whether its newest attestation is revoked.
+    /// @return version How many attestations of the pair it made.
+    function attestationRecord(bytes32 key)
+        external
+        view
+        returns (bool exists, uint64 expiry, bool revoked, uint32 version)
+    {
+        AttestationCopy memory a = _attested[key];
+        return (a.exists, a.expiry, a.revoked, a.version);
+    }
 }

@@ -182,14 +182,28 @@ abstract contract Journeys is Playbooks {
         emit Escalated(journeyId, j.step, _ownerAccount(from), _ownerOrg(from), to, j.deadline);
     }
 
-    /// @notice Records an attester's newest attestation of a (schema, subject) pair; only
-    /// the engine's registry calls it, on every attestation and on the revocation of the newest.
+    /// @notice Records an attester's new attestation of a (schema, subject) pair, or the
+    /// revocation of its newest; only the engine's registry calls it. This record is the only
+    /// one (the registry keeps none): a new attestation replaces the attester's earlier one of
+    /// the pair, never another attester's. Returns the record as it was before.
     /// @param key keccak256(abi.encode(schema, subject, attester)).
-    /// @param expiry When it stops being valid (0: never).
-    /// @param revoked Whether it was revoked.
-    function recordAttestation(bytes32 key, uint64 expiry, bool revoked) external {
+    /// @param expiry When the new attestation stops being valid (0: never; unused to revoke).
+    /// @param revoke Whether this revokes the newest attestation (else it records a new one).
+    /// @return existed Whether the attester had attested the pair.
+    /// @return revoked Whether its newest attestation of it was revoked.
+    /// @return version How many attestations of the pair it had made.
+    function recordAttestation(bytes32 key, uint64 expiry, bool revoke)
+        external
+        returns (bool existed, bool revoked, uint32 version)
+    {
         if (msg.sender != address(attestations)) revert NotRegistry(msg.sender);
-        _attested[key] = AttestationCopy({exists: true, expiry: expiry, revoked: revoked});
+        AttestationCopy storage a = _attested[key];
+        (existed, revoked, version) = (a.exists, a.revoked, a.version);
+        if (!revoke) {
+            _attested[key] = AttestationCopy({exists: true, expiry: expiry, revoked: false, version: version + 1});
+        } else if (existed && !revoked) {
+            a.revoked = true;
+        }
     }
 
     /// @notice Where a journey stands for a signed action (see `StepRelay`): its current step and

@@ -57,7 +57,7 @@ PANICS = {
     0x32: "an index out of bounds",
     0x41: "out of memory",
 }
-UNKNOWN_THINGS = frozenset({"UnknownPlaybook", "UnknownJourney", "UnknownAttestation", "UnknownCalendar"})
+UNKNOWN_THINGS = frozenset({"UnknownPlaybook", "UnknownJourney", "UnknownCalendar"})
 ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 # where a node puts the revert data inside the JSON-RPC error's `data` object
 _DATA_KEYS = ("data", "result", "return")
@@ -414,10 +414,12 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"{from_short_name(a['schema'])} is {ATTESTATION_STATES[a['state']]}"
         ),
     ),
-    "UnknownAttestation": (CompletenessError, lambda c, a: f"there is no attestation 0x{a['uid'].hex()}"),
-    "NotAttester": (
+    "NoAttestation": (
         CompletenessError,
-        lambda c, a: f"refused: attestation 0x{a['uid'].hex()} was not made by {a['account']}",
+        lambda c, a: (
+            f"refused: {a['attester']} has no attestation of {from_short_name(a['schema'])} "
+            f"about 0x{a['subject'].hex()} (a verifier revokes only its own)"
+        ),
     ),
     "AttestationAlreadyRevoked": (
         CompletenessError,
@@ -474,6 +476,17 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
     "PoolTooLarge": (
         FundingError,
         lambda c, a: f"refused: a pool of {tokens(a['pool'])} is more than a pool holds",
+    ),
+    "BudgetTooLarge": (
+        FundingError,
+        lambda c, a: f"refused: a standing budget of {tokens(a['balance'])} is more than a budget holds",
+    ),
+    "BudgetShort": (
+        FundingError,
+        lambda c, a: (
+            f"refused: your standing budget for this playbook holds {tokens(a['balance'])}, "
+            f"not {tokens(a['amount'])}"
+        ),
     ),
     "PoolNotFunded": (
         FundingError,

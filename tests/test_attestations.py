@@ -49,6 +49,17 @@ def refusal(jid, state):
     return f"{jid!r}, {BOOKING}, {IDENTITY!r}, {state}"
 
 
+def revoke(registry, customer, attester):
+    """`attester` revokes its newest identity attestation about `customer`."""
+    return registry.revoke(IDENTITY, customer.subject, {"from": attester})
+
+
+def expected_uid(customer, attester, version: int) -> bytes:
+    """The uid of `attester`'s `version`th identity attestation about `customer`."""
+    key = record_key(IDENTITY, customer.subject, attester)
+    return keccak(encode(["bytes32", "uint32"], [key, version]))
+
+
 def record_key(schema, subject, attester):
     """The key under which the engine keeps `attester`'s newest attestation of (schema, subject)."""
     return keccak(encode(["bytes32", "bytes32", "address"], [schema, subject, str(attester)]))
@@ -68,8 +79,26 @@ def test_a_verifiers_attestation_is_valid(kit, registry, team):
     _, customer = at_booking(kit, team)
     tx = kit.attest_identity(customer)
     assert state_of(registry, customer, team.verifier) == (VALID, team.verifier)
-    attester, expiry, revoked = registry.attestation(uid_of(tx))
-    assert (attester, expiry, revoked) == (team.verifier, 0, False)
+    key = record_key(IDENTITY, customer.subject, team.verifier)
+    assert tuple(engine_record(registry, key)) == (True, 0, False, 1)  # the engine's one record
+    assert uid_of(tx) == expected_uid(customer, team.verifier, 1)
+    assert bytes(registry.attestationState(IDENTITY, customer.subject, team.verifier)[1]) == uid_of(tx)
+
+
+def test_each_attestation_of_a_pair_has_its_own_uid(kit, registry, team):
+    _, customer = at_booking(kit, team)
+    first, second = uid_of(kit.attest_identity(customer)), uid_of(kit.attest_identity(customer))
+    assert first != second
+    assert (first, second) == (
+        expected_uid(customer, team.verifier, 1),
+        expected_uid(customer, team.verifier, 2),
+    )
+
+
+def engine_record(registry, key):
+    from brownie import JourneyEngine
+
+    return JourneyEngine.at(registry.engine()).attestationRecord(key)
 
 
 def test_zero_schema_or_subject_is_refused(kit, registry, team):
@@ -118,8 +147,8 @@ def test_booking_before_the_attestation_expires_is_accepted(kit, engine, team):
 
 def test_booking_with_a_revoked_attestation_is_refused(kit, engine, registry, team):
     jid, customer = at_booking(kit, team)
-    tx = kit.attest_identity(customer)
-    registry.revoke(uid_of(tx), {"from": team.verifier})
+    kit.attest_identity(customer)
+    revoke(registry, customer, team.verifier)
     assert state_of(registry, customer, team.verifier) == (REVOKED, team.verifier)
     with reverts_with("AttestationNotValid") as info:
         kit.complete(jid, team.sales, kit.booking_fields())
@@ -128,34 +157,37 @@ def test_booking_with_a_revoked_attestation_is_refused(kit, engine, registry, te
 
 
 def test_only_its_attester_revokes_an_attestation(kit, engine, registry, team):
+    """A rival verifier (or anyone) revoking "the" attestation of the pair revokes only its own:
+    it has none, so it is refused and the verifier's attestation stays valid."""
     enrol(kit.directory, team.admin, team.outsider, ORGS["verifiers"], "VERIFIER")
     _, customer = at_booking(kit, team)
-    uid = uid_of(kit.attest_identity(customer))
-    with reverts_with("NotAttester") as info:
-        registry.revoke(uid, {"from": team.outsider})
-    assert revert_args(info) == f"{uid!r}, {str(team.outsider).lower()}"
-    with reverts_with("NotAttester"):
-        registry.revoke(uid, {"from": team.sales})
-    assert registry.attestation(uid)[2] is False
+    kit.attest_identity(customer)
+    with reverts_with("NoAttestation") as info:
+        revoke(registry, customer, team.outsider)
+    assert revert_args(info) == f"{IDENTITY!r}, {customer.subject!r}, {str(team.outsider).lower()}"
+    with reverts_with("NoAttestation"):
+        revoke(registry, customer, team.sales)
     assert state_of(registry, customer, team.verifier) == (VALID, team.verifier)
 
 
 def test_an_attestation_is_revoked_only_once(kit, registry, team):
     _, customer = at_booking(kit, team)
     uid = uid_of(kit.attest_identity(customer))
-    tx = registry.revoke(uid, {"from": team.verifier})
+    tx = revoke(registry, customer, team.verifier)
     assert bytes(tx.events["AttestationRevoked"]["uid"]) == uid
-    assert registry.attestation(uid)[2] is True
+    assert tx.return_value == "0x" + uid.hex()
+    key = record_key(IDENTITY, customer.subject, team.verifier)
+    assert tuple(engine_record(registry, key)) == (True, 0, True, 1)
     with reverts_with("AttestationAlreadyRevoked") as info:
-        registry.revoke(uid, {"from": team.verifier})
+        revoke(registry, customer, team.verifier)
     assert revert_args(info) == repr(uid)
 
 
-def test_revoking_an_unknown_attestation_is_refused(registry, suite, team):
-    uid = b"\x5a" * 32
-    with reverts_with("UnknownAttestation") as info:
-        registry.revoke(uid, {"from": team.verifier})
-    assert revert_args(info) == repr(uid)
+def test_revoking_what_was_never_attested_is_refused(registry, suite, team):
+    subject = b"\x5a" * 32
+    with reverts_with("NoAttestation") as info:
+        registry.revoke(IDENTITY, subject, {"from": team.verifier})
+    assert revert_args(info) == f"{IDENTITY!r}, {subject!r}, {str(team.verifier).lower()}"
 
 
 def test_an_expiry_in_the_past_is_refused(kit, registry, team):
@@ -169,7 +201,8 @@ def test_an_expiry_in_the_past_is_refused(kit, registry, team):
 
 def test_re_attesting_after_a_revocation_makes_booking_possible(kit, engine, registry, team):
     jid, customer = at_booking(kit, team)
-    registry.revoke(uid_of(kit.attest_identity(customer)), {"from": team.verifier})
+    kit.attest_identity(customer)
+    revoke(registry, customer, team.verifier)
     with reverts_with("AttestationNotValid"):
         kit.complete(jid, team.sales, kit.booking_fields())
     kit.attest_identity(customer)
@@ -182,21 +215,25 @@ def test_the_newest_attestation_wins_over_an_older_valid_one(kit, engine, regist
     jid, customer = at_booking(kit, team)
     kit.attest_identity(customer)
     newest = uid_of(kit.attest_identity(customer))
-    registry.revoke(newest, {"from": team.verifier})
+    assert bytes(revoke(registry, customer, team.verifier).events["AttestationRevoked"]["uid"]) == newest
     assert state_of(registry, customer, team.verifier) == (REVOKED, team.verifier)
     with reverts_with("AttestationNotValid") as info:
         kit.complete(jid, team.sales, kit.booking_fields())
     assert revert_args(info) == refusal(jid, REVOKED)
 
 
-def test_revoking_a_superseded_attestation_leaves_the_newest_in_force(kit, engine, registry, team):
+def test_a_new_attestation_after_a_revocation_is_valid_and_the_revoked_one_stays_so(
+    kit, engine, registry, team
+):
+    """Re-attesting replaces the verifier's own revoked attestation with a new one (a new uid):
+    the revoked uid is never valid again."""
     jid, customer = at_booking(kit, team)
-    older = uid_of(kit.attest_identity(customer))
-    newest = uid_of(kit.attest_identity(customer))
-    registry.revoke(older, {"from": team.verifier})
-    assert registry.attestation(older)[2] is True
-    assert registry.attestation(newest)[2] is False
-    assert state_of(registry, customer, team.verifier) == (VALID, team.verifier)
+    revoked = uid_of(kit.attest_identity(customer))
+    revoke(registry, customer, team.verifier)
+    renewed = uid_of(kit.attest_identity(customer))
+    assert renewed != revoked
+    state, uid = registry.attestationState(IDENTITY, customer.subject, team.verifier)
+    assert (int(state), bytes(uid)) == (VALID, renewed)
     kit.complete(jid, team.sales, kit.booking_fields())
     assert engine.journey(jid)[1] == BOOKING + 1
 

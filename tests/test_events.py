@@ -128,14 +128,11 @@ def test_attested_and_attestation_revoked(kit, registry, team):
     assert event["attester"] == team.verifier
     assert event["expiry"] == expiry
     assert b(event["data"]) == DATA
-    expected_uid = keccak(
-        encode(
-            ["bytes32", "bytes32", "address", "uint64", "bytes32", "uint256"],
-            [schema, customer.subject, team.verifier.address, expiry, DATA, 1],
-        )
-    )
+    # the uid: the verifier's first attestation of this (schema, subject) pair
+    key = keccak(encode(["bytes32", "bytes32", "address"], [schema, customer.subject, team.verifier.address]))
+    expected_uid = keccak(encode(["bytes32", "uint32"], [key, 1]))
     assert b(event["uid"]) == expected_uid
-    revoked = registry.revoke(expected_uid, {"from": team.verifier}).events["AttestationRevoked"]
+    revoked = registry.revoke(schema, customer.subject, {"from": team.verifier}).events["AttestationRevoked"]
     assert b(revoked["uid"]) == expected_uid
     assert revoked["attester"] == team.verifier
 

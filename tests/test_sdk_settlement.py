@@ -111,6 +111,30 @@ def test_a_revoked_attestation_is_refused_twice(sdk):
         act["verifier"].revoke(uid)
 
 
+def test_revoking_by_uid_is_refused_before_sending_for_a_replaced_anothers_or_unknown_uid(sdk):
+    """The registry revokes an attester's newest attestation of a pair; the SDK's revoke(uid)
+    finds the uid's pair and refuses, with nothing sent, a uid a newer attestation replaced (its
+    revocation would revoke the newer one), another verifier's uid, or a uid that names nothing."""
+    chain, act = sdk
+    act["admin"].register_schema("kyc_checked", "VERIFIER", "customer")
+    older, _ = act["verifier"].attest("kyc_checked", b"\x0a" * 32)
+    newest, _ = act["verifier"].attest("kyc_checked", b"\x0a" * 32)
+    sent = chain.w3.eth.get_transaction_count(act["verifier"].address)
+    with pytest.raises(CompletenessError, match=f"attestation {older} was replaced by .*newer {newest}"):
+        act["verifier"].revoke(older)
+    with pytest.raises(CompletenessError, match=f"attestation {newest} was not made by"):
+        act["admin"].revoke(newest)
+    with pytest.raises(CompletenessError, match="there is no attestation 0x5a5a") as info:
+        act["verifier"].revoke("0x" + "5a" * 32)
+    assert info.value.exit_code == 2
+    assert chain.w3.eth.get_transaction_count(act["verifier"].address) == sent
+    act["verifier"].revoke(newest)
+    assert act["verifier"].attestation_state("kyc_checked", b"\x0a" * 32, act["verifier"].address) == (
+        "revoked",
+        newest,
+    )
+
+
 def test_a_late_step_is_recorded_against_its_owning_organisation(sdk):
     chain, act = sdk
     vendor = act["vendor"].address

@@ -60,9 +60,19 @@ interface IEngineHooks {
         view
         returns (uint40 since, uint32 window, bool refundOnTimeout, address funder);
 
-    /// @notice The registry records an attester's newest attestation of a (schema, subject)
-    /// pair, under `key` = keccak256(abi.encode(schema, subject, attester)).
-    function recordAttestation(bytes32 key, uint64 expiry, bool revoked) external;
+    /// @notice The registry records an attester's new attestation of a (schema, subject) pair,
+    /// or the revocation of its newest, under `key` = keccak256(abi.encode(schema, subject,
+    /// attester)): the engine's record is the only one. Returns the record as it was before.
+    function recordAttestation(bytes32 key, uint64 expiry, bool revoke)
+        external
+        returns (bool existed, bool revoked, uint32 version);
+
+    /// @notice An attester's newest attestation of a (schema, subject) pair, under `key`: whether
+    /// there is one, its expiry, whether it is revoked, and how many the attester made of the pair.
+    function attestationRecord(bytes32 key)
+        external
+        view
+        returns (bool exists, uint64 expiry, bool revoked, uint32 version);
 
     /// @notice The directory of participants and the rulebook.
     function directory() external view returns (IRulebook);

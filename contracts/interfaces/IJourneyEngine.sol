@@ -125,11 +125,10 @@ interface IJourneyEngine {
                                ATTESTATIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @param uid An attestation that does not exist.
-    error UnknownAttestation(bytes32 uid);
-    /// @param uid The attestation.
-    /// @param account The caller, who is not its attester.
-    error NotAttester(bytes32 uid, address account);
+    /// @param schema The schema.
+    /// @param subject The subject.
+    /// @param attester An account that never attested the schema about the subject.
+    error NoAttestation(bytes32 schema, bytes32 subject, address attester);
     /// @param uid An attestation revoked already.
     error AttestationAlreadyRevoked(bytes32 uid);
     /// @param expiry An expiry that is not in the future.

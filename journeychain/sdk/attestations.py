@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from journeychain.accounts import checksum
-from journeychain.encoding import ZERO32, step_subject
+from journeychain.encoding import ZERO32, from_short_name, step_subject
 from journeychain.errors import CompletenessError
 from journeychain.playbook import Playbook, schema_name
 from journeychain.reverts import ATTESTATION_STATES
@@ -61,8 +61,42 @@ class Attestations(Part):
         return self.attest(VALUE_DELIVERED, self.journey_id(journey), expiry)
 
     def revoke(self, uid: str) -> Receipt:
-        """Revokes one of the account's attestations (also after it lost the verifier role)."""
-        return self._send(self._registry.functions.revoke(bytes.fromhex(uid.removeprefix("0x"))))
+        """Revokes one of the account's attestations by its uid (also after the account lost the
+        verifier role): the registry revokes an attester's newest attestation of a (schema,
+        subject) pair, so the uid's pair is read from its Attested event. Refused before anything
+        is sent when there is no such attestation, it is another's, or a newer one replaced it."""
+        raw = bytes.fromhex(uid.removeprefix("0x"))
+        logs = self._logs(self._registry.events.Attested, {"uid": raw})
+        if not logs:
+            unknown = CompletenessError(
+                f"there is no attestation {_hex(raw)}", "UnknownAttestation", {"uid": raw}
+            )
+            unknown.exit_code = 2  # a uid that names nothing: bad input
+            raise unknown
+        args = logs[0]["args"]
+        me = self.address
+        if args["attester"] != me:
+            raise CompletenessError(
+                f"refused: attestation {_hex(raw)} was not made by {me}",
+                "NotAttester",
+                {"uid": raw, "account": me},
+            )
+        schema, subject = bytes(args["schema"]), bytes(args["subject"])
+        state, newest = self.attestation_state(from_short_name(schema), subject, me)
+        if newest != _hex(raw):
+            raise CompletenessError(
+                f"refused: attestation {_hex(raw)} was replaced by {me}'s newer {newest}, which is the one "
+                "that counts: revoke that",
+                "AttestationReplaced",
+                {"uid": raw, "newest": newest},
+            )
+        if state == "revoked":
+            raise CompletenessError(
+                f"refused: attestation {_hex(raw)} is revoked already",
+                "AttestationAlreadyRevoked",
+                {"uid": raw},
+            )
+        return self._send(self._registry.functions.revoke(schema, subject))
 
     def revoke_about(
         self, journey: str | bytes, schema: str, step: int | str | None = None
@@ -80,8 +114,8 @@ class Attestations(Part):
             but = f" ({', '.join(others)} attested it: a verifier revokes only its own)" if others else ""
             raise CompletenessError(
                 f"refused: {me} has no attestation of {what} to revoke{but}",
-                "NotAttester",
-                {"uid": ZERO32, "account": me},
+                "NoAttestation",
+                {"schema": schema_name(schema), "subject": bytes(subject), "attester": me},
             )
         if state == "revoked":
             raise CompletenessError(
@@ -89,7 +123,7 @@ class Attestations(Part):
                 "AttestationAlreadyRevoked",
                 {"uid": bytes.fromhex(uid[2:])},
             )
-        return uid, self.revoke(uid)
+        return uid, self._send(self._registry.functions.revoke(schema_name(schema), bytes(subject)))
 
     def describe_subject(self, journey: str | bytes, schema: str, step: int | str | None = None) -> str:
         """What an attestation of `schema` about this journey is about, in words: "about the
