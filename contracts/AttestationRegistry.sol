@@ -95,6 +95,7 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
         // slither-disable-next-line timestamp (an expiry is a time)
         if (expiry != 0 && expiry <= block.timestamp) revert ExpiryNotInFuture(expiry);
         bytes32 key = attestationKey(schema, subject, attester);
+        // slither-disable-next-line unused-return (only the count makes the uid: a new attestation replaces any record)
         (,, uint32 version) = engine.recordAttestation(key, expiry, false);
         uid = _uid(key, version + 1);
         emit Attested(uid, schema, subject, attester, expiry, data);

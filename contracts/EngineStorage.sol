@@ -127,40 +127,62 @@ abstract contract EngineStorage is IJourneyEngine {
                            THE ENGINE'S SLOTS
     //////////////////////////////////////////////////////////////*/
 
+    // Every slot below is written by the engine's layers and read, too, by its views extension,
+    // which runs over the engine's storage by delegatecall and so never writes one itself: its
+    // reads are what the analyser reports as "never initialized" (or as constant).
     // Participants (the directory's copy)
+    // slither-disable-next-line uninitialized-state
     mapping(address account => Participant) internal _participants;
+    // slither-disable-next-line uninitialized-state
     mapping(uint32 id => address account) internal _accounts;
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 role => uint8 bitPlusOne) internal _roleBits;
+    // slither-disable-next-line uninitialized-state
     mapping(uint8 bitPlusOne => bytes32 role) internal _roleIds;
+    // slither-disable-next-line uninitialized-state
     Book internal _book;
 
     // Playbooks
+    // slither-disable-next-line uninitialized-state,constable-states
     uint16 internal _playbookCount;
+    // slither-disable-next-line uninitialized-state
     mapping(uint16 playbookId => bytes32 name) internal _playbookNames;
+    // slither-disable-next-line uninitialized-state
     mapping(uint16 playbookId => PlaybookHeader) internal _playbooks;
+    // slither-disable-next-line uninitialized-state
     mapping(uint16 playbookId => mapping(uint256 step => StepConfig)) internal _steps;
+    // slither-disable-next-line uninitialized-state
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] keys)) internal _fields;
     /// @dev Each required attestation's schema with its verifiers' role bit and subject
     /// kind (see `schemaRule`), so that a step checks it without a call.
-    // slither-disable-next-line uninitialized-state (filled by push in storePlaybook)
+    // slither-disable-next-line uninitialized-state
     mapping(uint16 playbookId => mapping(uint256 step => bytes32[] rules)) internal _attestationSchemas;
     /// @dev Each step's share and penalty (16 bits each) packed eight steps to a slot, so
     /// that crediting a journey's owners reads one slot instead of one per step.
+    // slither-disable-next-line uninitialized-state
     mapping(uint16 playbookId => uint256[2] table) internal _payoutTables;
 
     // Journeys
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 journeyId => uint256 word) internal _journeys;
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 journeyId => Funds) internal _funds;
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 journeyId => Exceptions) internal _exceptions;
+    // slither-disable-next-line uninitialized-state
     mapping(bytes32 key => AttestationCopy) internal _attested;
+    // slither-disable-next-line uninitialized-state
     mapping(address account => uint32 count) internal _breachCounts;
+    // slither-disable-next-line uninitialized-state
     mapping(uint32 org => uint32 count) internal _orgBreachCounts;
 
     // Incentives
     /// @dev Each account's credit plus one, once it was ever credited (zero: never): a claim
     /// leaves the slot at 1 rather than clearing it, so the next payout to the account updates
     /// a live slot instead of creating it again.
+    // slither-disable-next-line uninitialized-state
     mapping(address account => uint256 creditPlusOne) internal _credits;
+    // slither-disable-next-line uninitialized-state
     mapping(address funder => mapping(uint16 playbookId => Budget)) internal _budgets;
 
     /*//////////////////////////////////////////////////////////////
