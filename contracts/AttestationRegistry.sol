@@ -101,21 +101,26 @@ contract AttestationRegistry is ERC2771Context, IJourneyEngine {
         emit Attested(uid, schema, subject, attester, expiry, data);
     }
 
-    /// @notice Revokes the caller's newest attestation of `schema` about `subject` (its earlier
-    /// ones were replaced by it and count for nothing). A verifier that lost its role may still
-    /// revoke what it attested (its attestations no longer count anyway); no one revokes
-    /// another's.
-    /// @dev Requirements: the caller attested the pair; its newest attestation of it is not
-    /// revoked already. Emits {AttestationRevoked}.
+    /// @notice Revokes the caller's attestation of `schema` about `subject` numbered `version`
+    /// (its uid's), which must be its newest of them (its earlier ones were replaced by it and
+    /// count for nothing). Naming the version means a revocation signed for one attestation
+    /// never revokes a later one, whenever and in whatever order a relayer lands them. A
+    /// verifier that lost its role may still revoke what it attested (its attestations no
+    /// longer count anyway); no one revokes another's.
+    /// @dev Requirements: the caller attested the pair; `version` is its newest attestation of
+    /// it, not revoked already. Emits {AttestationRevoked}.
     /// @param schema What was attested.
     /// @param subject What it was about.
+    /// @param version Which of the caller's attestations of them (1 for the first).
     /// @return uid The attestation revoked.
-    function revoke(bytes32 schema, bytes32 subject) external returns (bytes32 uid) {
+    function revoke(bytes32 schema, bytes32 subject, uint32 version) external returns (bytes32 uid) {
         address sender = _msgSender();
         bytes32 key = attestationKey(schema, subject, sender);
-        (bool existed, bool revoked, uint32 version) = engine.recordAttestation(key, 0, true);
+        (bool existed, bool revoked, uint32 newest) = engine.recordAttestation(key, 0, true);
         if (!existed) revert NoAttestation(schema, subject, sender);
         uid = _uid(key, version);
+        // the revert undoes the engine's revocation of the newest
+        if (version != newest) revert AttestationReplaced(uid, _uid(key, newest));
         if (revoked) revert AttestationAlreadyRevoked(uid);
         emit AttestationRevoked(uid, sender);
     }

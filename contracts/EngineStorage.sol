@@ -105,8 +105,7 @@ abstract contract EngineStorage is IJourneyEngine {
 
     /// @dev A funder's standing budget for one playbook, in one slot (96+96+32 bits): the pool
     /// each journey opened under the playbook with this funder draws at its opening, the
-    /// tokens the budget holds, and the one organisation whose participants' openings may draw
-    /// (0: any opener's). The engine holds the tokens; only the funder adds or takes them back.
+    /// tokens the budget holds, and the one organisation whose participants' openings may draw. The engine holds the tokens; only the funder adds or takes them back.
     struct Budget {
         uint96 perJourney;
         uint96 balance;

@@ -95,22 +95,23 @@ abstract contract Incentives is Journeys {
     /// @notice Sets the caller's standing budget for a playbook and adds `deposit` tokens to it
     /// (after `approve`): every journey opened afterwards under that playbook naming the caller
     /// as its funder draws `perJourney` from it as its pool, at its opening, while the budget
-    /// holds that much, and only when a participant of `openerOrg` opens it (0: any opener). A
-    /// program's funding is then one deposit, not one transaction per journey. Journeys opened
+    /// holds that much, and only when a participant of `openerOrg` opens it: the funder names the
+    /// one organisation it trusts to open its journeys, never "anyone". A programme's funding is
+    /// then one deposit, not one transaction per journey. Journeys opened
     /// before are not touched; what a journey drew is its pool, refunded to the funder (as a
     /// credit) if it expires or is cancelled, like any pool.
     /// @dev Requirements: the caller holds FUNDER and accepted the rulebook; the playbook
-    /// exists; `openerOrg` is zero or a registered organisation; the balance stays within 96
+    /// exists; `openerOrg` is a registered organisation; the balance stays within 96
     /// bits. Emits {BudgetChanged}.
     /// @param playbookId The playbook whose journeys draw on the budget.
     /// @param perJourney The pool each journey draws (0: none draws; the balance stays).
-    /// @param openerOrg The organisation whose openings may draw (0: any opener's).
+    /// @param openerOrg The organisation whose openings may draw.
     /// @param deposit Tokens added to the budget (0: terms only).
     function setBudget(uint16 playbookId, uint96 perJourney, uint32 openerOrg, uint96 deposit) external {
         address sender = _msgSender();
         _checkActor(sender, _FUNDER_BIT);
         _header(playbookId);
-        if (openerOrg != 0 && !_orgExists(openerOrg)) revert UnknownOrganisation(openerOrg);
+        if (!_orgExists(openerOrg)) revert UnknownOrganisation(openerOrg);
         Budget storage b = _budgets[sender][playbookId];
         uint256 balance = uint256(b.balance) + deposit;
         if (balance > type(uint96).max) revert BudgetTooLarge(balance);
@@ -386,15 +387,24 @@ abstract contract Incentives is Journeys {
         _close(journeyId, j, Status.Expired);
     }
 
-    /// @notice Cancels a journey before it is committed (before the deal is booked);
-    /// the pool is credited back to its funder.
-    /// @dev Requirements: the caller is ADMIN and accepted the rulebook; the journey is
-    /// open or disputed; its commit step is not completed. Emits {JourneyClosed}.
+    /// @notice Cancels a journey before it is committed (before the deal is booked); the pool
+    /// is credited back to its funder. ADMIN may cancel any such journey; the journey's funder
+    /// may cancel one that nobody started: still at its first step, once that step's deadline
+    /// has passed or at any time where it has none (so a pool drawn from a standing budget into
+    /// a journey no one works is never stuck).
+    /// @dev Requirements: the journey is open or disputed; the caller is ADMIN, has accepted
+    /// the rulebook and the commit step is not completed, or the caller is the journey's funder
+    /// and the first step is not completed, its deadline (if it has one) passed. Emits {JourneyClosed}.
     /// @param journeyId The journey.
     function cancel(bytes32 journeyId) external {
-        _checkActor(_msgSender(), _ADMIN_BIT);
+        address sender = _msgSender();
         Journey memory j = _liveJourney(journeyId);
-        if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
+        // slither-disable-next-line timestamp,incorrect-equality (a deadline is a time; step 0 compared)
+        bool stalled = j.step == 0 && (j.deadline == 0 || block.timestamp > j.deadline);
+        if (!stalled || _idOf(sender) != _funds[journeyId].funder) {
+            _checkActor(sender, _ADMIN_BIT);
+            if (j.step > _header(j.playbookId).options.commitStep) revert NotCancellable(journeyId, j.step);
+        }
         _close(journeyId, j, Status.Cancelled);
     }
 

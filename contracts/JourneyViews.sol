@@ -205,7 +205,7 @@ contract JourneyViews is EngineStorage {
     /// @param funder The funder.
     /// @param playbookId The playbook.
     /// @return perJourney The pool each journey draws at its opening (0: none draws).
-    /// @return openerOrg The organisation whose openings may draw (0: any opener's).
+    /// @return openerOrg The organisation whose openings may draw (0: no budget set).
     /// @return balance The tokens the budget holds.
     function budgetOf(address funder, uint16 playbookId)
         external

@@ -45,8 +45,8 @@ abstract contract Journeys is Playbooks {
     /// @notice Opens a journey for a customer commitment (never personal data), with the
     /// funder who alone may fund its pool. The pool is funded at once from the funder's
     /// standing budget for the playbook (see `setBudget`) when the budget holds its
-    /// per-journey amount, the opener is of the organisation the budget names (if it names
-    /// one) and the funder's acceptance of the rulebook is in force.
+    /// per-journey amount, the opener is of the organisation the budget names and the
+    /// funder's acceptance of the rulebook is in force.
     /// @dev Requirements: the playbook exists; the caller holds its first step's role and
     /// accepted the rulebook; the reference and customer are not zero; the reference was
     /// never used (so a retried script cannot open a duplicate); `assignee`, if not zero,
@@ -338,8 +338,8 @@ abstract contract Journeys is Playbooks {
     }
 
     /// @dev The pool a journey opened under `playbookId` draws from `funder`'s standing budget:
-    /// its per-journey amount, taken from the budget, when the budget holds it, names no
-    /// organisation or the opener's, and the funder's acceptance of the rulebook is in force
+    /// its per-journey amount, taken from the budget, when the budget holds it, names the
+    /// opener's organisation, and the funder's acceptance of the rulebook is in force
     /// (a draw is the funder's standing action); otherwise none (0).
     function _draw(address funder, Participant storage f, uint16 playbookId, uint32 openerOrg)
         private
@@ -349,7 +349,7 @@ abstract contract Journeys is Playbooks {
         Budget memory m = b;
         Book storage book = _book;
         if (
-            m.perJourney == 0 || m.balance < m.perJourney || (m.openerOrg != 0 && m.openerOrg != openerOrg)
+            m.perJourney == 0 || m.balance < m.perJourney || m.openerOrg != openerOrg
                 || !rulebookInForce(f.accepted, book.version, book.publishedAt)
         ) return 0;
         // Checked just above: the balance holds the amount.

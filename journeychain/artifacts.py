@@ -151,8 +151,11 @@ class Build:
 def with_extension(abi: list[dict[str, Any]], extension: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The engine's ABI as its callers see it: its own entries, then the functions of its views
     extension (which its fallback runs by delegatecall) that it does not have itself."""
-    own = {e.get("name") for e in abi if e.get("type") == "function"}
-    return [*abi, *(e for e in extension if e.get("type") == "function" and e.get("name") not in own)]
+    def signature(entry: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+        return entry.get("name", ""), tuple(i["type"] for i in entry.get("inputs", []))
+
+    own = {signature(e) for e in abi if e.get("type") == "function"}
+    return [*abi, *(e for e in extension if e.get("type") == "function" and signature(e) not in own)]
 
 
 def _sources() -> dict[str, Path]:

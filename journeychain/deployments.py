@@ -256,7 +256,9 @@ _SUITE = (
 def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: Path) -> None:
     """Checks on chain, with calls only, that the file's addresses are one suite of the build's
     contracts: the engine's voice, registry and token are the file's, the voice and registry
-    name the engine, and each address holds the build's runtime code (immutables aside)."""
+    name the engine, and each address holds the build's runtime code (immutables aside); so do
+    the engine's relay, views extension, directory (which names the engine) and calendars (the
+    views extension's too)."""
     w3 = chain.w3
     for field, name, _ in _SUITE:
         address = getattr(deployment, field)
@@ -295,8 +297,27 @@ def verify_deployment(chain: Chain, deployment: Deployment, build: Build, path: 
             )
     # the code the engine runs by delegatecall for its views must be the build's
     views = to_checksum_address(engine.functions.views().call())
-    if not build["JourneyViews"].runtime_matches(bytes(w3.eth.get_code(views))):
+    views_code = bytes(w3.eth.get_code(views))
+    if not build["JourneyViews"].runtime_matches(views_code):
         raise DeploymentError(
             f"the engine in {path} runs its views from {views}, which does not hold the current "
             "build's JourneyViews code: refusing (run `journey deploy` for a new one)"
+        )
+    # the directory that governs its participants, and the calendars its steps and views count by
+    directory = to_checksum_address(engine.functions.directory().call())
+    governs = w3.eth.contract(address=directory, abi=build["Directory"].abi)
+    if not build["Directory"].runtime_matches(bytes(w3.eth.get_code(directory))) or (
+        to_checksum_address(governs.functions.engine().call()) != deployment.engine
+    ):
+        raise DeploymentError(
+            f"the engine in {path} names {directory} as its directory, which is not the build's "
+            "Directory governing it: refusing (run `journey deploy` for a new one)"
+        )
+    calendars = to_checksum_address(engine.functions.calendars().call())
+    start, length = build["JourneyViews"].immutables[0]
+    counted_by = to_checksum_address(views_code[start + length - 20 : start + length])
+    if not build["Calendars"].runtime_matches(bytes(w3.eth.get_code(calendars))) or counted_by != calendars:
+        raise DeploymentError(
+            f"the engine in {path} counts working time by {calendars} and its views by {counted_by}: "
+            "not the build's calendars, or not the same: refusing (run `journey deploy` for a new one)"
         )

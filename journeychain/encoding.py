@@ -128,3 +128,14 @@ def rolling_head(
     for step, by, late, evidence in steps:
         head = next_head(head, step, by, late, evidence)
     return head
+
+
+def attestation_key(schema: bytes, subject: bytes, attester: str) -> bytes:
+    """The key of `attester`'s attestations of `schema` about `subject`: keccak256(abi.encode(
+    schema, subject, attester)), under which the engine keeps the newest."""
+    return keccak(encode(["bytes32", "bytes32", "address"], [bytes(schema), bytes(subject), attester]))
+
+
+def attestation_uid(schema: bytes, subject: bytes, attester: str, version: int) -> bytes:
+    """The uid of `attester`'s `version`th attestation of `schema` about `subject` (1 for the first)."""
+    return keccak(encode(["bytes32", "uint32"], [attestation_key(schema, subject, attester), version]))

@@ -421,6 +421,13 @@ RULES: dict[str, tuple[type[RuleError], Sentence]] = {
             f"about 0x{a['subject'].hex()} (a verifier revokes only its own)"
         ),
     ),
+    "AttestationReplaced": (
+        CompletenessError,
+        lambda c, a: (
+            f"refused: attestation 0x{a['uid'].hex()} was replaced by the newer 0x{a['newest'].hex()}, "
+            "which is the one that counts: revoke that"
+        ),
+    ),
     "AttestationAlreadyRevoked": (
         CompletenessError,
         lambda c, a: f"refused: attestation 0x{a['uid'].hex()} is revoked already",

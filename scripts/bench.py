@@ -392,7 +392,9 @@ class Bench:
         self.gas["open_journey_budgeted"] = measured["open"].gas_used
         self.gas["full_journey"] = sum(tx.gas_used for k, tx in measured.items() if k != "attest")
         # the journeys below are funded by their own transactions, as before
-        self.engine.setBudget(self.playbook_id, 0, 0, 0, {"from": self.funder})
+        self.engine.setBudget(
+            self.playbook_id, 0, self.orgs[self.marketing.address], 0, {"from": self.funder}
+        )
 
         # flag_breach: the sales rep lets the lead-acceptance deadline pass.
         jid, _ = self.open(Customer())
@@ -460,7 +462,9 @@ class Bench:
         for n in BATCH_SIZES:
             self.gas[f"journey_batch_{n}"] = self.journey_batch(n)
         # and funded apart, by the funder's signed funding in the batch
-        self.engine.setBudget(self.playbook_id, 0, 0, 0, {"from": self.funder})
+        self.engine.setBudget(
+            self.playbook_id, 0, self.orgs[self.marketing.address], 0, {"from": self.funder}
+        )
         self.gas["journey_batch_50_funded_apart"] = self.journey_batch(50, budgeted=False)
         self.gas["attest_batch_10"] = self.attest_batch(10)
 

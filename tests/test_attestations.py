@@ -49,9 +49,12 @@ def refusal(jid, state):
     return f"{jid!r}, {BOOKING}, {IDENTITY!r}, {state}"
 
 
-def revoke(registry, customer, attester):
-    """`attester` revokes its newest identity attestation about `customer`."""
-    return registry.revoke(IDENTITY, customer.subject, {"from": attester})
+def revoke(registry, customer, attester, version: int | None = None):
+    """`attester` revokes its identity attestation about `customer` numbered `version` (by
+    default its newest, as the engine counts them)."""
+    if version is None:
+        version = engine_record(registry, record_key(IDENTITY, customer.subject, attester))[3]
+    return registry.revoke(IDENTITY, customer.subject, version, {"from": attester})
 
 
 def expected_uid(customer, attester, version: int) -> bytes:
@@ -186,7 +189,7 @@ def test_an_attestation_is_revoked_only_once(kit, registry, team):
 def test_revoking_what_was_never_attested_is_refused(registry, suite, team):
     subject = b"\x5a" * 32
     with reverts_with("NoAttestation") as info:
-        registry.revoke(IDENTITY, subject, {"from": team.verifier})
+        registry.revoke(IDENTITY, subject, 1, {"from": team.verifier})
     assert revert_args(info) == f"{IDENTITY!r}, {subject!r}, {str(team.verifier).lower()}"
 
 
@@ -220,6 +223,21 @@ def test_the_newest_attestation_wins_over_an_older_valid_one(kit, engine, regist
     with reverts_with("AttestationNotValid") as info:
         kit.complete(jid, team.sales, kit.booking_fields())
     assert revert_args(info) == refusal(jid, REVOKED)
+
+
+def test_a_revocation_signed_for_one_attestation_never_revokes_a_later_one(kit, registry, team):
+    """A relayer that lands a revocation of attestation 1 after the verifier's corrected
+    attestation 2 (or holds it until any later one) revokes nothing: it names version 1."""
+    jid, customer = at_booking(kit, team)
+    first = uid_of(kit.attest_identity(customer))
+    second = uid_of(kit.attest_identity(customer))
+    with reverts_with("AttestationReplaced") as info:
+        revoke(registry, customer, team.verifier, version=1)
+    assert revert_args(info) == f"{first!r}, {second!r}"
+    state, uid = registry.attestationState(IDENTITY, customer.subject, team.verifier)
+    assert (int(state), bytes(uid)) == (VALID, second)
+    kit.complete(jid, team.sales, kit.booking_fields())
+    assert kit.engine.journey(jid)[1] == BOOKING + 1
 
 
 def test_a_new_attestation_after_a_revocation_is_valid_and_the_revoked_one_stays_so(

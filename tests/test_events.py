@@ -132,7 +132,9 @@ def test_attested_and_attestation_revoked(kit, registry, team):
     key = keccak(encode(["bytes32", "bytes32", "address"], [schema, customer.subject, team.verifier.address]))
     expected_uid = keccak(encode(["bytes32", "uint32"], [key, 1]))
     assert b(event["uid"]) == expected_uid
-    revoked = registry.revoke(schema, customer.subject, {"from": team.verifier}).events["AttestationRevoked"]
+    revoked = registry.revoke(schema, customer.subject, 1, {"from": team.verifier}).events[
+        "AttestationRevoked"
+    ]
     assert b(revoked["uid"]) == expected_uid
     assert revoked["attester"] == team.verifier
 

@@ -64,10 +64,10 @@ def test_a_rivals_short_lived_attestation_does_not_block_the_booking(kit, regist
 def test_no_verifier_can_revive_an_attestation_another_revoked(kit, registry, team, rival):
     jid, customer = at_booking(kit, team)
     attest(registry, customer, team.verifier)
-    registry.revoke(IDENTITY, customer.subject, {"from": team.verifier})  # revoked for fraud
+    registry.revoke(IDENTITY, customer.subject, 1, {"from": team.verifier})  # revoked for fraud
     # the rival can neither revoke nor restore it: its own attestations are its own
     with reverts_with("NoAttestation"):
-        registry.revoke(IDENTITY, customer.subject, {"from": rival})
+        registry.revoke(IDENTITY, customer.subject, 1, {"from": rival})
     with reverts_with("AttestationNotValid") as info:
         kit.complete(jid, team.sales, kit.booking_fields(), attesters=[team.verifier])
     assert info.value.revert_msg.split(": ", 1)[1] == refusal(jid, REVOKED)
@@ -106,7 +106,7 @@ def test_a_removed_verifier_no_longer_counts_and_may_still_revoke(kit, registry,
     # no new attestation, but it can still withdraw what it said
     with reverts_with("MissingRole"):
         attest(registry, customer, verifier)
-    registry.revoke(IDENTITY, customer.subject, {"from": verifier})
+    registry.revoke(IDENTITY, customer.subject, 1, {"from": verifier})
     assert registry.attestationState(IDENTITY, customer.subject, verifier)[0] == REVOKED
 
 

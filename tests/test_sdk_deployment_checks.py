@@ -138,3 +138,42 @@ def test_an_engine_whose_views_extension_is_not_the_builds_is_refused(journey_ch
     finally:
         w3.provider.make_request(RPCEndpoint("anvil_setCode"), [views, "0x" + original.hex()])
     load_deployment(journey_chain, folder)  # the original code is accepted again
+
+
+def test_an_engine_whose_directory_is_not_the_builds_is_refused(journey_chain, suites, tmp_path):
+    """The directory pushes every participant's roles to the engine: a look-alike could make
+    anyone anything, so its code must be the build's (and it must govern this engine)."""
+    folder, first, _ = suites
+    w3 = journey_chain.w3
+    engine = w3.eth.contract(address=first.engine, abi=load_build()["JourneyEngine"].abi)
+    directory = engine.functions.directory().call()
+    original = bytes(w3.eth.get_code(directory))
+    code = bytearray(original)
+    code[-10] ^= 0xFF
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [directory, "0x" + code.hex()])
+    try:
+        path = _rewrite(journey_chain, folder, tmp_path)
+        with pytest.raises(DeploymentError) as info:
+            load_deployment(journey_chain, tmp_path)
+        assert str(info.value) == (
+            f"the engine in {path} names {directory} as its directory, which is not the build's "
+            "Directory governing it: refusing (run `journey deploy` for a new one)"
+        )
+    finally:
+        w3.provider.make_request(RPCEndpoint("anvil_setCode"), [directory, "0x" + original.hex()])
+    load_deployment(journey_chain, folder)
+
+
+def test_the_views_count_working_time_by_the_engines_calendars(journey_chain, suites):
+    """The views extension's one immutable, read from its code as the check reads it, is the
+    engine's calendars."""
+    _, first, _ = suites
+    w3 = journey_chain.w3
+    build = load_build()
+    engine = w3.eth.contract(address=first.engine, abi=build["JourneyEngine"].abi)
+    code = bytes(w3.eth.get_code(engine.functions.views().call()))
+    start, length = build["JourneyViews"].immutables[0]
+    assert (
+        w3.to_checksum_address(code[start + length - 20 : start + length])
+        == engine.functions.calendars().call()
+    )

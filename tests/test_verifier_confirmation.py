@@ -85,7 +85,7 @@ def test_refused_without_an_attestation(verifier_kit, engine, team):
 def test_refused_once_the_attestation_is_revoked(verifier_kit, engine, registry, team):
     jid, customer = verifier_kit.to_customer_step()
     _attest(verifier_kit, jid)
-    registry.revoke(VALUE_DELIVERED_SCHEMA, jid, {"from": team.verifier})
+    registry.revoke(VALUE_DELIVERED_SCHEMA, jid, 1, {"from": team.verifier})
     with reverts_with("AttestationNotValid") as info:
         _confirm(verifier_kit, jid, customer)
     assert_error_args(info, jid, CUSTOMER_STEP, VALUE_DELIVERED_SCHEMA, REVOKED)

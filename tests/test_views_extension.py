@@ -106,3 +106,15 @@ def test_a_selector_no_one_has_reverts_with_no_data_and_ether_is_refused(engine,
     assert _reverted_with({**call, "value": 1}) == "0x"  # no ether through the fallback
     with brownie.reverts():
         team.admin.transfer(engine, 1)
+
+
+def test_no_function_of_the_engine_shadows_one_of_its_views():
+    """A function the engine has itself is never sent to its views extension: the two must not
+    share a selector, or the extension's would silently never run."""
+    from brownie import JourneyEngine as Engine
+    from brownie.convert.utils import build_function_selector
+
+    compiled = json.loads((BUILD / "JourneyEngine.json").read_text(encoding="utf-8"))["abi"]
+    own = {build_function_selector(e) for e in compiled if e["type"] == "function"}
+    assert own.isdisjoint(JourneyViews.selectors)
+    assert set(JourneyViews.selectors) <= set(Engine.selectors)  # the merged ABI lists them all

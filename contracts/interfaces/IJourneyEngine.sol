@@ -129,6 +129,9 @@ interface IJourneyEngine {
     /// @param subject The subject.
     /// @param attester An account that never attested the schema about the subject.
     error NoAttestation(bytes32 schema, bytes32 subject, address attester);
+    /// @param uid An attestation that is not its attester's newest of its schema and subject.
+    /// @param newest The newest, which replaced it.
+    error AttestationReplaced(bytes32 uid, bytes32 newest);
     /// @param uid An attestation revoked already.
     error AttestationAlreadyRevoked(bytes32 uid);
     /// @param expiry An expiry that is not in the future.
@@ -390,7 +393,7 @@ interface IJourneyEngine {
     /// @param funder The funder whose standing budget it is.
     /// @param playbookId The playbook whose journeys draw on it.
     /// @param perJourney The pool each journey draws at its opening (0: none draws).
-    /// @param openerOrg The organisation whose openings may draw (0: any opener's).
+    /// @param openerOrg The organisation whose openings may draw.
     /// @param balance The tokens the budget holds now.
     event BudgetChanged(
         address indexed funder, uint16 indexed playbookId, uint96 perJourney, uint32 openerOrg, uint96 balance

@@ -233,20 +233,23 @@ def budget_set(
         int, typer.Option(help="The playbook whose journeys draw on it.", min=1, max=PLAYBOOK_MAX)
     ] = 1,
     opener_org: Annotated[
-        str | None,
-        typer.Option(help="The one organisation whose openings may draw (name or number; default: any)."),
-    ] = None,
+        str,
+        typer.Option(help="The one organisation whose openings may draw on it (name or number)."),
+    ] = "",
 ) -> None:
-    """Set your standing budget for a playbook (as FUNDER): every journey opened afterwards naming
-    you as its funder draws PER_JOURNEY from it at its opening, while it holds that much."""
+    """Set your standing budget for a playbook (as FUNDER): every journey --opener-org opens
+    afterwards naming you as its funder draws PER_JOURNEY from it at its opening, while it holds
+    that much (0 stops the draws and keeps the balance)."""
     s = session(ctx)
-    per = _amount(per_journey, MAX_POOL, "a journey's pool can hold")
+    per = 0 if per_journey.strip() == "0" else _amount(per_journey, MAX_POOL, "a journey's pool can hold")
     added = _amount(deposit, MAX_POOL, "a budget can hold") if deposit is not None else 0
+    if not opener_org:
+        raise ConfigError("name the organisation whose openings may draw on the budget: --opener-org ORG")
     client = s.client()
-    org = client.organisation_id(opener_org) if opener_org else 0
+    org = client.organisation_id(opener_org)
     receipt = client.set_budget(playbook, per, org, added)
     event = receipt.events["BudgetChanged"][0]
-    who = f"organisation {org}'s openings" if org else "any opening"
+    who = f"organisation {org}'s openings"
     s.emit(
         {
             "playbook": playbook,
@@ -289,7 +292,7 @@ def budget_show(
     s = session(ctx)
     client = s.client()
     budget = client.budget_of(s.address(funder) if funder else client.address, playbook)
-    who = f"organisation {budget.opener_org}'s openings" if budget.opener_org else "any opening"
+    who = f"organisation {budget.opener_org}'s openings"
     terms = f"{tokens(budget.per_journey)} a journey, drawn by {who}" if budget.per_journey else "no draws"
     s.emit(
         budget.as_dict(),

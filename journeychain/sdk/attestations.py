@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from journeychain.accounts import checksum
-from journeychain.encoding import ZERO32, from_short_name, step_subject
+from journeychain.encoding import ZERO32, attestation_key, attestation_uid, from_short_name, step_subject
 from journeychain.errors import CompletenessError
 from journeychain.playbook import Playbook, schema_name
 from journeychain.reverts import ATTESTATION_STATES
@@ -83,7 +83,8 @@ class Attestations(Part):
             )
         schema, subject = bytes(args["schema"]), bytes(args["subject"])
         state, newest = self.attestation_state(from_short_name(schema), subject, me)
-        if newest != _hex(raw):
+        version = self._version(schema, subject, me)
+        if newest != _hex(raw) or attestation_uid(schema, subject, me, version) != raw:
             raise CompletenessError(
                 f"refused: attestation {_hex(raw)} was replaced by {me}'s newer {newest}, which is the one "
                 "that counts: revoke that",
@@ -96,7 +97,7 @@ class Attestations(Part):
                 "AttestationAlreadyRevoked",
                 {"uid": raw},
             )
-        return self._send(self._registry.functions.revoke(schema, subject))
+        return self._send(self._registry.functions.revoke(schema, subject, version))
 
     def revoke_about(
         self, journey: str | bytes, schema: str, step: int | str | None = None
@@ -123,7 +124,14 @@ class Attestations(Part):
                 "AttestationAlreadyRevoked",
                 {"uid": bytes.fromhex(uid[2:])},
             )
-        return uid, self._send(self._registry.functions.revoke(schema_name(schema), bytes(subject)))
+        version = self._version(schema_name(schema), bytes(subject), me)
+        return uid, self._send(self._registry.functions.revoke(schema_name(schema), bytes(subject), version))
+
+    def _version(self, schema: bytes, subject: bytes, attester: str) -> int:
+        """How many attestations of `schema` about `subject` `attester` made (the engine's record):
+        the newest's number, which a revocation names."""
+        key = attestation_key(schema, subject, attester)
+        return int(self._engine.functions.attestationRecord(key).call()[3])
 
     def describe_subject(self, journey: str | bytes, schema: str, step: int | str | None = None) -> str:
         """What an attestation of `schema` about this journey is about, in words: "about the

@@ -69,13 +69,12 @@ class Incentives(Part):
                 {"sender": owner, "balance": balance, "needed": amount},
             )
 
-    def set_budget(
-        self, playbook_id: int, per_journey: int, opener_org: int = 0, deposit: int = 0
-    ) -> Receipt:
+    def set_budget(self, playbook_id: int, per_journey: int, opener_org: int, deposit: int = 0) -> Receipt:
         """Sets the account's standing budget for a playbook (FUNDER) and adds `deposit` tokens
         to it: every journey opened afterwards under the playbook naming this account as its
         funder draws `per_journey` from it as its pool at its opening, while the budget holds
-        that much, when opened by a participant of `opener_org` (0: of any organisation). The
+        that much, when opened by a participant of `opener_org` (the one organisation the funder
+        trusts to open its journeys: an organisation's number is required). The
         approval the deposit needs is sent first, holding the account as `fund` does."""
         per_journey, deposit = int(per_journey), int(deposit)
         call = self._engine.functions.setBudget(int(playbook_id), per_journey, int(opener_org), deposit)
