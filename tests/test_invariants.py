@@ -426,8 +426,12 @@ class JourneyMachine(RuleBasedStateMachine):
         self.credited: dict[str, int] = defaultdict(int)  # credited ever, from events
         self.claimed: dict[str, int] = defaultdict(int)  # claimed ever, from events
         self.event_credits: dict[bytes, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self.funded = 0
+        self.funded = 0  # into pools (by funding, or drawn from a standing budget at opening)
         self.claimed_total = 0
+        # standing budgets: (funder, playbook) -> [per journey, opener organisation, balance]
+        self.budgets: dict[tuple[str, int], list[int]] = {}
+        self.budget_total = 0
+        self.budget_actions = 0  # kept no more frequent than openings, not to crowd out the journeys
         self.delivered_pools = 0
         self.refunds = 0
         self.breach_counts: dict[str, int] = defaultdict(int)
@@ -775,6 +779,19 @@ class JourneyMachine(RuleBasedStateMachine):
             owner_org=0 if assignee != ZERO else w.org_of[str(opener)],
         )
         self.journeys.append(j)
+        # the funder's standing budget for the playbook funds the pool when it holds the amount
+        # and names the opener's organisation (no other opening draws on it)
+        budget = self.budgets.get((str(funder), pb.id))
+        if budget and budget[0] and budget[2] >= budget[0] and budget[1] == w.org_of[str(opener)]:
+            ev = tx.events["PoolFunded"]
+            assert (ev["funder"], ev["amount"], ev["pool"]) == (str(funder), budget[0], budget[0])
+            budget[2] -= budget[0]
+            self.budget_total -= budget[0]
+            j.pool = budget[0]
+            self.funded += budget[0]
+            STATS["outcomes"]["open: drawn from a standing budget"] += 1
+        else:
+            assert "PoolFunded" not in tx.events
         # the journey's customer attested (identity is about the customer of this journey)
         subject = customer_subject(jid, customer.commitment)
         identity = short_name("identity_verified")
@@ -783,6 +800,73 @@ class JourneyMachine(RuleBasedStateMachine):
         if customer.address in w.expired_by_rival:
             j.rival_expiry = tx.timestamp + 30  # the next block is well before it
             w.kit.registry.attest(identity, subject, j.rival_expiry, b"\x01" * 32, {"from": w.rival_verifier})
+
+    @precondition(lambda self: self.budget_actions <= self.opened)
+    @rule(
+        who=st.integers(0, 7),
+        make_good=st.booleans(),
+        per=st.sampled_from([0, *AMOUNTS]),
+        org=st.integers(0, 7),
+        deposit=st.sampled_from([0, *AMOUNTS, 3 * POOL]),
+    )
+    @counted("set_budget")
+    def set_budget(self, who, make_good, per, org, deposit):
+        """A funder sets its standing budget for a playbook (the terms, and a deposit); now and
+        then one names no organisation, or the sales team's (whose openings are refused), or a
+        participant without FUNDER tries."""
+        w = self.w
+        self.budget_actions += 1
+        funder = {5: w.team.outsider, 6: w.team.marketing}.get(who, w.funder2 if who % 2 else w.team.funder)
+        pb = w.playbooks[w.variant_id if make_good else 1]
+        opener_org = {5: 0, 6: ORGS["sales"]}.get(org, ORGS["marketing"])
+        budget = self.budgets.get((str(funder), pb.id), [0, 0, 0])
+        if not self._has(funder, FUNDER):
+            expected = refusal("MissingRole", str(funder), FUNDER)
+        elif opener_org == 0:
+            expected = refusal("UnknownOrganisation", 0)
+        else:
+            expected = None
+        tx = self._send(expected, w.engine.setBudget, pb.id, per, opener_org, deposit, {"from": funder})
+        if tx is None:
+            return
+        balance = budget[2] + deposit
+        ev = tx.events["BudgetChanged"]
+        assert (ev["funder"], ev["playbookId"], ev["perJourney"], ev["openerOrg"], ev["balance"]) == (
+            str(funder),
+            pb.id,
+            per,
+            opener_org,
+            balance,
+        )
+        self.budgets[(str(funder), pb.id)] = [per, opener_org, balance]
+        self.budget_total += deposit
+
+    @precondition(lambda self: self.budgets and self.budget_actions <= self.opened)
+    @rule(pick=st.integers(0, 63), amount=st.sampled_from([0, *AMOUNTS]), rival=st.booleans())
+    @counted("withdraw_budget")
+    def withdraw_budget(self, pick, amount, rival):
+        """A funder takes tokens back from its budget; a rival funder tries to take them (it reads
+        its own budget, which holds less or nothing)."""
+        w = self.w
+        self.budget_actions += 1
+        keys = sorted(self.budgets)
+        funder, pid = keys[pick % len(keys)]
+        if rival:
+            funder = str(w.funder2) if funder == str(w.team.funder) else str(w.team.funder)
+        budget = self.budgets.get((funder, pid), [0, 0, 0])
+        if amount == 0:
+            expected = refusal("ZeroAmount")
+        elif budget[2] < amount:
+            expected = refusal("BudgetShort", budget[2], amount)
+        else:
+            expected = None
+        before = w.token.balanceOf(funder)
+        tx = self._send(expected, w.engine.withdrawBudget, pid, amount, {"from": funder})
+        if tx is None:
+            return
+        assert w.token.balanceOf(funder) - before == amount
+        budget[2] -= amount
+        self.budget_total -= amount
 
     @precondition(lambda self: any(j.pool == 0 for j in self._live()))
     @rule(
@@ -1294,13 +1378,20 @@ class JourneyMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 63), caller=st.integers(0, 15))
     @counted("cancel")
     def cancel(self, pick, caller):
-        """ADMIN cancels an uncommitted journey that is stuck, when every journey slot is taken."""
+        """ADMIN cancels an uncommitted journey that is stuck, when every journey slot is taken;
+        the journey's funder may cancel one still at its first step once that step is late (or
+        at once where it has no deadline); Marketing tries too."""
         j = self._pick(pick, self._stuck())
-        sender = self.w.team.marketing if caller == 5 else self.w.team.admin
-        if not self._has(sender, ADMIN):
-            expected = refusal("MissingRole", str(sender), ADMIN)
-        elif j.status not in LIVE:
+        funder = next(a for a in self.w.holders[FUNDER] if str(a) == j.funder)
+        sender = {5: self.w.team.marketing, 6: funder, 7: funder}.get(caller, self.w.team.admin)
+        now = self._clear_of(j.deadline)
+        stalled = j.step == 0 and (j.deadline == 0 or now >= j.deadline)
+        if j.status not in LIVE:
             expected = refusal("JourneyNotOpen", j.jid, j.status)
+        elif stalled and str(sender) == j.funder:
+            expected = None
+        elif not self._has(sender, ADMIN):
+            expected = refusal("MissingRole", str(sender), ADMIN)
         elif j.step > j.pb.commit_step:
             expected = refusal("NotCancellable", j.jid, j.step)
         else:
@@ -1377,10 +1468,13 @@ class JourneyMachine(RuleBasedStateMachine):
         states = [tuple(next(values) for _ in range(5)) for _ in self.journeys]
 
         # The engine holds exactly what was funded and not claimed yet.
-        assert balance == self.funded - self.claimed_total
-        # Every unit is accounted for: outstanding credits plus the pools still escrowed.
+        assert balance == self.funded + self.budget_total - self.claimed_total
+        # Every unit is accounted for: outstanding credits, the pools still escrowed and the
+        # standing budgets not drawn yet.
         open_pools = sum(s[0][7] for s, j in zip(states, self.journeys, strict=True) if s[0][2] in LIVE)
-        assert sum(credits.values()) + open_pools == balance
+        assert sum(credits.values()) + open_pools + self.budget_total == balance
+        for (funder, pid), (per, org, held) in self.budgets.items():
+            assert tuple(w.engine.budgetOf(funder, pid)) == (per, org, held), f"budget of {funder}"
         assert credits == {a: self.credits[a] for a in credits}
         # Credits given never exceed (here: equal) delivered pools plus refunds of closed journeys.
         total_credited = sum(self.credited.values())
