@@ -387,7 +387,9 @@ def expire_cmd(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="
 
 
 def cancel_cmd(ctx: typer.Context, journey: Annotated[str, typer.Argument(help="The journey.")]) -> None:
-    """Cancel a journey before it is booked (as ADMIN): the pool returns to the funder."""
+    """Cancel a journey before it is booked (as ADMIN), or, as its funder, one still at its first
+    step once that step is late (at any time where it has no deadline): the pool returns to the
+    funder."""
     s = session(ctx)
     receipt = s.client().cancel(journey)
     s.emit({"journey": journey} | receipt.as_dict(), f"journey {journey} cancelled {_receipt_note(receipt)}")

@@ -346,7 +346,9 @@ class Journeys(Part):
         return head, history[-1].as_tuple()
 
     def cancel(self, journey: str | bytes) -> Receipt:
-        """Cancels a journey before booking (ADMIN); the pool returns to the funder."""
+        """Cancels a journey before booking (ADMIN), or one still at its first step once that step
+        is late, or at any time where it has no deadline (the journey's funder); the pool returns
+        to the funder."""
         return self._send(self._engine.functions.cancel(self.journey_id(journey)))
 
     def expire(self, journey: str | bytes) -> Receipt:
