@@ -152,3 +152,10 @@ def test_an_unknown_command_is_bad_input():
 def test_a_group_without_its_command_shows_its_help():
     result = CliRunner().invoke(app, ["step"])
     assert result.exit_code == 0 and "complete" in result.stdout and result.stderr == ""
+
+
+def test_a_standing_budget_must_name_the_organisation_whose_openings_draw_on_it():
+    """Never "any opener": the command refuses, before connecting, a budget without --opener-org."""
+    assert fails("budget", "set", "1000", "--deposit", "5000", code=2) == (
+        "name the organisation whose openings may draw on the budget: --opener-org ORG"
+    )
