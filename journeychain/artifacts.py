@@ -151,6 +151,7 @@ class Build:
 def with_extension(abi: list[dict[str, Any]], extension: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The engine's ABI as its callers see it: its own entries, then the functions of its views
     extension (which its fallback runs by delegatecall) that it does not have itself."""
+
     def signature(entry: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
         return entry.get("name", ""), tuple(i["type"] for i in entry.get("inputs", []))
 
