@@ -183,8 +183,7 @@ class Crew:
     # --- the network ----------------------------------------------------------------
     def set_up(self) -> None:
         """Register the organisations, grant the roles, have everyone accept the rulebook, publish
-        the playbook, fund the funder, who sets a standing budget: each journey the marketing
-        team opens draws its pool from it at opening."""
+        the playbook, fund the funder."""
         admin = self.admin.client
         orgs = {name: admin.register_organisation(name, vendor=vendor)[0] for name, vendor in ORGANISATIONS}
         cast = [m for k, m in self.members.items() if m.role and k != "relayer"]
@@ -195,7 +194,12 @@ class Crew:
             m.client.accept_rulebook()
         admin.publish_playbook(self.playbook)
         admin.mint(self.funder.address, 100 * POOL)
-        self.funder.client.set_budget(1, POOL, orgs["Marketing"], BUDGET)
+
+    def set_budget(self) -> None:
+        """The funder's standing budget for the default playbook: each journey the marketing team
+        opens afterwards draws its pool from it at its opening (no funding transaction)."""
+        marketing = self.client.organisation_id("Marketing")
+        self.funder.client.set_budget(1, POOL, marketing, BUDGET)
 
     def advance(self, seconds: int) -> None:
         self.chain.advance(seconds)
@@ -222,6 +226,14 @@ class Crew:
             funder=self.funder.address,
         )
         return jid
+
+    def fund(self, reference: str, amount: int = POOL) -> Receipt:
+        return self.funder.client.fund(reference, amount)
+
+    def ensure_funded(self, reference: str) -> None:
+        """Funds the journey's pool unless the funder's standing budget funded it at opening."""
+        if not self.client.journey(reference).pool:
+            self.fund(reference)
 
     def complete(
         self,
@@ -297,12 +309,13 @@ class Crew:
         )
 
     def to_booking(self, reference: str, rep: Member, note: str) -> None:
-        """Open the journey (its pool drawn from the funder's standing budget) and hand the lead
-        to `rep`, who accepts it with `note`; attest the customer's identity, so that the journey
-        waits for its booking."""
+        """Open the journey and hand the lead to `rep`, who accepts it with `note`; fund the pool
+        (unless the funder's standing budget funded it at opening) and attest the customer's
+        identity, so that the journey waits for its booking."""
         self.open(reference, assignee=self.marketing)
         self.qualify(reference, rep)
         self.complete(reference, rep, {"accepted_note": note})
+        self.ensure_funded(reference)
         self.attest_identity(reference)
 
     def book(self, reference: str, rep: Member) -> None:
@@ -329,14 +342,16 @@ class Crew:
 def _on_time(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     out = Outcome(ref, "on time end to end", "value_delivered")
     crew.open(ref, assignee=crew.marketing)
-    out.notes.append(
-        f"its pool, {tokens(crew.client.journey(ref).pool)}, was drawn at opening from the funder's "
-        "standing budget: no funding transaction"
-    )
+    if crew.client.journey(ref).pool:
+        out.notes.append(
+            f"its pool, {tokens(crew.client.journey(ref).pool)}, was drawn at opening from the funder's "
+            "standing budget: no funding transaction"
+        )
     tick()
     crew.qualify(ref, crew.rep_a)
     crew.advance(2 * HOUR)
     crew.complete(ref, crew.rep_a, {"accepted_note": "call booked"})
+    crew.ensure_funded(ref)
     crew.attest_identity(ref)
     tick()
     crew.advance(5 * DAY)
@@ -371,6 +386,7 @@ def _breached_lead(crew: Crew, ref: str, tick: Callable[[], None]) -> Outcome:
     tick()
     crew.advance(3 * HOUR)
     crew.complete(ref, crew.rep_b, {"accepted_note": "picked up after escalation"})
+    crew.ensure_funded(ref)
     crew.attest_identity(ref)
     crew.book(ref, crew.rep_b)
     crew.advance(4 * DAY)  # onboarding starts a day past its 3-day deadline
@@ -566,7 +582,8 @@ def run_demo(
     step("starting a throwaway chain, deploying the suite")
     with network(say=say, node=node) as (chain, crew):
         deployment, vault = crew.deployment, crew.vault
-        step("network set up: roles, rulebook, playbook")
+        crew.set_budget()
+        step("network set up: roles, rulebook, playbook, the funder's standing budget")
         outcomes = []
         for ref, scenario in SCENARIOS:
             ticks = 0
