@@ -101,9 +101,8 @@ def with_signature(action: tuple, signature: bytes) -> tuple:
     return (*action[:6], bytes(signature))
 
 
-_ACTION_TYPEHASH = keccak(
-    text="Action(address signer,address target,bytes20 head,uint64 nonce,uint40 deadline,bytes data)"
-)
+#: the Action type's hash, from the one definition above (EIP-712's encodeType)
+_ACTION_TYPEHASH = keccak(text="Action(" + ",".join(f"{f['type']} {f['name']}" for f in ACTION_TYPE) + ")")
 _DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )

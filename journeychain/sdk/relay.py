@@ -25,6 +25,7 @@ from web3.logs import DISCARD
 
 from journeychain.errors import JourneyError
 from journeychain.sdk.core import Part
+from journeychain.sdk.types import SIGNATURE_LIFETIME
 from journeychain.signing import relay_action, sign_action, with_signature
 from journeychain.tx import Receipt
 
@@ -99,11 +100,12 @@ class Relay(Part):
 
     def _default_deadline(self, data: bytes) -> int:
         """The signature's lifetime, cut to the step's deadline for a completion due later."""
-        default = self._deadline()
+        now = self.chain.now()  # read once: the lifetime and the comparison use the same moment
+        default = now + SIGNATURE_LIFETIME
         if data[:4] != _COMPLETE:
             return default
         step_deadline = int(self._engine.functions.journey(data[4:36]).call()[4])
-        if step_deadline != 0 and self.chain.now() < step_deadline < default:
+        if step_deadline != 0 and now < step_deadline < default:
             return step_deadline
         return default
 
