@@ -116,52 +116,45 @@ def test_the_immutables_are_all_that_differs_from_the_build(journey_chain, suite
         assert artifact.runtime_matches(on_chain)
 
 
-def test_an_engine_whose_views_extension_is_not_the_builds_is_refused(journey_chain, suites, tmp_path):
-    """The engine runs its views by delegatecall: the code at its `views()` address must be the
-    build's JourneyViews (here one byte of its metadata is changed in place)."""
+@pytest.mark.parametrize(
+    ("getter", "refusal"),
+    [
+        # the engine runs its views by delegatecall: their code must be the build's JourneyViews
+        (
+            "views",
+            "the engine in {path} runs its views from {address}, which does not hold the current "
+            "build's JourneyViews code: refusing (run `journey deploy` for a new one)",
+        ),
+        # the directory pushes every participant's roles to the engine: a look-alike could make
+        # anyone anything
+        (
+            "directory",
+            "the engine in {path} names {address} as its directory, which is not the build's "
+            "Directory governing it: refusing (run `journey deploy` for a new one)",
+        ),
+    ],
+)
+def test_an_engine_whose_companion_code_is_not_the_builds_is_refused(
+    journey_chain, suites, tmp_path, getter, refusal
+):
+    """One byte of the companion's metadata changed in place: the deployment is refused, and
+    accepted again once the code is the build's."""
     folder, first, _ = suites
     w3 = journey_chain.w3
     engine = w3.eth.contract(address=first.engine, abi=load_build()["JourneyEngine"].abi)
-    views = engine.functions.views().call()
-    original = bytes(w3.eth.get_code(views))
+    address = engine.functions[getter]().call()
+    original = bytes(w3.eth.get_code(address))
     code = bytearray(original)
     code[-10] ^= 0xFF
-    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [views, "0x" + code.hex()])
+    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [address, "0x" + code.hex()])
     try:
         path = _rewrite(journey_chain, folder, tmp_path)
         with pytest.raises(DeploymentError) as info:
             load_deployment(journey_chain, tmp_path)
-        assert str(info.value) == (
-            f"the engine in {path} runs its views from {views}, which does not hold the current "
-            "build's JourneyViews code: refusing (run `journey deploy` for a new one)"
-        )
+        assert str(info.value) == refusal.format(path=path, address=address)
     finally:
-        w3.provider.make_request(RPCEndpoint("anvil_setCode"), [views, "0x" + original.hex()])
+        w3.provider.make_request(RPCEndpoint("anvil_setCode"), [address, "0x" + original.hex()])
     load_deployment(journey_chain, folder)  # the original code is accepted again
-
-
-def test_an_engine_whose_directory_is_not_the_builds_is_refused(journey_chain, suites, tmp_path):
-    """The directory pushes every participant's roles to the engine: a look-alike could make
-    anyone anything, so its code must be the build's (and it must govern this engine)."""
-    folder, first, _ = suites
-    w3 = journey_chain.w3
-    engine = w3.eth.contract(address=first.engine, abi=load_build()["JourneyEngine"].abi)
-    directory = engine.functions.directory().call()
-    original = bytes(w3.eth.get_code(directory))
-    code = bytearray(original)
-    code[-10] ^= 0xFF
-    w3.provider.make_request(RPCEndpoint("anvil_setCode"), [directory, "0x" + code.hex()])
-    try:
-        path = _rewrite(journey_chain, folder, tmp_path)
-        with pytest.raises(DeploymentError) as info:
-            load_deployment(journey_chain, tmp_path)
-        assert str(info.value) == (
-            f"the engine in {path} names {directory} as its directory, which is not the build's "
-            "Directory governing it: refusing (run `journey deploy` for a new one)"
-        )
-    finally:
-        w3.provider.make_request(RPCEndpoint("anvil_setCode"), [directory, "0x" + original.hex()])
-    load_deployment(journey_chain, folder)
 
 
 def test_the_views_count_working_time_by_the_engines_calendars(journey_chain, suites):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from journeychain.accounts import checksum
-from journeychain.encoding import ZERO32, attestation_key, attestation_uid, from_short_name, step_subject
+from journeychain.encoding import ZERO32, attestation_key, attestation_uid, step_subject
 from journeychain.errors import CompletenessError
 from journeychain.playbook import Playbook, schema_name
 from journeychain.reverts import ATTESTATION_STATES
@@ -82,16 +82,15 @@ class Attestations(Part):
                 {"uid": raw, "account": me},
             )
         schema, subject = bytes(args["schema"]), bytes(args["subject"])
-        state, newest = self.attestation_state(from_short_name(schema), subject, me)
-        version = self._version(schema, subject, me)
-        if newest != _hex(raw) or attestation_uid(schema, subject, me, version) != raw:
+        newest, revoked, version = self._own_newest(schema, subject, me)
+        if newest != _hex(raw):
             raise CompletenessError(
                 f"refused: attestation {_hex(raw)} was replaced by {me}'s newer {newest}, which is the one "
                 "that counts: revoke that",
                 "AttestationReplaced",
                 {"uid": raw, "newest": newest},
             )
-        if state == "revoked":
+        if revoked:
             raise CompletenessError(
                 f"refused: attestation {_hex(raw)} is revoked already",
                 "AttestationAlreadyRevoked",
@@ -108,7 +107,7 @@ class Attestations(Part):
         jid = self.journey_id(journey)
         subject = self.subject_of(jid, schema, step)
         me = self.address
-        state, uid = self.attestation_state(schema, subject, me)
+        uid, revoked, version = self._own_newest(schema_name(schema), bytes(subject), me)
         what = f"{schema} {self.describe_subject(jid, schema, step)}"
         if uid is None:
             others = [a for a in self.attesters_of(schema, subject) if a != me]
@@ -118,20 +117,24 @@ class Attestations(Part):
                 "NoAttestation",
                 {"schema": schema_name(schema), "subject": bytes(subject), "attester": me},
             )
-        if state == "revoked":
+        if revoked:
             raise CompletenessError(
                 f"refused: {me}'s attestation of {what} ({uid}) is revoked already",
                 "AttestationAlreadyRevoked",
                 {"uid": bytes.fromhex(uid[2:])},
             )
-        version = self._version(schema_name(schema), bytes(subject), me)
         return uid, self._send(self._registry.functions.revoke(schema_name(schema), bytes(subject), version))
 
-    def _version(self, schema: bytes, subject: bytes, attester: str) -> int:
-        """How many attestations of `schema` about `subject` `attester` made (the engine's record):
-        the newest's number, which a revocation names."""
-        key = attestation_key(schema, subject, attester)
-        return int(self._engine.functions.attestationRecord(key).call()[3])
+    def _own_newest(self, schema: bytes, subject: bytes, attester: str) -> tuple[str | None, bool, int]:
+        """`attester`'s newest attestation of `schema` about `subject`, from the engine's record
+        (one call): its uid (None: it never attested them), whether it is revoked, and its
+        version, which a revocation names."""
+        exists, _expiry, revoked, version = self._engine.functions.attestationRecord(
+            attestation_key(schema, subject, attester)
+        ).call()
+        if not exists:
+            return None, False, 0
+        return _hex(attestation_uid(schema, subject, attester, int(version))), bool(revoked), int(version)
 
     def describe_subject(self, journey: str | bytes, schema: str, step: int | str | None = None) -> str:
         """What an attestation of `schema` about this journey is about, in words: "about the
